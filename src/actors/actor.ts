@@ -1,0 +1,462 @@
+/**
+ * The event-sourced actor kernel. Every actor kind is one of these, given its event catalog,
+ * initial state and pure evolve. The kernel owns the log, snapshots, idempotency, optimistic
+ * concurrency, the hash chain, reads at any version and WebSocket subscriptions.
+ *
+ * Everything between reading state and committing a batch is synchronous (DO SQLite is), so
+ * two requests can never interleave inside an append, and a socket's catch-up and its live
+ * events can never overlap or leave a gap.
+ */
+import { eq } from "drizzle-orm";
+import { type DrizzleSqliteDODatabase, drizzle } from "drizzle-orm/durable-sqlite";
+import { migrate } from "drizzle-orm/durable-sqlite/migrator";
+import { type Connection, type ConnectionContext, Server, type WSMessage } from "partyserver";
+import migrations from "../../migrations/migrations.js";
+import type { Env } from "../env.ts";
+import type { FieldError } from "../events/catalog.ts";
+import {
+	type ActorRef,
+	compactMeta,
+	type EventEnvelope,
+	type EventMeta,
+	type ProposedEvent,
+	type RecordedEvent,
+} from "../events/envelope.ts";
+import type { ActorDefinition } from "../reducers/definition.ts";
+import { chainHash, GENESIS_HASH } from "./hash.ts";
+import { parseActorName } from "./identity.ts";
+import { EventLog, type StoredEvent } from "./log.ts";
+import { type ActorError, fail, invalid, type Outcome, ok } from "./outcome.ts";
+import { actorMeta, clientActions } from "./schema.ts";
+import { type SnapshotInfo, SnapshotStore } from "./snapshots.ts";
+import { type ClientMessage, parseClientMessage, type ServerMessage } from "./socket-messages.ts";
+
+export interface AppendOptions {
+	/** The version the caller last saw; a mismatch is a conflict, never an overwrite. */
+	expectedVersion?: number;
+	/** A retried action with the same id returns the first result instead of acting again. */
+	clientActionId?: string;
+	/** Merged into every event's metadata (each event's own meta wins). */
+	meta?: EventMeta;
+}
+
+export interface AppendReceipt {
+	version: number;
+	appended: EventEnvelope[];
+	/** Ids that were already in the log (or repeated in the batch) and were not appended again. */
+	duplicates: string[];
+}
+
+/** What a command decides: the events to append and the answer to give once they are appended. */
+export interface Plan<R> {
+	events: ProposedEvent[];
+	result: (receipt: AppendReceipt) => R;
+}
+
+export interface EventPage {
+	events: EventEnvelope[];
+	/** Pass as `after` for the next page; null when this page reached the end. */
+	next: number | null;
+}
+
+export interface ChainReport {
+	ok: boolean;
+	version: number;
+	headHash: string;
+	brokenAt?: number;
+	reason?: string;
+}
+
+/** What a socket remembers across hibernation: the last seq it was sent. */
+interface SocketState {
+	cursor: number;
+}
+
+export const MAX_PAGE = 1000;
+/** Largest event data accepted, as JSON text; SQLite refuses rows over 2 MB. */
+export const MAX_EVENT_DATA_BYTES = 1_000_000;
+const MAX_ID_LENGTH = 200;
+const DEFAULT_SNAPSHOT_EVERY = 200;
+
+export abstract class EventSourcedActor<S> extends Server<Env> {
+	static override options = { hibernate: true };
+
+	protected readonly db: DrizzleSqliteDODatabase;
+	protected readonly log: EventLog;
+	protected readonly snapshots: SnapshotStore;
+	readonly snapshotEvery: number;
+
+	#state: S;
+	#version = 0;
+	#head = GENESIS_HASH;
+	#identity: ActorRef | undefined;
+	#identityStored = false;
+
+	constructor(
+		ctx: DurableObjectState,
+		env: Env,
+		protected readonly definition: ActorDefinition<S>,
+	) {
+		super(ctx, env);
+		this.db = drizzle(ctx.storage);
+		this.log = new EventLog(ctx.storage.sql);
+		this.snapshots = new SnapshotStore(this.db, ctx.storage.sql);
+		this.snapshotEvery = positiveInt(env.SNAPSHOT_EVERY) ?? DEFAULT_SNAPSHOT_EVERY;
+		this.#state = definition.initialState();
+		void ctx.blockConcurrencyWhile(async () => {
+			await migrate(this.db, migrations);
+			this.#loadIdentity();
+			this.#rebuild();
+		});
+	}
+
+	// ---- identity and state -------------------------------------------------------------
+
+	/** Who this actor is; stored with its first event so a wake by alarm alone knows it. */
+	get actor(): ActorRef {
+		if (!this.#identity) this.#identity = parseActorName(this.definition.kind, this.name);
+		return this.#identity;
+	}
+
+	get version(): number {
+		return this.#version;
+	}
+
+	/** Current state. Treat as read-only: evolve returns new state, it never edits this one. */
+	protected get state(): S {
+		return this.#state;
+	}
+
+	get #tag(): string {
+		return `${this.definition.kind}@${this.definition.reducerVersion}`;
+	}
+
+	#loadIdentity(): void {
+		const row = this.db.select().from(actorMeta).where(eq(actorMeta.key, "identity")).get();
+		if (row) {
+			this.#identity = JSON.parse(row.value) as ActorRef;
+			this.#identityStored = true;
+		}
+	}
+
+	/** Newest snapshot written by this reducer version, then the tail of the log after it. */
+	#rebuild(): void {
+		const head = this.log.head();
+		const snapshot = this.snapshots.latest<S>(this.#tag, head.version);
+		let state = snapshot?.state ?? this.definition.initialState();
+		const from = snapshot?.version ?? 0;
+		for (const row of this.log.range(from, head.version)) state = this.definition.evolve(state, this.#recorded(row));
+		this.#state = state;
+		this.#version = head.version;
+		this.#head = head.hash;
+		// A replay longer than the snapshot interval (new reducer, lost snapshot) is not repeated on the next wake.
+		if (head.version - from >= this.snapshotEvery) {
+			this.ctx.storage.transactionSync(() => this.snapshots.write(head.version, this.#tag, state));
+		}
+	}
+
+	#recorded(row: StoredEvent): RecordedEvent {
+		const lifted = this.definition.catalog.upcast(row.type, row.v, JSON.parse(row.data));
+		return {
+			seq: row.seq,
+			id: row.id,
+			type: row.type,
+			v: lifted.v,
+			ts: row.ts,
+			data: lifted.data,
+			meta: JSON.parse(row.meta) as EventMeta,
+		};
+	}
+
+	#envelope(row: StoredEvent, raw = false): EventEnvelope {
+		const recorded = raw
+			? {
+					seq: row.seq,
+					id: row.id,
+					type: row.type,
+					v: row.v,
+					ts: row.ts,
+					data: JSON.parse(row.data),
+					meta: JSON.parse(row.meta) as EventMeta,
+				}
+			: this.#recorded(row);
+		return { ...recorded, actor: this.actor, hash: row.hash };
+	}
+
+	// ---- appending ----------------------------------------------------------------------
+
+	/**
+	 * Runs a command: returns the first result again for a known client action id, checks
+	 * expectedVersion, lets `plan` decide events from the current state, then validates, dedupes,
+	 * reduces and commits them in one transaction, and pushes them to subscribers.
+	 */
+	protected execute<R>(options: AppendOptions, plan: (state: S, version: number) => Plan<R> | ActorError): Outcome<R> {
+		if (options.clientActionId) {
+			const prior = this.db.select().from(clientActions).where(eq(clientActions.id, options.clientActionId)).get();
+			if (prior) return ok(JSON.parse(prior.result) as R);
+		}
+		if (options.expectedVersion !== undefined && options.expectedVersion !== this.#version) {
+			return fail({
+				kind: "conflict",
+				detail: `expected version ${options.expectedVersion} but the actor is at ${this.#version}`,
+				currentVersion: this.#version,
+			});
+		}
+		const decided = plan(this.#state, this.#version);
+		if ("kind" in decided) return fail(decided);
+		const staged = this.#stage(decided.events, options.meta);
+		if (!staged.ok) return staged;
+		const { rows, envelopes, state, duplicates } = staged.value;
+		const version = this.#version + rows.length;
+		const result = decided.result({ version, appended: envelopes, duplicates });
+		const snapshotDue = rows.length > 0 && Math.floor(version / this.snapshotEvery) > Math.floor(this.#version / this.snapshotEvery);
+
+		this.ctx.storage.transactionSync(() => {
+			this.log.insert(rows);
+			if (options.clientActionId) {
+				this.db
+					.insert(clientActions)
+					.values({ id: options.clientActionId, result: JSON.stringify(result), version })
+					.run();
+			}
+			if (!this.#identityStored && rows.length > 0) {
+				this.db
+					.insert(actorMeta)
+					.values({ key: "identity", value: JSON.stringify(this.actor) })
+					.onConflictDoNothing()
+					.run();
+			}
+			if (snapshotDue) this.snapshots.write(version, this.#tag, state);
+		});
+		if (rows.length > 0) this.#identityStored = true;
+		this.#state = state;
+		this.#version = version;
+		this.#head = rows.at(-1)?.hash ?? this.#head;
+		this.#publish(envelopes);
+		return ok(result);
+	}
+
+	/** Appends events as they are; the receipt is the result. */
+	protected append(events: ProposedEvent[], options: AppendOptions = {}): Outcome<AppendReceipt> {
+		return this.execute(options, () => ({ events, result: (receipt) => receipt }));
+	}
+
+	/** Validates, dedupes and reduces proposed events without writing anything. */
+	#stage(
+		proposed: readonly ProposedEvent[],
+		meta: EventMeta | undefined,
+	): Outcome<{ rows: StoredEvent[]; envelopes: EventEnvelope[]; state: S; duplicates: string[] }> {
+		const { catalog } = this.definition;
+		const errors: FieldError[] = [];
+		const checked: { event: ProposedEvent; at: string; v: number; data: unknown; dataText: string }[] = [];
+		proposed.forEach((event, i) => {
+			const at = event.at ?? `events[${i}]`;
+			if (typeof event.id !== "string" || event.id.length === 0 || event.id.length > MAX_ID_LENGTH) {
+				errors.push({ path: `${at}.id`, message: `must be a string of 1 to ${MAX_ID_LENGTH} characters` });
+			}
+			if (!Number.isSafeInteger(event.ts) || event.ts < 0) {
+				errors.push({ path: `${at}.ts`, message: "must be a non-negative integer (milliseconds since the epoch)" });
+			}
+			const result = catalog.validate(event.type, event.data, event.v, at);
+			if (!result.ok) {
+				errors.push(...result.errors);
+				return;
+			}
+			const dataText = JSON.stringify(result.data);
+			if (dataText.length > MAX_EVENT_DATA_BYTES) {
+				errors.push({ path: `${at}.data`, message: `is larger than ${MAX_EVENT_DATA_BYTES} bytes of JSON` });
+				return;
+			}
+			checked.push({ event, at, v: result.v, data: result.data, dataText });
+		});
+		if (errors.length > 0) return invalid(errors);
+
+		const existing = this.log.existingIds(checked.map((c) => c.event.id));
+		const seen = new Set<string>();
+		const duplicates: string[] = [];
+		const rows: StoredEvent[] = [];
+		const envelopes: EventEnvelope[] = [];
+		let state = this.#state;
+		let seq = this.#version;
+		let prev = this.#head;
+		for (const { event, at, v, data, dataText } of checked) {
+			if (existing.has(event.id) || seen.has(event.id)) {
+				duplicates.push(event.id);
+				continue;
+			}
+			seen.add(event.id);
+			seq++;
+			const eventMeta = compactMeta({ ...meta, ...event.meta });
+			const lifted = catalog.upcast(event.type, v, data);
+			const recorded: RecordedEvent = {
+				seq,
+				id: event.id,
+				type: event.type,
+				v: lifted.v,
+				ts: event.ts,
+				data: lifted.data,
+				meta: eventMeta,
+			};
+			try {
+				state = this.definition.evolve(state, recorded);
+			} catch (error) {
+				const message = error instanceof Error ? error.message : String(error);
+				return fail({
+					kind: "rejected",
+					detail: `${event.type} at ${at} was refused, so the whole batch was rejected: ${message}`,
+					errors: [{ path: at, message }],
+				});
+			}
+			const row: StoredEvent = {
+				seq,
+				id: event.id,
+				type: event.type,
+				v,
+				ts: event.ts,
+				data: dataText,
+				meta: JSON.stringify(eventMeta),
+				hash: "",
+			};
+			row.hash = chainHash(prev, row);
+			prev = row.hash;
+			rows.push(row);
+			envelopes.push({ ...recorded, actor: this.actor, hash: row.hash });
+		}
+		return ok({ rows, envelopes, state, duplicates });
+	}
+
+	// ---- reading ------------------------------------------------------------------------
+
+	/** Events after `after` in seq order; upcast to current versions unless `raw`. */
+	readEvents(query: { after?: number; limit?: number; type?: string; raw?: boolean } = {}): EventPage {
+		const after = Math.max(0, query.after ?? 0);
+		const limit = Math.min(Math.max(1, query.limit ?? 100), MAX_PAGE);
+		const rows = this.log.page(after, limit + 1, query.type);
+		const more = rows.length > limit;
+		const page = more ? rows.slice(0, limit) : rows;
+		return { events: page.map((row) => this.#envelope(row, query.raw)), next: more ? (page.at(-1)?.seq ?? null) : null };
+	}
+
+	/** State now, or as it was at version `at` (from the nearest snapshot at or below it). */
+	readState(at?: number): Outcome<{ version: number; state: S }> {
+		if (at === undefined || at === this.#version) return ok({ version: this.#version, state: this.#state });
+		if (!Number.isSafeInteger(at) || at < 0 || at > this.#version) {
+			return invalid([{ path: "at", message: `must be an integer from 0 to the current version ${this.#version}` }]);
+		}
+		return ok({ version: at, state: this.stateAt(at) });
+	}
+
+	/** The fold of the log's first `at` events. */
+	protected stateAt(at: number): S {
+		const snapshot = this.snapshots.latest<S>(this.#tag, at);
+		let state = snapshot?.state ?? this.definition.initialState();
+		for (const row of this.log.range(snapshot?.version ?? 0, at)) state = this.definition.evolve(state, this.#recorded(row));
+		return state;
+	}
+
+	/** Recomputes the hash chain end to end. */
+	verifyChain(): ChainReport {
+		const check = this.log.verify();
+		const base = { version: this.#version, headHash: this.#head };
+		return check.ok ? { ok: true, ...base } : { ok: false, ...base, brokenAt: check.brokenAt, reason: check.reason };
+	}
+
+	describe(): { actor: ActorRef; version: number; headHash: string; snapshotEvery: number; snapshots: SnapshotInfo[] } {
+		return {
+			actor: this.actor,
+			version: this.#version,
+			headHash: this.#head,
+			snapshotEvery: this.snapshotEvery,
+			snapshots: this.snapshots.list(),
+		};
+	}
+
+	// ---- subscriptions ------------------------------------------------------------------
+
+	override onConnect(connection: Connection<SocketState>, ctx: ConnectionContext): void {
+		const after = Number(new URL(ctx.request.url).searchParams.get("after") ?? "0");
+		const from = Number.isSafeInteger(after) && after >= 0 ? after : 0;
+		this.send(connection, { t: "hello", version: this.#version, actor: this.actor });
+		if (from > this.#version) {
+			this.send(connection, {
+				t: "error",
+				status: 409,
+				title: "Ahead of the log",
+				detail: `after=${from} is beyond the current version ${this.#version}`,
+			});
+		}
+		this.#sendRange(connection, from, this.#version);
+		connection.setState({ cursor: Math.max(from, this.#version) });
+	}
+
+	override onMessage(connection: Connection<SocketState>, message: WSMessage): void {
+		const parsed = parseClientMessage(message, this.clientMessageSchemas());
+		if (!parsed.ok) {
+			this.send(connection, { t: "error", status: 400, title: "Invalid message", detail: parsed.detail, errors: parsed.errors });
+			return;
+		}
+		if (parsed.message.t === "ping") {
+			this.send(connection, { t: "pong" });
+			return;
+		}
+		this.onClientMessage(connection, parsed.message);
+	}
+
+	/** Message types beyond ping that this actor kind accepts, as zod schemas by `t`. */
+	protected clientMessageSchemas(): Parameters<typeof parseClientMessage>[1] {
+		return {};
+	}
+
+	protected onClientMessage(connection: Connection, message: ClientMessage): void {
+		this.send(connection, { t: "error", status: 400, title: "Invalid message", detail: `unsupported message type "${message.t}"` });
+	}
+
+	protected send(connection: Connection, message: ServerMessage): void {
+		try {
+			connection.send(JSON.stringify(message));
+		} catch {
+			// The socket closed under us; its client resumes from its last seq when it reconnects.
+		}
+	}
+
+	/** Sends the events in (after, upTo] to one socket, paged so a long backlog is never loaded at once. */
+	#sendRange(connection: Connection, after: number, upTo: number): void {
+		let cursor = after;
+		while (cursor < upTo) {
+			const page = this.log.page(cursor, MAX_PAGE).filter((row) => row.seq <= upTo);
+			if (page.length === 0) break;
+			for (const row of page) this.send(connection, { t: "event", event: this.#envelope(row) });
+			cursor = page.at(-1)?.seq ?? upTo;
+		}
+	}
+
+	/** Pushes newly committed events to every subscribed socket, each exactly once by seq. */
+	#publish(envelopes: readonly EventEnvelope[]): void {
+		const first = envelopes[0];
+		if (!first) return;
+		let frames: string[] | undefined;
+		for (const connection of this.getConnections<SocketState>()) {
+			const cursor = connection.state?.cursor;
+			// A socket still inside onConnect has no cursor yet; its catch-up covers these events.
+			if (cursor === undefined || cursor >= this.#version) continue;
+			if (cursor >= first.seq - 1) {
+				frames ??= envelopes.map((event) => JSON.stringify({ t: "event", event } satisfies ServerMessage));
+				for (let i = cursor - first.seq + 1; i < frames.length; i++) {
+					try {
+						connection.send(frames[i] as string);
+					} catch {
+						break;
+					}
+				}
+			} else {
+				this.#sendRange(connection, cursor, this.#version);
+			}
+			connection.setState({ cursor: this.#version });
+		}
+	}
+}
+
+function positiveInt(value: string | undefined): number | undefined {
+	const n = Number(value);
+	return Number.isSafeInteger(n) && n > 0 ? n : undefined;
+}

@@ -1,0 +1,29 @@
+/**
+ * The log's hash chain: each row's hash covers its own stored fields and the previous row's hash,
+ * so changing, dropping or reordering any row breaks every hash after it.
+ */
+import { sha256 } from "@noble/hashes/sha2.js";
+import { bytesToHex, utf8ToBytes } from "@noble/hashes/utils.js";
+
+/** The chain starts from zeros, not from the actor's name, so an exported log re-imports with the same hashes. */
+export const GENESIS_HASH = "0".repeat(64);
+
+export interface HashedFields {
+	seq: number;
+	id: string;
+	type: string;
+	v: number;
+	ts: number;
+	/** The stored JSON text, exactly as written. */
+	data: string;
+	meta: string;
+}
+
+export function chainHash(prev: string, row: HashedFields): string {
+	const text = `${prev}\n${row.seq}\n${row.id}\n${row.type}\n${row.v}\n${row.ts}\n${row.data}\n${row.meta}`;
+	return bytesToHex(sha256(utf8ToBytes(text)));
+}
+
+export function sha256Hex(bytes: Uint8Array): string {
+	return bytesToHex(sha256(bytes));
+}

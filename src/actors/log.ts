@@ -1,0 +1,97 @@
+/**
+ * The event log of one actor: append-only rows in SQLite, read in seq order.
+ * Statements are written by hand against the drizzle schema's tables because this is the hot path
+ * and DO SQLite is synchronous: one prepared string per shape, no query building per call.
+ */
+import { chainHash, GENESIS_HASH } from "./hash.ts";
+
+export type StoredEvent = {
+	seq: number;
+	id: string;
+	type: string;
+	v: number;
+	ts: number;
+	/** JSON text as stored (and hashed). */
+	data: string;
+	meta: string;
+	hash: string;
+};
+
+/** DO SQLite binds at most 100 parameters per statement. */
+const MAX_PARAMS = 100;
+const COLUMNS = 8;
+const ROWS_PER_INSERT = Math.floor(MAX_PARAMS / COLUMNS);
+const SELECT_COLUMNS = "seq, id, type, v, ts, data, meta, hash";
+
+const insertSql = (rows: number) =>
+	`INSERT INTO events (${SELECT_COLUMNS}) VALUES ${Array.from({ length: rows }, () => "(?, ?, ?, ?, ?, ?, ?, ?)").join(", ")}`;
+const insertStatements = Array.from({ length: ROWS_PER_INSERT + 1 }, (_, n) => insertSql(Math.max(n, 1)));
+
+/** `brokenAt` is the first seq whose row does not match the chain (or is missing). */
+export type ChainCheck = { ok: true; checked: number } | { ok: false; checked: number; brokenAt: number; reason: string };
+
+export class EventLog {
+	constructor(private readonly sql: SqlStorage) {}
+
+	/** Highest seq and its hash, or 0 and the genesis hash for an empty log. */
+	head(): { version: number; hash: string } {
+		const row = this.sql.exec<{ seq: number; hash: string }>("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1").toArray()[0];
+		return row ? { version: row.seq, hash: row.hash } : { version: 0, hash: GENESIS_HASH };
+	}
+
+	/** Inserts rows that already carry seq and hash. Call inside a storage transaction. */
+	insert(rows: readonly StoredEvent[]): void {
+		for (let start = 0; start < rows.length; start += ROWS_PER_INSERT) {
+			const chunk = rows.slice(start, start + ROWS_PER_INSERT);
+			const params: (string | number)[] = [];
+			for (const r of chunk) params.push(r.seq, r.id, r.type, r.v, r.ts, r.data, r.meta, r.hash);
+			this.sql.exec(insertStatements[chunk.length] as string, ...params);
+		}
+	}
+
+	/** Which of these ids are already in the log. */
+	existingIds(ids: readonly string[]): Set<string> {
+		const found = new Set<string>();
+		for (let start = 0; start < ids.length; start += MAX_PARAMS) {
+			const chunk = ids.slice(start, start + MAX_PARAMS);
+			const marks = chunk.map(() => "?").join(", ");
+			for (const row of this.sql.exec<{ id: string }>(`SELECT id FROM events WHERE id IN (${marks})`, ...chunk)) {
+				found.add(row.id);
+			}
+		}
+		return found;
+	}
+
+	/** Events after `after`, in seq order, at most `limit`, optionally of one type. */
+	page(after: number, limit: number, type?: string): StoredEvent[] {
+		if (type) {
+			return this.sql
+				.exec<StoredEvent>(`SELECT ${SELECT_COLUMNS} FROM events WHERE type = ? AND seq > ? ORDER BY seq LIMIT ?`, type, after, limit)
+				.toArray();
+		}
+		return this.sql.exec<StoredEvent>(`SELECT ${SELECT_COLUMNS} FROM events WHERE seq > ? ORDER BY seq LIMIT ?`, after, limit).toArray();
+	}
+
+	/** Lazily iterates events in (after, upTo] without loading them all at once. */
+	*range(after: number, upTo: number = Number.MAX_SAFE_INTEGER): Generator<StoredEvent> {
+		yield* this.sql.exec<StoredEvent>(`SELECT ${SELECT_COLUMNS} FROM events WHERE seq > ? AND seq <= ? ORDER BY seq`, after, upTo);
+	}
+
+	/** Recomputes the whole chain and reports the first row that does not match. */
+	verify(): ChainCheck {
+		let prev = GENESIS_HASH;
+		let expectedSeq = 1;
+		for (const row of this.range(0)) {
+			if (row.seq !== expectedSeq) {
+				return { ok: false, checked: expectedSeq - 1, brokenAt: expectedSeq, reason: `seq ${expectedSeq} is missing` };
+			}
+			const hash = chainHash(prev, row);
+			if (hash !== row.hash) {
+				return { ok: false, checked: row.seq - 1, brokenAt: row.seq, reason: `hash of seq ${row.seq} does not match its contents` };
+			}
+			prev = hash;
+			expectedSeq++;
+		}
+		return { ok: true, checked: expectedSeq - 1 };
+	}
+}

@@ -1,0 +1,56 @@
+/**
+ * The actor's SQLite schema. drizzle-kit turns changes here into migrations in migrations/,
+ * which every actor applies when it starts.
+ */
+import { blob, index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
+
+/** The append-only log: one row per event, seq gap-free from 1, each row hashed onto the previous. */
+export const events = sqliteTable(
+	"events",
+	{
+		seq: integer("seq").primaryKey(),
+		id: text("id").notNull().unique(),
+		type: text("type").notNull(),
+		/** Schema version the data was written with; upcasters lift it on read. */
+		v: integer("v").notNull(),
+		ts: integer("ts").notNull(),
+		data: text("data").notNull(),
+		meta: text("meta").notNull(),
+		hash: text("hash").notNull(),
+	},
+	(t) => [index("events_type_seq").on(t.type, t.seq)],
+);
+
+/** A snapshot of state after `version` events, written by reducer `reducerVersion`. */
+export const snapshots = sqliteTable("snapshots", {
+	version: integer("version").primaryKey(),
+	reducerVersion: text("reducer_version").notNull(),
+	parts: integer("parts").notNull(),
+	bytes: integer("bytes").notNull(),
+	/** SHA-256 of the whole serialized state: a snapshot that does not match is not trusted. */
+	checksum: text("checksum").notNull(),
+});
+
+/** Serialized state split into parts, because one SQLite row holds at most 2 MB. */
+export const snapshotParts = sqliteTable(
+	"snapshot_parts",
+	{
+		version: integer("version").notNull(),
+		part: integer("part").notNull(),
+		chunk: blob("chunk", { mode: "buffer" }).notNull(),
+	},
+	(t) => [primaryKey({ columns: [t.version, t.part] })],
+);
+
+/** The first result of each client action id, returned again on a retry. */
+export const clientActions = sqliteTable("client_actions", {
+	id: text("id").primaryKey(),
+	result: text("result").notNull(),
+	version: integer("version").notNull(),
+});
+
+/** Small facts about the actor itself, such as its identity (kind, org, id). */
+export const actorMeta = sqliteTable("actor_meta", {
+	key: text("key").primaryKey(),
+	value: text("value").notNull(),
+});

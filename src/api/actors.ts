@@ -1,0 +1,151 @@
+/**
+ * Routes every actor shares (CONTRACT.md): its log paged by seq, its state now or at a version,
+ * chain verification, and the WebSocket subscription. Routes stay thin: validate, call the actor
+ * once, shape the answer.
+ */
+import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import type { EventSourcedActor } from "../actors/actor.ts";
+import { actorName, ID_PATTERN } from "../actors/identity.ts";
+import type { ActorKind } from "../events/envelope.ts";
+import type { AppEnv } from "./context.ts";
+import { ApiError, unwrap } from "./problem.ts";
+import { validationHook } from "./validation.ts";
+
+export const id = z.string().regex(ID_PATTERN, "must be 1-128 letters, digits or . _ - and start with a letter or digit");
+
+/** Path segment -> actor kind, for the actors that live inside an org. */
+export const KIND_SEGMENTS = { sessions: "session", cameras: "camera", chats: "chat" } as const satisfies Record<string, ActorKind>;
+export type KindSegment = keyof typeof KIND_SEGMENTS;
+
+type AnyActorStub = DurableObjectStub<EventSourcedActor<unknown>>;
+
+export function actorStub(env: AppEnv["Bindings"], kind: ActorKind, org: string, actorId: string): AnyActorStub {
+	const namespace = { org: env.ORG, session: env.SESSION, camera: env.CAMERA, chat: env.CHAT, registry: env.REGISTRY }[kind];
+	return (namespace as unknown as DurableObjectNamespace<EventSourcedActor<unknown>>).getByName(actorName(org, actorId));
+}
+
+const eventsQuery = z.object({
+	after: z.coerce.number().int().min(0).default(0).openapi({ description: "Return events with seq greater than this." }),
+	limit: z.coerce.number().int().min(1).max(1000).default(100),
+	type: z.string().min(1).max(128).optional().openapi({ description: "Only events of this type." }),
+	raw: z.enum(["true", "false"]).optional().openapi({ description: "true: events as stored, without upcasting." }),
+});
+const stateQuery = z.object({ at: z.coerce.number().int().min(0).optional().openapi({ description: "Version to compute the state at." }) });
+const wsQuery = z.object({
+	after: z.coerce.number().int().min(0).default(0),
+	token: z.string().optional(),
+});
+
+const envelope = z
+	.object({
+		seq: z.number().int(),
+		id: z.string(),
+		type: z.string(),
+		v: z.number().int(),
+		ts: z.number().int(),
+		actor: z.object({ kind: z.string(), org: z.string(), id: z.string() }),
+		data: z.unknown(),
+		meta: z.record(z.string(), z.string()),
+		hash: z.string(),
+	})
+	.openapi("EventEnvelope");
+const eventPage = z.object({ events: z.array(envelope), next: z.number().int().nullable() }).openapi("EventPage");
+const stateBody = z.object({ version: z.number().int(), state: z.unknown() }).openapi("ActorState");
+const verifyBody = z
+	.object({
+		ok: z.boolean(),
+		version: z.number().int(),
+		headHash: z.string(),
+		brokenAt: z.number().int().optional(),
+		reason: z.string().optional(),
+	})
+	.openapi("ChainReport");
+
+const json = <T extends z.ZodType>(schema: T, description: string) => ({ content: { "application/json": { schema } }, description });
+
+/** Registers the shared reads under `base`; `locate` turns validated path params into an actor. */
+type PathParams = z.ZodObject<Record<string, z.ZodType<string>>>;
+
+function registerReads(
+	app: OpenAPIHono<AppEnv>,
+	base: string,
+	params: PathParams,
+	tag: string,
+	locate: (params: Record<string, string>) => { kind: ActorKind; org: string; id: string },
+): void {
+	const stub = (c: Context<AppEnv>, p: Record<string, string>) => {
+		const where = locate(p);
+		return actorStub(c.env, where.kind, where.org, where.id);
+	};
+	app.openapi(
+		createRoute({
+			method: "get",
+			path: `${base}/events`,
+			tags: [tag],
+			request: { params, query: eventsQuery },
+			responses: { 200: json(eventPage, "A page of the actor's log") },
+		}),
+		async (c) => {
+			const q = c.req.valid("query");
+			const page = await stub(c, c.req.valid("param")).readEvents({ after: q.after, limit: q.limit, type: q.type, raw: q.raw === "true" });
+			return c.json(page as z.infer<typeof eventPage>, 200);
+		},
+	);
+	app.openapi(
+		createRoute({
+			method: "get",
+			path: `${base}/state`,
+			tags: [tag],
+			request: { params, query: stateQuery },
+			responses: { 200: json(stateBody, "State now, or at version `at`") },
+		}),
+		async (c) => {
+			const outcome = await stub(c, c.req.valid("param")).readState(c.req.valid("query").at);
+			return c.json(unwrap(outcome) as z.infer<typeof stateBody>, 200);
+		},
+	);
+	app.openapi(
+		createRoute({
+			method: "get",
+			path: `${base}/verify`,
+			tags: [tag],
+			request: { params },
+			responses: { 200: json(verifyBody, "Hash chain check") },
+		}),
+		async (c) => c.json(await stub(c, c.req.valid("param")).verifyChain(), 200),
+	);
+	app.openapi(
+		createRoute({
+			method: "get",
+			path: `${base}/ws`,
+			tags: [tag],
+			description: "WebSocket upgrade: hello, the events after `after`, then live events.",
+			request: { params, query: wsQuery },
+			responses: { 101: { description: "Switching protocols" } },
+		}),
+		async (c) => {
+			if (c.req.header("upgrade")?.toLowerCase() !== "websocket") {
+				throw new ApiError(426, "Upgrade required", "This route is a WebSocket: send `Upgrade: websocket`.");
+			}
+			return stub(c, c.req.valid("param")).fetch(c.req.raw);
+		},
+	);
+}
+
+export function actorReadRoutes(): OpenAPIHono<AppEnv> {
+	const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
+	const inOrg = z.object({
+		org: id.openapi({ param: { name: "org", in: "path" } }),
+		kind: z.enum(Object.keys(KIND_SEGMENTS) as [KindSegment, ...KindSegment[]]).openapi({ param: { name: "kind", in: "path" } }),
+		id: id.openapi({ param: { name: "id", in: "path" } }),
+	});
+	registerReads(app, "/v1/orgs/{org}/{kind}/{id}", inOrg, "actors", (p) => ({
+		kind: KIND_SEGMENTS[p.kind as KindSegment],
+		org: p.org as string,
+		id: p.id as string,
+	}));
+	const orgOnly = z.object({ org: id.openapi({ param: { name: "org", in: "path" } }) });
+	registerReads(app, "/v1/orgs/{org}", orgOnly, "orgs", (p) => ({ kind: "org", org: p.org as string, id: p.org as string }));
+	return app;
+}

@@ -1,0 +1,36 @@
+/** The Worker's front door: request ids, routes, OpenAPI, and one place that turns errors into problem+json. */
+import { OpenAPIHono } from "@hono/zod-openapi";
+import { HTTPException } from "hono/http-exception";
+import { requestId } from "hono/request-id";
+import { actorReadRoutes } from "./actors.ts";
+import { requireAdmin } from "./auth.ts";
+import type { AppEnv } from "./context.ts";
+import { ApiError, problemResponse } from "./problem.ts";
+import { sessionRoutes } from "./sessions.ts";
+
+export function createApp(): OpenAPIHono<AppEnv> {
+	const app = new OpenAPIHono<AppEnv>();
+	app.use(requestId({ limitLength: 128 }));
+	app.use("/v1/*", requireAdmin);
+	app.route("/", sessionRoutes());
+	app.route("/", actorReadRoutes());
+
+	app.doc31("/openapi.json", {
+		openapi: "3.1.0",
+		info: { title: "Roost", version: "0.1.0", description: "Event-sourced actors on Durable Objects: see docs/api.md." },
+	});
+	app.get("/", (c) => c.json({ name: "roost", docs: "/openapi.json" }));
+
+	app.notFound((c) => problemResponse(c, 404, "Not found", `No route for ${c.req.method} ${new URL(c.req.url).pathname}.`));
+	app.onError((error, c) => {
+		if (error instanceof ApiError) return problemResponse(c, error.status, error.title, error.message, error.extra);
+		if (error instanceof HTTPException) {
+			const title = error.status === 400 ? "Invalid input" : error.status === 415 ? "Unsupported media type" : "Request refused";
+			const detail = error.status === 400 ? "The body is not valid JSON." : error.message || title;
+			return problemResponse(c, error.status, title, detail, error.status === 400 ? { errors: [{ path: "(body)", message: detail }] } : {});
+		}
+		console.error(`request ${c.get("requestId")} failed`, error);
+		return problemResponse(c, 500, "Internal error", `Something went wrong; quote request id ${c.get("requestId")}.`);
+	});
+	return app;
+}

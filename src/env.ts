@@ -1,0 +1,17 @@
+import type { CameraActor } from "./actors/camera.ts";
+import type { ChatActor } from "./actors/chat.ts";
+import type { OrgActor } from "./actors/org.ts";
+import type { RegistryActor } from "./actors/registry.ts";
+import type { SessionActor } from "./actors/session.ts";
+
+/** Bindings and vars declared in wrangler.jsonc. */
+export interface Env {
+	ORG: DurableObjectNamespace<OrgActor>;
+	SESSION: DurableObjectNamespace<SessionActor>;
+	CAMERA: DurableObjectNamespace<CameraActor>;
+	CHAT: DurableObjectNamespace<ChatActor>;
+	REGISTRY: DurableObjectNamespace<RegistryActor>;
+	ADMIN_TOKEN: string;
+	/** Events between snapshots (a decimal string). */
+	SNAPSHOT_EVERY?: string;
+}

@@ -1,0 +1,67 @@
+/** The event envelope: what every read and every WebSocket push carries (CONTRACT.md). */
+
+export const ACTOR_KINDS = ["org", "session", "camera", "chat", "registry"] as const;
+export type ActorKind = (typeof ACTOR_KINDS)[number];
+
+export interface ActorRef {
+	kind: ActorKind;
+	org: string;
+	id: string;
+}
+
+export interface EventMeta {
+	correlationId?: string;
+	causationId?: string;
+	requestId?: string;
+	clientActionId?: string;
+	operationId?: string;
+}
+
+export const META_KEYS = [
+	"correlationId",
+	"causationId",
+	"requestId",
+	"clientActionId",
+	"operationId",
+] as const satisfies readonly (keyof EventMeta)[];
+
+/** An event a reducer sees: already validated and lifted to its type's current version. */
+export interface RecordedEvent<T extends string = string, D = unknown> {
+	seq: number;
+	id: string;
+	type: T;
+	v: number;
+	ts: number;
+	data: D;
+	meta: EventMeta;
+}
+
+/** The public envelope: a recorded event plus the actor it belongs to and its chain hash. */
+export interface EventEnvelope<T extends string = string, D = unknown> extends RecordedEvent<T, D> {
+	actor: ActorRef;
+	hash: string;
+}
+
+/** An event a decider proposes; the kernel gives it seq, meta and hash when it is appended. */
+export interface ProposedEvent<T extends string = string, D = unknown> {
+	id: string;
+	type: T;
+	/** Schema version the data is written in; defaults to the type's current version. */
+	v?: number;
+	ts: number;
+	data: D;
+	meta?: EventMeta;
+	/** Where this event sits in the caller's input (e.g. `events[3]`), so errors name the field. Not stored. */
+	at?: string;
+}
+
+/** Keeps only the meta keys that carry a value, so stored meta stays small and stable. */
+export function compactMeta(meta: EventMeta | undefined): EventMeta {
+	const out: EventMeta = {};
+	if (!meta) return out;
+	for (const key of META_KEYS) {
+		const value = meta[key];
+		if (typeof value === "string" && value.length > 0) out[key] = value;
+	}
+	return out;
+}

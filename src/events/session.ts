@@ -1,0 +1,115 @@
+/** What can happen in a web session. Clients submit the page/click/custom/identify/error events; the actor adds started/ended. */
+import { z } from "zod";
+import { defineEvent, EventCatalog } from "./catalog.ts";
+
+const url = z.string().min(1).max(2048);
+const props = z.record(z.string().max(128), z.json());
+
+/** Path of a URL, or the text itself when it is already a path. Pure: no base URL, no clock. */
+export function pathOf(href: string): string {
+	try {
+		const parsed = new URL(href);
+		return parsed.pathname || "/";
+	} catch {
+		const path = href.split(/[?#]/)[0] ?? href;
+		return path.length > 0 ? path : "/";
+	}
+}
+
+export const sessionStarted = defineEvent(
+	"session.started",
+	z.object({
+		/** 1 for the first visit; events after an end start the next visit in the same actor. */
+		visit: z.number().int().positive(),
+	}),
+	{ internal: true },
+);
+
+const pageViewedV1 = z.object({ url, title: z.string().max(512).optional() });
+
+/** v2 added the path (for grouping pages without query strings) and the referrer. */
+export const pageViewed = defineEvent(
+	"session.page_viewed",
+	z.object({
+		url,
+		path: z.string().min(1).max(2048),
+		title: z.string().max(512).optional(),
+		referrer: z.string().max(2048).optional(),
+	}),
+	{
+		version: 2,
+		legacy: {
+			1: { schema: pageViewedV1, upcast: (data: z.infer<typeof pageViewedV1>) => ({ ...data, path: pathOf(data.url) }) },
+		},
+	},
+);
+
+export const clicked = defineEvent(
+	"session.clicked",
+	z.object({
+		/** CSS path of the clicked element. */
+		target: z.string().min(1).max(1024),
+		text: z.string().max(256).optional(),
+		url: url.optional(),
+		x: z.number().optional(),
+		y: z.number().optional(),
+	}),
+);
+
+export const custom = defineEvent("session.custom", z.object({ name: z.string().min(1).max(128), props: props.optional() }));
+
+export const identified = defineEvent("session.identified", z.object({ userId: z.string().min(1).max(256), traits: props.optional() }));
+
+export const errored = defineEvent(
+	"session.error",
+	z.object({
+		message: z.string().min(1).max(4096),
+		stack: z.string().max(16384).optional(),
+		source: z.string().max(2048).optional(),
+		url: url.optional(),
+	}),
+);
+
+export const visitSummary = z.object({
+	visit: z.number().int().positive(),
+	startedAt: z.number().int(),
+	lastEventAt: z.number().int(),
+	durationMs: z.number().int().nonnegative(),
+	events: z.number().int().nonnegative(),
+	pageViews: z.number().int().nonnegative(),
+	clicks: z.number().int().nonnegative(),
+	pages: z.array(z.string()),
+	customEvents: z.record(z.string(), z.number().int()),
+	errors: z.number().int().nonnegative(),
+	userId: z.string().nullable(),
+});
+export type VisitSummary = z.infer<typeof visitSummary>;
+
+export const sessionEnded = defineEvent("session.ended", z.object({ reason: z.enum(["inactivity"]), summary: visitSummary }), {
+	internal: true,
+});
+
+export const sessionCatalog = new EventCatalog([sessionStarted, pageViewed, clicked, custom, identified, errored, sessionEnded]);
+
+/** Types a client (SDK, socket) may submit. */
+export const CLIENT_SESSION_EVENT_TYPES = sessionCatalog.types.filter((type) => !sessionCatalog.get(type)?.internal);
+
+/** Event ids: UUIDv7 from the SDK, or any id of these characters. */
+export const EVENT_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+export const MAX_BATCH_EVENTS = 500;
+
+/** One event as a client submits it; its data is checked against its type's schema by the actor. */
+export const clientSessionEventInput = z.object({
+	id: z.string().regex(EVENT_ID_PATTERN, "must be 1-128 letters, digits or . _ : - (a UUIDv7 fits)"),
+	type: z.enum(CLIENT_SESSION_EVENT_TYPES as [string, ...string[]]),
+	ts: z.number().int().nonnegative(),
+	v: z.number().int().positive().optional(),
+	data: z.record(z.string(), z.unknown()),
+});
+
+export const sessionBatchInput = z.object({
+	events: z.array(clientSessionEventInput).min(1).max(MAX_BATCH_EVENTS),
+	clientActionId: z.string().min(1).max(128).optional(),
+	expectedVersion: z.number().int().nonnegative().optional(),
+});
+export type SessionBatchInput = z.infer<typeof sessionBatchInput>;

@@ -1,0 +1,15 @@
+/** Worker entry: the HTTP API, and the actor classes wrangler binds. */
+import { createApp } from "./api/app.ts";
+import type { Env } from "./env.ts";
+
+export { CameraActor } from "./actors/camera.ts";
+export { ChatActor } from "./actors/chat.ts";
+export { OrgActor } from "./actors/org.ts";
+export { RegistryActor } from "./actors/registry.ts";
+export { SessionActor } from "./actors/session.ts";
+
+const app = createApp();
+
+export default {
+	fetch: (request, env, ctx) => app.fetch(request, env, ctx),
+} satisfies ExportedHandler<Env>;
