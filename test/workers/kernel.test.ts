@@ -1,0 +1,286 @@
+import { env } from "cloudflare:workers";
+import { evictDurableObject, runInDurableObject } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import type { AppendReceipt } from "../../src/actors/actor.ts";
+import { actorName } from "../../src/actors/identity.ts";
+import type { Outcome } from "../../src/actors/outcome.ts";
+import type { SessionActor } from "../../src/actors/session.ts";
+import type { ProposedEvent, RecordedEvent } from "../../src/events/envelope.ts";
+import { fold } from "../../src/reducers/definition.ts";
+import { sessionDefinition } from "../../src/reducers/session.ts";
+import { allEvents, call, getJson, pageView, postBatch, uniqueId } from "./helpers.ts";
+
+const ORG = "acme";
+const sessionPath = (id: string) => `/v1/orgs/${ORG}/sessions/${id}`;
+const stubOf = (id: string) => env.SESSION.getByName(actorName(ORG, id));
+
+/** The kernel's protected append, reached from inside the object as a test would from a subclass. */
+type Kernel = { append(events: ProposedEvent[]): Outcome<AppendReceipt> };
+
+const replayed = (events: RecordedEvent[]) => fold(sessionDefinition, events);
+
+describe("idempotency", () => {
+	it("a repeated event id is reported as a duplicate and not stored", async () => {
+		const session = uniqueId("s");
+		const [a, b, c] = [pageView("/a"), pageView("/b"), pageView("/c")];
+		const first = await postBatch(ORG, session, { events: [a, b] });
+		expect(await first.json()).toEqual({ accepted: 2, duplicates: 0, version: 3 });
+		const retry = await postBatch(ORG, session, { events: [a, b, c] });
+		expect(retry.status).toBe(202);
+		expect(await retry.json()).toEqual({ accepted: 1, duplicates: 2, version: 4 });
+		const twiceInOneBatch = await postBatch(ORG, session, { events: [pageView("/d"), { ...c }, { ...c }] });
+		expect(await twiceInOneBatch.json()).toEqual({ accepted: 1, duplicates: 2, version: 5 });
+
+		const ids = (await allEvents(sessionPath(session))).map((e) => e.id);
+		expect(ids).toHaveLength(5);
+		expect(new Set(ids).size).toBe(5);
+	});
+
+	it("a repeated client action id returns the first result and appends nothing new", async () => {
+		const session = uniqueId("s");
+		const first = await postBatch(ORG, session, { clientActionId: "act-1", events: [pageView("/a")] });
+		const firstBody = await first.json();
+		const again = await postBatch(ORG, session, { clientActionId: "act-1", events: [pageView("/other")] });
+		expect(again.status).toBe(202);
+		expect(await again.json()).toEqual(firstBody);
+		const events = await allEvents(sessionPath(session));
+		expect(events.map((e) => e.type)).toEqual(["session.started", "session.page_viewed"]);
+		expect(events[1]?.meta.clientActionId).toBe("act-1");
+	});
+});
+
+describe("optimistic concurrency", () => {
+	it("a stale expectedVersion is a 409 with the current version and appends nothing", async () => {
+		const session = uniqueId("s");
+		await postBatch(ORG, session, { events: [pageView("/a")] });
+		const stale = await postBatch(ORG, session, { expectedVersion: 1, events: [pageView("/b")] });
+		expect(stale.status).toBe(409);
+		expect(stale.headers.get("content-type")).toContain("application/problem+json");
+		expect(await stale.json()).toMatchObject({ status: 409, currentVersion: 2 });
+		expect((await getJson<{ version: number }>(`${sessionPath(session)}/state`)).version).toBe(2);
+
+		const current = await postBatch(ORG, session, { expectedVersion: 2, events: [pageView("/b")] });
+		expect(await current.json()).toMatchObject({ accepted: 1, version: 3 });
+	});
+});
+
+describe("atomic batches", () => {
+	it("one invalid event rejects the whole batch, names the field, and stores nothing", async () => {
+		const session = uniqueId("s");
+		const bad = { id: uniqueId("e"), type: "session.page_viewed", ts: 1, data: { path: "/x" } };
+		const res = await postBatch(ORG, session, { events: [pageView("/a"), pageView("/b"), bad] });
+		expect(res.status).toBe(400);
+		const body = await res.json<{ errors: { path: string }[] }>();
+		expect(body.errors.map((e) => e.path)).toEqual(["events[2].data.url"]);
+		expect(await allEvents(sessionPath(session))).toEqual([]);
+		expect((await getJson<{ version: number }>(`${sessionPath(session)}/state`)).version).toBe(0);
+	});
+
+	it("events the session emits itself cannot be submitted by a client", async () => {
+		const res = await postBatch(ORG, uniqueId("s"), {
+			events: [{ id: "x1", type: "session.ended", ts: 1, data: { reason: "inactivity", summary: {} } }],
+		});
+		expect(res.status).toBe(400);
+		expect((await res.json<{ errors: { path: string }[] }>()).errors[0]?.path).toBe("events[0].type");
+	});
+
+	it("an event whose reduction throws rejects the batch and leaves log and state untouched", async () => {
+		const session = uniqueId("s");
+		await postBatch(ORG, session, { events: [pageView("/a")] });
+		const stub = stubOf(session);
+		const outcome = await runInDurableObject(stub, (instance: SessionActor) => {
+			const kernel = instance as unknown as Kernel;
+			// A second start while a visit is open is refused by the reducer.
+			return kernel.append([
+				{ id: uniqueId("e"), type: "session.page_viewed", ts: 5, data: { url: "https://x/y", path: "/y" } },
+				{ id: uniqueId("e"), type: "session.started", ts: 6, data: { visit: 2 } },
+			]);
+		});
+		expect(outcome.ok).toBe(false);
+		if (!outcome.ok) {
+			expect(outcome.error.kind).toBe("rejected");
+			expect(outcome.error.detail).toContain("already open");
+		}
+		const events = await allEvents(sessionPath(session));
+		expect(events).toHaveLength(2);
+		const state = await getJson<{ version: number; state: { visit: { pageViews: number } } }>(`${sessionPath(session)}/state`);
+		expect(state.version).toBe(2);
+		expect(state.state.visit.pageViews).toBe(1);
+		expect((await getJson<{ ok: boolean }>(`${sessionPath(session)}/verify`)).ok).toBe(true);
+	});
+});
+
+describe("snapshots", () => {
+	it("state rebuilt from the newest snapshot plus the tail equals a full replay", async () => {
+		const session = uniqueId("s");
+		for (let i = 0; i < 5; i++) {
+			await postBatch(ORG, session, { events: Array.from({ length: 7 }, (_, j) => pageView(`/p${i}-${j % 3}`)) });
+		}
+		const stub = stubOf(session);
+		const described = await stub.describe();
+		expect(described.version).toBe(36);
+		// SNAPSHOT_EVERY is 10 in tests: a snapshot is written by each batch that crosses a multiple of 10.
+		expect(described.snapshots.map((s) => s.version)).toEqual([15, 22, 36]);
+
+		await evictDurableObject(stub);
+		const rebuilt = await getJson<{ version: number; state: unknown }>(`${sessionPath(session)}/state`);
+		expect(rebuilt.version).toBe(36);
+		expect(rebuilt.state).toEqual(replayed(await allEvents(sessionPath(session))));
+	});
+
+	it("a snapshot from another reducer version, or one that fails its checksum, is passed over", async () => {
+		const session = uniqueId("s");
+		await postBatch(ORG, session, { events: Array.from({ length: 24 }, (_, i) => pageView(`/q${i}`)) });
+		const stub = stubOf(session);
+		await runInDurableObject(stub, (_instance, state) => {
+			const sql = state.storage.sql;
+			// A foreign tag at the head version, carrying a state that would be obviously wrong.
+			const bogus = new TextEncoder().encode(JSON.stringify({ status: "bogus" }));
+			sql.exec("DELETE FROM snapshots WHERE version = 25");
+			sql.exec("DELETE FROM snapshot_parts WHERE version = 25");
+			sql.exec("INSERT INTO snapshots VALUES (25, 'session@0', 1, ?, 'x')", bogus.length);
+			sql.exec("INSERT INTO snapshot_parts VALUES (25, 0, ?)", bogus);
+		});
+		await evictDurableObject(stub);
+		const expected = replayed(await allEvents(sessionPath(session)));
+		expect((await getJson<{ state: unknown }>(`${sessionPath(session)}/state`)).state).toEqual(expected);
+
+		await runInDurableObject(stub, (_instance, state) => {
+			// Corrupt the newest real snapshot's bytes: its checksum no longer matches.
+			const newest = state.storage.sql.exec<{ version: number }>("SELECT max(version) AS version FROM snapshots WHERE reducer_version = 'session@1'").one();
+			state.storage.sql.exec("UPDATE snapshot_parts SET chunk = ? WHERE version = ?", new TextEncoder().encode('{"status":"new"}'), newest.version);
+		});
+		await evictDurableObject(stub);
+		expect((await getJson<{ state: unknown }>(`${sessionPath(session)}/state`)).state).toEqual(expected);
+	});
+
+	it("a state larger than one SQLite row snapshots across rows and restores", async () => {
+		const session = uniqueId("s");
+		const longPath = (i: number) => `/${String(i).padStart(6, "0")}/${"x".repeat(1990)}`;
+		let n = 0;
+		for (let batch = 0; batch < 6; batch++) {
+			const events = Array.from({ length: 200 }, () => {
+				const path = longPath(n++);
+				return { id: uniqueId("e"), type: "session.page_viewed", ts: 1_000 + n, data: { url: `https://x${path}`.slice(0, 2048), path } };
+			});
+			const res = await postBatch(ORG, session, { events });
+			expect(res.status).toBe(202);
+		}
+		const stub = stubOf(session);
+		const described = await stub.describe();
+		const newest = described.snapshots.at(-1);
+		expect(newest?.bytes).toBeGreaterThan(2_000_000);
+		expect(newest?.parts).toBeGreaterThanOrEqual(3);
+
+		await evictDurableObject(stub);
+		const { state } = await getJson<{ state: { visit: { pages: string[] } } }>(`${sessionPath(session)}/state`);
+		expect(state.visit.pages).toHaveLength(1200);
+		expect(state.visit.pages[1199]).toBe(longPath(1199));
+	});
+});
+
+describe("schema evolution", () => {
+	it("an event stored at an old version is read upcast, and raw reads show it as stored", async () => {
+		const session = uniqueId("s");
+		const old = { id: uniqueId("e"), type: "session.page_viewed", v: 1, ts: 10, data: { url: "https://shop.example/cart?step=2" } };
+		expect((await postBatch(ORG, session, { events: [old] })).status).toBe(202);
+
+		const [, upcast] = await allEvents(sessionPath(session));
+		expect(upcast).toMatchObject({ v: 2, data: { url: old.data.url, path: "/cart" } });
+		const raw = await getJson<{ events: { v: number; data: unknown }[] }>(`${sessionPath(session)}/events?raw=true`);
+		expect(raw.events[1]).toMatchObject({ v: 1, data: { url: old.data.url } });
+		expect(raw.events[1]?.data).not.toHaveProperty("path");
+		const { state } = await getJson<{ state: { currentPage: string } }>(`${sessionPath(session)}/state`);
+		expect(state.currentPage).toBe("/cart");
+
+		// Still upcast after a cold rebuild from the log.
+		await evictDurableObject(stubOf(session));
+		expect((await getJson<{ state: { currentPage: string } }>(`${sessionPath(session)}/state`)).state.currentPage).toBe("/cart");
+	});
+
+	it("a version the catalog does not know is refused, naming the field", async () => {
+		const res = await postBatch(ORG, uniqueId("s"), { events: [{ ...pageView("/a"), v: 7 }] });
+		expect(res.status).toBe(400);
+		expect((await res.json<{ errors: { path: string }[] }>()).errors[0]?.path).toBe("events[0].v");
+	});
+});
+
+describe("reads", () => {
+	it("state at every version equals the fold of the log up to that version", async () => {
+		const session = uniqueId("s");
+		await postBatch(ORG, session, { events: Array.from({ length: 12 }, (_, i) => pageView(`/r${i % 4}`)) });
+		await postBatch(ORG, session, {
+			events: [
+				{ id: uniqueId("e"), type: "session.identified", ts: 2_000_000_000_000, data: { userId: "u-1", traits: { plan: "pro" } } },
+				{ id: uniqueId("e"), type: "session.custom", ts: 2_000_000_000_001, data: { name: "add_to_cart", props: { sku: "A1" } } },
+				{ id: uniqueId("e"), type: "session.clicked", ts: 2_000_000_000_002, data: { target: "main > button.buy" } },
+				{ id: uniqueId("e"), type: "session.error", ts: 2_000_000_000_003, data: { message: "TypeError: x is undefined" } },
+			],
+		});
+		const events = await allEvents(sessionPath(session));
+		expect(events).toHaveLength(17);
+		for (let at = 0; at <= events.length; at++) {
+			const res = await getJson<{ version: number; state: unknown }>(`${sessionPath(session)}/state?at=${at}`);
+			expect(res.version).toBe(at);
+			expect(res.state).toEqual(replayed(events.slice(0, at)));
+		}
+		const beyond = await call(`${sessionPath(session)}/state?at=18`);
+		expect(beyond.status).toBe(400);
+		expect((await beyond.json<{ errors: { path: string }[] }>()).errors[0]?.path).toBe("at");
+	});
+
+	it("events page by seq and filter by type", async () => {
+		const session = uniqueId("s");
+		await postBatch(ORG, session, {
+			events: [pageView("/a"), { id: uniqueId("e"), type: "session.clicked", ts: 5, data: { target: "a" } }, pageView("/b"), pageView("/c")],
+		});
+		const first = await getJson<{ events: { seq: number }[]; next: number | null }>(`${sessionPath(session)}/events?limit=2`);
+		expect(first.events.map((e) => e.seq)).toEqual([1, 2]);
+		expect(first.next).toBe(2);
+		const second = await getJson<{ events: { seq: number }[]; next: number | null }>(`${sessionPath(session)}/events?after=2&limit=3`);
+		expect(second.events.map((e) => e.seq)).toEqual([3, 4, 5]);
+		expect(second.next).toBeNull();
+		const views = await getJson<{ events: { seq: number; type: string }[] }>(`${sessionPath(session)}/events?type=session.page_viewed`);
+		expect(views.events.map((e) => e.seq)).toEqual([2, 4, 5]);
+	});
+
+	it("every envelope carries the actor, meta and a hash chained to the previous event", async () => {
+		const session = uniqueId("s");
+		await postBatch(ORG, session, { events: [pageView("/a"), pageView("/b")] }, { "x-request-id": "req-123" });
+		const events = await allEvents(sessionPath(session));
+		expect(events[0]).toMatchObject({ seq: 1, type: "session.started", actor: { kind: "session", org: ORG, id: session } });
+		expect(events[1]?.meta).toMatchObject({ requestId: "req-123", correlationId: "req-123" });
+		expect(new Set(events.map((e) => e.hash)).size).toBe(3);
+		const verify = await getJson<{ ok: boolean; version: number; headHash: string }>(`${sessionPath(session)}/verify`);
+		expect(verify).toEqual({ ok: true, version: 3, headHash: events[2]?.hash });
+	});
+});
+
+describe("verification", () => {
+	it("a tampered row is found at its seq, and so is a missing one", async () => {
+		const session = uniqueId("s");
+		await postBatch(ORG, session, { events: [pageView("/a"), pageView("/b"), pageView("/c"), pageView("/d")] });
+		expect((await getJson<{ ok: boolean }>(`${sessionPath(session)}/verify`)).ok).toBe(true);
+		const stub = stubOf(session);
+		await runInDurableObject(stub, (_i, state) => {
+			state.storage.sql.exec(`UPDATE events SET data = '{"url":"https://evil/x","path":"/x"}' WHERE seq = 3`);
+		});
+		expect(await getJson(`${sessionPath(session)}/verify`)).toMatchObject({ ok: false, brokenAt: 3 });
+
+		await runInDurableObject(stub, (_i, state) => {
+			state.storage.sql.exec("DELETE FROM events WHERE seq IN (2, 3)");
+		});
+		expect(await getJson(`${sessionPath(session)}/verify`)).toMatchObject({ ok: false, brokenAt: 2 });
+	});
+});
+
+describe("identity", () => {
+	it("the actor stores who it is with its first event, so an alarm-only wake knows it", async () => {
+		const session = uniqueId("s");
+		await postBatch(ORG, session, { events: [pageView("/a")] });
+		const stored = await runInDurableObject(stubOf(session), (_i, state) =>
+			state.storage.sql.exec<{ value: string }>("SELECT value FROM actor_meta WHERE key = 'identity'").one(),
+		);
+		expect(JSON.parse(stored.value)).toEqual({ kind: "session", org: ORG, id: session });
+	});
+});
