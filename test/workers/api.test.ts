@@ -1,0 +1,85 @@
+import { exports } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { BASE, call, pageView, postBatch, uniqueId } from "./helpers.ts";
+
+type ProblemBody = { type: string; title: string; status: number; detail: string; errors?: { path: string; message: string }[] };
+
+async function expectProblem(res: Response, status: number): Promise<ProblemBody> {
+	expect(res.status).toBe(status);
+	expect(res.headers.get("content-type")).toContain("application/problem+json");
+	expect(res.headers.get("x-request-id")).toBeTruthy();
+	const body = await res.json<ProblemBody>();
+	expect(body).toMatchObject({ status, type: expect.any(String), title: expect.any(String), detail: expect.any(String) });
+	return body;
+}
+
+describe("bad input", () => {
+	it("a body without events is a 400 naming the field", async () => {
+		const body = await expectProblem(await postBatch("acme", uniqueId("s"), {}), 400);
+		expect(body.errors?.map((e) => e.path)).toEqual(["events"]);
+	});
+
+	it("wrong types inside events name each field", async () => {
+		const res = await postBatch("acme", uniqueId("s"), { events: [{ id: "ok-1", type: "session.page_viewed", ts: "soon", data: [] }] });
+		const body = await expectProblem(res, 400);
+		expect(body.errors?.map((e) => e.path).sort()).toEqual(["events[0].data", "events[0].ts"]);
+	});
+
+	it("an empty batch and a batch over 500 events are refused", async () => {
+		expect((await expectProblem(await postBatch("acme", uniqueId("s"), { events: [] }), 400)).errors?.[0]?.path).toBe("events");
+		const many = Array.from({ length: 501 }, (_, i) => ({ id: `e${i}`, type: "session.clicked", ts: i, data: { target: "a" } }));
+		expect((await expectProblem(await postBatch("acme", uniqueId("s"), { events: many }), 400)).errors?.[0]?.path).toBe("events");
+	});
+
+	it("malformed JSON is a 400 problem", async () => {
+		await expectProblem(await call(`/v1/orgs/acme/sessions/${uniqueId("s")}/events`, { method: "POST", body: "{nope" }), 400);
+	});
+
+	it("an id that is not a valid id is a 400 naming the path parameter", async () => {
+		const res = await call("/v1/orgs/acme/sessions/bad%20id/events", { method: "POST", body: JSON.stringify({ events: [pageView("/a")] }) });
+		expect((await expectProblem(res, 400)).errors?.[0]?.path).toBe("path.id");
+	});
+
+	it("bad query parameters name the parameter", async () => {
+		const res = await call(`/v1/orgs/acme/sessions/${uniqueId("s")}/events?after=-1&limit=5000`);
+		expect((await expectProblem(res, 400)).errors?.map((e) => e.path).sort()).toEqual(["query.after", "query.limit"]);
+	});
+
+	it("a body over the size limit is a 413", async () => {
+		const huge = JSON.stringify({ events: [{ ...pageView("/a"), data: { url: "x".repeat(1_100_000), path: "/a" } }] });
+		await expectProblem(await call(`/v1/orgs/acme/sessions/${uniqueId("s")}/events`, { method: "POST", body: huge }), 413);
+	});
+
+	it("an unknown route is a 404 problem, and a plain GET on a socket route is a 426", async () => {
+		await expectProblem(await call("/v1/nothing-here"), 404);
+		await expectProblem(await call(`/v1/orgs/acme/sessions/${uniqueId("s")}/ws`), 426);
+	});
+});
+
+describe("credentials", () => {
+	it("no token and a wrong token are 401", async () => {
+		await expectProblem(await exports.default.fetch(`${BASE}/v1/orgs/acme/sessions/s1/state`), 401);
+		await expectProblem(await call("/v1/orgs/acme/sessions/s1/state", { headers: { authorization: "Bearer wrong" } }), 401);
+	});
+});
+
+describe("request ids", () => {
+	it("every response carries x-request-id, and a caller's id is kept", async () => {
+		const ok = await postBatch("acme", uniqueId("s"), { events: [pageView("/a")] }, { "x-request-id": "caller-42" });
+		expect(ok.status).toBe(202);
+		expect(ok.headers.get("x-request-id")).toBe("caller-42");
+		const generated = await call(`/v1/orgs/acme/sessions/${uniqueId("s")}/state`);
+		expect(generated.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
+	});
+});
+
+describe("openapi", () => {
+	it("the document lists the session batch route and the actor reads", async () => {
+		const res = await exports.default.fetch(`${BASE}/openapi.json`);
+		expect(res.status).toBe(200);
+		const doc = await res.json<{ paths: Record<string, unknown> }>();
+		expect(Object.keys(doc.paths)).toEqual(
+			expect.arrayContaining(["/v1/orgs/{org}/sessions/{id}/events", "/v1/orgs/{org}/{kind}/{id}/state", "/v1/orgs/{org}/verify"]),
+		);
+	});
+});
