@@ -11,8 +11,23 @@ const extra = process.argv.slice(2);
 
 const wrangler = spawn(
 	"wrangler",
-	["dev", "--local", "--ip", "127.0.0.1", "--port", port, "--var", `ADMIN_TOKEN:${adminToken}`, "--show-interactive-dev-session=false", ...extra],
-	{ cwd: root, stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false" } },
+	[
+		"dev",
+		"--local",
+		"--ip",
+		"127.0.0.1",
+		"--port",
+		port,
+		"--var",
+		`ADMIN_TOKEN:${adminToken}`,
+		"--show-interactive-dev-session=false",
+		...extra,
+	],
+	{
+		cwd: root,
+		stdio: ["ignore", "pipe", "inherit"],
+		env: { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false" },
+	},
 );
 
 let announced = false;

@@ -5,7 +5,15 @@ import { fold } from "../../src/reducers/definition.ts";
 import { type ClientSessionEvent, decideSession, type SessionState, sessionDefinition } from "../../src/reducers/session.ts";
 
 let seq = 0;
-const recorded = (type: string, data: unknown, ts = 1000 + seq): RecordedEvent => ({ seq: ++seq, id: `e${seq}`, type, v: 1, ts, data, meta: {} });
+const recorded = (type: string, data: unknown, ts = 1000 + seq): RecordedEvent => ({
+	seq: ++seq,
+	id: `e${seq}`,
+	type,
+	v: 1,
+	ts,
+	data,
+	meta: {},
+});
 const started = (visit = 1, ts?: number) => recorded("session.started", { visit }, ts);
 const viewed = (path: string, ts?: number) => recorded("session.page_viewed", { url: `https://x${path}`, path }, ts);
 

@@ -36,7 +36,10 @@ describe("bad input", () => {
 	});
 
 	it("an id that is not a valid id is a 400 naming the path parameter", async () => {
-		const res = await call("/v1/orgs/acme/sessions/bad%20id/events", { method: "POST", body: JSON.stringify({ events: [pageView("/a")] }) });
+		const res = await call("/v1/orgs/acme/sessions/bad%20id/events", {
+			method: "POST",
+			body: JSON.stringify({ events: [pageView("/a")] }),
+		});
 		expect((await expectProblem(res, 400)).errors?.[0]?.path).toBe("path.id");
 	});
 

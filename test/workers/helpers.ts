@@ -63,7 +63,9 @@ export class Subscriber {
 	}
 
 	static async open(path: string, after = 0): Promise<Subscriber> {
-		const res = await exports.default.fetch(`${BASE}${path}/ws?after=${after}&token=${env.ADMIN_TOKEN}`, { headers: { upgrade: "websocket" } });
+		const res = await exports.default.fetch(`${BASE}${path}/ws?after=${after}&token=${env.ADMIN_TOKEN}`, {
+			headers: { upgrade: "websocket" },
+		});
 		const socket = res.webSocket;
 		if (!socket) throw new Error(`no WebSocket: ${res.status} ${await res.text()}`);
 		socket.accept();

@@ -1,5 +1,5 @@
-import { env } from "cloudflare:workers";
 import { evictDurableObject, runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { AppendReceipt } from "../../src/actors/actor.ts";
 import { actorName } from "../../src/actors/identity.ts";
@@ -147,8 +147,14 @@ describe("snapshots", () => {
 
 		await runInDurableObject(stub, (_instance, state) => {
 			// Corrupt the newest real snapshot's bytes: its checksum no longer matches.
-			const newest = state.storage.sql.exec<{ version: number }>("SELECT max(version) AS version FROM snapshots WHERE reducer_version = 'session@1'").one();
-			state.storage.sql.exec("UPDATE snapshot_parts SET chunk = ? WHERE version = ?", new TextEncoder().encode('{"status":"new"}'), newest.version);
+			const newest = state.storage.sql
+				.exec<{ version: number }>("SELECT max(version) AS version FROM snapshots WHERE reducer_version = 'session@1'")
+				.one();
+			state.storage.sql.exec(
+				"UPDATE snapshot_parts SET chunk = ? WHERE version = ?",
+				new TextEncoder().encode('{"status":"new"}'),
+				newest.version,
+			);
 		});
 		await evictDurableObject(stub);
 		expect((await getJson<{ state: unknown }>(`${sessionPath(session)}/state`)).state).toEqual(expected);
@@ -232,7 +238,12 @@ describe("reads", () => {
 	it("events page by seq and filter by type", async () => {
 		const session = uniqueId("s");
 		await postBatch(ORG, session, {
-			events: [pageView("/a"), { id: uniqueId("e"), type: "session.clicked", ts: 5, data: { target: "a" } }, pageView("/b"), pageView("/c")],
+			events: [
+				pageView("/a"),
+				{ id: uniqueId("e"), type: "session.clicked", ts: 5, data: { target: "a" } },
+				pageView("/b"),
+				pageView("/c"),
+			],
 		});
 		const first = await getJson<{ events: { seq: number }[]; next: number | null }>(`${sessionPath(session)}/events?limit=2`);
 		expect(first.events.map((e) => e.seq)).toEqual([1, 2]);

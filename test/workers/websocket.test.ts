@@ -1,5 +1,5 @@
-import { env } from "cloudflare:workers";
 import { evictDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { actorName } from "../../src/actors/identity.ts";
 import { pageView, postBatch, Subscriber, uniqueId } from "./helpers.ts";
