@@ -18,9 +18,14 @@ export default defineConfig({
 				plugins: [
 					sqlAsText,
 					cloudflareTest({
+						// Roost's entry plus a probe actor for kernel scheduler tests.
+						main: "./test/workers/support/probe-worker.ts",
 						wrangler: { configPath: "./wrangler.jsonc" },
-						// Small snapshot interval so tests cross many snapshot boundaries.
-						miniflare: { bindings: { SNAPSHOT_EVERY: "10" } },
+						miniflare: {
+							// Small snapshot interval so tests cross many snapshot boundaries.
+							bindings: { SNAPSHOT_EVERY: "10" },
+							durableObjects: { PROBE: { className: "ProbeActor", useSQLite: true } },
+						},
 					}),
 				],
 				test: { name: "workers", include: ["test/workers/**/*.test.ts"], testTimeout: 30_000 },

@@ -14,4 +14,10 @@ export interface Env {
 	ADMIN_TOKEN: string;
 	/** Events between snapshots (a decimal string). */
 	SNAPSHOT_EVERY?: string;
+	/** Interactions from ended sessions (and later cameras and chats), consumed by this Worker. */
+	INTERACTIONS_QUEUE: Queue<unknown>;
+	/** Long-term copies: interactions archived by the queue consumer. */
+	ARCHIVE: R2Bucket;
+	/** Milliseconds without events before a web session ends (a decimal string; default one hour). */
+	SESSION_INACTIVITY_MS?: string;
 }

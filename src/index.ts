@@ -1,6 +1,7 @@
 /** Worker entry: the HTTP API, and the actor classes wrangler binds. */
 import { createApp } from "./api/app.ts";
 import type { Env } from "./env.ts";
+import { consumeInteractions } from "./queue.ts";
 
 export { CameraActor } from "./actors/camera.ts";
 export { ChatActor } from "./actors/chat.ts";
@@ -12,4 +13,5 @@ const app = createApp();
 
 export default {
 	fetch: (request, env, ctx) => app.fetch(request, env, ctx),
+	queue: (batch, env) => consumeInteractions(batch, env),
 } satisfies ExportedHandler<Env>;

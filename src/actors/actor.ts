@@ -23,13 +23,17 @@ import {
 	type RecordedEvent,
 } from "../events/envelope.ts";
 import type { ActorDefinition } from "../reducers/definition.ts";
+import { backoffDelay } from "./backoff.ts";
+import { actorStub } from "./directory.ts";
 import { chainHash, GENESIS_HASH } from "./hash.ts";
 import { parseActorName } from "./identity.ts";
 import { EventLog, type StoredEvent } from "./log.ts";
+import { type ActorMessage, type OutboxMessage, OutboxStore, type PendingMessage } from "./outbox.ts";
 import { type ActorError, fail, invalid, type Outcome, ok } from "./outcome.ts";
 import { actorMeta, clientActions } from "./schema.ts";
 import { type SnapshotInfo, SnapshotStore } from "./snapshots.ts";
 import { type ClientMessage, parseClientMessage, type ServerMessage } from "./socket-messages.ts";
+import { checkSpec, type Timer, type TimerChange, TimerStore } from "./timers.ts";
 
 export interface AppendOptions {
 	/** The version the caller last saw; a mismatch is a conflict, never an overwrite. */
@@ -47,10 +51,18 @@ export interface AppendReceipt {
 	duplicates: string[];
 }
 
-/** What a command decides: the events to append and the answer to give once they are appended. */
-export interface Plan<R> {
+/** Effects that must outlive the request, written in the same transaction as the events. */
+export interface Effects {
+	timers?: TimerChange[];
+	outbox?: OutboxMessage[];
+}
+
+/** What a command decides: the events to append, the effects they cause, and the answer to give. */
+export interface Plan<R, S = unknown> {
 	events: ProposedEvent[];
 	result: (receipt: AppendReceipt) => R;
+	/** Effects of the appended events; sees the receipt (seqs, duplicates) and the state after them. */
+	effects?: (receipt: AppendReceipt, state: S) => Effects;
 }
 
 export interface EventPage {
@@ -67,6 +79,12 @@ export interface ChainReport {
 	reason?: string;
 }
 
+export interface KernelStatus {
+	outbox: { pending: number; oldestAt: number | null; nextAttemptAt: number | null };
+	/** The next timers by due time (at most 20). */
+	timers: Pick<Timer, "name" | "kind" | "scheduledAt" | "dueAt" | "attempts" | "lastError">[];
+}
+
 /** What a socket remembers across hibernation: the last seq it was sent. */
 interface SocketState {
 	cursor: number;
@@ -77,6 +95,9 @@ export const MAX_PAGE = 1000;
 export const MAX_EVENT_DATA_BYTES = 1_000_000;
 const MAX_ID_LENGTH = 200;
 const DEFAULT_SNAPSHOT_EVERY = 200;
+const MAX_TIMERS_PER_ALARM = 1000;
+const OUTBOX_BATCH = 50;
+const MAX_OUTBOX_ROUNDS = 20;
 
 export abstract class EventSourcedActor<S> extends Server<Env> {
 	static override options = { hibernate: true };
@@ -84,9 +105,12 @@ export abstract class EventSourcedActor<S> extends Server<Env> {
 	protected readonly db: DrizzleSqliteDODatabase;
 	protected readonly log: EventLog;
 	protected readonly snapshots: SnapshotStore;
+	protected readonly timers: TimerStore;
+	protected readonly outbox: OutboxStore;
 	readonly snapshotEvery: number;
 
 	#state: S;
+	#draining: Promise<void> | undefined;
 	#version = 0;
 	#head = GENESIS_HASH;
 	#identity: ActorRef | undefined;
@@ -101,12 +125,16 @@ export abstract class EventSourcedActor<S> extends Server<Env> {
 		this.db = drizzle(ctx.storage);
 		this.log = new EventLog(ctx.storage.sql);
 		this.snapshots = new SnapshotStore(this.db, ctx.storage.sql);
+		this.timers = new TimerStore(this.db);
+		this.outbox = new OutboxStore(this.db);
 		this.snapshotEvery = positiveInt(env.SNAPSHOT_EVERY) ?? DEFAULT_SNAPSHOT_EVERY;
 		this.#state = definition.initialState();
 		void ctx.blockConcurrencyWhile(async () => {
 			await migrate(this.db, migrations);
 			this.#loadIdentity();
 			this.#rebuild();
+			// Timers that came due while the object was down fire on this wake.
+			await this.rearm();
 		});
 	}
 
@@ -188,9 +216,14 @@ export abstract class EventSourcedActor<S> extends Server<Env> {
 	/**
 	 * Runs a command: returns the first result again for a known client action id, checks
 	 * expectedVersion, lets `plan` decide events from the current state, then validates, dedupes,
-	 * reduces and commits them in one transaction, and pushes them to subscribers.
+	 * reduces and commits them with their effects in one transaction, and pushes them to subscribers.
 	 */
-	protected execute<R>(options: AppendOptions, plan: (state: S, version: number) => Plan<R> | ActorError): Outcome<R> {
+	protected execute<R>(options: AppendOptions, plan: (state: S, version: number) => Plan<R, S> | ActorError): Outcome<R> {
+		return this.#run(options, plan);
+	}
+
+	/** `firing`: the timer this command handles; it is moved on in the same transaction. */
+	#run<R>(options: AppendOptions, plan: (state: S, version: number) => Plan<R, S> | ActorError, firing?: Timer): Outcome<R> {
 		if (options.clientActionId) {
 			const prior = this.db.select().from(clientActions).where(eq(clientActions.id, options.clientActionId)).get();
 			if (prior) return ok(JSON.parse(prior.result) as R);
@@ -208,8 +241,13 @@ export abstract class EventSourcedActor<S> extends Server<Env> {
 		if (!staged.ok) return staged;
 		const { rows, envelopes, state, duplicates } = staged.value;
 		const version = this.#version + rows.length;
-		const result = decided.result({ version, appended: envelopes, duplicates });
+		const receipt: AppendReceipt = { version, appended: envelopes, duplicates };
+		const result = decided.result(receipt);
+		const effects = decided.effects?.(receipt, state) ?? {};
+		const badTimer = invalidTimers(effects.timers);
+		if (badTimer) return badTimer;
 		const snapshotDue = rows.length > 0 && Math.floor(version / this.snapshotEvery) > Math.floor(this.#version / this.snapshotEvery);
+		const now = this.now();
 
 		this.ctx.storage.transactionSync(() => {
 			this.log.insert(rows);
@@ -226,6 +264,9 @@ export abstract class EventSourcedActor<S> extends Server<Env> {
 					.onConflictDoNothing()
 					.run();
 			}
+			if (firing) this.timers.advance(firing, now);
+			if (effects.timers?.length) this.timers.apply(effects.timers, now);
+			if (effects.outbox?.length) this.outbox.add(effects.outbox, now);
 			if (snapshotDue) this.snapshots.write(version, this.#tag, state);
 		});
 		if (rows.length > 0) this.#identityStored = true;
@@ -233,6 +274,7 @@ export abstract class EventSourcedActor<S> extends Server<Env> {
 		this.#version = version;
 		this.#head = rows.at(-1)?.hash ?? this.#head;
 		this.#publish(envelopes);
+		if (firing || effects.timers?.length || effects.outbox?.length) this.ctx.waitUntil(this.rearm());
 		return ok(result);
 	}
 
@@ -263,7 +305,7 @@ export abstract class EventSourcedActor<S> extends Server<Env> {
 				return;
 			}
 			const dataText = JSON.stringify(result.data);
-			if (dataText.length > MAX_EVENT_DATA_BYTES) {
+			if (overBytes(dataText, MAX_EVENT_DATA_BYTES)) {
 				errors.push({ path: `${at}.data`, message: `is larger than ${MAX_EVENT_DATA_BYTES} bytes of JSON` });
 				return;
 			}
@@ -325,6 +367,131 @@ export abstract class EventSourcedActor<S> extends Server<Env> {
 		return ok({ rows, envelopes, state, duplicates });
 	}
 
+	// ---- time: timers and the outbox ----------------------------------------------------
+
+	/** The kernel's clock. Reducers never read it: time reaches them on events. */
+	protected now(): number {
+		return Date.now();
+	}
+
+	/**
+	 * Handles a due timer: returns the events its firing means (and their effects), or null for
+	 * none. Throwing, or returning an error, keeps the timer and retries it with backoff.
+	 */
+	protected onTimer(timer: Timer, _state: S): Plan<unknown, S> | ActorError | null {
+		throw new Error(`${this.definition.kind} has no handler for timer "${timer.name}"`);
+	}
+
+	/** Turns a message from another actor into events. Its id makes a repeated delivery a no-op. */
+	protected onActorMessage(message: ActorMessage, _state: S): Plan<unknown, S> | ActorError {
+		return {
+			kind: "invalid",
+			detail: `${this.definition.kind} does not accept ${message.type} messages`,
+			errors: [{ path: "type", message: "not accepted" }],
+		};
+	}
+
+	/** Sets or cancels timers outside a command (no events). */
+	protected changeTimers(changes: TimerChange[]): Outcome<{ timers: number }> {
+		const bad = invalidTimers(changes);
+		if (bad) return bad;
+		this.ctx.storage.transactionSync(() => this.timers.apply(changes, this.now()));
+		this.ctx.waitUntil(this.rearm());
+		return ok({ timers: this.timers.count() });
+	}
+
+	/** RPC: a message from another actor's outbox. Delivered at least once, acted on once. */
+	receive(message: ActorMessage): Outcome<{ version: number }> {
+		return this.execute({ clientActionId: `outbox:${message.id}`, meta: { ...message.meta, causationId: message.id } }, (state) => {
+			const planned = this.onActorMessage(message, state);
+			if ("kind" in planned) return planned;
+			return { ...planned, result: (receipt) => ({ version: receipt.version }) };
+		});
+	}
+
+	override async onAlarm(): Promise<void> {
+		this.#fireDueTimers(this.now());
+		await this.#drainOutbox();
+		await this.rearm();
+	}
+
+	/** Points the single alarm at the earliest due timer or outbox retry, overdue ones included. */
+	protected async rearm(): Promise<void> {
+		const candidates = [this.timers.earliestDue(), this.outbox.depth().nextAttemptAt].filter((at): at is number => at !== null);
+		if (candidates.length === 0) await this.ctx.storage.deleteAlarm();
+		else await this.ctx.storage.setAlarm(Math.min(...candidates));
+	}
+
+	#fireDueTimers(now: number): void {
+		let fired = 0;
+		// Bounded per alarm so one wake never runs unbounded; the re-armed alarm picks up the rest at once.
+		while (fired < MAX_TIMERS_PER_ALARM) {
+			const due = this.timers.due(now, Math.min(200, MAX_TIMERS_PER_ALARM - fired));
+			if (due.length === 0) return;
+			for (const timer of due) {
+				this.#fire(timer, now);
+				fired++;
+			}
+		}
+	}
+
+	#fire(timer: Timer, now: number): void {
+		let outcome: Outcome<unknown>;
+		try {
+			outcome = this.#run(
+				{},
+				(state) => {
+					const planned = this.onTimer(timer, state);
+					return planned ?? { events: [], result: () => null };
+				},
+				timer,
+			);
+		} catch (error) {
+			outcome = fail({ kind: "rejected", detail: error instanceof Error ? error.message : String(error) });
+		}
+		if (outcome.ok) return;
+		const retryAt = now + backoffDelay(timer.attempts + 1);
+		console.warn(
+			`${this.definition.kind} timer "${timer.name}" failed (attempt ${timer.attempts + 1}), retrying at ${new Date(retryAt).toISOString()}: ${outcome.error.detail}`,
+		);
+		this.ctx.storage.transactionSync(() => this.timers.failed(timer, outcome.error.detail, retryAt));
+	}
+
+	/** Delivers ready outbox messages; one drain at a time per object. */
+	#drainOutbox(): Promise<void> {
+		this.#draining ??= (async () => {
+			try {
+				for (let round = 0; round < MAX_OUTBOX_ROUNDS; round++) {
+					const ready = this.outbox.ready(this.now(), OUTBOX_BATCH);
+					if (ready.length === 0) return;
+					for (const message of ready) await this.#deliver(message);
+					if (ready.length < OUTBOX_BATCH) return;
+				}
+			} finally {
+				this.#draining = undefined;
+			}
+		})();
+		return this.#draining;
+	}
+
+	async #deliver(message: PendingMessage): Promise<void> {
+		const envelope: ActorMessage = { id: message.id, from: this.actor, type: message.type, data: message.data, meta: message.meta ?? {} };
+		try {
+			if ("queue" in message.target) {
+				await this.env[message.target.queue].send(envelope);
+			} else {
+				const outcome = await actorStub(this.env, message.target.actor).receive(envelope);
+				if (!outcome.ok) throw new Error(`${outcome.error.kind}: ${outcome.error.detail}`);
+			}
+			this.outbox.acknowledged(message.id);
+		} catch (error) {
+			const detail = error instanceof Error ? error.message : String(error);
+			const retryAt = this.now() + backoffDelay(message.attempts + 1);
+			console.warn(`${this.definition.kind} outbox message ${message.id} not delivered (attempt ${message.attempts + 1}): ${detail}`);
+			this.outbox.failed(message, detail, retryAt);
+		}
+	}
+
 	// ---- reading ------------------------------------------------------------------------
 
 	/** Events after `after` in seq order; upcast to current versions unless `raw`. */
@@ -338,12 +505,23 @@ export abstract class EventSourcedActor<S> extends Server<Env> {
 	}
 
 	/** State now, or as it was at version `at` (from the nearest snapshot at or below it). */
-	readState(at?: number): Outcome<{ version: number; state: S }> {
-		if (at === undefined || at === this.#version) return ok({ version: this.#version, state: this.#state });
+	readState(at?: number): Outcome<{ version: number; state: S; kernel?: KernelStatus }> {
+		if (at === undefined) return ok({ version: this.#version, state: this.#state, kernel: this.kernelStatus() });
+		if (at === this.#version) return ok({ version: this.#version, state: this.#state });
 		if (!Number.isSafeInteger(at) || at < 0 || at > this.#version) {
 			return invalid([{ path: "at", message: `must be an integer from 0 to the current version ${this.#version}` }]);
 		}
 		return ok({ version: at, state: this.stateAt(at) });
+	}
+
+	/** Timers and outbox depth: the work this actor still owes the world. */
+	kernelStatus(): KernelStatus {
+		return {
+			outbox: this.outbox.depth(),
+			timers: this.timers
+				.list(20)
+				.map(({ name, kind, scheduledAt, dueAt, attempts, lastError }) => ({ name, kind, scheduledAt, dueAt, attempts, lastError })),
+		};
 	}
 
 	/** The fold of the log's first `at` events. */
@@ -358,7 +536,18 @@ export abstract class EventSourcedActor<S> extends Server<Env> {
 	verifyChain(): ChainReport {
 		const check = this.log.verify();
 		const base = { version: this.#version, headHash: this.#head };
-		return check.ok ? { ok: true, ...base } : { ok: false, ...base, brokenAt: check.brokenAt, reason: check.reason };
+		if (!check.ok) return { ok: false, ...base, brokenAt: check.brokenAt, reason: check.reason };
+		// A chain that verifies but stops short of the version this actor committed has lost its tail.
+		const head = this.log.head();
+		if (head.version !== this.#version || head.hash !== this.#head) {
+			return {
+				ok: false,
+				...base,
+				brokenAt: head.version + 1,
+				reason: `the log ends at seq ${head.version} but the actor committed ${this.#version}`,
+			};
+		}
+		return { ok: true, ...base };
 	}
 
 	describe(): { actor: ActorRef; version: number; headHash: string; snapshotEvery: number; snapshots: SnapshotInfo[] } {
@@ -454,6 +643,27 @@ export abstract class EventSourcedActor<S> extends Server<Env> {
 			connection.setState({ cursor: this.#version });
 		}
 	}
+}
+
+const encoder = new TextEncoder();
+
+/** Checks timer specs before anything is written, so a bad one is an error value, not a failed transaction. */
+function invalidTimers(changes: readonly TimerChange[] | undefined): { ok: false; error: ActorError } | undefined {
+	const errors: FieldError[] = [];
+	changes?.forEach((change, i) => {
+		if ("cancel" in change) return;
+		try {
+			checkSpec(change.spec);
+		} catch (error) {
+			errors.push({ path: `timers[${i}].spec`, message: `${change.name}: ${error instanceof Error ? error.message : String(error)}` });
+		}
+	});
+	return errors.length > 0 ? invalid(errors, "A timer cannot be scheduled.") : undefined;
+}
+
+/** Whether text is longer than `max` bytes as UTF-8; only encodes when it could be. */
+export function overBytes(text: string, max: number): boolean {
+	return text.length * 3 > max && encoder.encode(text).length > max;
 }
 
 function positiveInt(value: string | undefined): number | undefined {

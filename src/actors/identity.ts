@@ -1,7 +1,7 @@
 /** How an actor is named inside its Durable Object namespace: `<org>:<id>`, so orgs never share an object. */
 import type { ActorKind, ActorRef } from "../events/envelope.ts";
 
-/** Ids in paths: letters, digits, and . _ : - after the first character; UUIDs fit. */
+/** Ids in paths: letters, digits, and . _ - after the first character (no `:`, the name separator); UUIDs fit. */
 export const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
 export function actorName(org: string, id: string): string {

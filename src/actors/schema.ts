@@ -54,3 +54,42 @@ export const actorMeta = sqliteTable("actor_meta", {
 	key: text("key").primaryKey(),
 	value: text("value").notNull(),
 });
+
+/** Named timers multiplexed onto the object's one alarm. */
+export const timers = sqliteTable(
+	"timers",
+	{
+		name: text("name").primaryKey(),
+		/** once | every | cron */
+		kind: text("kind").notNull(),
+		/** once: the instant (ms); every: the interval (ms); cron: the expression (UTC). */
+		spec: text("spec").notNull(),
+		/** The instant this firing is for; handlers derive event ids and timestamps from it. */
+		scheduledAt: integer("scheduled_at").notNull(),
+		/** When to try next: scheduledAt, or later after failures (backoff). */
+		dueAt: integer("due_at").notNull(),
+		payload: text("payload").notNull(),
+		attempts: integer("attempts").notNull().default(0),
+		lastError: text("last_error"),
+	},
+	(t) => [index("timers_due").on(t.dueAt)],
+);
+
+/** Effects recorded with the events that caused them, delivered after commit until acknowledged. */
+export const outbox = sqliteTable(
+	"outbox",
+	{
+		/** Stable per effect: receivers dedupe by it. */
+		id: text("id").primaryKey(),
+		/** JSON: { actor: ActorRef } or { queue: binding name }. */
+		target: text("target").notNull(),
+		type: text("type").notNull(),
+		data: text("data").notNull(),
+		meta: text("meta").notNull(),
+		createdAt: integer("created_at").notNull(),
+		attempts: integer("attempts").notNull().default(0),
+		nextAttemptAt: integer("next_attempt_at").notNull(),
+		lastError: text("last_error"),
+	},
+	(t) => [index("outbox_next_attempt").on(t.nextAttemptAt)],
+);

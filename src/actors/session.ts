@@ -1,13 +1,16 @@
-/** The web session actor: SDK batches in over HTTP or its socket, one visit at a time. */
+/** The web session actor: SDK batches in over HTTP or its socket, one visit at a time, ended by inactivity. */
 import type { Connection } from "partyserver";
 import { z } from "zod";
 import type { Env } from "../env.ts";
 import type { EventMeta } from "../events/envelope.ts";
-import { type SessionBatchInput, sessionBatchInput } from "../events/session.ts";
-import { decideSession, type SessionState, sessionDefinition } from "../reducers/session.ts";
-import { EventSourcedActor } from "./actor.ts";
+import { INTERACTION_MESSAGE, type Interaction } from "../events/interaction.ts";
+import { type SessionBatchInput, sessionBatchInput, type VisitSummary } from "../events/session.ts";
+import { decideInactivityEnd, decideSession, type SessionState, sessionDefinition } from "../reducers/session.ts";
+import { EventSourcedActor, type Plan } from "./actor.ts";
+import type { OutboxMessage } from "./outbox.ts";
 import { errorDetails, type Outcome, statusOf } from "./outcome.ts";
 import type { ClientMessage } from "./socket-messages.ts";
+import type { Timer } from "./timers.ts";
 
 export interface BatchResult {
 	accepted: number;
@@ -15,9 +18,16 @@ export interface BatchResult {
 	version: number;
 }
 
+export const INACTIVITY_TIMER = "inactivity";
+const DEFAULT_INACTIVITY_MS = 60 * 60_000;
+
 export class SessionActor extends EventSourcedActor<SessionState> {
+	readonly inactivityMs: number;
+
 	constructor(ctx: DurableObjectState, env: Env) {
 		super(ctx, env, sessionDefinition);
+		const configured = Number(env.SESSION_INACTIVITY_MS);
+		this.inactivityMs = Number.isSafeInteger(configured) && configured > 0 ? configured : DEFAULT_INACTIVITY_MS;
 	}
 
 	/** Appends an SDK batch: repeated event ids are counted as duplicates and not stored again. */
@@ -35,8 +45,41 @@ export class SessionActor extends EventSourcedActor<SessionState> {
 			return {
 				events: decideSession({ kind: "record", events: fresh }, state),
 				result: (receipt) => ({ accepted: fresh.length, duplicates: events.length - fresh.length, version: receipt.version }),
+				// Every new event re-arms the inactivity timer, measured from when the server received it.
+				effects: (receipt) =>
+					receipt.appended.length > 0 ? { timers: [{ name: INACTIVITY_TIMER, spec: { once: this.now() + this.inactivityMs } }] } : {},
 			};
 		});
+	}
+
+	protected override onTimer(timer: Timer, state: SessionState): Plan<unknown, SessionState> | null {
+		if (timer.name !== INACTIVITY_TIMER) throw new Error(`session has no timer "${timer.name}"`);
+		const events = decideInactivityEnd(state, timer.scheduledAt);
+		const ended = events[0];
+		if (!ended) return null;
+		return {
+			events,
+			result: () => null,
+			effects: (receipt) =>
+				receipt.appended.length > 0 ? { outbox: this.#handOver(ended.data as { summary: VisitSummary }, timer.scheduledAt) } : {},
+		};
+	}
+
+	/** The ended visit as an interaction, for the org and for the interactions queue. */
+	#handOver({ summary }: { summary: VisitSummary }, endedAt: number): OutboxMessage[] {
+		const { org, id } = this.actor;
+		const interaction: Interaction = {
+			id: `session:${id}:visit-${summary.visit}`,
+			source: "web",
+			actor: { kind: "session", id },
+			startedAt: summary.startedAt,
+			endedAt,
+			summary,
+		};
+		return [
+			{ id: `${interaction.id}>org`, target: { actor: { kind: "org", org, id: org } }, type: INTERACTION_MESSAGE, data: interaction },
+			{ id: `${interaction.id}>queue`, target: { queue: "INTERACTIONS_QUEUE" }, type: INTERACTION_MESSAGE, data: { org, interaction } },
+		];
 	}
 
 	protected override clientMessageSchemas() {

@@ -64,6 +64,20 @@ export function decideSession(command: SessionCommand, state: SessionState): Pro
 	return [{ id: `${first.id}:started`, type: "session.started", ts: first.ts, data: { visit } }, ...events];
 }
 
+/** When a visit's inactivity timer fires at `at`: the end of the open visit, or nothing if none is open. */
+export function decideInactivityEnd(state: SessionState, at: number): ProposedEvent[] {
+	if (state.status !== "active" || !state.visit) return [];
+	return [
+		{
+			// One end per visit: a timer that fires twice still ends the visit once.
+			id: `visit-${state.visit.number}:ended`,
+			type: "session.ended",
+			ts: at,
+			data: { reason: "inactivity", summary: summarize(state.visit, state.userId) },
+		},
+	];
+}
+
 export function summarize(visit: Visit, userId: string | null): VisitSummary {
 	return {
 		visit: visit.number,

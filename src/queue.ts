@@ -1,0 +1,40 @@
+/**
+ * The interactions queue consumer: archives each interaction to R2 under a key named by org and
+ * interaction id, so a redelivered message overwrites the same object instead of adding a copy.
+ */
+import { z } from "zod";
+import type { Env } from "./env.ts";
+import { INTERACTION_MESSAGE, interactionSchema } from "./events/interaction.ts";
+
+const interactionMessage = z.object({
+	id: z.string(),
+	type: z.literal(INTERACTION_MESSAGE),
+	data: z.object({ org: z.string(), interaction: interactionSchema }),
+});
+
+export function archiveKey(org: string, interactionId: string): string {
+	return `interactions/${org}/${encodeURIComponent(interactionId)}.json`;
+}
+
+export async function consumeInteractions(batch: MessageBatch<unknown>, env: Env): Promise<void> {
+	for (const message of batch.messages) {
+		const parsed = interactionMessage.safeParse(message.body);
+		if (!parsed.success) {
+			// A malformed message can never succeed: drop it loudly rather than retry it forever.
+			console.error(`interactions queue: dropping malformed message ${message.id}`, parsed.error.issues);
+			message.ack();
+			continue;
+		}
+		const { org, interaction } = parsed.data.data;
+		try {
+			await env.ARCHIVE.put(archiveKey(org, interaction.id), JSON.stringify(interaction), {
+				httpMetadata: { contentType: "application/json" },
+				customMetadata: { source: interaction.source, messageId: parsed.data.id },
+			});
+			message.ack();
+		} catch (error) {
+			console.warn(`interactions queue: archiving ${interaction.id} failed, will retry`, error);
+			message.retry({ delaySeconds: Math.min(60, 2 ** message.attempts) });
+		}
+	}
+}

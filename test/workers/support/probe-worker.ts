@@ -1,0 +1,90 @@
+/**
+ * The Worker under test: Roost's own entry, plus a probe actor that exercises the kernel's
+ * scheduler with timers of every kind. The probe is a real kernel subclass on real storage and
+ * alarms; its handler records each firing as an event and can be told to fail.
+ */
+import { z } from "zod";
+import { type EventPage, EventSourcedActor, type Plan } from "../../../src/actors/actor.ts";
+import { actorName } from "../../../src/actors/identity.ts";
+import type { Outcome } from "../../../src/actors/outcome.ts";
+import type { Timer, TimerChange } from "../../../src/actors/timers.ts";
+import type { Env } from "../../../src/env.ts";
+import { defineEvent, EventCatalog } from "../../../src/events/catalog.ts";
+import type { ActorKind, RecordedEvent } from "../../../src/events/envelope.ts";
+import type { ActorDefinition } from "../../../src/reducers/definition.ts";
+
+export * from "../../../src/index.ts";
+export { default } from "../../../src/index.ts";
+
+const fired = defineEvent("probe.fired", z.object({ timer: z.string(), scheduledAt: z.number().int(), payload: z.json().optional() }));
+
+interface ProbeState {
+	firings: number;
+}
+
+const probeDefinition: ActorDefinition<ProbeState> = {
+	kind: "probe" as ActorKind,
+	catalog: new EventCatalog([fired]),
+	reducerVersion: 1,
+	initialState: () => ({ firings: 0 }),
+	evolve: (state, _event: RecordedEvent) => ({ firings: state.firings + 1 }),
+};
+
+export class ProbeActor extends EventSourcedActor<ProbeState> {
+	#failuresLeft = 0;
+
+	constructor(ctx: DurableObjectState, env: Env) {
+		super(ctx, env, probeDefinition);
+	}
+
+	setTimers(changes: TimerChange[]): Outcome<{ timers: number }> {
+		return this.changeTimers(changes);
+	}
+
+	/** The next `n` firings throw, as a handler with a bug or a flaky dependency would. */
+	failNext(n: number): void {
+		this.#failuresLeft = n;
+	}
+
+	timer(name: string): Timer | undefined {
+		return this.timers.get(name);
+	}
+
+	alarmAt(): Promise<number | null> {
+		return this.ctx.storage.getAlarm();
+	}
+
+	protected override onTimer(timer: Timer): Plan<unknown, ProbeState> {
+		if (this.#failuresLeft > 0) {
+			this.#failuresLeft--;
+			throw new Error(`probe failure for ${timer.name}`);
+		}
+		return {
+			events: [
+				{
+					id: `${timer.name}@${timer.scheduledAt}`,
+					type: "probe.fired",
+					ts: timer.scheduledAt,
+					data: { timer: timer.name, scheduledAt: timer.scheduledAt, payload: timer.payload ?? undefined },
+				},
+			],
+			result: () => null,
+		};
+	}
+}
+
+/** The probe's RPC surface as tests use it (RPC typing cannot map `unknown` payloads). */
+export interface ProbeStub extends DurableObjectStub {
+	setTimers(changes: TimerChange[]): Promise<Outcome<{ timers: number }>>;
+	failNext(n: number): Promise<void>;
+	timer(name: string): Promise<Timer | undefined>;
+	alarmAt(): Promise<number | null>;
+	readEvents(query: { after?: number; limit?: number }): Promise<EventPage>;
+	describe(): Promise<{ version: number }>;
+}
+
+/** A probe actor by name, from the namespace bound only in the test configuration. */
+export function probeStub(env: object, name: string): ProbeStub {
+	const namespace = (env as { PROBE: DurableObjectNamespace<ProbeActor> }).PROBE;
+	return namespace.getByName(actorName("acme", name)) as unknown as ProbeStub;
+}
