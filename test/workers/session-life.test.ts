@@ -1,0 +1,152 @@
+import { env } from "cloudflare:workers";
+import { abortAllDurableObjects, runDurableObjectAlarm } from "cloudflare:test";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { actorName } from "../../src/actors/identity.ts";
+import { archiveKey } from "../../src/queue.ts";
+import { allEvents, getJson, pageView, postBatch, uniqueId } from "./helpers.ts";
+
+const ORG = "acme";
+const HOUR = 3_600_000;
+// Mocked time well after the real clock, so real alarms never fire on their own during a test.
+const T0 = Date.UTC(2031, 5, 1, 9, 0, 0);
+
+const path = (id: string) => `/v1/orgs/${ORG}/sessions/${id}`;
+const stubOf = (id: string) => env.SESSION.getByName(actorName(ORG, id));
+const types = async (id: string) => (await allEvents(path(id))).map((e) => e.type);
+
+interface StateBody {
+	version: number;
+	state: { status: string; visit: { number: number } | null; endedVisits: unknown[] };
+	kernel: { outbox: { pending: number }; timers: { name: string; scheduledAt: number }[] };
+}
+
+/** Moves the mocked clock to `at` and runs the session's alarm, as the runtime would at that instant. */
+async function at(time: number, session: string): Promise<void> {
+	vi.setSystemTime(time);
+	await runDurableObjectAlarm(stubOf(session));
+}
+
+beforeEach(() => {
+	vi.useFakeTimers({ toFake: ["Date"] });
+	vi.setSystemTime(T0);
+});
+afterEach(() => {
+	vi.useRealTimers();
+});
+
+describe("inactivity", () => {
+	it("a session ends an hour after its last event, and not a moment before", async () => {
+		const session = uniqueId("s");
+		await postBatch(ORG, session, { events: [pageView("/", T0), pageView("/shoes", T0 + 1_000)] });
+		const { kernel } = await getJson<StateBody>(`${path(session)}/state`);
+		expect(kernel.timers).toEqual([expect.objectContaining({ name: "inactivity", scheduledAt: T0 + HOUR })]);
+
+		await at(T0 + HOUR - 1, session);
+		expect(await types(session)).not.toContain("session.ended");
+
+		await at(T0 + HOUR, session);
+		const events = await allEvents(path(session));
+		const ended = events.at(-1);
+		expect(ended).toMatchObject({ type: "session.ended", ts: T0 + HOUR, data: { reason: "inactivity" } });
+		expect((await getJson<StateBody>(`${path(session)}/state`)).state.status).toBe("ended");
+	});
+
+	it("every event re-arms the timer", async () => {
+		const session = uniqueId("s");
+		await postBatch(ORG, session, { events: [pageView("/a", T0)] });
+		vi.setSystemTime(T0 + 30 * 60_000);
+		await postBatch(ORG, session, { events: [pageView("/b", T0 + 30 * 60_000)] });
+
+		await at(T0 + HOUR + 1, session);
+		expect(await types(session)).not.toContain("session.ended");
+		await at(T0 + 90 * 60_000, session);
+		expect(await types(session)).toContain("session.ended");
+	});
+
+	it("the end carries a summary of the visit", async () => {
+		const session = uniqueId("s");
+		await postBatch(ORG, session, {
+			events: [
+				pageView("/", T0),
+				pageView("/shoes", T0 + 10_000),
+				pageView("/", T0 + 20_000),
+				{ id: uniqueId("e"), type: "session.clicked", ts: T0 + 21_000, data: { target: "button.buy" } },
+				{ id: uniqueId("e"), type: "session.custom", ts: T0 + 22_000, data: { name: "add_to_cart" } },
+				{ id: uniqueId("e"), type: "session.error", ts: T0 + 23_000, data: { message: "boom" } },
+				{ id: uniqueId("e"), type: "session.identified", ts: T0 + 24_000, data: { userId: "u-7" } },
+			],
+		});
+		await at(T0 + HOUR, session);
+		const ended = (await allEvents(path(session))).at(-1);
+		expect(ended?.data).toEqual({
+			reason: "inactivity",
+			summary: {
+				visit: 1,
+				startedAt: T0,
+				lastEventAt: T0 + 24_000,
+				durationMs: 24_000,
+				events: 7,
+				pageViews: 3,
+				clicks: 1,
+				pages: ["/", "/shoes"],
+				customEvents: { add_to_cart: 1 },
+				errors: 1,
+				userId: "u-7",
+			},
+		});
+	});
+
+	it("a timer that fires twice ends the visit once", async () => {
+		const session = uniqueId("s");
+		await postBatch(ORG, session, { events: [pageView("/a", T0)] });
+		await at(T0 + HOUR, session);
+		await at(T0 + 2 * HOUR, session);
+		expect((await types(session)).filter((t) => t === "session.ended")).toHaveLength(1);
+	});
+
+	it("events after the end start a new visit in the same session", async () => {
+		const session = uniqueId("s");
+		await postBatch(ORG, session, { events: [pageView("/a", T0)] });
+		await at(T0 + HOUR, session);
+		vi.setSystemTime(T0 + 2 * HOUR);
+		const res = await postBatch(ORG, session, { events: [pageView("/b", T0 + 2 * HOUR)] });
+		expect(await res.json()).toMatchObject({ accepted: 1, duplicates: 0 });
+		expect(await types(session)).toEqual(["session.started", "session.page_viewed", "session.ended", "session.started", "session.page_viewed"]);
+		const { state, kernel } = await getJson<StateBody>(`${path(session)}/state`);
+		expect(state).toMatchObject({ status: "active", visit: { number: 2 } });
+		expect(state.endedVisits).toHaveLength(1);
+		expect(kernel.timers[0]?.scheduledAt).toBe(T0 + 3 * HOUR);
+	});
+
+	it("a restart before the hour is up loses no timer", async () => {
+		const session = uniqueId("s");
+		await postBatch(ORG, session, { events: [pageView("/a", T0)] });
+		await abortAllDurableObjects();
+		await at(T0 + HOUR, session);
+		expect(await types(session)).toContain("session.ended");
+	});
+});
+
+describe("hand-over", () => {
+	it("the end sends the interaction to the interactions queue, whose consumer archives it once", async () => {
+		const session = uniqueId("s");
+		await postBatch(ORG, session, { events: [pageView("/a", T0), pageView("/b", T0 + 5_000)] });
+		await at(T0 + HOUR, session);
+		const key = archiveKey(ORG, `session:${session}:visit-1`);
+		vi.useRealTimers();
+		let archived: R2ObjectBody | null = null;
+		for (let i = 0; i < 100 && !archived; i++) {
+			archived = await env.ARCHIVE.get(key);
+			if (!archived) await new Promise((resolve) => setTimeout(resolve, 50));
+		}
+		expect(archived).not.toBeNull();
+		expect(await archived?.json()).toMatchObject({
+			id: `session:${session}:visit-1`,
+			source: "web",
+			actor: { kind: "session", id: session },
+			startedAt: T0,
+			endedAt: T0 + HOUR,
+			summary: { pageViews: 2, pages: ["/a", "/b"] },
+		});
+	});
+});
