@@ -4,8 +4,9 @@
  * alarms; its handler records each firing as an event and can be told to fail.
  */
 import { z } from "zod";
-import { type EventPage, EventSourcedActor, type Plan } from "../../../src/actors/actor.ts";
+import { type EventPage, EventSourcedActor, type KernelStatus, type Plan } from "../../../src/actors/actor.ts";
 import { actorName } from "../../../src/actors/identity.ts";
+import type { OutboxMessage } from "../../../src/actors/outbox.ts";
 import type { Outcome } from "../../../src/actors/outcome.ts";
 import type { Timer, TimerChange } from "../../../src/actors/timers.ts";
 import type { Env } from "../../../src/env.ts";
@@ -39,6 +40,15 @@ export class ProbeActor extends EventSourcedActor<ProbeState> {
 
 	setTimers(changes: TimerChange[]): Outcome<{ timers: number }> {
 		return this.changeTimers(changes);
+	}
+
+	/** Records outbox messages without events; they go out on the next alarm. */
+	emit(messages: OutboxMessage[]): Outcome<null> {
+		return this.execute({}, () => ({ events: [], result: () => null, effects: () => ({ outbox: messages }) }));
+	}
+
+	kernel(): KernelStatus {
+		return this.kernelStatus();
 	}
 
 	/** The next `n` firings throw, as a handler with a bug or a flaky dependency would. */
@@ -76,6 +86,8 @@ export class ProbeActor extends EventSourcedActor<ProbeState> {
 /** The probe's RPC surface as tests use it (RPC typing cannot map `unknown` payloads). */
 export interface ProbeStub extends DurableObjectStub {
 	setTimers(changes: TimerChange[]): Promise<Outcome<{ timers: number }>>;
+	emit(messages: OutboxMessage[]): Promise<Outcome<null>>;
+	kernel(): Promise<KernelStatus>;
 	failNext(n: number): Promise<void>;
 	timer(name: string): Promise<Timer | undefined>;
 	alarmAt(): Promise<number | null>;
