@@ -1,5 +1,5 @@
-import { env } from "cloudflare:workers";
 import { abortAllDurableObjects, runDurableObjectAlarm } from "cloudflare:test";
+import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { actorName } from "../../src/actors/identity.ts";
 import { archiveKey } from "../../src/queue.ts";
@@ -111,7 +111,13 @@ describe("inactivity", () => {
 		vi.setSystemTime(T0 + 2 * HOUR);
 		const res = await postBatch(ORG, session, { events: [pageView("/b", T0 + 2 * HOUR)] });
 		expect(await res.json()).toMatchObject({ accepted: 1, duplicates: 0 });
-		expect(await types(session)).toEqual(["session.started", "session.page_viewed", "session.ended", "session.started", "session.page_viewed"]);
+		expect(await types(session)).toEqual([
+			"session.started",
+			"session.page_viewed",
+			"session.ended",
+			"session.started",
+			"session.page_viewed",
+		]);
 		const { state, kernel } = await getJson<StateBody>(`${path(session)}/state`);
 		expect(state).toMatchObject({ status: "active", visit: { number: 2 } });
 		expect(state.endedVisits).toHaveLength(1);
