@@ -402,7 +402,7 @@ export abstract class EventSourcedActor<S> extends Server<Env> {
 
 	/** RPC: a message from another actor's outbox. Delivered at least once, acted on once. */
 	receive(message: ActorMessage): Outcome<{ version: number }> {
-		return this.execute({ clientActionId: `outbox:${message.id}`, meta: { ...message.meta, causationId: message.id } }, (state) => {
+		return this.execute({ clientActionId: `~outbox:${message.id}`, meta: { ...message.meta, causationId: message.id } }, (state) => {
 			const planned = this.onActorMessage(message, state);
 			if ("kind" in planned) return planned;
 			return { ...planned, result: (receipt) => ({ version: receipt.version }) };

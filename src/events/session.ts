@@ -97,6 +97,8 @@ export const CLIENT_SESSION_EVENT_TYPES = sessionCatalog.types.filter((type) => 
 /** Event ids: UUIDv7 from the SDK, or any id of these characters. */
 export const EVENT_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 export const MAX_BATCH_EVENTS = 500;
+/** Client action ids start with a letter or digit; the kernel's own (outbox deliveries) start with `~`. */
+export const CLIENT_ACTION_ID_PATTERN = EVENT_ID_PATTERN;
 
 /** One event as a client submits it; its data is checked against its type's schema by the actor. */
 export const clientSessionEventInput = z.object({
@@ -109,7 +111,7 @@ export const clientSessionEventInput = z.object({
 
 export const sessionBatchInput = z.object({
 	events: z.array(clientSessionEventInput).min(1).max(MAX_BATCH_EVENTS),
-	clientActionId: z.string().min(1).max(128).optional(),
+	clientActionId: z.string().regex(CLIENT_ACTION_ID_PATTERN, "must be 1-128 letters, digits or . _ : - (a UUID fits)").optional(),
 	expectedVersion: z.number().int().nonnegative().optional(),
 });
 export type SessionBatchInput = z.infer<typeof sessionBatchInput>;
