@@ -22,8 +22,13 @@ export default defineConfig({
 						main: "./test/workers/support/probe-worker.ts",
 						wrangler: { configPath: "./wrangler.jsonc" },
 						miniflare: {
-							// Small snapshot interval so tests cross many snapshot boundaries.
-							bindings: { SNAPSHOT_EVERY: "10" },
+							// Small snapshot interval so tests cross many snapshot boundaries; rate limits off except where a
+							// test turns them on (test/workers/rate-limit.test.ts), against these small budgets.
+							bindings: { SNAPSHOT_EVERY: "10", RATE_LIMITS: "off" },
+							ratelimits: {
+								IP_RATE_LIMIT: { namespace_id: "1001", simple: { limit: 8, period: 60 } },
+								KEY_RATE_LIMIT: { namespace_id: "1002", simple: { limit: 5, period: 60 } },
+							},
 							durableObjects: { PROBE: { className: "ProbeActor", useSQLite: true } },
 						},
 					}),

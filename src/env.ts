@@ -11,7 +11,14 @@ export interface Env {
 	CAMERA: DurableObjectNamespace<CameraActor>;
 	CHAT: DurableObjectNamespace<ChatActor>;
 	REGISTRY: DurableObjectNamespace<RegistryActor>;
+	/** Opens the admin routes (creating and listing orgs) only; a secret when deployed. */
 	ADMIN_TOKEN: string;
+	/** Requests per client IP per period, across /v1 (wrangler.jsonc `ratelimits`). */
+	IP_RATE_LIMIT?: RateLimit;
+	/** Requests per API key per period, across an org's routes. */
+	KEY_RATE_LIMIT?: RateLimit;
+	/** "off" turns both rate limits off (tests, benchmarks); anything else leaves them on. */
+	RATE_LIMITS?: string;
 	/** Events between snapshots (a decimal string). */
 	SNAPSHOT_EVERY?: string;
 	/** Interactions from ended sessions (and later cameras and chats), consumed by this Worker. */

@@ -1,9 +1,117 @@
+/**
+ * The org actor: its profile and its API keys (as SHA-256 hashes only). Every request to an org's
+ * routes asks this actor whether its key is good, so a revocation takes effect on the next request.
+ */
+import { uuidv7 } from "uuidv7";
 import type { Env } from "../env.ts";
-import { type OrgState, orgDefinition } from "../reducers/org.ts";
+import type { EventMeta, ProposedEvent } from "../events/envelope.ts";
+import { fold } from "../reducers/definition.ts";
+import {
+	decideOrg,
+	type KeyView,
+	keyView,
+	keyViews,
+	type NewKey,
+	type OrgChange,
+	type OrgCommand,
+	type OrgState,
+	orgDefinition,
+	publicOrgState,
+} from "../reducers/org.ts";
 import { EventSourcedActor } from "./actor.ts";
+import { fail, type Outcome, ok } from "./outcome.ts";
+
+export interface OrgProfile {
+	id: string;
+	name: string;
+	createdAt: number;
+}
+
+/** What GET /v1/orgs/:org shows: the profile, the keys without their hashes, and the log version. */
+export interface OrgView {
+	org: OrgProfile;
+	keys: KeyView[];
+	version: number;
+}
+
+const encoder = new TextEncoder();
 
 export class OrgActor extends EventSourcedActor<OrgState> {
 	constructor(ctx: DurableObjectState, env: Env) {
 		super(ctx, env, orgDefinition);
 	}
+
+	/** Creates the org with its first key; a retry of the same action keeps the org and replaces that key. */
+	create(input: { name: string; key: NewKey; clientActionId?: string }, meta: EventMeta = {}): Outcome<{ org: OrgProfile; key: KeyView }> {
+		return this.#run({ kind: "create", ...input }, meta, (after) => ({ org: this.#profile(after), key: keyOf(after, input.key.keyId) }));
+	}
+
+	/** Adds a key; a retry of the same action revokes the key it issued before and adds this one. */
+	issueKey(input: { key: NewKey; clientActionId?: string }, meta: EventMeta = {}): Outcome<KeyView> {
+		return this.#run({ kind: "issue_key", ...input }, meta, (after) => keyOf(after, input.key.keyId));
+	}
+
+	/** Revokes a key; revoking a revoked key changes nothing and answers the same. */
+	revokeKey(keyId: string, meta: EventMeta = {}): Outcome<KeyView> {
+		return this.#run({ kind: "revoke_key", keyId }, meta, (after) => keyOf(after, keyId));
+	}
+
+	/**
+	 * The id of the active key with this SHA-256 (hex), or null. Every active key is compared, each in
+	 * constant time, so the answer takes as long whichever key matches or none does.
+	 */
+	authenticate(hash: string): string | null {
+		if (!/^[0-9a-f]{64}$/.test(hash)) return null;
+		const given = encoder.encode(hash);
+		let match: string | null = null;
+		for (const [id, key] of Object.entries(this.state.keys)) {
+			if (key.revokedAt !== null || !key.hash) continue;
+			if (crypto.subtle.timingSafeEqual(given, encoder.encode(key.hash))) match = id;
+		}
+		return match;
+	}
+
+	view(): Outcome<OrgView> {
+		if (this.state.createdAt === null) return fail({ kind: "not_found", detail: "the org does not exist" });
+		return ok({ org: this.#profile(this.state), keys: keyViews(this.state), version: this.version });
+	}
+
+	keys(): KeyView[] {
+		return keyViews(this.state);
+	}
+
+	/** Key hashes never leave the actor, at any version. */
+	override readState(at?: number): ReturnType<EventSourcedActor<OrgState>["readState"]> {
+		const read = super.readState(at);
+		return read.ok ? ok({ ...read.value, state: publicOrgState(read.value.state) }) : read;
+	}
+
+	/** Decides, stamps and appends; `answer` reads the state as it is once the events are folded in. */
+	#run<R>(command: OrgCommand, meta: EventMeta, answer: (after: OrgState) => R): Outcome<R> {
+		return this.execute({ meta }, (state, version) => {
+			const decided = decideOrg(command, state, version);
+			if (!Array.isArray(decided)) return decided;
+			const events = decided.map((change) => this.#stamp(change));
+			const after = fold(
+				orgDefinition,
+				events.map((event, i) => ({ ...event, seq: version + i + 1, v: 1, meta })),
+				state,
+			);
+			return { events, result: () => answer(after) };
+		});
+	}
+
+	#stamp(change: OrgChange): ProposedEvent {
+		return { id: uuidv7(), type: change.type, ts: this.now(), data: change.data };
+	}
+
+	#profile(state: OrgState): OrgProfile {
+		return { id: this.actor.org, name: state.name ?? "", createdAt: state.createdAt ?? 0 };
+	}
+}
+
+function keyOf(state: OrgState, keyId: string): KeyView {
+	const key = state.keys[keyId];
+	if (!key) throw new Error(`no key ${keyId}`);
+	return keyView(keyId, key);
 }

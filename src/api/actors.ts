@@ -1,7 +1,7 @@
 /**
  * Routes every actor shares (CONTRACT.md): its log paged by seq, its state now or at a version,
  * chain verification, and the WebSocket subscription. Routes stay thin: validate, call the actor
- * once, shape the answer.
+ * once, shape the answer. Credentials are checked before any of them (requireOrgKey in app.ts).
  */
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
@@ -9,6 +9,7 @@ import type { EventSourcedActor } from "../actors/actor.ts";
 import { actorName, ID_PATTERN } from "../actors/identity.ts";
 import type { ActorKind } from "../events/envelope.ts";
 import type { AppEnv } from "./context.ts";
+import { json, ORG_KEY, problems } from "./openapi.ts";
 import { ApiError, unwrap } from "./problem.ts";
 import { validationHook } from "./validation.ts";
 
@@ -34,7 +35,7 @@ const eventsQuery = z.object({
 const stateQuery = z.object({ at: z.coerce.number().int().min(0).optional().openapi({ description: "Version to compute the state at." }) });
 const wsQuery = z.object({
 	after: z.coerce.number().int().min(0).default(0),
-	token: z.string().optional(),
+	token: z.string().max(512).optional().openapi({ description: "The API key: browsers cannot set headers on a WebSocket." }),
 });
 
 const envelope = z
@@ -62,8 +63,6 @@ const verifyBody = z
 	})
 	.openapi("ChainReport");
 
-const json = <T extends z.ZodType>(schema: T, description: string) => ({ content: { "application/json": { schema } }, description });
-
 /** Registers the shared reads under `base`; `locate` turns validated path params into an actor. */
 type PathParams = z.ZodObject<Record<string, z.ZodType<string>>>;
 
@@ -83,8 +82,10 @@ function registerReads(
 			method: "get",
 			path: `${base}/events`,
 			tags: [tag],
+			summary: "A page of the actor's log",
+			security: ORG_KEY,
 			request: { params, query: eventsQuery },
-			responses: { 200: json(eventPage, "A page of the actor's log") },
+			responses: { 200: json(eventPage, "A page of the actor's log"), ...problems(400, 401, 404, 429) },
 		}),
 		async (c) => {
 			const q = c.req.valid("query");
@@ -97,8 +98,10 @@ function registerReads(
 			method: "get",
 			path: `${base}/state`,
 			tags: [tag],
+			summary: "The actor's state now, or at version `at`",
+			security: ORG_KEY,
 			request: { params, query: stateQuery },
-			responses: { 200: json(stateBody, "State now, or at version `at`") },
+			responses: { 200: json(stateBody, "State now, or at version `at`"), ...problems(400, 401, 404, 429) },
 		}),
 		async (c) => {
 			const outcome = await stub(c, c.req.valid("param")).readState(c.req.valid("query").at);
@@ -110,8 +113,10 @@ function registerReads(
 			method: "get",
 			path: `${base}/verify`,
 			tags: [tag],
+			summary: "Check the actor's hash chain end to end",
+			security: ORG_KEY,
 			request: { params },
-			responses: { 200: json(verifyBody, "Hash chain check") },
+			responses: { 200: json(verifyBody, "Hash chain check"), ...problems(400, 401, 404, 429) },
 		}),
 		async (c) => c.json(await stub(c, c.req.valid("param")).verifyChain(), 200),
 	);
@@ -120,9 +125,11 @@ function registerReads(
 			method: "get",
 			path: `${base}/ws`,
 			tags: [tag],
-			description: "WebSocket upgrade: hello, the events after `after`, then live events.",
+			summary: "Subscribe over a WebSocket",
+			description: "WebSocket upgrade: hello, the events after `after`, then live events. The key goes in `?token=`.",
+			security: ORG_KEY,
 			request: { params, query: wsQuery },
-			responses: { 101: { description: "Switching protocols" } },
+			responses: { 101: { description: "Switching protocols" }, ...problems(400, 401, 404, 426, 429) },
 		}),
 		async (c) => {
 			if (c.req.header("upgrade")?.toLowerCase() !== "websocket") {

@@ -1,29 +1,43 @@
-/** The Worker's front door: request ids, routes, OpenAPI, and one place that turns errors into problem+json. */
+/**
+ * The Worker's front door: request ids, rate limits, credentials, routes, OpenAPI, and one place that
+ * turns errors into problem+json. Everything under /v1/orgs/:org needs an API key of that org, so a
+ * route added there later is guarded without doing anything.
+ */
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { HTTPException } from "hono/http-exception";
 import { requestId } from "hono/request-id";
 import { actorReadRoutes } from "./actors.ts";
-import { requireAdmin } from "./auth.ts";
+import { requireOrgKey } from "./auth.ts";
 import type { AppEnv } from "./context.ts";
-import { ApiError, problemResponse } from "./problem.ts";
+import { registerSecuritySchemes } from "./openapi.ts";
+import { orgRoutes } from "./orgs.ts";
+import { ApiError, notFound, problemResponse } from "./problem.ts";
+import { limitByIp, limitByKey } from "./rate-limit.ts";
 import { sessionRoutes } from "./sessions.ts";
 
 export function createApp(): OpenAPIHono<AppEnv> {
 	const app = new OpenAPIHono<AppEnv>();
 	app.use(requestId({ limitLength: 128 }));
-	app.use("/v1/*", requireAdmin);
+	app.use("/v1/*", limitByIp);
+	// Matches /v1/orgs/:org itself too; /v1/orgs (the admin routes) is not under it.
+	app.use("/v1/orgs/:org/*", requireOrgKey, limitByKey);
+	app.route("/", orgRoutes());
 	app.route("/", sessionRoutes());
 	app.route("/", actorReadRoutes());
 
+	registerSecuritySchemes(app);
 	app.doc31("/openapi.json", {
 		openapi: "3.1.0",
 		info: { title: "Roost", version: "0.1.0", description: "Event-sourced actors on Durable Objects: see docs/api.md." },
 	});
 	app.get("/", (c) => c.json({ name: "roost", docs: "/openapi.json" }));
 
-	app.notFound((c) => problemResponse(c, 404, "Not found", `No route for ${c.req.method} ${new URL(c.req.url).pathname}.`));
+	app.notFound((c) => {
+		const { status, title, message } = notFound(c);
+		return problemResponse(c, status, title, message);
+	});
 	app.onError((error, c) => {
-		if (error instanceof ApiError) return problemResponse(c, error.status, error.title, error.message, error.extra);
+		if (error instanceof ApiError) return problemResponse(c, error.status, error.title, error.message, error.extra, error.headers);
 		if (error instanceof HTTPException) {
 			const title = error.status === 400 ? "Invalid input" : error.status === 415 ? "Unsupported media type" : "Request refused";
 			const detail = error.status === 400 ? "The body is not valid JSON." : error.message || title;

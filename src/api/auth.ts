@@ -1,10 +1,17 @@
 /**
- * Credentials. Until org API keys land, the admin token opens every route; browsers send it as
- * `?token=` on WebSocket upgrades because they cannot set headers there.
+ * Credentials. The admin token opens the admin routes only (creating and listing orgs); everything
+ * under /v1/orgs/:org needs one of that org's API keys, checked with its org actor on every request so
+ * a revoked key stops working at once. Browsers send the key as `?token=` on WebSocket upgrades.
+ *
+ * 401: no credentials, or credentials that are not a live key (malformed, unknown, revoked).
+ * 404: a live key of another org: the same answer as an org that does not exist, so nothing leaks.
  */
+import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
+import { actorName } from "../actors/identity.ts";
+import { claimedOrg, hashApiKey } from "./api-keys.ts";
 import type { AppEnv } from "./context.ts";
-import { ApiError } from "./problem.ts";
+import { ApiError, notFound } from "./problem.ts";
 
 export function bearerToken(request: Request): string | undefined {
 	const header = request.headers.get("authorization");
@@ -29,9 +36,29 @@ export async function sameSecret(given: string, expected: string): Promise<boole
 	return crypto.subtle.timingSafeEqual(a, b);
 }
 
+const HOW = "Send `Authorization: Bearer <token>` (or `?token=` on a WebSocket upgrade).";
+
+const unauthorized = (detail: string) => new ApiError(401, "Unauthorized", detail);
+
 export const requireAdmin = createMiddleware<AppEnv>(async (c, next) => {
 	const token = bearerToken(c.req.raw);
-	if (!token) throw new ApiError(401, "Unauthorized", "Send `Authorization: Bearer <token>` (or `?token=` on a WebSocket upgrade).");
-	if (!(await sameSecret(token, c.env.ADMIN_TOKEN))) throw new ApiError(401, "Unauthorized", "The token is not valid.");
+	if (!token) throw unauthorized(`This route needs the admin token. ${HOW}`);
+	if (!(await sameSecret(token, c.env.ADMIN_TOKEN))) throw unauthorized("The admin token is not valid.");
 	await next();
 });
+
+/** Lets a request through only with a live API key of the org in its path. */
+export const requireOrgKey = createMiddleware<AppEnv>(async (c, next) => {
+	const token = bearerToken(c.req.raw);
+	if (!token) throw unauthorized(`This route needs an API key of the org. ${HOW}`);
+	const org = claimedOrg(token);
+	const keyId = org ? await authenticate(c, org, token) : null;
+	if (!org || !keyId) throw unauthorized("The API key is not valid, or it was revoked.");
+	if (org !== c.req.param("org")) throw notFound(c);
+	c.set("caller", { org, keyId });
+	await next();
+});
+
+async function authenticate(c: Context<AppEnv>, org: string, apiKey: string): Promise<string | null> {
+	return c.env.ORG.getByName(actorName(org, org)).authenticate(await hashApiKey(apiKey));
+}

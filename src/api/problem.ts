@@ -37,17 +37,32 @@ export class ApiError extends Error {
 		readonly title: string,
 		detail: string,
 		readonly extra: { errors?: FieldError[]; [key: string]: unknown } = {},
+		/** Response headers the problem needs, such as Retry-After. */
+		readonly headers: Record<string, string> = {},
 	) {
 		super(detail);
 	}
+}
+
+/** The one 404: for an unknown route, and for another org's path, so a key never learns which orgs exist. */
+export function notFound(c: Context): ApiError {
+	return new ApiError(404, "Not found", `Nothing at ${c.req.method} ${new URL(c.req.url).pathname}.`);
 }
 
 export function problemBody(status: number, title: string, detail: string, extra: Record<string, unknown> = {}): Problem {
 	return { type: `/problems/${SLUGS[status] ?? "error"}`, title, status, detail, ...extra };
 }
 
-export function problemResponse(c: Context, status: number, title: string, detail: string, extra: Record<string, unknown> = {}): Response {
+export function problemResponse(
+	c: Context,
+	status: number,
+	title: string,
+	detail: string,
+	extra: Record<string, unknown> = {},
+	headers: Record<string, string> = {},
+): Response {
 	return c.body(JSON.stringify(problemBody(status, title, detail, extra)), status as ContentfulStatusCode, {
+		...headers,
 		"content-type": "application/problem+json",
 	});
 }

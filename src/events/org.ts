@@ -1,7 +1,35 @@
-/** What can happen to an org. More types arrive with keys, interactions and rollups. */
+/** What can happen to an org: its creation and its API keys. More types arrive with interactions and rollups. */
 import { z } from "zod";
 import { defineEvent, EventCatalog } from "./catalog.ts";
 
-export const orgCreated = defineEvent("org.created", z.object({ name: z.string().min(1).max(200) }), { internal: true });
+const keyId = z.string().min(1).max(128);
+const clientActionId = z.string().min(1).max(128);
 
-export const orgCatalog = new EventCatalog([orgCreated]);
+export const orgCreated = defineEvent(
+	"org.created",
+	z.object({
+		name: z.string().min(1).max(200),
+		/** The admin action that created the org; a retry of it replaces the key it issued instead of failing. */
+		clientActionId: clientActionId.optional(),
+	}),
+	{ internal: true },
+);
+
+/** A new API key. Only the SHA-256 of the key is ever stored: the key itself is shown once, to its creator. */
+export const keyCreated = defineEvent(
+	"org.key_created",
+	z.object({
+		keyId,
+		/** Lowercase hex SHA-256 of the whole key text. */
+		hash: z.string().regex(/^[0-9a-f]{64}$/),
+		label: z.string().min(1).max(100).optional(),
+		/** The action that asked for the key; a retry of it revokes this key and issues a fresh one. */
+		clientActionId: clientActionId.optional(),
+	}),
+	{ internal: true },
+);
+
+/** A revoked key stops opening the org's routes from the moment this event is appended. */
+export const keyRevoked = defineEvent("org.key_revoked", z.object({ keyId }), { internal: true });
+
+export const orgCatalog = new EventCatalog([orgCreated, keyCreated, keyRevoked]);

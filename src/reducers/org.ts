@@ -1,18 +1,155 @@
+/**
+ * What an org's events mean, and what its commands decide. Pure: no clock, no randomness, no I/O;
+ * key ids, hashes and timestamps come in on the commands and events.
+ */
+import type { ActorError } from "../actors/outcome.ts";
 import type { RecordedEvent } from "../events/envelope.ts";
 import { orgCatalog } from "../events/org.ts";
 import type { ActorDefinition } from "./definition.ts";
 
+export interface OrgKey {
+	label: string | null;
+	createdAt: number;
+	revokedAt: number | null;
+	/** The action that issued the key, so a retry of that action can replace it. */
+	clientActionId: string | null;
+	/** SHA-256 of the key (hex). Always set inside the actor; removed from every copy of the state that leaves it. */
+	hash?: string;
+}
+
 export interface OrgState {
 	name: string | null;
 	createdAt: number | null;
+	/** The admin action that created the org. */
+	createdBy: string | null;
+	/** Every key ever issued, by key id; revoked keys stay, with revokedAt. */
+	keys: Record<string, OrgKey>;
 }
+
+/** A key as the org's owners see it: never its hash. */
+export interface KeyView {
+	id: string;
+	label: string | null;
+	createdAt: number;
+	revokedAt: number | null;
+}
+
+export const initialOrgState = (): OrgState => ({ name: null, createdAt: null, createdBy: null, keys: {} });
+
+/** A key minted outside the reducer (randomness is not pure): its id, its hash, and an optional label. */
+export interface NewKey {
+	keyId: string;
+	hash: string;
+	label?: string;
+}
+
+export type OrgCommand =
+	| { kind: "create"; name: string; key: NewKey; clientActionId?: string }
+	| { kind: "issue_key"; key: NewKey; clientActionId?: string }
+	| { kind: "revoke_key"; keyId: string };
+
+/** An event a command decides, before the actor gives it an id and a timestamp. */
+export type OrgChange =
+	| { type: "org.created"; data: { name: string; clientActionId?: string } }
+	| { type: "org.key_created"; data: { keyId: string; hash: string; label?: string; clientActionId?: string } }
+	| { type: "org.key_revoked"; data: { keyId: string } };
+
+const keyCreated = (key: NewKey, clientActionId: string | undefined): OrgChange => ({
+	type: "org.key_created",
+	data: {
+		keyId: key.keyId,
+		hash: key.hash,
+		...(key.label ? { label: key.label } : {}),
+		...(clientActionId ? { clientActionId } : {}),
+	},
+});
+
+/** Keys are shown once and never stored, so a retried action cannot return its first key: it revokes it and issues another. */
+function replaceActionKeys(state: OrgState, key: NewKey, clientActionId: string | undefined): OrgChange[] {
+	const stale = clientActionId ? activeKeyIds(state).filter((id) => state.keys[id]?.clientActionId === clientActionId) : [];
+	return [...stale.map((keyId): OrgChange => ({ type: "org.key_revoked", data: { keyId } })), keyCreated(key, clientActionId)];
+}
+
+export function decideOrg(command: OrgCommand, state: OrgState, version: number): OrgChange[] | ActorError {
+	switch (command.kind) {
+		case "create": {
+			const { name, key, clientActionId } = command;
+			if (state.createdAt === null) {
+				return [{ type: "org.created", data: { name, ...(clientActionId ? { clientActionId } : {}) } }, keyCreated(key, clientActionId)];
+			}
+			if (clientActionId && state.createdBy === clientActionId) return replaceActionKeys(state, key, clientActionId);
+			return { kind: "rejected", detail: "the org already exists" };
+		}
+		case "issue_key": {
+			if (state.createdAt === null) return { kind: "not_found", detail: "the org does not exist" };
+			if (state.keys[command.key.keyId]) return { kind: "rejected", detail: `key id ${command.key.keyId} is taken` };
+			return replaceActionKeys(state, command.key, command.clientActionId);
+		}
+		case "revoke_key": {
+			const key = state.keys[command.keyId];
+			if (state.createdAt === null || !key) return { kind: "not_found", detail: `the org has no key ${command.keyId}` };
+			if (key.revokedAt !== null) return [];
+			if (activeKeyIds(state).length === 1) {
+				return {
+					kind: "conflict",
+					detail: "this is the org's last active key: create another key before revoking it, or the org is locked out",
+					currentVersion: version,
+				};
+			}
+			return [{ type: "org.key_revoked", data: { keyId: command.keyId } }];
+		}
+	}
+}
+
+export function activeKeyIds(state: OrgState): string[] {
+	return Object.keys(state.keys).filter((id) => state.keys[id]?.revokedAt === null);
+}
+
+export function keyView(id: string, key: OrgKey): KeyView {
+	return { id, label: key.label, createdAt: key.createdAt, revokedAt: key.revokedAt };
+}
+
+/** Keys oldest first, as their owners see them. */
+export function keyViews(state: OrgState): KeyView[] {
+	return Object.entries(state.keys)
+		.map(([id, key]) => keyView(id, key))
+		.sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id));
+}
+
+/** The state as it may leave the actor: everything but the key hashes, so new fields pass through unchanged. */
+export function publicOrgState(state: OrgState): OrgState {
+	const keys: Record<string, OrgKey> = {};
+	for (const [id, { hash: _hash, ...key }] of Object.entries(state.keys)) keys[id] = key;
+	return { ...state, keys };
+}
+
+type Data<T> = T & Record<string, unknown>;
 
 export function evolveOrg(state: OrgState, event: RecordedEvent): OrgState {
 	switch (event.type) {
 		case "org.created": {
 			if (state.createdAt !== null) throw new Error("org already created");
-			const { name } = event.data as { name: string };
-			return { ...state, name, createdAt: event.ts };
+			const { name, clientActionId } = event.data as Data<{ name: string; clientActionId?: string }>;
+			return { ...state, name, createdAt: event.ts, createdBy: clientActionId ?? null };
+		}
+		case "org.key_created": {
+			const { keyId, hash, label, clientActionId } = event.data as Data<{
+				keyId: string;
+				hash: string;
+				label?: string;
+				clientActionId?: string;
+			}>;
+			if (state.createdAt === null) throw new Error("a key needs a created org");
+			if (state.keys[keyId]) throw new Error(`key ${keyId} already exists`);
+			const key: OrgKey = { label: label ?? null, createdAt: event.ts, revokedAt: null, clientActionId: clientActionId ?? null, hash };
+			return { ...state, keys: { ...state.keys, [keyId]: key } };
+		}
+		case "org.key_revoked": {
+			const { keyId } = event.data as Data<{ keyId: string }>;
+			const key = state.keys[keyId];
+			if (!key) throw new Error(`no key ${keyId}`);
+			if (key.revokedAt !== null) throw new Error(`key ${keyId} is already revoked`);
+			return { ...state, keys: { ...state.keys, [keyId]: { ...key, revokedAt: event.ts } } };
 		}
 		default:
 			throw new Error(`org has no reducer for ${event.type}`);
@@ -22,7 +159,8 @@ export function evolveOrg(state: OrgState, event: RecordedEvent): OrgState {
 export const orgDefinition: ActorDefinition<OrgState> = {
 	kind: "org",
 	catalog: orgCatalog,
-	reducerVersion: 1,
-	initialState: () => ({ name: null, createdAt: null }),
+	// 2: keys and the creating action joined the state.
+	reducerVersion: 2,
+	initialState: initialOrgState,
 	evolve: evolveOrg,
 };

@@ -1,18 +1,97 @@
 import { env, exports } from "cloudflare:workers";
+import { actorName, ID_PATTERN } from "../../src/actors/identity.ts";
+import { mintApiKey } from "../../src/api/api-keys.ts";
 import type { EventEnvelope } from "../../src/events/envelope.ts";
 
 export const BASE = "http://roost.test";
-export const auth = { authorization: `Bearer ${env.ADMIN_TOKEN}` };
+/** The admin token: it opens POST and GET /v1/orgs, and nothing under an org. */
+export const adminAuth = { authorization: `Bearer ${env.ADMIN_TOKEN}` };
+/** The admin header, under the name older tests use. */
+export const auth = adminAuth;
 
-export function call(path: string, init: RequestInit = {}): Promise<Response> {
+const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
+
+/** The org a path is under (`/v1/orgs/<org>/...`), if any. */
+export function orgOf(path: string): string | undefined {
+	const org = /^\/v1\/orgs\/([^/?#]+)/.exec(path)?.[1];
+	return org && ID_PATTERN.test(org) ? org : undefined;
+}
+
+const seeded = new Map<string, Promise<string>>();
+
+/**
+ * An API key of `org`. The first call seeds the org with that very id through the org actor (the
+ * public API mints ids, so fixed names like "acme" exist only as fixtures); each test module gets
+ * its own key, so modules never revoke each other's.
+ */
+export function keyFor(org: string): Promise<string> {
+	let key = seeded.get(org);
+	if (!key) {
+		key = seedOrg(org);
+		seeded.set(org, key);
+		key.catch(() => seeded.delete(org));
+	}
+	return key;
+}
+
+async function seedOrg(org: string): Promise<string> {
+	const stub = env.ORG.getByName(actorName(org, org));
+	const key = await mintApiKey(org, "test fixture");
+	const created = await stub.create({ name: org, key });
+	if (created.ok) return key.apiKey;
+	const issued = await stub.issueKey({ key });
+	if (!issued.ok) throw new Error(`cannot seed org ${org}: ${issued.error.detail}`);
+	return key.apiKey;
+}
+
+export interface TestOrg {
+	org: string;
+	/** An API key of the org. */
+	key: string;
+	keyId: string;
+}
+
+/** A fresh org through the admin API, with its first key. */
+export async function createOrg(name = "Test org"): Promise<TestOrg> {
+	const res = await exports.default.fetch(`${BASE}/v1/orgs`, {
+		method: "POST",
+		headers: { ...adminAuth, "content-type": "application/json" },
+		body: JSON.stringify({ name }),
+	});
+	if (res.status !== 201) throw new Error(`POST /v1/orgs: ${res.status} ${await res.text()}`);
+	const body = await res.json<{ org: { id: string }; apiKey: string; key: { id: string } }>();
+	return { org: body.org.id, key: body.apiKey, keyId: body.key.id };
+}
+
+/** A new key of `org`, made with `key`. */
+export async function createKey(org: string, key: string, label?: string): Promise<{ key: string; keyId: string }> {
+	const res = await call(`/v1/orgs/${org}/keys`, { method: "POST", headers: bearer(key), body: JSON.stringify(label ? { label } : {}) });
+	if (res.status !== 201) throw new Error(`POST keys: ${res.status} ${await res.text()}`);
+	const body = await res.json<{ apiKey: string; key: { id: string } }>();
+	return { key: body.apiKey, keyId: body.key.id };
+}
+
+/** Revokes `keyId` of `org`, using `key`. */
+export async function revokeKey(org: string, key: string, keyId: string): Promise<void> {
+	const res = await call(`/v1/orgs/${org}/keys/${keyId}`, { method: "DELETE", headers: bearer(key) });
+	if (res.status !== 200) throw new Error(`DELETE key: ${res.status} ${await res.text()}`);
+}
+
+/**
+ * A request to the Worker. Without an authorization header, a path under an org gets an API key of
+ * that org (see keyFor); pass `authorization` yourself to use another credential, or "" for none.
+ */
+export async function call(path: string, init: RequestInit = {}): Promise<Response> {
 	const headers = new Headers(init.headers);
-	if (!headers.has("authorization")) headers.set("authorization", auth.authorization);
+	const org = orgOf(path);
+	if (!headers.has("authorization") && org) headers.set("authorization", `Bearer ${await keyFor(org)}`);
+	if (headers.get("authorization") === "") headers.delete("authorization");
 	if (init.body && !headers.has("content-type")) headers.set("content-type", "application/json");
 	return exports.default.fetch(`${BASE}${path}`, { ...init, headers });
 }
 
-export async function getJson<T = unknown>(path: string): Promise<T> {
-	const res = await call(path);
+export async function getJson<T = unknown>(path: string, init: RequestInit = {}): Promise<T> {
+	const res = await call(path, init);
 	if (res.status !== 200) throw new Error(`GET ${path}: ${res.status} ${await res.text()}`);
 	return (await res.json()) as T;
 }
@@ -39,11 +118,11 @@ export function postBatch(org: string, session: string, body: Record<string, unk
 	return call(`/v1/orgs/${org}/sessions/${session}/events`, { method: "POST", body: JSON.stringify(body), headers });
 }
 
-export async function allEvents(path: string): Promise<EventEnvelope[]> {
+export async function allEvents(path: string, init: RequestInit = {}): Promise<EventEnvelope[]> {
 	const out: EventEnvelope[] = [];
 	let after = 0;
 	for (;;) {
-		const page = await getJson<{ events: EventEnvelope[]; next: number | null }>(`${path}/events?after=${after}&limit=1000`);
+		const page = await getJson<{ events: EventEnvelope[]; next: number | null }>(`${path}/events?after=${after}&limit=1000`, init);
 		out.push(...page.events);
 		if (page.next === null) return out;
 		after = page.next;
@@ -62,8 +141,11 @@ export class Subscriber {
 		});
 	}
 
-	static async open(path: string, after = 0): Promise<Subscriber> {
-		const res = await exports.default.fetch(`${BASE}${path}/ws?after=${after}&token=${env.ADMIN_TOKEN}`, {
+	/** Subscribes to the actor at `path`; the key defaults to one of the path's org (see keyFor). */
+	static async open(path: string, after = 0, token?: string): Promise<Subscriber> {
+		const org = orgOf(path);
+		const key = token ?? (org ? await keyFor(org) : "");
+		const res = await exports.default.fetch(`${BASE}${path}/ws?after=${after}&token=${encodeURIComponent(key)}`, {
 			headers: { upgrade: "websocket" },
 		});
 		const socket = res.webSocket;

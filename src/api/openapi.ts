@@ -1,0 +1,55 @@
+/** Pieces every route's OpenAPI description shares: the problem body, error responses and the two credentials. */
+import { type OpenAPIHono, z } from "@hono/zod-openapi";
+import type { AppEnv } from "./context.ts";
+
+export const problemSchema = z
+	.object({
+		type: z.string(),
+		title: z.string(),
+		status: z.number().int(),
+		detail: z.string(),
+		errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+		currentVersion: z.number().int().optional().openapi({ description: "On 409: the actor's version now." }),
+	})
+	.openapi("Problem");
+
+const PROBLEMS = {
+	400: "Invalid input: `errors` names each field (`path.<param>`, `query.<param>`, or the body path).",
+	401: "Missing credentials, or a key that is malformed, unknown or revoked.",
+	404: "Nothing here: an unknown id, or another org's path (the two are not told apart).",
+	409: "Conflict: the body has `currentVersion`.",
+	413: "The body is over this route's size limit.",
+	426: "A WebSocket route called without `Upgrade: websocket`.",
+	429: "Rate limited: retry after the `Retry-After` seconds.",
+} as const;
+export type ProblemStatus = keyof typeof PROBLEMS;
+
+export const json = <T extends z.ZodType>(schema: T, description: string) => ({ content: { "application/json": { schema } }, description });
+
+/** Problem responses for the statuses a route can answer with. */
+export function problems(...statuses: ProblemStatus[]) {
+	const out: Partial<
+		Record<ProblemStatus, { content: { "application/problem+json": { schema: typeof problemSchema } }; description: string }>
+	> = {};
+	for (const status of statuses)
+		out[status] = { content: { "application/problem+json": { schema: problemSchema } }, description: PROBLEMS[status] };
+	return out;
+}
+
+/** Every org route: an API key of the org in the path. */
+export const ORG_KEY = [{ orgKey: [] }];
+/** Admin routes: the deployment's admin token. */
+export const ADMIN_TOKEN = [{ adminToken: [] }];
+
+export function registerSecuritySchemes(app: OpenAPIHono<AppEnv>): void {
+	app.openAPIRegistry.registerComponent("securitySchemes", "orgKey", {
+		type: "http",
+		scheme: "bearer",
+		description: "An API key of the org in the path (`rk_<org>.<secret>`); on WebSocket upgrades, `?token=<key>` instead.",
+	});
+	app.openAPIRegistry.registerComponent("securitySchemes", "adminToken", {
+		type: "http",
+		scheme: "bearer",
+		description: "The deployment's admin token (ADMIN_TOKEN). It opens the admin routes only, never org data.",
+	});
+}
