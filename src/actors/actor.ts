@@ -65,6 +65,9 @@ export interface Plan<R, S = unknown> {
 	effects?: (receipt: AppendReceipt, state: S) => Effects;
 }
 
+/** What a timer's firing means: a plan, an error (retry later), or null (nothing to record). */
+export type TimerPlan<S> = Plan<unknown, S> | ActorError | null;
+
 export interface EventPage {
 	events: EventEnvelope[];
 	/** Pass as `after` for the next page; null when this page reached the end. */
@@ -378,7 +381,7 @@ export abstract class EventSourcedActor<S> extends Server<Env> {
 	 * Handles a due timer: returns the events its firing means (and their effects), or null for
 	 * none. Throwing, or returning an error, keeps the timer and retries it with backoff.
 	 */
-	protected onTimer(timer: Timer, _state: S): Plan<unknown, S> | ActorError | null {
+	protected onTimer(timer: Timer, _state: S): TimerPlan<S> | Promise<TimerPlan<S>> {
 		throw new Error(`${this.definition.kind} has no handler for timer "${timer.name}"`);
 	}
 
@@ -410,7 +413,7 @@ export abstract class EventSourcedActor<S> extends Server<Env> {
 	}
 
 	override async onAlarm(): Promise<void> {
-		this.#fireDueTimers(this.now());
+		await this.#fireDueTimers(this.now());
 		await this.#drainOutbox();
 		await this.rearm();
 	}
@@ -422,38 +425,32 @@ export abstract class EventSourcedActor<S> extends Server<Env> {
 		else await this.ctx.storage.setAlarm(Math.min(...candidates));
 	}
 
-	#fireDueTimers(now: number): void {
+	async #fireDueTimers(now: number): Promise<void> {
 		let fired = 0;
 		// Bounded per alarm so one wake never runs unbounded; the re-armed alarm picks up the rest at once.
 		while (fired < MAX_TIMERS_PER_ALARM) {
 			const due = this.timers.due(now, Math.min(200, MAX_TIMERS_PER_ALARM - fired));
 			if (due.length === 0) return;
 			for (const timer of due) {
-				this.#fire(timer, now);
+				await this.#fire(timer, now);
 				fired++;
 			}
 		}
 	}
 
-	#fire(timer: Timer, now: number): void {
+	async #fire(timer: Timer, now: number): Promise<void> {
 		let outcome: Outcome<unknown>;
 		try {
-			outcome = this.#run(
-				{},
-				(state) => {
-					const planned = this.onTimer(timer, state);
-					return planned ?? { events: [], result: () => null };
-				},
-				timer,
-			);
+			const pending = this.onTimer(timer, this.#state);
+			// Only an async handler yields here; its plan must not rely on state read before its await.
+			const planned = pending instanceof Promise ? await pending : pending;
+			outcome = this.#run({}, () => planned ?? { events: [], result: () => null }, timer);
 		} catch (error) {
 			outcome = fail({ kind: "rejected", detail: error instanceof Error ? error.message : String(error) });
 		}
 		if (outcome.ok) return;
 		const retryAt = now + backoffDelay(timer.attempts + 1);
-		console.warn(
-			`${this.definition.kind} timer "${timer.name}" failed (attempt ${timer.attempts + 1}), retrying at ${new Date(retryAt).toISOString()}: ${outcome.error.detail}`,
-		);
+		console.warn(`${this.definition.kind} timer "${timer.name}" failed (attempt ${timer.attempts + 1}), retrying at ${new Date(retryAt).toISOString()}: ${outcome.error.detail}`);
 		this.ctx.storage.transactionSync(() => this.timers.failed(timer, outcome.error.detail, retryAt));
 	}
 
