@@ -135,7 +135,11 @@ function registerReads(
 			if (c.req.header("upgrade")?.toLowerCase() !== "websocket") {
 				throw new ApiError(426, "Upgrade required", "This route is a WebSocket: send `Upgrade: websocket`.");
 			}
-			return stub(c, c.req.valid("param")).fetch(c.req.raw);
+			const upgraded = await stub(c, c.req.valid("param")).fetch(c.req.raw);
+			// A 101 from the actor keeps its socket only if rebuilt with it; the request id rides along like on every answer.
+			const headers = new Headers(upgraded.headers);
+			headers.set("x-request-id", c.get("requestId"));
+			return new Response(upgraded.body, { status: upgraded.status, headers, webSocket: upgraded.webSocket });
 		},
 	);
 }

@@ -19,6 +19,7 @@ const PROBLEMS = {
 	404: "Nothing here: an unknown id, or another org's path (the two are not told apart).",
 	409: "Conflict: the body has `currentVersion`.",
 	413: "The body is over this route's size limit.",
+	422: "Events rejected: a reducer refused one, so nothing in the batch was appended.",
 	426: "A WebSocket route called without `Upgrade: websocket`.",
 	429: "Rate limited: retry after the `Retry-After` seconds.",
 } as const;

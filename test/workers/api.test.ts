@@ -1,17 +1,6 @@
 import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { BASE, call, pageView, postBatch, uniqueId } from "./helpers.ts";
-
-type ProblemBody = { type: string; title: string; status: number; detail: string; errors?: { path: string; message: string }[] };
-
-async function expectProblem(res: Response, status: number): Promise<ProblemBody> {
-	expect(res.status).toBe(status);
-	expect(res.headers.get("content-type")).toContain("application/problem+json");
-	expect(res.headers.get("x-request-id")).toBeTruthy();
-	const body = await res.json<ProblemBody>();
-	expect(body).toMatchObject({ status, type: expect.any(String), title: expect.any(String), detail: expect.any(String) });
-	return body;
-}
+import { adminAuth, BASE, call, expectProblem, keyFor, pageView, postBatch, uniqueId } from "./helpers.ts";
 
 describe("bad input", () => {
 	it("a body without events is a 400 naming the field", async () => {
@@ -60,9 +49,24 @@ describe("bad input", () => {
 });
 
 describe("credentials", () => {
-	it("no token and a wrong token are 401", async () => {
+	it("no token, a wrong token and the admin token are 401 on an org route", async () => {
 		await expectProblem(await exports.default.fetch(`${BASE}/v1/orgs/acme/sessions/s1/state`), 401);
 		await expectProblem(await call("/v1/orgs/acme/sessions/s1/state", { headers: { authorization: "Bearer wrong" } }), 401);
+		await expectProblem(await call("/v1/orgs/acme/sessions/s1/state", { headers: adminAuth }), 401);
+	});
+
+	it("a key of one org on another org's path is a 404", async () => {
+		const key = await keyFor("acme");
+		await expectProblem(await call("/v1/orgs/globex/sessions/s1/state", { headers: { authorization: `Bearer ${key}` } }), 404);
+	});
+
+	it("a body with the wrong content type is a 415 problem", async () => {
+		const res = await call(`/v1/orgs/acme/sessions/${uniqueId("s")}/events`, {
+			method: "POST",
+			body: JSON.stringify({ events: [pageView("/a")] }),
+			headers: { "content-type": "text/plain" },
+		});
+		await expectProblem(res, 415);
 	});
 });
 
@@ -77,12 +81,20 @@ describe("request ids", () => {
 });
 
 describe("openapi", () => {
-	it("the document lists the session batch route and the actor reads", async () => {
+	it("the document lists the org, key and session routes and the actor reads", async () => {
 		const res = await exports.default.fetch(`${BASE}/openapi.json`);
 		expect(res.status).toBe(200);
 		const doc = await res.json<{ paths: Record<string, unknown> }>();
 		expect(Object.keys(doc.paths)).toEqual(
-			expect.arrayContaining(["/v1/orgs/{org}/sessions/{id}/events", "/v1/orgs/{org}/{kind}/{id}/state", "/v1/orgs/{org}/verify"]),
+			expect.arrayContaining([
+				"/v1/orgs",
+				"/v1/orgs/{org}",
+				"/v1/orgs/{org}/keys",
+				"/v1/orgs/{org}/keys/{keyId}",
+				"/v1/orgs/{org}/sessions/{id}/events",
+				"/v1/orgs/{org}/{kind}/{id}/state",
+				"/v1/orgs/{org}/verify",
+			]),
 		);
 	});
 });

@@ -1,4 +1,5 @@
 import { env, exports } from "cloudflare:workers";
+import { expect } from "vitest";
 import { actorName, ID_PATTERN } from "../../src/actors/identity.ts";
 import { mintApiKey } from "../../src/api/api-keys.ts";
 import type { EventEnvelope } from "../../src/events/envelope.ts";
@@ -178,4 +179,16 @@ export class Subscriber {
 	close(): void {
 		this.socket.close(1000, "done");
 	}
+}
+
+export type ProblemBody = { type: string; title: string; status: number; detail: string; errors?: { path: string; message: string }[] };
+
+/** Checks a problem+json answer with its request id, and returns its body. */
+export async function expectProblem(res: Response, status: number): Promise<ProblemBody> {
+	expect(res.status).toBe(status);
+	expect(res.headers.get("content-type")).toContain("application/problem+json");
+	expect(res.headers.get("x-request-id")).toBeTruthy();
+	const body = await res.json<ProblemBody>();
+	expect(body).toMatchObject({ status, type: expect.any(String), title: expect.any(String), detail: expect.any(String) });
+	return body;
 }

@@ -1,0 +1,115 @@
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { RATE_LIMIT_PERIOD_SECONDS } from "../../src/api/rate-limit.ts";
+import type { RecordedEvent } from "../../src/events/envelope.ts";
+import { orgCatalog } from "../../src/events/org.ts";
+import { fold } from "../../src/reducers/definition.ts";
+import { decideOrg, keyViews, type OrgChange, type OrgState, orgDefinition, publicOrgState } from "../../src/reducers/org.ts";
+
+const hash = (n: number) => n.toString(16).padStart(64, "0");
+let seq = 0;
+const recorded = (change: OrgChange, ts = 1000 + seq): RecordedEvent => ({
+	seq: ++seq,
+	id: `e${seq}`,
+	type: change.type,
+	v: 1,
+	ts,
+	data: change.data,
+	meta: {},
+});
+const created = (clientActionId?: string): OrgChange => ({
+	type: "org.created",
+	data: { name: "Acme", ...(clientActionId ? { clientActionId } : {}) },
+});
+const keyCreated = (keyId: string, n: number, clientActionId?: string): OrgChange => ({
+	type: "org.key_created",
+	data: { keyId, hash: hash(n), ...(clientActionId ? { clientActionId } : {}) },
+});
+const revoked = (keyId: string): OrgChange => ({ type: "org.key_revoked", data: { keyId } });
+
+/** Given these events, the state is their fold. */
+const given = (...changes: OrgChange[]): OrgState =>
+	fold(
+		orgDefinition,
+		changes.map((c) => recorded(c)),
+	);
+const key = (keyId: string, n: number) => ({ keyId, hash: hash(n) });
+
+describe("decide", () => {
+	it("creating a new org records it with its first key", () => {
+		expect(decideOrg({ kind: "create", name: "Acme", key: key("k1", 1), clientActionId: "a1" }, given(), 0)).toEqual([
+			created("a1"),
+			keyCreated("k1", 1, "a1"),
+		]);
+	});
+
+	it("creating it again with the same action replaces that action's key; with another action it is refused", () => {
+		const state = given(created("a1"), keyCreated("k1", 1, "a1"));
+		expect(decideOrg({ kind: "create", name: "Acme", key: key("k2", 2), clientActionId: "a1" }, state, 2)).toEqual([
+			revoked("k1"),
+			keyCreated("k2", 2, "a1"),
+		]);
+		expect(decideOrg({ kind: "create", name: "Acme", key: key("k2", 2), clientActionId: "other" }, state, 2)).toMatchObject({
+			kind: "rejected",
+		});
+		expect(decideOrg({ kind: "create", name: "Acme", key: key("k2", 2) }, state, 2)).toMatchObject({ kind: "rejected" });
+	});
+
+	it("issuing a key needs the org; a retried action revokes the key it issued before", () => {
+		expect(decideOrg({ kind: "issue_key", key: key("k1", 1) }, given(), 0)).toMatchObject({ kind: "not_found" });
+		const state = given(created(), keyCreated("k1", 1), keyCreated("k2", 2, "ci"));
+		expect(decideOrg({ kind: "issue_key", key: key("k3", 3) }, state, 3)).toEqual([keyCreated("k3", 3)]);
+		expect(decideOrg({ kind: "issue_key", key: key("k3", 3), clientActionId: "ci" }, state, 3)).toEqual([
+			revoked("k2"),
+			keyCreated("k3", 3, "ci"),
+		]);
+		expect(decideOrg({ kind: "issue_key", key: key("k1", 9) }, state, 3)).toMatchObject({ kind: "rejected" });
+	});
+
+	it("revoking: unknown is not found, revoked again is nothing, the last live key is a conflict", () => {
+		const state = given(created(), keyCreated("k1", 1), keyCreated("k2", 2), revoked("k2"));
+		expect(decideOrg({ kind: "revoke_key", keyId: "nope" }, state, 4)).toMatchObject({ kind: "not_found" });
+		expect(decideOrg({ kind: "revoke_key", keyId: "k2" }, state, 4)).toEqual([]);
+		expect(decideOrg({ kind: "revoke_key", keyId: "k1" }, state, 4)).toMatchObject({ kind: "conflict", currentVersion: 4 });
+		expect(decideOrg({ kind: "revoke_key", keyId: "k1" }, given(created(), keyCreated("k1", 1), keyCreated("k3", 3)), 3)).toEqual([
+			revoked("k1"),
+		]);
+	});
+});
+
+describe("evolve", () => {
+	it("keys keep their hash, label, action and times; revocation stamps revokedAt from the event", () => {
+		const state = fold(orgDefinition, [recorded(created(), 10), recorded(keyCreated("k1", 1, "a"), 11), recorded(revoked("k1"), 12)]);
+		expect(state.keys.k1).toEqual({ label: null, createdAt: 11, revokedAt: 12, clientActionId: "a", hash: hash(1) });
+		expect(state.createdAt).toBe(10);
+	});
+
+	it("refuses keys before the org, a key id twice, and revoking an unknown or revoked key", () => {
+		expect(() => given(keyCreated("k1", 1))).toThrow(/created org/);
+		expect(() => given(created(), keyCreated("k1", 1), keyCreated("k1", 2))).toThrow(/already exists/);
+		expect(() => given(created(), revoked("k1"))).toThrow(/no key/);
+		expect(() => given(created(), keyCreated("k1", 1), revoked("k1"), revoked("k1"))).toThrow(/already revoked/);
+	});
+
+	it("the public state and key views carry no hashes", () => {
+		const state = given(created(), keyCreated("k1", 1));
+		expect(JSON.stringify(publicOrgState(state))).not.toContain(hash(1));
+		expect(JSON.stringify(keyViews(state))).not.toContain(hash(1));
+		expect(state.keys.k1?.hash).toBe(hash(1));
+	});
+
+	it("every change the decider makes is valid against the catalog", () => {
+		for (const change of [created("a"), keyCreated("k", 1, "a"), revoked("k")]) {
+			expect(orgCatalog.validate(change.type, change.data).ok, change.type).toBe(true);
+		}
+	});
+});
+
+describe("rate limit config", () => {
+	it("every limiter in wrangler.jsonc has the period the 429's Retry-After announces", () => {
+		const text = readFileSync(new URL("../../wrangler.jsonc", import.meta.url), "utf8").replace(/^\s*\/\/.*$/gm, "");
+		const config = JSON.parse(text) as { ratelimits: { name: string; simple: { period: number } }[] };
+		expect(config.ratelimits.map((r) => r.name).sort()).toEqual(["IP_RATE_LIMIT", "KEY_RATE_LIMIT"]);
+		for (const limiter of config.ratelimits) expect(limiter.simple.period).toBe(RATE_LIMIT_PERIOD_SECONDS);
+	});
+});

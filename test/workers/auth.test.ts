@@ -1,0 +1,119 @@
+/**
+ * Every org route, walked from one table: it answers a live key of its own org, refuses bad input by
+ * naming the field, and tells credentials apart only as the contract says: 401 for none, malformed,
+ * unknown or revoked; 404 for another org's live key, exactly as for an org that does not exist.
+ */
+import { exports } from "cloudflare:workers";
+import { beforeAll, describe, expect, it } from "vitest";
+import { adminAuth, BASE, createKey, createOrg, expectProblem, type ProblemBody, revokeKey, uniqueId } from "./helpers.ts";
+import { ORG_ROUTES, type OrgRoute, seedSession, send, type Tenant } from "./routes.ts";
+
+let owner: Tenant;
+let other: Tenant;
+let revoked: string;
+
+beforeAll(async () => {
+	const [a, b] = await Promise.all([createOrg("Owner"), createOrg("Other")]);
+	owner = { ...a, session: await seedSession(a.org, a.key) };
+	other = { ...b, session: await seedSession(b.org, b.key) };
+	const spare = await createKey(owner.org, owner.key, "soon revoked");
+	await revokeKey(owner.org, owner.key, spare.keyId);
+	revoked = spare.key;
+});
+
+async function expectSocket(res: Response): Promise<void> {
+	expect(res.status).toBe(101);
+	const socket = res.webSocket;
+	if (!socket) throw new Error("no WebSocket");
+	const hello = new Promise<Record<string, unknown>>((resolve) =>
+		socket.addEventListener("message", (event) => resolve(JSON.parse(event.data as string)), { once: true }),
+	);
+	socket.accept();
+	expect(await hello).toMatchObject({ t: "hello" });
+	socket.close(1000, "done");
+}
+
+describe.each(ORG_ROUTES.map((route) => [route.route, route] as [string, OrgRoute]))("%s", (_name, route) => {
+	it("answers a live key of the org in its path", async () => {
+		const res = await send(route, await route.path(owner), owner.key);
+		if (route.ws) await expectSocket(res);
+		else expect(res.status, await res.clone().text()).toBe(route.ok);
+		expect(res.headers.get("x-request-id")).toBeTruthy();
+	});
+
+	// Routes with no body, query or id of their own (GET /v1/orgs/{org}) have no bad input to send.
+	const invalid = route.invalid;
+	if (invalid)
+		it("refuses bad input with a 400 naming the field", async () => {
+			const path = invalid.path ? invalid.path(owner) : await route.path(owner);
+			const body = await expectProblem(await send(route, path, owner.key, invalid.body), 400);
+			expect(body.errors?.map((e) => e.path)).toContain(invalid.field);
+		});
+
+	it("is 401 without a key", async () => {
+		const body = await expectProblem(await send(route, await route.path(owner), undefined), 401);
+		expect(body.title).toBe("Unauthorized");
+	});
+
+	it("is 401 with a revoked key", async () => {
+		await expectProblem(await send(route, await route.path(owner), revoked), 401);
+	});
+
+	it("is 401 with a malformed or unknown key, and with the admin token", async () => {
+		const path = await route.path(owner);
+		const forged = `rk_${owner.org}.${"A".repeat(43)}`;
+		for (const credential of ["nonsense", forged, owner.key.slice(0, -1), adminAuth.authorization.slice(7)]) {
+			await expectProblem(await send(route, path, credential), 401);
+		}
+	});
+
+	it("is 404 with another org's live key, the same answer as for an org that does not exist", async () => {
+		const foreignPath = await route.path(other);
+		const foreign = await expectProblem(await send(route, foreignPath, owner.key), 404);
+		const missingPath = ghostPath(route, `ghost-${uniqueId()}`);
+		const missing = await expectProblem(await send(route, missingPath, owner.key), 404);
+		const unpathed = (body: ProblemBody, path: string) => ({ ...body, detail: body.detail.replace(path.split("?")[0] ?? path, "PATH") });
+		expect(unpathed(foreign, foreignPath)).toEqual(unpathed(missing, missingPath));
+	});
+
+	it("is 401 without a key, or with a bad one, on an org that does not exist too", async () => {
+		const path = ghostPath(route, `ghost-${uniqueId()}`);
+		await expectProblem(await send(route, path, undefined), 401);
+		await expectProblem(await send(route, path, `rk_nobody.${"B".repeat(43)}`), 401);
+	});
+});
+
+/** The route's path on an org that does not exist (where making a key first is impossible, a made-up key id). */
+function ghostPath(route: OrgRoute, ghost: string): string {
+	const tenant = { org: ghost, key: "", keyId: "key_0000", session: other.session };
+	if (route.route.startsWith("DELETE")) return `/v1/orgs/${ghost}/keys/key_0000`;
+	return route.path(tenant) as string;
+}
+
+describe("admin routes", () => {
+	const createOrgReq = (authorization: string | undefined, body: unknown = { name: "Admin made" }) =>
+		exports.default.fetch(`${BASE}/v1/orgs`, {
+			method: "POST",
+			headers: { ...(authorization ? { authorization } : {}), "content-type": "application/json" },
+			body: JSON.stringify(body),
+		});
+
+	it("POST /v1/orgs answers the admin token with 201, and refuses a bad body naming the field", async () => {
+		expect((await createOrgReq(adminAuth.authorization)).status).toBe(201);
+		const bad = await expectProblem(await createOrgReq(adminAuth.authorization, { name: "" }), 400);
+		expect(bad.errors?.map((e) => e.path)).toEqual(["name"]);
+	});
+
+	it("POST /v1/orgs is 401 without a token, with a wrong one, and with an org's API key", async () => {
+		await expectProblem(await createOrgReq(undefined), 401);
+		await expectProblem(await createOrgReq("Bearer not-the-admin-token"), 401);
+		await expectProblem(await createOrgReq(`Bearer ${owner.key}`), 401);
+	});
+
+	it("GET /v1/orgs answers the admin token only", async () => {
+		const list = (authorization?: string) => exports.default.fetch(`${BASE}/v1/orgs`, { headers: authorization ? { authorization } : {} });
+		expect((await list(adminAuth.authorization)).status).toBe(200);
+		await expectProblem(await list(), 401);
+		await expectProblem(await list(`Bearer ${owner.key}`), 401);
+	});
+});

@@ -1,0 +1,214 @@
+import { runInDurableObject } from "cloudflare:test";
+import { env, exports } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { actorName, ID_PATTERN } from "../../src/actors/identity.ts";
+import { hashApiKey } from "../../src/api/api-keys.ts";
+import { MAX_ORG_BODY_BYTES } from "../../src/api/orgs.ts";
+import { adminAuth, allEvents, BASE, call, createKey, createOrg, expectProblem, getJson, revokeKey, uniqueId } from "./helpers.ts";
+
+const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
+
+function postOrg(body: unknown, headers: Record<string, string> = {}): Promise<Response> {
+	return exports.default.fetch(`${BASE}/v1/orgs`, {
+		method: "POST",
+		headers: { ...adminAuth, "content-type": "application/json", ...headers },
+		body: typeof body === "string" ? body : JSON.stringify(body),
+	});
+}
+
+interface CreatedOrg {
+	org: { id: string; name: string; createdAt: number };
+	apiKey: string;
+	key: { id: string; label: string | null; createdAt: number; revokedAt: number | null };
+}
+
+interface OrgView {
+	org: { id: string; name: string };
+	keys: { id: string; label: string | null; revokedAt: number | null }[];
+	version: number;
+}
+
+describe("creating an org", () => {
+	it("the admin token creates an org with a server-made id and returns its first key, shown once", async () => {
+		const res = await postOrg({ name: "Acme Shoes" });
+		expect(res.status).toBe(201);
+		const body = await res.json<CreatedOrg>();
+		expect(body.org.id).toMatch(ID_PATTERN);
+		expect(body.org.id).toMatch(/^acme-shoes-[a-z0-9]{12}$/);
+		expect(body.org.name).toBe("Acme Shoes");
+		expect(body.apiKey).toMatch(new RegExp(`^rk_${body.org.id}\\.[A-Za-z0-9_-]{43}$`));
+		expect(body.key).toMatchObject({ label: "initial", revokedAt: null });
+
+		const view = await getJson<OrgView>(`/v1/orgs/${body.org.id}`, { headers: bearer(body.apiKey) });
+		expect(view.org).toMatchObject({ id: body.org.id, name: "Acme Shoes" });
+		expect(view.keys.map((k) => k.id)).toEqual([body.key.id]);
+
+		const { orgs } = await getJson<{ orgs: { id: string; name: string }[] }>("/v1/orgs", { headers: adminAuth });
+		expect(orgs).toContainEqual(expect.objectContaining({ id: body.org.id, name: "Acme Shoes" }));
+	});
+
+	it("the org actor stores the key's SHA-256 and never the key", async () => {
+		const { org, key, keyId } = await createOrg("Hashes only");
+		const stored = await runInDurableObject(env.ORG.getByName(actorName(org, org)), (_instance, state) => {
+			const rows: string[] = [];
+			for (const table of ["events", "snapshots", "snapshot_parts", "client_actions", "actor_meta"]) {
+				for (const row of state.storage.sql.exec(`SELECT * FROM ${table}`)) rows.push(JSON.stringify(row));
+			}
+			return rows.join("\n");
+		});
+		expect(stored).not.toContain(key);
+		expect(stored).not.toContain(key.split(".")[1]);
+		const [, created] = await allEvents(`/v1/orgs/${org}`, { headers: bearer(key) });
+		expect(created).toMatchObject({ type: "org.key_created", data: { keyId, hash: await hashApiKey(key) } });
+	});
+
+	it("a retry with the same clientActionId returns the same org, and replaces the key the lost answer carried", async () => {
+		const clientActionId = uniqueId("create");
+		const first = await (await postOrg({ name: "Retried", clientActionId })).json<CreatedOrg>();
+		const again = await postOrg({ name: "Retried", clientActionId });
+		expect(again.status).toBe(201);
+		const second = await again.json<CreatedOrg>();
+		expect(second.org).toEqual(first.org);
+		expect(second.apiKey).not.toBe(first.apiKey);
+
+		await expectProblem(await call(`/v1/orgs/${first.org.id}`, { headers: bearer(first.apiKey) }), 401);
+		const view = await getJson<OrgView>(`/v1/orgs/${first.org.id}`, { headers: bearer(second.apiKey) });
+		expect(view.keys.filter((k) => k.revokedAt === null).map((k) => k.id)).toEqual([second.key.id]);
+		const { orgs } = await getJson<{ orgs: { id: string }[] }>("/v1/orgs", { headers: adminAuth });
+		expect(orgs.filter((o) => o.id === first.org.id)).toHaveLength(1);
+	});
+
+	it("without a clientActionId, each call is a new org", async () => {
+		const [one, two] = await Promise.all([postOrg({ name: "Twin" }), postOrg({ name: "Twin" })]);
+		const ids = [(await one.json<CreatedOrg>()).org.id, (await two.json<CreatedOrg>()).org.id];
+		expect(new Set(ids).size).toBe(2);
+	});
+
+	it("bad bodies name their fields, and an oversized body is a 413", async () => {
+		const missing = await expectProblem(await postOrg({}), 400);
+		expect(missing.errors?.map((e) => e.path)).toEqual(["name"]);
+		const wrong = await expectProblem(await postOrg({ name: "x".repeat(201), clientActionId: 7 }), 400);
+		expect(wrong.errors?.map((e) => e.path).sort()).toEqual(["clientActionId", "name"]);
+		await expectProblem(await postOrg("{not json"), 400);
+		await expectProblem(await postOrg({ name: "big", pad: "x".repeat(MAX_ORG_BODY_BYTES) }), 413);
+	});
+
+	it("the request id is carried into the org's events", async () => {
+		const res = await postOrg({ name: "Traced" }, { "x-request-id": "req-org-1" });
+		const { org, apiKey } = await res.json<CreatedOrg>();
+		expect(res.headers.get("x-request-id")).toBe("req-org-1");
+		const events = await allEvents(`/v1/orgs/${org.id}`, { headers: bearer(apiKey) });
+		expect(events.map((e) => e.type)).toEqual(["org.created", "org.key_created"]);
+		for (const event of events) expect(event.meta).toMatchObject({ requestId: "req-org-1", correlationId: "req-org-1" });
+	});
+});
+
+describe("reading an org", () => {
+	it("the org view and its state show key ids, labels and times, never hashes, at any version", async () => {
+		const { org, key } = await createOrg("No hashes");
+		await createKey(org, key, "second");
+		const hashes = (await allEvents(`/v1/orgs/${org}`, { headers: bearer(key) }))
+			.filter((e) => e.type === "org.key_created")
+			.map((e) => (e.data as { hash: string }).hash);
+		expect(hashes).toHaveLength(2);
+		for (const path of [`/v1/orgs/${org}`, `/v1/orgs/${org}/keys`, `/v1/orgs/${org}/state`, `/v1/orgs/${org}/state?at=2`]) {
+			const text = await (await call(path, { headers: bearer(key) })).text();
+			for (const hash of hashes) expect(text).not.toContain(hash);
+			expect(text).not.toContain('"hash"');
+		}
+		const { state } = await getJson<{ state: { name: string; keys: Record<string, { label: string }> } }>(`/v1/orgs/${org}/state`, {
+			headers: bearer(key),
+		});
+		expect(state.name).toBe("No hashes");
+		expect(Object.values(state.keys).map((k) => k.label)).toEqual(["initial", "second"]);
+	});
+});
+
+describe("keys", () => {
+	it("a new key works at once and is listed with its label; an empty body is fine", async () => {
+		const { org, key } = await createOrg("Keys");
+		const res = await call(`/v1/orgs/${org}/keys`, { method: "POST", headers: bearer(key), body: JSON.stringify({ label: "ci" }) });
+		expect(res.status).toBe(201);
+		const created = await res.json<{ apiKey: string; key: { id: string; label: string } }>();
+		expect(created.key.label).toBe("ci");
+		expect((await call(`/v1/orgs/${org}`, { headers: bearer(created.apiKey) })).status).toBe(200);
+		const bare = await call(`/v1/orgs/${org}/keys`, { method: "POST", headers: bearer(key) });
+		expect(bare.status).toBe(201);
+		const { keys } = await getJson<{ keys: { id: string; label: string | null }[] }>(`/v1/orgs/${org}/keys`, { headers: bearer(key) });
+		expect(keys.map((k) => k.label)).toEqual(["initial", "ci", null]);
+	});
+
+	it("a revoked key stops working at once, on every route and socket", async () => {
+		const { org, key } = await createOrg("Revoke");
+		const doomed = await createKey(org, key, "doomed");
+		expect((await call(`/v1/orgs/${org}/sessions/s1/state`, { headers: bearer(doomed.key) })).status).toBe(200);
+		await revokeKey(org, key, doomed.keyId);
+		await expectProblem(await call(`/v1/orgs/${org}/sessions/s1/state`, { headers: bearer(doomed.key) }), 401);
+		await expectProblem(await call(`/v1/orgs/${org}`, { headers: bearer(doomed.key) }), 401);
+		const ws = await exports.default.fetch(`${BASE}/v1/orgs/${org}/ws?token=${doomed.key}`, { headers: { upgrade: "websocket" } });
+		await expectProblem(ws, 401);
+		const view = await getJson<OrgView>(`/v1/orgs/${org}`, { headers: bearer(key) });
+		expect(view.keys.find((k) => k.id === doomed.keyId)?.revokedAt).toEqual(expect.any(Number));
+	});
+
+	it("revoking twice answers the same and appends nothing; an unknown key id is a 404", async () => {
+		const { org, key } = await createOrg("Twice");
+		const spare = await createKey(org, key);
+		const revoke = () => call(`/v1/orgs/${org}/keys/${spare.keyId}`, { method: "DELETE", headers: bearer(key) });
+		const first = await (await revoke()).json<{ key: { revokedAt: number } }>();
+		const { version } = await getJson<OrgView>(`/v1/orgs/${org}`, { headers: bearer(key) });
+		const second = await revoke();
+		expect(second.status).toBe(200);
+		expect(await second.json()).toEqual(first);
+		expect((await getJson<OrgView>(`/v1/orgs/${org}`, { headers: bearer(key) })).version).toBe(version);
+		await expectProblem(await call(`/v1/orgs/${org}/keys/key_nope`, { method: "DELETE", headers: bearer(key) }), 404);
+	});
+
+	it("the last active key cannot be revoked, so an org is never locked out", async () => {
+		const { org, key, keyId } = await createOrg("Last key");
+		const res = await call(`/v1/orgs/${org}/keys/${keyId}`, { method: "DELETE", headers: bearer(key) });
+		const body = await expectProblem(res, 409);
+		expect(body).toMatchObject({ title: "Last active key", currentVersion: 2 });
+		expect((await call(`/v1/orgs/${org}`, { headers: bearer(key) })).status).toBe(200);
+	});
+
+	it("a key can revoke itself while another stays live", async () => {
+		const { org, key } = await createOrg("Self");
+		const other = await createKey(org, key);
+		const self = (await getJson<OrgView>(`/v1/orgs/${org}`, { headers: bearer(key) })).keys[0]?.id;
+		expect((await call(`/v1/orgs/${org}/keys/${self}`, { method: "DELETE", headers: bearer(key) })).status).toBe(200);
+		await expectProblem(await call(`/v1/orgs/${org}`, { headers: bearer(key) }), 401);
+		expect((await call(`/v1/orgs/${org}`, { headers: bearer(other.key) })).status).toBe(200);
+	});
+
+	it("a retried key request with the same clientActionId leaves one live key for that action", async () => {
+		const { org, key } = await createOrg("Key retry");
+		const ask = async () =>
+			(
+				await call(`/v1/orgs/${org}/keys`, {
+					method: "POST",
+					headers: bearer(key),
+					body: JSON.stringify({ label: "sdk", clientActionId: "k-1" }),
+				})
+			).json<{ apiKey: string; key: { id: string } }>();
+		const first = await ask();
+		const second = await ask();
+		expect(second.key.id).not.toBe(first.key.id);
+		await expectProblem(await call(`/v1/orgs/${org}`, { headers: bearer(first.apiKey) }), 401);
+		expect((await call(`/v1/orgs/${org}`, { headers: bearer(second.apiKey) })).status).toBe(200);
+		const { keys } = await getJson<OrgView>(`/v1/orgs/${org}`, { headers: bearer(key) });
+		expect(keys.filter((k) => k.label === "sdk" && k.revokedAt === null)).toHaveLength(1);
+	});
+
+	it("key events carry the request id that made them", async () => {
+		const { org, key } = await createOrg("Key trace");
+		const spare = await call(`/v1/orgs/${org}/keys`, { method: "POST", headers: { ...bearer(key), "x-request-id": "req-key-1" } });
+		const { key: made } = await spare.json<{ key: { id: string } }>();
+		await call(`/v1/orgs/${org}/keys/${made.id}`, { method: "DELETE", headers: { ...bearer(key), "x-request-id": "req-key-2" } });
+		const events = await allEvents(`/v1/orgs/${org}`, { headers: bearer(key) });
+		expect(events.slice(-2).map((e) => [e.type, e.meta.requestId])).toEqual([
+			["org.key_created", "req-key-1"],
+			["org.key_revoked", "req-key-2"],
+		]);
+	});
+});

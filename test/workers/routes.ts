@@ -1,0 +1,134 @@
+/**
+ * Every route under /v1/orgs/:org, as a table the auth and tenancy suites walk: how to call it on an
+ * org with some credential, what a good call answers, and one bad input that names its field.
+ */
+import { exports } from "cloudflare:workers";
+import { BASE, call, createKey, pageView, uniqueId } from "./helpers.ts";
+
+export interface Tenant {
+	org: string;
+	key: string;
+	keyId: string;
+	/** A session, camera and chat id that exist in this org (the session has events). */
+	session: string;
+}
+
+export interface OrgRoute {
+	/** As in /openapi.json, e.g. `GET /v1/orgs/{org}/{kind}/{id}/state`, plus the kind when one route serves several. */
+	route: string;
+	method: "GET" | "POST" | "DELETE";
+	/** The concrete path on `tenant`; may make what it needs there first (a key to revoke). */
+	path: (tenant: Tenant) => Promise<string> | string;
+	body?: () => unknown;
+	ws?: boolean;
+	ok: number;
+	/** One invalid input: a different path or query, or body, and the field the 400 names. */
+	invalid?: { path?: (tenant: Tenant) => string; body?: unknown; field: string };
+	/** Writes: a cross-tenant call must leave the target's version where it was. */
+	writes?: boolean;
+}
+
+/** Sends the route's request with `credential` as the bearer token (or `?token=` on a socket); undefined sends none. */
+export async function send(route: OrgRoute, path: string, credential: string | undefined, body?: unknown): Promise<Response> {
+	if (route.ws) {
+		const url = `${BASE}${path}${credential === undefined ? "" : `${path.includes("?") ? "&" : "?"}token=${encodeURIComponent(credential)}`}`;
+		return exports.default.fetch(url, { headers: { upgrade: "websocket" } });
+	}
+	const payload = body ?? route.body?.();
+	return call(path, {
+		method: route.method,
+		headers: { authorization: credential === undefined ? "" : `Bearer ${credential}` },
+		...(payload === undefined ? {} : { body: JSON.stringify(payload) }),
+	});
+}
+
+const actorBases: { kind: string; base: (t: Tenant) => string }[] = [
+	{ kind: "org", base: (t) => `/v1/orgs/${t.org}` },
+	{ kind: "sessions", base: (t) => `/v1/orgs/${t.org}/sessions/${t.session}` },
+	{ kind: "cameras", base: (t) => `/v1/orgs/${t.org}/cameras/${t.session}` },
+	{ kind: "chats", base: (t) => `/v1/orgs/${t.org}/chats/${t.session}` },
+];
+
+const readRoutes: OrgRoute[] = actorBases.flatMap(({ kind, base }): OrgRoute[] => {
+	const prefix = kind === "org" ? "/v1/orgs/{org}" : "/v1/orgs/{org}/{kind}/{id}";
+	const label = kind === "org" ? "" : ` (${kind})`;
+	return [
+		{
+			route: `GET ${prefix}/events${label}`,
+			method: "GET",
+			path: (t) => `${base(t)}/events`,
+			ok: 200,
+			invalid: { path: (t) => `${base(t)}/events?limit=0`, field: "query.limit" },
+		},
+		{
+			route: `GET ${prefix}/state${label}`,
+			method: "GET",
+			path: (t) => `${base(t)}/state`,
+			ok: 200,
+			invalid: { path: (t) => `${base(t)}/state?at=-1`, field: "query.at" },
+		},
+		{
+			route: `GET ${prefix}/verify${label}`,
+			method: "GET",
+			path: (t) => `${base(t)}/verify`,
+			ok: 200,
+			...(kind === "org" ? {} : { invalid: { path: (t: Tenant) => `/v1/orgs/${t.org}/${kind}/bad%20id/verify`, field: "path.id" } }),
+		},
+		{
+			route: `GET ${prefix}/ws${label}`,
+			method: "GET",
+			path: (t) => `${base(t)}/ws`,
+			ws: true,
+			ok: 101,
+			invalid: { path: (t) => `${base(t)}/ws?after=-1`, field: "query.after" },
+		},
+	];
+});
+
+export const ORG_ROUTES: OrgRoute[] = [
+	{ route: "GET /v1/orgs/{org}", method: "GET", path: (t) => `/v1/orgs/${t.org}`, ok: 200 },
+	{ route: "GET /v1/orgs/{org}/keys", method: "GET", path: (t) => `/v1/orgs/${t.org}/keys`, ok: 200 },
+	{
+		route: "POST /v1/orgs/{org}/keys",
+		method: "POST",
+		path: (t) => `/v1/orgs/${t.org}/keys`,
+		body: () => ({ label: "ci" }),
+		ok: 201,
+		invalid: { body: { label: "x".repeat(101) }, field: "label" },
+		writes: true,
+	},
+	{
+		route: "DELETE /v1/orgs/{org}/keys/{keyId}",
+		method: "DELETE",
+		// A key made for the occasion, with the tenant's own key, so every call has a live key to revoke.
+		path: async (t) => `/v1/orgs/${t.org}/keys/${(await createKey(t.org, t.key, "to revoke")).keyId}`,
+		ok: 200,
+		invalid: { path: (t) => `/v1/orgs/${t.org}/keys/bad%20id`, field: "path.keyId" },
+		writes: true,
+	},
+	{
+		route: "POST /v1/orgs/{org}/sessions/{id}/events",
+		method: "POST",
+		path: (t) => `/v1/orgs/${t.org}/sessions/${t.session}/events`,
+		body: () => ({ events: [pageView("/route-table")] }),
+		ok: 202,
+		invalid: {
+			body: { events: [{ id: "e1", type: "session.page_viewed", ts: "soon", data: { url: "https://x/", path: "/" } }] },
+			field: "events[0].ts",
+		},
+		writes: true,
+	},
+	...readRoutes,
+];
+
+/** A fresh tenant-specific session id with one batch in it. */
+export async function seedSession(org: string, key: string): Promise<string> {
+	const session = uniqueId("s");
+	const res = await call(`/v1/orgs/${org}/sessions/${session}/events`, {
+		method: "POST",
+		headers: { authorization: `Bearer ${key}` },
+		body: JSON.stringify({ events: [pageView("/seed"), pageView("/seed/2")] }),
+	});
+	if (res.status !== 202) throw new Error(`seed: ${res.status} ${await res.text()}`);
+	return session;
+}

@@ -1,0 +1,95 @@
+/**
+ * Cross-tenant: org A's live key tried on every one of org B's routes and sockets. Each answer is the
+ * 404 an unknown org gets, carries none of B's data, and writes nothing to B.
+ */
+import { env } from "cloudflare:workers";
+import { beforeAll, describe, expect, it } from "vitest";
+import { actorName } from "../../src/actors/identity.ts";
+import { allEvents, call, createKey, createOrg, expectProblem, getJson, pageView, postBatch, Subscriber } from "./helpers.ts";
+import { ORG_ROUTES, seedSession, send, type Tenant } from "./routes.ts";
+
+let a: Tenant;
+let b: Tenant;
+const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
+
+beforeAll(async () => {
+	const [orgA, orgB] = await Promise.all([createOrg("Tenant A"), createOrg("Tenant B secret name")]);
+	a = { ...orgA, session: await seedSession(orgA.org, orgA.key) };
+	b = { ...orgB, session: await seedSession(orgB.org, orgB.key) };
+});
+
+/** Everything of B's that a leak would show: versions of its actors, its keys, its event ids and hashes. */
+async function snapshotOfB() {
+	const org = await getJson<{ version: number; keys: { id: string }[] }>(`/v1/orgs/${b.org}`, { headers: bearer(b.key) });
+	const session = await getJson<{ version: number }>(`/v1/orgs/${b.org}/sessions/${b.session}/state`, { headers: bearer(b.key) });
+	const events = [
+		...(await allEvents(`/v1/orgs/${b.org}`, { headers: bearer(b.key) })),
+		...(await allEvents(`/v1/orgs/${b.org}/sessions/${b.session}`, { headers: bearer(b.key) })),
+	];
+	return {
+		orgVersion: org.version,
+		keys: org.keys.map((k) => k.id),
+		sessionVersion: session.version,
+		secrets: events.flatMap((e) => [e.id, e.hash]),
+	};
+}
+
+describe("org A's key on org B's ids", () => {
+	it.each(ORG_ROUTES.map((route) => [route.route, route] as const))("%s: 404, no data, no write", async (_name, route) => {
+		const before = await snapshotOfB();
+		const res = await send(route, await route.path(b), a.key);
+		expect(res.webSocket ?? null).toBeNull();
+		const text = await res.clone().text();
+		await expectProblem(res, 404);
+		expect(text).not.toContain("Tenant B secret name");
+		for (const secret of before.secrets) expect(text).not.toContain(secret);
+
+		const after = await snapshotOfB();
+		// DELETE's path makes a key in B (with B's own key) before A tries to revoke it: that one key is B's doing.
+		if (route.method === "DELETE") {
+			expect(after.keys.slice(0, -1)).toEqual(before.keys);
+			expect(after.orgVersion).toBe(before.orgVersion + 1);
+		} else {
+			expect(after).toEqual(before);
+		}
+		expect((await call(`/v1/orgs/${b.org}`, { headers: bearer(b.key) })).status).toBe(200);
+	});
+
+	it("a socket opened with A's key on B's session is refused and receives nothing", async () => {
+		await expect(Subscriber.open(`/v1/orgs/${b.org}/sessions/${b.session}`, 0, a.key)).rejects.toThrow(/404/);
+		await expect(Subscriber.open(`/v1/orgs/${b.org}`, 0, a.key)).rejects.toThrow(/404/);
+	});
+
+	it("A cannot revoke B's key through A's own path", async () => {
+		const spare = await createKey(b.org, b.key, "B's spare");
+		const res = await call(`/v1/orgs/${a.org}/keys/${spare.keyId}`, { method: "DELETE", headers: bearer(a.key) });
+		await expectProblem(res, 404);
+		expect((await call(`/v1/orgs/${b.org}`, { headers: bearer(spare.key) })).status).toBe(200);
+	});
+
+	it("a WebSocket batch on A's socket lands in A's session only", async () => {
+		const sub = await Subscriber.open(`/v1/orgs/${a.org}/sessions/${b.session}`, 0, a.key);
+		sub.send({ t: "events", events: [pageView("/socket")] });
+		await sub.until((s) => s.frames.some((f) => f.t === "ack"));
+		sub.close();
+		const bEvents = await allEvents(`/v1/orgs/${b.org}/sessions/${b.session}`, { headers: bearer(b.key) });
+		expect(bEvents.map((e) => e.data)).not.toContainEqual(expect.objectContaining({ path: "/socket" }));
+	});
+});
+
+describe("names", () => {
+	it("two orgs with the same session id never share an object", async () => {
+		const shared = "same-session-id";
+		await postBatch(a.org, shared, { events: [pageView("/in-a")] }, bearer(a.key));
+		await postBatch(b.org, shared, { events: [pageView("/in-b"), pageView("/in-b/2")] }, bearer(b.key));
+		const inA = await allEvents(`/v1/orgs/${a.org}/sessions/${shared}`, { headers: bearer(a.key) });
+		const inB = await allEvents(`/v1/orgs/${b.org}/sessions/${shared}`, { headers: bearer(b.key) });
+		expect(inA.map((e) => (e.data as { path?: string }).path).filter(Boolean)).toEqual(["/in-a"]);
+		expect(inB.map((e) => (e.data as { path?: string }).path).filter(Boolean)).toEqual(["/in-b", "/in-b/2"]);
+		expect(new Set(inA.map((e) => e.actor.org))).toEqual(new Set([a.org]));
+		expect(new Set(inB.map((e) => e.actor.org))).toEqual(new Set([b.org]));
+		const idA = env.SESSION.idFromName(actorName(a.org, shared));
+		const idB = env.SESSION.idFromName(actorName(b.org, shared));
+		expect(idA.equals(idB)).toBe(false);
+	});
+});
