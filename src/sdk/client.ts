@@ -167,6 +167,9 @@ export class SessionClient {
 	/** After a 413 the next batch is cut to this many events. */
 	#batchCap: number | undefined;
 	#closed = false;
+	readonly #closing = new AbortController();
+	/** No request before this time: the server asked for it with Retry-After. */
+	#notBefore = 0;
 	#flushWaiters: { mark: number; resolve: (result: FlushResult) => void; timer: ReturnType<typeof setTimeout> }[] = [];
 
 	constructor(options: SessionOptions) {
@@ -280,6 +283,7 @@ export class SessionClient {
 		const result = await this.flush({ timeoutMs: this.#options.closeTimeoutMs ?? DEFAULTS.closeTimeoutMs });
 		this.#closed = true;
 		this.#stopFlushTimer();
+		this.#closing.abort();
 		this.#wake?.abort();
 		this.#live?.close();
 		this.#buffer.save();
@@ -371,13 +375,13 @@ export class SessionClient {
 					signal: wake.signal,
 					unref: true,
 					shouldRetry: ({ error }) => error instanceof DeliveryError && error.retryable,
-					onFailedAttempt: async ({ error, attemptNumber, retryDelay }) => {
+					onFailedAttempt: ({ error, attemptNumber, retryDelay }) => {
 						this.#stats.retries++;
-						const retryAfter = error instanceof DeliveryError ? (error.retryAfterMs ?? 0) : 0;
-						const extra = Math.max(0, retryAfter - retryDelay);
-						if (error instanceof DeliveryError) this.#emit("retry", { attempt: attemptNumber, delayMs: retryDelay + extra, error });
-						// Retry-After is a floor: wait out the difference before p-retry's own delay.
-						if (extra > 0) await sleep(extra, wake.signal);
+						if (!(error instanceof DeliveryError)) return;
+						const retryAfter = error.retryAfterMs ?? 0;
+						// Retry-After is a floor that no wake (flush, online) cuts short; #deliverHead waits for it.
+						if (retryAfter > 0) this.#notBefore = Date.now() + retryAfter;
+						this.#emit("retry", { attempt: attemptNumber, delayMs: Math.max(retryDelay, retryAfter), error });
 					},
 				});
 			} catch (error) {
@@ -392,6 +396,9 @@ export class SessionClient {
 
 	/** Sends the oldest batch; refused events leave the buffer here, retryable failures are thrown. */
 	async #deliverHead(): Promise<void> {
+		const wait = this.#notBefore - Date.now();
+		if (wait > 0) await sleep(wait, this.#closing.signal);
+		if (this.#closed) return;
 		const batch = this.#buffer.peek(this.#batchCap ?? this.#batchSize, this.#maxBatchBytes);
 		if (batch.length === 0) return;
 		const eventIds = batch.map((e) => e.id);
