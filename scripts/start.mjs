@@ -1,12 +1,18 @@
 #!/usr/bin/env node
 // `npm start`: Roost on a local workerd (wrangler dev) with local SQLite state in .wrangler/state.
-// PORT and ADMIN_TOKEN come from the environment (defaults 8787 and roost-dev-admin).
+// PORT and ADMIN_TOKEN come from the environment (defaults 8787 and roost-dev-admin). Once the
+// server is up, it makes sure a demo org exists and prints its API key: the first start creates the
+// org through the admin API and keeps its id and key in .wrangler/roost-demo.json (gitignored, like
+// all of .wrangler/); later starts find the key still good and print the same one.
 import { spawn } from "node:child_process";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
+const demoFile = fileURLToPath(new URL("../.wrangler/roost-demo.json", import.meta.url));
 const port = process.env.PORT ?? "8787";
 const adminToken = process.env.ADMIN_TOKEN ?? "roost-dev-admin";
+const base = `http://localhost:${port}`;
 const extra = process.argv.slice(2);
 
 const wrangler = spawn(
@@ -30,22 +36,85 @@ const wrangler = spawn(
 	},
 );
 
+/** The demo org from an earlier start, if its key still opens it (local state may have been wiped since). */
+async function savedDemo() {
+	try {
+		const saved = JSON.parse(await readFile(demoFile, "utf8"));
+		const res = await fetch(`${base}/v1/orgs/${saved.org}`, { headers: { authorization: `Bearer ${saved.apiKey}` } });
+		return res.ok ? saved : undefined;
+	} catch {
+		return undefined;
+	}
+}
+
+/**
+ * Creates the demo org. The fixed clientActionId makes this safe to repeat: if the org exists but the
+ * saved key was lost, the same org comes back with a fresh key (and the lost one is revoked).
+ */
+async function createDemo() {
+	const res = await fetch(`${base}/v1/orgs`, {
+		method: "POST",
+		headers: { authorization: `Bearer ${adminToken}`, "content-type": "application/json" },
+		body: JSON.stringify({ name: "Demo", clientActionId: "npm-start-demo-org" }),
+	});
+	if (res.status !== 201) throw new Error(`POST /v1/orgs answered ${res.status}: ${await res.text()}`);
+	const body = await res.json();
+	const demo = { org: body.org.id, apiKey: body.apiKey, orgCreatedAt: body.org.createdAt };
+	await mkdir(fileURLToPath(new URL("../.wrangler/", import.meta.url)), { recursive: true });
+	await writeFile(demoFile, `${JSON.stringify(demo, null, 2)}\n`, { mode: 0o600 });
+	return demo;
+}
+
+async function seed() {
+	for (let attempt = 1; ; attempt++) {
+		try {
+			const saved = await savedDemo();
+			if (saved) return { ...saved, how: "from an earlier start" };
+			const made = await createDemo();
+			// An org older than this start means the saved key was lost: the org is the same, the key is new.
+			return { ...made, how: Date.now() - made.orgCreatedAt > 60_000 ? "existing org, new key: the saved one was missing" : "created now" };
+		} catch (error) {
+			if (attempt >= 10) throw error;
+			await new Promise((resolve) => setTimeout(resolve, 300 * attempt));
+		}
+	}
+}
+
+async function dashboardLine() {
+	try {
+		const res = await fetch(`${base}/`);
+		if ((res.headers.get("content-type") ?? "").includes("text/html")) return `  Dashboard:    ${base}/`;
+	} catch {}
+	return `  Dashboard:    ${base}/   (not built yet: the dashboard arrives with a later issue; / answers JSON for now)`;
+}
+
+async function announce() {
+	let demo;
+	try {
+		demo = await seed();
+	} catch (error) {
+		console.error(`Roost is running, but the demo org could not be set up: ${error instanceof Error ? error.message : error}`);
+	}
+	const lines = ["", "Roost is running."];
+	lines.push(await dashboardLine());
+	lines.push(`  API:          ${base}/v1   (OpenAPI: ${base}/openapi.json, docs/api.md)`);
+	if (demo) {
+		lines.push(
+			`  Demo org:     ${demo.org}   (${demo.how}; kept in .wrangler/roost-demo.json)`,
+			`  API key:      ${demo.apiKey}`,
+			`  Try:          curl -H 'authorization: Bearer ${demo.apiKey}' ${base}/v1/orgs/${demo.org}`,
+		);
+	}
+	lines.push(`  Admin token:  ${adminToken}   (creates orgs: POST ${base}/v1/orgs)`, "");
+	console.log(lines.join("\n"));
+}
+
 let announced = false;
 wrangler.stdout.on("data", (chunk) => {
 	process.stdout.write(chunk);
 	if (!announced && /Ready on/i.test(String(chunk))) {
 		announced = true;
-		const base = `http://localhost:${port}`;
-		console.log(
-			[
-				"",
-				"Roost is running.",
-				`  API:          ${base}/v1   (OpenAPI: ${base}/openapi.json)`,
-				`  Admin token:  ${adminToken}`,
-				`  Try:          curl -H 'authorization: Bearer ${adminToken}' ${base}/v1/orgs/demo/sessions/s1/state`,
-				"",
-			].join("\n"),
-		);
+		void announce();
 	}
 });
 
