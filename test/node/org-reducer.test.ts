@@ -1,10 +1,10 @@
-import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { RATE_LIMIT_PERIOD_SECONDS } from "../../src/api/rate-limit.ts";
 import type { RecordedEvent } from "../../src/events/envelope.ts";
 import { orgCatalog } from "../../src/events/org.ts";
 import { fold } from "../../src/reducers/definition.ts";
 import { decideOrg, keyViews, type OrgChange, type OrgState, orgDefinition, publicOrgState } from "../../src/reducers/org.ts";
+import wranglerConfig from "../../wrangler.jsonc?raw";
 
 const hash = (n: number) => n.toString(16).padStart(64, "0");
 let seq = 0;
@@ -107,7 +107,7 @@ describe("evolve", () => {
 
 describe("rate limit config", () => {
 	it("every limiter in wrangler.jsonc has the period the 429's Retry-After announces", () => {
-		const text = readFileSync(new URL("../../wrangler.jsonc", import.meta.url), "utf8").replace(/^\s*\/\/.*$/gm, "");
+		const text = wranglerConfig.replace(/^\s*\/\/.*$/gm, "");
 		const config = JSON.parse(text) as { ratelimits: { name: string; simple: { period: number } }[] };
 		expect(config.ratelimits.map((r) => r.name).sort()).toEqual(["IP_RATE_LIMIT", "KEY_RATE_LIMIT"]);
 		for (const limiter of config.ratelimits) expect(limiter.simple.period).toBe(RATE_LIMIT_PERIOD_SECONDS);
