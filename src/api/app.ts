@@ -4,6 +4,7 @@
  * route added there later is guarded without doing anything.
  */
 import { OpenAPIHono } from "@hono/zod-openapi";
+import { cors } from "hono/cors";
 import { HTTPException } from "hono/http-exception";
 import { requestId } from "hono/request-id";
 import { actorReadRoutes } from "./actors.ts";
@@ -15,9 +16,20 @@ import { ApiError, notFound, problemResponse } from "./problem.ts";
 import { limitByIp, limitByKey } from "./rate-limit.ts";
 import { sessionRoutes } from "./sessions.ts";
 
+const SDK_CORS = {
+	origin: "*",
+	allowMethods: ["GET", "POST", "DELETE"],
+	allowHeaders: ["authorization", "content-type", "x-correlation-id", "x-request-id"],
+	exposeHeaders: ["retry-after", "x-request-id"],
+	maxAge: 86_400,
+};
+
 export function createApp(): OpenAPIHono<AppEnv> {
 	const app = new OpenAPIHono<AppEnv>();
 	app.use(requestId({ limitLength: 128 }));
+	// The SDK posts from websites on other origins. Keys are bearer tokens, never cookies, so any origin may
+	// call; preflights are answered before rate limits and credentials (docs/sdk.md).
+	app.use("/v1/orgs/:org/*", cors(SDK_CORS));
 	app.use("/v1/*", limitByIp);
 	// Matches /v1/orgs/:org itself too; /v1/orgs (the admin routes) is not under it.
 	app.use("/v1/orgs/:org/*", requireOrgKey, limitByKey);

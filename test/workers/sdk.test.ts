@@ -303,6 +303,35 @@ describe("SDK against the real Worker", () => {
 		await h.session.close();
 	});
 
+	it("browsers on other origins may call: preflights pass, and answers (refusals too) carry CORS headers", async () => {
+		const { org, key } = await createOrg("CORS");
+		const url = `${BASE}/v1/orgs/${org}/sessions/${uniqueId("s")}/events`;
+		const origin = "https://shop.example";
+		const preflight = await exports.default.fetch(url, {
+			method: "OPTIONS",
+			headers: { origin, "access-control-request-method": "POST", "access-control-request-headers": "authorization,content-type" },
+		});
+		expect(preflight.status).toBe(204);
+		expect(preflight.headers.get("access-control-allow-origin")).toBe("*");
+		expect(preflight.headers.get("access-control-allow-methods")).toContain("POST");
+		expect(preflight.headers.get("access-control-allow-headers")).toContain("authorization");
+
+		const body = JSON.stringify({ events: [{ id: uniqueId("e"), type: "session.custom", ts: 1, data: { name: "x" } }] });
+		const accepted = await exports.default.fetch(url, {
+			method: "POST",
+			headers: { origin, authorization: `Bearer ${key}`, "content-type": "application/json" },
+			body,
+		});
+		expect(accepted.status).toBe(202);
+		expect(accepted.headers.get("access-control-allow-origin")).toBe("*");
+		expect(accepted.headers.get("access-control-expose-headers")).toContain("retry-after");
+
+		// Without CORS headers a browser would see a 401 as a network error, and the SDK would retry it forever.
+		const refused = await exports.default.fetch(url, { method: "POST", headers: { origin, "content-type": "application/json" }, body });
+		expect(refused.status).toBe(401);
+		expect(refused.headers.get("access-control-allow-origin")).toBe("*");
+	});
+
 	it("track refuses actor-only types and bad names without throwing, and a closed client records nothing", async () => {
 		const h = await harness();
 		expect(h.session.track("session.started" as "x")).toBeNull();
