@@ -450,7 +450,9 @@ export abstract class EventSourcedActor<S> extends Server<Env> {
 		}
 		if (outcome.ok) return;
 		const retryAt = now + backoffDelay(timer.attempts + 1);
-		console.warn(`${this.definition.kind} timer "${timer.name}" failed (attempt ${timer.attempts + 1}), retrying at ${new Date(retryAt).toISOString()}: ${outcome.error.detail}`);
+		console.warn(
+			`${this.definition.kind} timer "${timer.name}" failed (attempt ${timer.attempts + 1}), retrying at ${new Date(retryAt).toISOString()}: ${outcome.error.detail}`,
+		);
 		this.ctx.storage.transactionSync(() => this.timers.failed(timer, outcome.error.detail, retryAt));
 	}
 
