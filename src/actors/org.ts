@@ -4,7 +4,9 @@
  */
 import { uuidv7 } from "uuidv7";
 import type { Env } from "../env.ts";
+import { zodErrors } from "../events/catalog.ts";
 import type { EventMeta, ProposedEvent } from "../events/envelope.ts";
+import { INTERACTION_MESSAGE, type Interaction, interactionSchema } from "../events/interaction.ts";
 import { fold } from "../reducers/definition.ts";
 import {
 	decideOrg,
@@ -18,8 +20,17 @@ import {
 	orgDefinition,
 	publicOrgState,
 } from "../reducers/org.ts";
-import { EventSourcedActor } from "./actor.ts";
-import { fail, type Outcome, ok } from "./outcome.ts";
+import { EventSourcedActor, type Plan } from "./actor.ts";
+import type { ActorMessage } from "./outbox.ts";
+import { type ActorError, fail, type Outcome, ok } from "./outcome.ts";
+
+/** An interaction as the org recorded it: where it sits in the org's log, and when it arrived. */
+export interface RecordedInteraction extends Omit<Interaction, "summary"> {
+	seq: number;
+	recordedAt: number;
+	/** Plain JSON; typed loosely because RPC typing cannot map a recursive JSON type. */
+	summary: Record<string, unknown>;
+}
 
 export interface OrgProfile {
 	id: string;
@@ -78,6 +89,27 @@ export class OrgActor extends EventSourcedActor<OrgState> {
 
 	keys(): KeyView[] {
 		return keyViews(this.state);
+	}
+
+	/** Interactions received, in the order they arrived; `after` and `next` are seqs of the org's log. */
+	interactions(query: { after?: number; limit?: number } = {}): { interactions: RecordedInteraction[]; next: number | null } {
+		const page = this.readEvents({ ...query, type: "org.interaction_recorded" });
+		return {
+			interactions: page.events.map((event) => ({ ...(event.data as Interaction), seq: event.seq, recordedAt: event.ts })),
+			next: page.next,
+		};
+	}
+
+	/** Interactions arrive from other actors' outboxes; the interaction's id is the event id, so a re-sent one is a duplicate. */
+	protected override onActorMessage(message: ActorMessage): Plan<unknown, OrgState> | ActorError {
+		if (message.type !== INTERACTION_MESSAGE) return super.onActorMessage(message, this.state);
+		const parsed = interactionSchema.safeParse(message.data);
+		if (!parsed.success) return { kind: "invalid", detail: "the interaction has invalid fields", errors: zodErrors(parsed.error, "data") };
+		const interaction = parsed.data;
+		return {
+			events: [{ id: interaction.id, type: "org.interaction_recorded", ts: this.now(), data: interaction }],
+			result: () => null,
+		};
 	}
 
 	/** Key hashes never leave the actor, at any version. */

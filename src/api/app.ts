@@ -10,6 +10,7 @@ import { requestId } from "hono/request-id";
 import { actorReadRoutes } from "./actors.ts";
 import { requireOrgKey } from "./auth.ts";
 import type { AppEnv } from "./context.ts";
+import { interactionRoutes } from "./interactions.ts";
 import { registerSecuritySchemes } from "./openapi.ts";
 import { orgRoutes } from "./orgs.ts";
 import { ApiError, notFound, problemResponse } from "./problem.ts";
@@ -35,6 +36,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
 	app.use("/v1/orgs/:org/*", requireOrgKey, limitByKey);
 	app.route("/", orgRoutes());
 	app.route("/", sessionRoutes());
+	app.route("/", interactionRoutes());
 	app.route("/", actorReadRoutes());
 
 	registerSecuritySchemes(app);

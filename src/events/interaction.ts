@@ -5,7 +5,7 @@ export const INTERACTION_SOURCES = ["web", "cctv", "chat"] as const;
 
 export const interactionSchema = z.object({
 	/** Stable: derived from the actor and the visit/episode, so a re-sent interaction is recognised. */
-	id: z.string().min(1).max(300),
+	id: z.string().min(1).max(190),
 	source: z.enum(INTERACTION_SOURCES),
 	actor: z.object({ kind: z.enum(["session", "camera", "chat"]), id: z.string().min(1).max(128) }),
 	startedAt: z.number().int(),

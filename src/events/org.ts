@@ -1,6 +1,7 @@
-/** What can happen to an org: its creation and its API keys. More types arrive with interactions and rollups. */
+/** What can happen to an org: its creation, its API keys, and the interactions its actors hand over. */
 import { z } from "zod";
 import { defineEvent, EventCatalog } from "./catalog.ts";
+import { interactionSchema } from "./interaction.ts";
 
 const keyId = z.string().min(1).max(128);
 const clientActionId = z.string().min(1).max(128);
@@ -32,4 +33,7 @@ export const keyCreated = defineEvent(
 /** A revoked key stops opening the org's routes from the moment this event is appended. */
 export const keyRevoked = defineEvent("org.key_revoked", z.object({ keyId }), { internal: true });
 
-export const orgCatalog = new EventCatalog([orgCreated, keyCreated, keyRevoked]);
+/** An interaction handed over by one of the org's actors (a web visit, a camera episode, a chat). Its id is the interaction's id. */
+export const interactionRecorded = defineEvent("org.interaction_recorded", interactionSchema, { internal: true });
+
+export const orgCatalog = new EventCatalog([orgCreated, keyCreated, keyRevoked, interactionRecorded]);

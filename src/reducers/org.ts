@@ -17,7 +17,17 @@ export interface OrgKey {
 	hash?: string;
 }
 
+/** Interactions received, by source; the interactions themselves stay in the log. */
+export interface InteractionCounts {
+	total: number;
+	web: number;
+	cctv: number;
+	chat: number;
+	lastRecordedAt: number | null;
+}
+
 export interface OrgState {
+	interactions: InteractionCounts;
 	name: string | null;
 	createdAt: number | null;
 	/** The admin action that created the org. */
@@ -34,7 +44,13 @@ export interface KeyView {
 	revokedAt: number | null;
 }
 
-export const initialOrgState = (): OrgState => ({ name: null, createdAt: null, createdBy: null, keys: {} });
+export const initialOrgState = (): OrgState => ({
+	name: null,
+	createdAt: null,
+	createdBy: null,
+	keys: {},
+	interactions: { total: 0, web: 0, cctv: 0, chat: 0, lastRecordedAt: null },
+});
 
 /** A key minted outside the reducer (randomness is not pure): its id, its hash, and an optional label. */
 export interface NewKey {
@@ -151,6 +167,11 @@ export function evolveOrg(state: OrgState, event: RecordedEvent): OrgState {
 			if (key.revokedAt !== null) throw new Error(`key ${keyId} is already revoked`);
 			return { ...state, keys: { ...state.keys, [keyId]: { ...key, revokedAt: event.ts } } };
 		}
+		case "org.interaction_recorded": {
+			const { source } = event.data as Data<{ source: "web" | "cctv" | "chat" }>;
+			const counts = state.interactions;
+			return { ...state, interactions: { ...counts, total: counts.total + 1, [source]: counts[source] + 1, lastRecordedAt: event.ts } };
+		}
 		default:
 			throw new Error(`org has no reducer for ${event.type}`);
 	}
@@ -159,8 +180,8 @@ export function evolveOrg(state: OrgState, event: RecordedEvent): OrgState {
 export const orgDefinition: ActorDefinition<OrgState> = {
 	kind: "org",
 	catalog: orgCatalog,
-	// 2: keys and the creating action joined the state.
-	reducerVersion: 2,
+	// 2: keys and the creating action joined the state. 3: interaction counts.
+	reducerVersion: 3,
 	initialState: initialOrgState,
 	evolve: evolveOrg,
 };

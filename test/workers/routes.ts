@@ -89,6 +89,13 @@ export const ORG_ROUTES: OrgRoute[] = [
 	{ route: "GET /v1/orgs/{org}", method: "GET", path: (t) => `/v1/orgs/${t.org}`, ok: 200 },
 	{ route: "GET /v1/orgs/{org}/keys", method: "GET", path: (t) => `/v1/orgs/${t.org}/keys`, ok: 200 },
 	{
+		route: "GET /v1/orgs/{org}/interactions",
+		method: "GET",
+		path: (t) => `/v1/orgs/${t.org}/interactions`,
+		ok: 200,
+		invalid: { path: (t) => `/v1/orgs/${t.org}/interactions?limit=0`, field: "query.limit" },
+	},
+	{
 		route: "POST /v1/orgs/{org}/keys",
 		method: "POST",
 		path: (t) => `/v1/orgs/${t.org}/keys`,

@@ -133,7 +133,50 @@ describe("inactivity", () => {
 	});
 });
 
+async function interactionsOf(session: string) {
+	const found: { id: string; source: string; summary: Record<string, unknown> }[] = [];
+	for (let after = 0; ; ) {
+		const page = await getJson<{ interactions: typeof found; next: number | null }>(
+			`/v1/orgs/${ORG}/interactions?after=${after}&limit=1000`,
+		);
+		found.push(...page.interactions.filter((i) => i.id.startsWith(`session:${session}:`)));
+		if (page.next === null) return found;
+		after = page.next;
+	}
+}
+
 describe("hand-over", () => {
+	it("the end hands one interaction to the org, listed at /interactions, and the outbox empties", async () => {
+		const session = uniqueId("s");
+		await postBatch(ORG, session, { events: [pageView("/a", T0), pageView("/b", T0 + 5_000)] });
+		await at(T0 + HOUR, session);
+		expect(await interactionsOf(session)).toEqual([
+			expect.objectContaining({ id: `session:${session}:visit-1`, source: "web", summary: expect.objectContaining({ pageViews: 2 }) }),
+		]);
+		expect((await getJson<StateBody>(`${path(session)}/state`)).kernel.outbox.pending).toBe(0);
+	});
+
+	it("an interaction delivered twice, or re-sent under another message id, is recorded once", async () => {
+		const session = uniqueId("s");
+		await postBatch(ORG, session, { events: [pageView("/a", T0)] });
+		await at(T0 + HOUR, session);
+		const [recorded] = await interactionsOf(session);
+		const org = env.ORG.getByName(actorName(ORG, ORG));
+		const before = (await org.describe()).version;
+		const { seq: _seq, recordedAt: _at, ...interaction } = recorded as unknown as Record<string, unknown>;
+		const message = {
+			id: `session:${session}:visit-1>org`,
+			from: { kind: "session" as const, org: ORG, id: session },
+			type: "interaction",
+			data: interaction,
+			meta: {},
+		};
+		expect(await org.receive(message)).toMatchObject({ ok: true });
+		expect(await org.receive({ ...message, id: "resent-under-a-new-id" })).toMatchObject({ ok: true });
+		expect((await org.describe()).version).toBe(before);
+		expect(await interactionsOf(session)).toHaveLength(1);
+	});
+
 	it("the end sends the interaction to the interactions queue, whose consumer archives it once", async () => {
 		const session = uniqueId("s");
 		await postBatch(ORG, session, { events: [pageView("/a", T0), pageView("/b", T0 + 5_000)] });

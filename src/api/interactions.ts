@@ -1,0 +1,49 @@
+/** The interactions an org has received from its sessions, cameras and chats, paged in arrival order. */
+import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import { actorName } from "../actors/identity.ts";
+import { INTERACTION_SOURCES } from "../events/interaction.ts";
+import { id } from "./actors.ts";
+import type { AppEnv } from "./context.ts";
+import { json, ORG_KEY, problems } from "./openapi.ts";
+import { validationHook } from "./validation.ts";
+
+const interaction = z
+	.object({
+		seq: z.number().int().openapi({ description: "Where the interaction sits in the org's log; pass as `after` to page." }),
+		recordedAt: z.number().int().openapi({ description: "When the org received it (ms)." }),
+		id: z.string(),
+		source: z.enum(INTERACTION_SOURCES),
+		actor: z.object({ kind: z.string(), id: z.string() }),
+		startedAt: z.number().int(),
+		endedAt: z.number().int(),
+		summary: z.record(z.string(), z.unknown()),
+	})
+	.openapi("Interaction");
+const interactionPage = z.object({ interactions: z.array(interaction), next: z.number().int().nullable() }).openapi("InteractionPage");
+
+export function interactionRoutes(): OpenAPIHono<AppEnv> {
+	const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
+	app.openapi(
+		createRoute({
+			method: "get",
+			path: "/v1/orgs/{org}/interactions",
+			tags: ["orgs"],
+			summary: "Interactions the org received, oldest first",
+			security: ORG_KEY,
+			request: {
+				params: z.object({ org: id.openapi({ param: { name: "org", in: "path" } }) }),
+				query: z.object({
+					after: z.coerce.number().int().min(0).default(0).openapi({ description: "Only interactions after this seq of the org's log." }),
+					limit: z.coerce.number().int().min(1).max(1000).default(100),
+				}),
+			},
+			responses: { 200: json(interactionPage, "A page of interactions; `next` is null on the last page"), ...problems(400, 401, 404, 429) },
+		}),
+		async (c) => {
+			const { org } = c.req.valid("param");
+			const page = await c.env.ORG.getByName(actorName(org, org)).interactions(c.req.valid("query"));
+			return c.json(page as z.infer<typeof interactionPage>, 200);
+		},
+	);
+	return app;
+}
