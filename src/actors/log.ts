@@ -77,6 +77,11 @@ export class EventLog {
 		yield* this.sql.exec<StoredEvent>(`SELECT ${SELECT_COLUMNS} FROM events WHERE seq > ? AND seq <= ? ORDER BY seq`, after, upTo);
 	}
 
+	/** Events of one type, newest first, at most `limit`, read lazily. */
+	*reverseByType(type: string, limit: number): Generator<StoredEvent> {
+		yield* this.sql.exec<StoredEvent>(`SELECT ${SELECT_COLUMNS} FROM events WHERE type = ? ORDER BY seq DESC LIMIT ?`, type, limit);
+	}
+
 	/** Recomputes the whole chain and reports the first row that does not match. */
 	verify(): ChainCheck {
 		let prev = GENESIS_HASH;

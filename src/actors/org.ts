@@ -24,6 +24,38 @@ import { EventSourcedActor, type Plan } from "./actor.ts";
 import type { ActorMessage } from "./outbox.ts";
 import { type ActorError, fail, type Outcome, ok } from "./outcome.ts";
 
+/** Filters for searching ended web visits; every given one must match. */
+export interface SessionSearch {
+	userId?: string;
+	/** A path the visit viewed, exactly (`/shoes`). */
+	page?: string;
+	/** Ended at or after / before (ms). */
+	from?: number;
+	to?: number;
+	limit?: number;
+}
+
+export interface SessionHit {
+	session: string;
+	interactionId: string;
+	seq: number;
+	startedAt: number;
+	endedAt: number;
+	summary: Record<string, unknown>;
+}
+
+/** How far back a search reads, so one query's cost stays bounded however long the org's history. */
+const MAX_SEARCH_SCAN = 5000;
+
+function matches(interaction: Interaction, query: SessionSearch): boolean {
+	const summary = interaction.summary as { userId?: string | null; pages?: string[] };
+	if (query.userId !== undefined && summary.userId !== query.userId) return false;
+	if (query.page !== undefined && !summary.pages?.includes(query.page)) return false;
+	if (query.from !== undefined && interaction.endedAt < query.from) return false;
+	if (query.to !== undefined && interaction.endedAt >= query.to) return false;
+	return true;
+}
+
 /** An interaction as the org recorded it: where it sits in the org's log, and when it arrived. */
 export interface RecordedInteraction extends Omit<Interaction, "summary"> {
 	seq: number;
@@ -98,6 +130,31 @@ export class OrgActor extends EventSourcedActor<OrgState> {
 			interactions: page.events.map((event) => ({ ...(event.data as Interaction), seq: event.seq, recordedAt: event.ts })),
 			next: page.next,
 		};
+	}
+
+	/**
+	 * Web visits that ended, newest first, matching every given filter: a user id, a page path the
+	 * visit included, or a window on when it ended. Reads the org's log of interactions backwards.
+	 */
+	searchSessions(query: SessionSearch = {}): { sessions: SessionHit[]; scanned: number } {
+		const limit = Math.min(Math.max(1, query.limit ?? 20), 200);
+		const sessions: SessionHit[] = [];
+		let scanned = 0;
+		for (const row of this.log.reverseByType("org.interaction_recorded", MAX_SEARCH_SCAN)) {
+			scanned++;
+			const interaction = JSON.parse(row.data) as Interaction;
+			if (interaction.source !== "web" || !matches(interaction, query)) continue;
+			sessions.push({
+				session: interaction.actor.id,
+				interactionId: interaction.id,
+				seq: row.seq,
+				startedAt: interaction.startedAt,
+				endedAt: interaction.endedAt,
+				summary: interaction.summary as Record<string, unknown>,
+			});
+			if (sessions.length >= limit) break;
+		}
+		return { sessions, scanned };
 	}
 
 	/** Interactions arrive from other actors' outboxes; the interaction's id is the event id, so a re-sent one is a duplicate. */

@@ -156,6 +156,24 @@ describe("hand-over", () => {
 		expect((await getJson<StateBody>(`${path(session)}/state`)).kernel.outbox.pending).toBe(0);
 	});
 
+	it("ended visits can be searched by user, page and time", async () => {
+		const [shopper, browser] = [uniqueId("s"), uniqueId("s")];
+		const user = uniqueId("u");
+		await postBatch(ORG, shopper, {
+			events: [pageView("/shoes", T0), { id: uniqueId("e"), type: "session.identified", ts: T0 + 1, data: { userId: user } }],
+		});
+		await postBatch(ORG, browser, { events: [pageView("/hats", T0)] });
+		await at(T0 + HOUR, shopper);
+		await at(T0 + HOUR, browser);
+		const org = env.ORG.getByName(actorName(ORG, ORG));
+		const byUser = await org.searchSessions({ userId: user });
+		expect(byUser.sessions.map((h) => h.session)).toEqual([shopper]);
+		const byPage = await org.searchSessions({ page: "/hats", from: T0 + HOUR, to: T0 + HOUR + 1 });
+		expect(byPage.sessions.map((h) => h.session)).toContain(browser);
+		expect(byPage.sessions.map((h) => h.session)).not.toContain(shopper);
+		expect((await org.searchSessions({ page: "/hats", from: T0 + HOUR + 1 })).sessions.map((h) => h.session)).not.toContain(browser);
+	});
+
 	it("an interaction delivered twice, or re-sent under another message id, is recorded once", async () => {
 		const session = uniqueId("s");
 		await postBatch(ORG, session, { events: [pageView("/a", T0)] });
