@@ -39,6 +39,16 @@ export default defineConfig({
 				plugins: [sqlAsText],
 				test: { name: "node", include: ["test/node/**/*.test.ts"], environment: "node" },
 			},
+			{
+				// The built SDK in Chromium against the Worker on a local workerd (npm run test:browser builds dist/sdk first).
+				test: {
+					name: "browser",
+					include: ["test/browser/**/*.test.ts"],
+					environment: "node",
+					testTimeout: 30_000,
+					hookTimeout: 60_000,
+				},
+			},
 		],
 	},
 });

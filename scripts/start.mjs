@@ -3,17 +3,20 @@
 // PORT and ADMIN_TOKEN come from the environment (defaults 8787 and roost-dev-admin). Once the
 // server is up, it makes sure a demo org exists and prints its API key: the first start creates the
 // org through the admin API and keeps its id and key in .wrangler/roost-demo.json (gitignored, like
-// all of .wrangler/); later starts find the key still good and print the same one.
+// all of .wrangler/); later starts find the key still good and print the same one. Then simulated
+// visitors stream web sessions into the demo org (scripts/demo-traffic.mjs); `--no-demo` turns them off.
 import { spawn } from "node:child_process";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
+import { startDemoTraffic } from "./demo-traffic.mjs";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const demoFile = fileURLToPath(new URL("../.wrangler/roost-demo.json", import.meta.url));
 const port = process.env.PORT ?? "8787";
 const adminToken = process.env.ADMIN_TOKEN ?? "roost-dev-admin";
 const base = `http://localhost:${port}`;
-const extra = process.argv.slice(2);
+const demoTraffic = !process.argv.includes("--no-demo");
+const extra = process.argv.slice(2).filter((arg) => arg !== "--no-demo");
 
 const wrangler = spawn(
 	"wrangler",
@@ -88,6 +91,16 @@ async function dashboardLine() {
 	return `  Dashboard:    ${base}/   (not built yet: the dashboard arrives with a later issue; / answers JSON for now)`;
 }
 
+/** Starts the simulated visitors; the line says what runs, or why it does not. */
+async function demoTrafficLine(demo) {
+	try {
+		await startDemoTraffic({ endpoint: base, orgId: demo.org, apiKey: demo.apiKey });
+		return "  Demo traffic: a few simulated visitors a minute in the demo org   (npm start -- --no-demo turns it off)";
+	} catch (error) {
+		return `  Demo traffic: not started: ${error instanceof Error ? error.message : error}`;
+	}
+}
+
 async function announce() {
 	let demo;
 	try {
@@ -105,7 +118,9 @@ async function announce() {
 			`  Try:          curl -H 'authorization: Bearer ${demo.apiKey}' ${base}/v1/orgs/${demo.org}`,
 		);
 	}
-	lines.push(`  Admin token:  ${adminToken}   (creates orgs: POST ${base}/v1/orgs)`, "");
+	lines.push(`  Admin token:  ${adminToken}   (creates orgs: POST ${base}/v1/orgs)`);
+	if (demo && demoTraffic) lines.push(await demoTrafficLine(demo));
+	lines.push("");
 	console.log(lines.join("\n"));
 }
 

@@ -166,7 +166,7 @@ function visibleText(element: DomElement): string | undefined {
 }
 
 /**
- * A CSS selector path from the nearest ancestor with an id (or from html) down to the element:
+ * A CSS selector path from the nearest ancestor with an id (or from below body) down to the element:
  * `tag#id`, else `tag.class1.class2`, plus `:nth-of-type(n)` when a sibling shares the tag.
  * Stable enough to group clicks on the same control across visits.
  */
@@ -175,6 +175,8 @@ export function cssPath(element: DomElement, win?: { CSS?: { escape(text: string
 	const parts: string[] = [];
 	for (let node: DomElement | null = element; node; node = node.parentElement) {
 		const tag = node.tagName.toLowerCase();
+		// Every element is inside body: saying so adds nothing (body itself is named when clicked).
+		if ((tag === "body" || tag === "html") && parts.length > 0) break;
 		if (node.id) {
 			parts.unshift(`${tag}#${cssEscape(node.id)}`);
 			break;

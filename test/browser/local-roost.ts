@@ -1,0 +1,82 @@
+/**
+ * Roost's Worker on a local workerd, started the way `wrangler dev` starts it (wrangler's
+ * unstable_startWorker with the repo's wrangler.jsonc), on a free loopback port with in-memory state.
+ */
+import { unstable_startWorker } from "wrangler";
+
+export interface EventEnvelope {
+	seq: number;
+	id: string;
+	type: string;
+	ts: number;
+	data: Record<string, unknown>;
+}
+
+export interface LocalRoost {
+	/** e.g. http://127.0.0.1:41234, no trailing slash. */
+	url: string;
+	/** A fresh org through the admin API, with its first key. */
+	createOrg(name: string): Promise<{ org: string; apiKey: string }>;
+	/** A session's whole log, read back through the API. */
+	sessionEvents(org: string, apiKey: string, sessionId: string): Promise<EventEnvelope[]>;
+	/** Polls until `predicate` holds over the session's log; returns that log. */
+	waitForEvents(
+		org: string,
+		apiKey: string,
+		sessionId: string,
+		predicate: (events: EventEnvelope[]) => boolean,
+		timeoutMs?: number,
+	): Promise<EventEnvelope[]>;
+	dispose(): Promise<void>;
+}
+
+const ADMIN_TOKEN = "roost-dev-admin";
+
+export async function startLocalRoost(): Promise<LocalRoost> {
+	const worker = await unstable_startWorker({
+		config: "wrangler.jsonc",
+		dev: { server: { hostname: "127.0.0.1", port: 0 }, inspector: false, persist: false, watch: false, logLevel: "error" },
+	});
+	await worker.ready;
+	const url = (await worker.url).origin;
+
+	const sessionEvents = async (org: string, apiKey: string, sessionId: string) => {
+		const events: EventEnvelope[] = [];
+		let after = 0;
+		for (;;) {
+			const res = await fetch(`${url}/v1/orgs/${org}/sessions/${sessionId}/events?after=${after}&limit=1000`, {
+				headers: { authorization: `Bearer ${apiKey}` },
+			});
+			if (res.status !== 200) throw new Error(`GET events: ${res.status} ${await res.text()}`);
+			const page = (await res.json()) as { events: EventEnvelope[]; next: number | null };
+			events.push(...page.events);
+			if (page.next === null) return events;
+			after = page.next;
+		}
+	};
+
+	return {
+		url,
+		async createOrg(name) {
+			const res = await fetch(`${url}/v1/orgs`, {
+				method: "POST",
+				headers: { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "application/json" },
+				body: JSON.stringify({ name }),
+			});
+			if (res.status !== 201) throw new Error(`POST /v1/orgs: ${res.status} ${await res.text()}`);
+			const body = (await res.json()) as { org: { id: string }; apiKey: string };
+			return { org: body.org.id, apiKey: body.apiKey };
+		},
+		sessionEvents,
+		async waitForEvents(org, apiKey, sessionId, predicate, timeoutMs = 10_000) {
+			const deadline = Date.now() + timeoutMs;
+			for (;;) {
+				const events = await sessionEvents(org, apiKey, sessionId);
+				if (predicate(events)) return events;
+				if (Date.now() > deadline) throw new Error(`timed out; the log has ${JSON.stringify(events.map((e) => e.type))}`);
+				await new Promise((resolve) => setTimeout(resolve, 100));
+			}
+		},
+		dispose: () => worker.dispose(),
+	};
+}
