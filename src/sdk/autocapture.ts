@@ -44,6 +44,7 @@ interface BrowserWindow {
 		title: string;
 		referrer: string;
 		readyState: string;
+		visibilityState?: string;
 		addEventListener(type: string, listener: (event: DomEvent) => void, options?: boolean | { capture?: boolean; once?: boolean }): void;
 		removeEventListener(type: string, listener: (event: DomEvent) => void, options?: boolean | { capture?: boolean }): void;
 	};

@@ -507,11 +507,19 @@ export class SessionClient {
 			this.#buffer.save();
 			this.#sendKeepalive();
 		};
+		// A hidden tab may be frozen or killed without a pagehide (mobile): send now and keep a copy.
+		const hidden = () => {
+			if (win.document.visibilityState !== "hidden") return;
+			this.#buffer.save();
+			if (this.#buffer.size > 0) this.#wakeNow();
+		};
 		win.addEventListener("online", online);
 		win.addEventListener("pagehide", leaving);
+		win.document.addEventListener("visibilitychange", hidden);
 		this.#cleanups.push(() => {
 			win.removeEventListener("online", online);
 			win.removeEventListener("pagehide", leaving);
+			win.document.removeEventListener("visibilitychange", hidden);
 		});
 	}
 
@@ -545,6 +553,8 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 	return new Promise((resolve) => {
 		if (signal.aborted) return resolve();
 		const timer = setTimeout(done, ms);
+		// Like p-retry's own waits (unref: true), a Retry-After wait does not keep Node running.
+		(timer as { unref?: () => void }).unref?.();
 		function done() {
 			clearTimeout(timer);
 			signal.removeEventListener("abort", done);
