@@ -6,7 +6,7 @@ import { uuidv7 } from "uuidv7";
 import type { Env } from "../env.ts";
 import { zodErrors } from "../events/catalog.ts";
 import type { EventMeta, ProposedEvent } from "../events/envelope.ts";
-import { INTERACTION_MESSAGE, type Interaction, interactionSchema } from "../events/interaction.ts";
+import { INTERACTION_MESSAGE, type Interaction, interactionSchema, type Summary } from "../events/interaction.ts";
 import { fold } from "../reducers/definition.ts";
 import {
 	decideOrg,
@@ -41,7 +41,7 @@ export interface SessionHit {
 	seq: number;
 	startedAt: number;
 	endedAt: number;
-	summary: Record<string, unknown>;
+	summary: Summary;
 }
 
 /** How far back a search reads, so one query's cost stays bounded however long the org's history. */
@@ -60,8 +60,7 @@ function matches(interaction: Interaction, query: SessionSearch): boolean {
 export interface RecordedInteraction extends Omit<Interaction, "summary"> {
 	seq: number;
 	recordedAt: number;
-	/** Plain JSON; typed loosely because RPC typing cannot map a recursive JSON type. */
-	summary: Record<string, unknown>;
+	summary: Summary;
 }
 
 export interface OrgProfile {
@@ -127,7 +126,7 @@ export class OrgActor extends EventSourcedActor<OrgState> {
 	interactions(query: { after?: number; limit?: number } = {}): { interactions: RecordedInteraction[]; next: number | null } {
 		const page = this.readEvents({ ...query, type: "org.interaction_recorded" });
 		return {
-			interactions: page.events.map((event) => ({ ...(event.data as Interaction), seq: event.seq, recordedAt: event.ts })),
+			interactions: page.events.map((event) => ({ ...(event.data as Interaction), summary: (event.data as Interaction).summary as Summary, seq: event.seq, recordedAt: event.ts })),
 			next: page.next,
 		};
 	}
@@ -150,7 +149,7 @@ export class OrgActor extends EventSourcedActor<OrgState> {
 				seq: row.seq,
 				startedAt: interaction.startedAt,
 				endedAt: interaction.endedAt,
-				summary: interaction.summary as Record<string, unknown>,
+				summary: interaction.summary as Summary,
 			});
 			if (sessions.length >= limit) break;
 		}

@@ -14,5 +14,9 @@ export const interactionSchema = z.object({
 });
 export type Interaction = z.infer<typeof interactionSchema>;
 
+/** The shapes summaries hold in practice, for types that cross RPC (which cannot map recursive JSON). */
+export type SummaryValue = string | number | boolean | null | string[] | Record<string, number>;
+export type Summary = Record<string, SummaryValue>;
+
 /** The message type an actor's outbox uses to hand an interaction to its org and to the queue. */
 export const INTERACTION_MESSAGE = "interaction";

@@ -1,5 +1,8 @@
-/** What can happen to an org: its creation, its API keys, and the interactions its actors hand over. */
+/** What can happen to an org: its creation, its API keys, the interactions its actors hand over, and its rollups, patterns and reports. */
 import { z } from "zod";
+import { PATTERN_TYPES } from "../patterns/detect.ts";
+import { DURATION_BUCKETS_MS, type Metrics } from "../patterns/metrics.ts";
+import { PERIODS } from "../patterns/windows.ts";
 import { defineEvent, EventCatalog } from "./catalog.ts";
 import { interactionSchema } from "./interaction.ts";
 
@@ -36,4 +39,78 @@ export const keyRevoked = defineEvent("org.key_revoked", z.object({ keyId }), { 
 /** An interaction handed over by one of the org's actors (a web visit, a camera episode, a chat). Its id is the interaction's id. */
 export const interactionRecorded = defineEvent("org.interaction_recorded", interactionSchema, { internal: true });
 
-export const orgCatalog = new EventCatalog([orgCreated, keyCreated, keyRevoked, interactionRecorded]);
+const count = z.number().int().nonnegative();
+const counts = z.record(z.string(), count);
+const window = { start: z.number().int(), end: z.number().int() };
+const period = z.enum(PERIODS);
+
+/** Rollup metrics (src/patterns/metrics.ts): every field merges by addition. */
+export const metricsSchema = z.object({
+	interactions: count,
+	bySource: z.object({ web: count, cctv: count, chat: count }),
+	web: z.object({
+		sessions: count,
+		events: count,
+		pageViews: count,
+		clicks: count,
+		errors: count,
+		durations: z.array(count).length(DURATION_BUCKETS_MS.length),
+		pages: counts,
+		clickTargets: counts,
+	}),
+	cctv: z.object({ episodes: count, frames: count, motionFrames: count, motionMs: count, peopleSeen: count, offlineMs: count }),
+	chat: z.object({ conversations: count, messages: count, toolCalls: counts }),
+	late: count,
+}) satisfies z.ZodType<Metrics>;
+
+/** One window of one period rolled up; the next period up is built from these, not from raw interactions. */
+export const rollupCompleted = defineEvent(
+	"org.rollup_completed",
+	z.object({
+		period,
+		...window,
+		metrics: metricsSchema,
+		builtFrom: z.object({ period: z.enum([...PERIODS, "interactions"]), count }),
+	}),
+	{ internal: true },
+);
+
+/** A pattern found in a rollup by deterministic code (src/patterns/detect.ts). */
+export const patternDetected = defineEvent(
+	"org.pattern_detected",
+	z.object({
+		id: z.string(),
+		type: z.enum(PATTERN_TYPES),
+		period,
+		window: z.object(window),
+		source: z.enum(["web", "cctv", "chat", "all"]),
+		metric: z.string(),
+		value: z.number(),
+		confidence: z.number().min(0).max(1),
+		baseline: z.object({ mean: z.number(), std: z.number(), n: count, from: z.number().int().nullable(), to: z.number().int().nullable() }),
+		detail: z.string(),
+	}),
+	{ internal: true },
+);
+
+/** A written report on one rollup: by a model when one is configured, else built from the same metrics and labelled so. */
+export const reportWritten = defineEvent(
+	"org.report_written",
+	z.object({
+		period,
+		...window,
+		provider: z.string(),
+		report: z.object({ headline: z.string(), highlights: z.array(z.string()), concerns: z.array(z.string()) }),
+	}),
+	{ internal: true },
+);
+
+export const orgCatalog = new EventCatalog([
+	orgCreated,
+	keyCreated,
+	keyRevoked,
+	interactionRecorded,
+	rollupCompleted,
+	patternDetected,
+	reportWritten,
+]);

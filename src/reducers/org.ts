@@ -4,8 +4,21 @@
  */
 import type { ActorError } from "../actors/outcome.ts";
 import type { RecordedEvent } from "../events/envelope.ts";
+import type { Interaction } from "../events/interaction.ts";
 import { orgCatalog } from "../events/org.ts";
+import type { Finding } from "../patterns/detect.ts";
 import type { ActorDefinition } from "./definition.ts";
+import {
+	applyPattern,
+	applyReport,
+	applyRollup,
+	initialRollups,
+	type ReportRecord,
+	type RollupCompleted,
+	type RollupState,
+	recordInteraction,
+	rollupsFrom,
+} from "./org-rollups.ts";
 
 export interface OrgKey {
 	label: string | null;
@@ -28,6 +41,7 @@ export interface InteractionCounts {
 
 export interface OrgState {
 	interactions: InteractionCounts;
+	rollups: RollupState;
 	name: string | null;
 	createdAt: number | null;
 	/** The admin action that created the org. */
@@ -50,6 +64,7 @@ export const initialOrgState = (): OrgState => ({
 	createdBy: null,
 	keys: {},
 	interactions: { total: 0, web: 0, cctv: 0, chat: 0, lastRecordedAt: null },
+	rollups: initialRollups(),
 });
 
 /** A key minted outside the reducer (randomness is not pure): its id, its hash, and an optional label. */
@@ -146,7 +161,7 @@ export function evolveOrg(state: OrgState, event: RecordedEvent): OrgState {
 		case "org.created": {
 			if (state.createdAt !== null) throw new Error("org already created");
 			const { name, clientActionId } = event.data as Data<{ name: string; clientActionId?: string }>;
-			return { ...state, name, createdAt: event.ts, createdBy: clientActionId ?? null };
+			return { ...state, name, createdAt: event.ts, createdBy: clientActionId ?? null, rollups: rollupsFrom(event.ts) };
 		}
 		case "org.key_created": {
 			const { keyId, hash, label, clientActionId } = event.data as Data<{
@@ -168,10 +183,25 @@ export function evolveOrg(state: OrgState, event: RecordedEvent): OrgState {
 			return { ...state, keys: { ...state.keys, [keyId]: { ...key, revokedAt: event.ts } } };
 		}
 		case "org.interaction_recorded": {
-			const { source } = event.data as Data<{ source: "web" | "cctv" | "chat" }>;
+			const interaction = event.data as Interaction;
 			const counts = state.interactions;
-			return { ...state, interactions: { ...counts, total: counts.total + 1, [source]: counts[source] + 1, lastRecordedAt: event.ts } };
+			return {
+				...state,
+				interactions: {
+					...counts,
+					total: counts.total + 1,
+					[interaction.source]: counts[interaction.source] + 1,
+					lastRecordedAt: event.ts,
+				},
+				rollups: recordInteraction(state.rollups, interaction, event.ts),
+			};
 		}
+		case "org.rollup_completed":
+			return { ...state, rollups: applyRollup(state.rollups, event.data as RollupCompleted) };
+		case "org.pattern_detected":
+			return { ...state, rollups: applyPattern(state.rollups, event.data as Finding) };
+		case "org.report_written":
+			return { ...state, rollups: applyReport(state.rollups, event.data as ReportRecord) };
 		default:
 			throw new Error(`org has no reducer for ${event.type}`);
 	}
@@ -180,8 +210,8 @@ export function evolveOrg(state: OrgState, event: RecordedEvent): OrgState {
 export const orgDefinition: ActorDefinition<OrgState> = {
 	kind: "org",
 	catalog: orgCatalog,
-	// 2: keys and the creating action joined the state. 3: interaction counts.
-	reducerVersion: 3,
+	// 2: keys and the creating action joined the state. 3: interaction counts. 4: rollups, patterns, reports.
+	reducerVersion: 4,
 	initialState: initialOrgState,
 	evolve: evolveOrg,
 };
