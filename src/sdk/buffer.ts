@@ -37,8 +37,8 @@ export class EventBuffer {
 		readonly capacity: number,
 		private readonly storage: StorageLike | undefined,
 		private readonly key: string,
-		/** Called after events were dropped to make room (count dropped this time). */
-		private readonly onDrop: (count: number, ids: string[]) => void,
+		/** Called after events were dropped to make room: how many this time, their ids, how many in all. */
+		private readonly onDrop: (count: number, ids: string[], total: number) => void,
 		private readonly onStorageError: (error: unknown) => void,
 	) {
 		this.#load();
@@ -120,6 +120,7 @@ export class EventBuffer {
 		this.onDrop(
 			over,
 			dropped.map((e) => e.event.id),
+			this.#dropped,
 		);
 	}
 

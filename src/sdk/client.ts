@@ -192,7 +192,7 @@ export class SessionClient {
 			Math.max(1, options.maxBufferEvents ?? DEFAULTS.maxBufferEvents),
 			resolveStorage(options.storage),
 			`roost:buffer:${options.orgId}:${this.sessionId}`,
-			(count, eventIds) => this.#emit("error", { kind: "overflow", dropped: count, total: this.#buffer.dropped, eventIds }),
+			(count, eventIds, total) => this.#emit("error", { kind: "overflow", dropped: count, total, eventIds }),
 			(error) => this.#emit("error", { kind: "storage", message: error instanceof Error ? error.message : String(error) }),
 		);
 

@@ -226,6 +226,41 @@ describe("SDK against the real Worker", () => {
 		await h.session.close();
 	});
 
+	it("with a storage, the buffer outlives its client: the next client of the session sends what was left", async () => {
+		const { net, fetch } = switchableNetwork();
+		const saved = new Map<string, string>();
+		const storage = {
+			getItem: (k: string) => saved.get(k) ?? null,
+			setItem: (k: string, v: string) => void saved.set(k, v),
+			removeItem: (k: string) => void saved.delete(k),
+		};
+		const first = await harness({ storage }, fetch);
+		net.down = true;
+		const ids = [1, 2, 3].map((i) => first.session.track("step", { i }));
+		expect(await first.session.close()).toEqual({ ok: false, pending: 3 });
+		expect(saved.size).toBe(1);
+
+		// A smaller buffer this time: the oldest stored event is dropped, and said so.
+		net.down = false;
+		const errors: SdkError[] = [];
+		const second = createSession({
+			endpoint: BASE,
+			apiKey: first.key,
+			orgId: first.org,
+			sessionId: first.sessionId,
+			storage,
+			fetch,
+			maxBufferEvents: 2,
+			onError: (e) => errors.push(e),
+		});
+		expect(errors).toEqual([{ kind: "overflow", dropped: 1, total: 1, eventIds: [ids[0]] }]);
+		expect(await second.flush()).toEqual({ ok: true, pending: 0 });
+		expect((await first.log()).slice(1).map((e) => e.id)).toEqual(ids.slice(1));
+		await second.close();
+		// The drop count is kept with the session's buffer, so stats.dropped stays true across reloads.
+		expect(JSON.parse(saved.values().next().value ?? "{}")).toMatchObject({ events: [], dropped: 1 });
+	});
+
 	it("a refused event (400) is not retried: it is reported and dropped, and the rest of its batch lands", async () => {
 		let calls = 0;
 		const counting: FetchLike = (url, init) => {
