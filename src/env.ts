@@ -27,4 +27,20 @@ export interface Env {
 	ARCHIVE: R2Bucket;
 	/** Milliseconds without events before a web session ends (a decimal string; default one hour). */
 	SESSION_INACTIVITY_MS?: string;
+	/** Workers AI (wrangler.jsonc `ai`); usable only when deployed: local dev cannot reach it (docs/chat.md). */
+	AI?: Ai;
+	/** Which model answers chats: auto (default), workers-ai, openai-compatible or offline (src/ai/provider.ts). */
+	AI_PROVIDER?: string;
+	/** Workers AI model id; default @cf/meta/llama-3.3-70b-instruct-fp8-fast. */
+	WORKERS_AI_MODEL?: string;
+	/** An OpenAI-compatible endpoint (e.g. a local Ollama at http://localhost:11434/v1); auto picks it when set. */
+	OPENAI_BASE_URL?: string;
+	OPENAI_API_KEY?: string;
+	OPENAI_MODEL?: string;
+	/** Most tokens one answer may produce (a decimal string; default 1024). */
+	CHAT_MAX_OUTPUT_TOKENS?: string;
+	/** Messages the model sees verbatim; older ones reach it as a running summary (default 20). */
+	CHAT_HISTORY_MESSAGES?: string;
+	/** Milliseconds between the offline responder's tokens (default 15; 0 streams as fast as it can). */
+	AI_OFFLINE_TOKEN_MS?: string;
 }

@@ -136,10 +136,18 @@ export abstract class EventSourcedActor<S> extends Server<Env> {
 			await migrate(this.db, migrations);
 			this.#loadIdentity();
 			this.#rebuild();
+			this.onWake();
 			// Timers that came due while the object was down fire on this wake.
 			await this.rearm();
 		});
 	}
+
+	/**
+	 * Runs once per wake, after state is rebuilt and before any request is served (and after the subclass's
+	 * constructor, since the rebuild follows an await). An actor kind may append here, e.g. to close work that
+	 * an earlier instance left open when it stopped.
+	 */
+	protected onWake(): void {}
 
 	// ---- identity and state -------------------------------------------------------------
 
