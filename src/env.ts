@@ -25,6 +25,8 @@ export interface Env {
 	INTERACTIONS_QUEUE: Queue<unknown>;
 	/** Long-term copies: interactions archived by the queue consumer. */
 	ARCHIVE: R2Bucket;
+	/** Rollup periods that get a written report, comma-separated (default: all five). */
+	ROLLUP_REPORTS?: string;
 	/** Milliseconds without events before a web session ends (a decimal string; default one hour). */
 	SESSION_INACTIVITY_MS?: string;
 	/** Workers AI (wrangler.jsonc `ai`); usable only when deployed: local dev cannot reach it (docs/chat.md). */

@@ -7,6 +7,10 @@ import type { Env } from "../env.ts";
 import { zodErrors } from "../events/catalog.ts";
 import type { EventMeta, ProposedEvent } from "../events/envelope.ts";
 import { INTERACTION_MESSAGE, type Interaction, interactionSchema, type Summary } from "../events/interaction.ts";
+import type { Finding, RollupRecord } from "../patterns/detect.ts";
+import { describeMetrics, type MetricsView } from "../patterns/metrics.ts";
+import { PERIODS, type Period, type PeriodOrAll, SCHEDULE, type Window, windowLabel } from "../patterns/windows.ts";
+import { writeReport } from "../patterns/write-report.ts";
 import { fold } from "../reducers/definition.ts";
 import {
 	decideOrg,
@@ -20,9 +24,47 @@ import {
 	orgDefinition,
 	publicOrgState,
 } from "../reducers/org.ts";
-import { EventSourcedActor, type Plan } from "./actor.ts";
+import { decideRollups, lastCompleteWindow, type ReportRecord } from "../reducers/org-rollups.ts";
+import { EventSourcedActor, type Plan, type TimerPlan } from "./actor.ts";
 import type { ActorMessage } from "./outbox.ts";
 import { type ActorError, fail, type Outcome, ok } from "./outcome.ts";
+import type { Timer, TimerChange } from "./timers.ts";
+
+/** The rollup timers every org runs (UTC): hourly at :00, daily 02:00, weekly Monday 03:00, monthly the 1st 04:00, yearly 1 January 05:00. */
+export const ROLLUP_TIMERS: TimerChange[] = PERIODS.map((period) => ({ name: `rollup:${period}`, spec: { cron: SCHEDULE[period].cron } }));
+
+type RollupRecordRef = { period: Period } & Window;
+
+export interface RollupView extends Window {
+	period: PeriodOrAll;
+	label: string;
+	metrics: MetricsView;
+}
+
+export interface RollupRun {
+	period: Period;
+	window: Window;
+	/** True when the window was already rolled up: nothing was appended. */
+	duplicate: boolean;
+	rollup: RollupView | null;
+}
+
+export interface PatternsView {
+	period: PeriodOrAll;
+	rollups: RollupView[];
+	patterns: Finding[];
+	reports: ReportRecord[];
+}
+
+function rollupView(record: RollupRecord): RollupView {
+	return {
+		period: record.period,
+		start: record.start,
+		end: record.end,
+		label: windowLabel(record.period, record),
+		metrics: describeMetrics(record.metrics),
+	};
+}
 
 /** Filters for searching ended web visits; every given one must match. */
 export interface SessionSearch {
@@ -126,7 +168,12 @@ export class OrgActor extends EventSourcedActor<OrgState> {
 	interactions(query: { after?: number; limit?: number } = {}): { interactions: RecordedInteraction[]; next: number | null } {
 		const page = this.readEvents({ ...query, type: "org.interaction_recorded" });
 		return {
-			interactions: page.events.map((event) => ({ ...(event.data as Interaction), summary: (event.data as Interaction).summary as Summary, seq: event.seq, recordedAt: event.ts })),
+			interactions: page.events.map((event) => ({
+				...(event.data as Interaction),
+				summary: (event.data as Interaction).summary as Summary,
+				seq: event.seq,
+				recordedAt: event.ts,
+			})),
 			next: page.next,
 		};
 	}
@@ -157,6 +204,113 @@ export class OrgActor extends EventSourcedActor<OrgState> {
 	}
 
 	/** Interactions arrive from other actors' outboxes; the interaction's id is the event id, so a re-sent one is a duplicate. */
+	/** Runs the rollup of `period`'s last complete window now (and whatever it is built from); a window already rolled up is a duplicate. */
+	runRollup(period: Period, meta: EventMeta = {}): Outcome<RollupRun> {
+		const asOf = this.now();
+		const window = lastCompleteWindow(period, asOf);
+		return this.execute({ meta }, (state): Plan<RollupRun, OrgState> | ActorError => {
+			if (state.createdAt === null) return { kind: "not_found", detail: "the org does not exist" };
+			const missing = ROLLUP_TIMERS.filter((t) => !this.timers.get(t.name));
+			const ensureTimers = () => ({ timers: missing });
+			if ((state.rollups.through[period] ?? Number.NEGATIVE_INFINITY) >= window.end) {
+				const record = state.rollups.recent[period].find((r) => r.start === window.start);
+				return {
+					events: [],
+					result: () => ({ period, window, duplicate: true, rollup: record ? rollupView(record) : null }),
+					effects: ensureTimers,
+				};
+			}
+			const plan = this.#rollupPlan(decideRollups(state.rollups, asOf, period));
+			return {
+				...plan,
+				result: (receipt) => {
+					const done = receipt.appended.find(
+						(e) =>
+							e.type === "org.rollup_completed" &&
+							(e.data as RollupRecord).period === period &&
+							(e.data as RollupRecord).start === window.start,
+					);
+					return { period, window, duplicate: false, rollup: done ? rollupView(done.data as RollupRecord) : null };
+				},
+				effects: (receipt, after) => ({ timers: [...(plan.effects?.(receipt, after).timers ?? []), ...missing] }),
+			};
+		});
+	}
+
+	/** Rollups of one period (newest first), the patterns found in them and the reports written on them; `all` is all time. */
+	patterns(query: { period: PeriodOrAll; limit?: number }): PatternsView {
+		const limit = Math.min(Math.max(1, query.limit ?? 24), 200);
+		const { rollups, createdAt } = this.state;
+		if (query.period === "all") {
+			const through = rollups.through.daily;
+			const rollup =
+				createdAt === null || through === null
+					? []
+					: [{ period: "all" as const, start: createdAt, end: through, label: "all time", metrics: describeMetrics(rollups.all) }];
+			return {
+				period: "all",
+				rollups: rollup,
+				patterns: rollups.patterns.slice(-limit).reverse(),
+				reports: rollups.reports.slice(-limit).reverse(),
+			};
+		}
+		const period = query.period;
+		return {
+			period,
+			rollups: rollups.recent[period].slice(-limit).reverse().map(rollupView),
+			patterns: rollups.patterns
+				.filter((f) => f.period === period)
+				.slice(-limit)
+				.reverse(),
+			reports: rollups.reports
+				.filter((r) => r.period === period)
+				.slice(-limit)
+				.reverse(),
+		};
+	}
+
+	protected override onTimer(timer: Timer, state: OrgState): TimerPlan<OrgState> | Promise<TimerPlan<OrgState>> {
+		if (timer.name.startsWith("rollup:")) return this.#rollupPlan(decideRollups(state.rollups, this.now()));
+		if (timer.name.startsWith("report:")) return this.#reportPlan(timer.payload as RollupRecordRef);
+		return super.onTimer(timer, state);
+	}
+
+	/** Rollups and patterns to append; each rollup of a reported period asks for its report right after. */
+	#rollupPlan(events: ProposedEvent[]): Plan<null, OrgState> {
+		return {
+			events,
+			result: () => null,
+			effects: (receipt) => ({
+				timers: receipt.appended
+					.filter((e) => e.type === "org.rollup_completed")
+					.map((e) => e.data as RollupRecord)
+					.filter((r) => this.reportPeriods.includes(r.period))
+					.map((r) => ({
+						name: `report:${r.period}:${r.start}`,
+						spec: { once: this.now() },
+						payload: { period: r.period, start: r.start, end: r.end },
+					})),
+			}),
+		};
+	}
+
+	/** Writes the report on one rollup. The rollup is read after the await: only the report's text comes from before it. */
+	async #reportPlan(ref: RollupRecordRef): Promise<TimerPlan<OrgState>> {
+		const findings = (state: OrgState) => state.rollups.patterns.filter((f) => f.period === ref.period && f.window.start === ref.start);
+		const record = this.state.rollups.recent[ref.period].find((r) => r.start === ref.start);
+		if (!record) return null;
+		const written = await writeReport(this.env, ref.period, ref, describeMetrics(record.metrics), findings(this.state));
+		return {
+			events: [{ id: `report:${ref.period}:${ref.start}`, type: "org.report_written", ts: this.now(), data: { ...ref, ...written } }],
+			result: () => null,
+		};
+	}
+
+	get reportPeriods(): Period[] {
+		const configured = (this.env.ROLLUP_REPORTS ?? PERIODS.join(",")).split(",").map((p) => p.trim());
+		return PERIODS.filter((p) => configured.includes(p));
+	}
+
 	protected override onActorMessage(message: ActorMessage): Plan<unknown, OrgState> | ActorError {
 		if (message.type !== INTERACTION_MESSAGE) return super.onActorMessage(message, this.state);
 		const parsed = interactionSchema.safeParse(message.data);
@@ -185,7 +339,9 @@ export class OrgActor extends EventSourcedActor<OrgState> {
 				events.map((event, i) => ({ ...event, seq: version + i + 1, v: 1, meta })),
 				state,
 			);
-			return { events, result: () => answer(after) };
+			// An org starts its rollup schedule the moment it is created.
+			const created = events.some((e) => e.type === "org.created");
+			return { events, result: () => answer(after), effects: () => (created ? { timers: ROLLUP_TIMERS } : {}) };
 		});
 	}
 

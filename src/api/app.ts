@@ -13,6 +13,7 @@ import type { AppEnv } from "./context.ts";
 import { interactionRoutes } from "./interactions.ts";
 import { registerSecuritySchemes } from "./openapi.ts";
 import { orgRoutes } from "./orgs.ts";
+import { patternRoutes } from "./patterns.ts";
 import { ApiError, notFound, problemResponse } from "./problem.ts";
 import { limitByIp, limitByKey } from "./rate-limit.ts";
 import { sessionRoutes } from "./sessions.ts";
@@ -37,6 +38,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
 	app.route("/", orgRoutes());
 	app.route("/", sessionRoutes());
 	app.route("/", interactionRoutes());
+	app.route("/", patternRoutes());
 	app.route("/", actorReadRoutes());
 
 	registerSecuritySchemes(app);

@@ -37,7 +37,7 @@ const event = (type: string, ts: number, data: unknown, id = `e${++seq}`): Recor
 
 function interaction(rand: () => number, endedAt: number, i: number): Interaction {
 	const source = rand() < 0.7 ? "web" : rand() < 0.6 ? "cctv" : "chat";
-	const summary =
+	const summary: Interaction["summary"] =
 		source === "web"
 			? {
 					events: 1 + Math.floor(rand() * 20),

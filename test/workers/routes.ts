@@ -89,6 +89,24 @@ export const ORG_ROUTES: OrgRoute[] = [
 	{ route: "GET /v1/orgs/{org}", method: "GET", path: (t) => `/v1/orgs/${t.org}`, ok: 200 },
 	{ route: "GET /v1/orgs/{org}/keys", method: "GET", path: (t) => `/v1/orgs/${t.org}/keys`, ok: 200 },
 	{
+		route: "GET /v1/orgs/{org}/patterns",
+		method: "GET",
+		path: (t) => `/v1/orgs/${t.org}/patterns?period=hourly`,
+		ok: 200,
+		invalid: { path: (t) => `/v1/orgs/${t.org}/patterns?period=fortnightly`, field: "query.period" },
+	},
+	{
+		route: "POST /v1/orgs/{org}/rollups",
+		method: "POST",
+		path: (t) => `/v1/orgs/${t.org}/rollups`,
+		body: () => ({ period: "hourly" }),
+		// A tenant org is younger than an hour, so its last complete hour predates it: nothing to roll up, 200.
+		// Rolling up a real window (201) is covered in rollups.test.ts.
+		ok: 200,
+		invalid: { body: { period: "fortnightly" }, field: "period" },
+		writes: true,
+	},
+	{
 		route: "GET /v1/orgs/{org}/interactions",
 		method: "GET",
 		path: (t) => `/v1/orgs/${t.org}/interactions`,
