@@ -29,6 +29,20 @@ export interface Env {
 	ROLLUP_REPORTS?: string;
 	/** Milliseconds without events before a web session ends (a decimal string; default one hour). */
 	SESSION_INACTIVITY_MS?: string;
+	/** Camera frames as uploaded (`frames/<org>/<camera>/...`, docs/cameras.md). */
+	FRAMES: R2Bucket;
+	/** Interactions from camera batches, consumed by this Worker like INTERACTIONS_QUEUE. */
+	CCTV_QUEUE: Queue<unknown>;
+	/** Milliseconds without frames before a camera is marked offline (default 300000). */
+	CAMERA_OFFLINE_AFTER_MS?: string;
+	/** Milliseconds a camera batch stays open before it is handed to the org (default 300000). */
+	CAMERA_BATCH_MS?: string;
+	/** Motion stops at a still frame at least this long after the last moving one (default 10000). */
+	CAMERA_MOTION_QUIET_MS?: string;
+	/** Frame analyser: offline (default), workers-ai, or auto (Workers AI when the AI binding exists). */
+	VISION_PROVIDER?: string;
+	/** Workers AI vision model; default @cf/llava-hf/llava-1.5-7b-hf. */
+	VISION_MODEL?: string;
 	/** Workers AI (wrangler.jsonc `ai`); usable only when deployed: local dev cannot reach it (docs/chat.md). */
 	AI?: Ai;
 	/** Which model answers chats: auto (default), workers-ai, openai-compatible or offline (src/ai/provider.ts). */

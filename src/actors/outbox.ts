@@ -9,7 +9,7 @@ import type { ActorRef, EventMeta } from "../events/envelope.ts";
 import { outbox } from "./schema.ts";
 
 /** Queue bindings an actor may send to (see wrangler.jsonc). */
-export type QueueBinding = "INTERACTIONS_QUEUE";
+export type QueueBinding = "INTERACTIONS_QUEUE" | "CCTV_QUEUE";
 
 export type OutboxTarget = { actor: ActorRef } | { queue: QueueBinding };
 
