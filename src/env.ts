@@ -1,6 +1,7 @@
 import type { CameraActor } from "./actors/camera.ts";
 import type { ChatActor } from "./actors/chat.ts";
 import type { OrgActor } from "./actors/org.ts";
+import type { PatternAnalyzerContainer } from "./actors/pattern-analyzer.ts";
 import type { RegistryActor } from "./actors/registry.ts";
 import type { SessionActor } from "./actors/session.ts";
 
@@ -25,6 +26,10 @@ export interface Env {
 	INTERACTIONS_QUEUE: Queue<unknown>;
 	/** Long-term copies: interactions archived by the queue consumer. */
 	ARCHIVE: R2Bucket;
+	/** Where pattern analysis runs: "worker" (default, in the org actor) or "container" (PatternAnalyzerContainer). */
+	PATTERN_ANALYZER?: string;
+	/** The pattern analyzer container (absent where containers are not configured). */
+	PATTERN_ANALYZER_CONTAINER?: DurableObjectNamespace<PatternAnalyzerContainer>;
 	/** Rollup periods that get a written report, comma-separated (default: all five). */
 	ROLLUP_REPORTS?: string;
 	/** Milliseconds without events before a web session ends (a decimal string; default one hour). */

@@ -6,6 +6,7 @@ import { consumeInteractions } from "./queue.ts";
 export { CameraActor } from "./actors/camera.ts";
 export { ChatActor } from "./actors/chat.ts";
 export { OrgActor } from "./actors/org.ts";
+export { PatternAnalyzerContainer } from "./actors/pattern-analyzer.ts";
 export { RegistryActor } from "./actors/registry.ts";
 export { SessionActor } from "./actors/session.ts";
 

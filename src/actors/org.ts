@@ -7,6 +7,7 @@ import type { Env } from "../env.ts";
 import { zodErrors } from "../events/catalog.ts";
 import type { EventMeta, ProposedEvent } from "../events/envelope.ts";
 import { INTERACTION_MESSAGE, type Interaction, interactionSchema, type Summary } from "../events/interaction.ts";
+import { analyze } from "../patterns/analyzer.ts";
 import type { Finding, RollupRecord } from "../patterns/detect.ts";
 import { describeMetrics, type MetricsView } from "../patterns/metrics.ts";
 import { PERIODS, type Period, type PeriodOrAll, SCHEDULE, type Window, windowLabel } from "../patterns/windows.ts";
@@ -28,6 +29,7 @@ import { decideRollups, lastCompleteWindow, type ReportRecord } from "../reducer
 import { EventSourcedActor, type Plan, type TimerPlan } from "./actor.ts";
 import type { ActorMessage } from "./outbox.ts";
 import { type ActorError, fail, type Outcome, ok } from "./outcome.ts";
+import { analyzeInContainer } from "./pattern-analyzer.ts";
 import type { Timer, TimerChange } from "./timers.ts";
 
 /** The rollup timers every org runs (UTC): hourly at :00, daily 02:00, weekly Monday 03:00, monthly the 1st 04:00, yearly 1 January 05:00. */
@@ -220,7 +222,7 @@ export class OrgActor extends EventSourcedActor<OrgState> {
 					effects: ensureTimers,
 				};
 			}
-			const plan = this.#rollupPlan(decideRollups(state.rollups, asOf, period));
+			const plan = this.#rollupPlan(decideRollups(state.rollups, asOf, { forceUpTo: period, detect: !this.analyzeInContainer }));
 			return {
 				...plan,
 				result: (receipt) => {
@@ -270,27 +272,64 @@ export class OrgActor extends EventSourcedActor<OrgState> {
 	}
 
 	protected override onTimer(timer: Timer, state: OrgState): TimerPlan<OrgState> | Promise<TimerPlan<OrgState>> {
-		if (timer.name.startsWith("rollup:")) return this.#rollupPlan(decideRollups(state.rollups, this.now()));
+		if (timer.name.startsWith("rollup:"))
+			return this.#rollupPlan(decideRollups(state.rollups, this.now(), { detect: !this.analyzeInContainer }));
 		if (timer.name.startsWith("report:")) return this.#reportPlan(timer.payload as RollupRecordRef);
+		if (timer.name.startsWith("analyze:")) return this.#analyzePlan(timer.payload as RollupRecordRef);
 		return super.onTimer(timer, state);
 	}
 
-	/** Rollups and patterns to append; each rollup of a reported period asks for its report right after. */
+	/** Whether pattern analysis is sent to the PatternAnalyzerContainer instead of running here. */
+	get analyzeInContainer(): boolean {
+		return this.env.PATTERN_ANALYZER === "container";
+	}
+
+	/**
+	 * Rollups and patterns to append. Right after, each rollup gets its analysis (when the container
+	 * does it) and then its report, as timers: they survive a restart and retry on failure.
+	 */
 	#rollupPlan(events: ProposedEvent[]): Plan<null, OrgState> {
 		return {
 			events,
 			result: () => null,
-			effects: (receipt) => ({
-				timers: receipt.appended
-					.filter((e) => e.type === "org.rollup_completed")
-					.map((e) => e.data as RollupRecord)
-					.filter((r) => this.reportPeriods.includes(r.period))
-					.map((r) => ({
-						name: `report:${r.period}:${r.start}`,
-						spec: { once: this.now() },
-						payload: { period: r.period, start: r.start, end: r.end },
-					})),
-			}),
+			effects: (receipt) => {
+				const rollups = receipt.appended.filter((e) => e.type === "org.rollup_completed").map((e) => e.data as RollupRecord);
+				const ref = (r: RollupRecord) => ({ period: r.period, start: r.start, end: r.end });
+				const at = this.now();
+				return {
+					timers: rollups.flatMap((r) => [
+						...(this.analyzeInContainer ? [{ name: `analyze:${r.period}:${r.start}`, spec: { once: at }, payload: ref(r) }] : []),
+						// Timers due at one instant fire by name, so "analyze:" runs before "report:" and the report sees the patterns.
+						...(this.reportPeriods.includes(r.period)
+							? [{ name: `report:${r.period}:${r.start}`, spec: { once: at }, payload: ref(r) }]
+							: []),
+					]),
+				};
+			},
+		};
+	}
+
+	/**
+	 * Sends one rollup and its baseline to the PatternAnalyzerContainer and records what it finds.
+	 * If the container cannot answer, the same analysis runs here, so no rollup goes unanalysed.
+	 */
+	async #analyzePlan(ref: RollupRecordRef): Promise<TimerPlan<OrgState>> {
+		const records = this.state.rollups.recent[ref.period];
+		const current = records.find((r) => r.start === ref.start);
+		if (!current) return null;
+		const request = { current, earlier: records.filter((r) => r.end <= current.start) };
+		let findings: Finding[];
+		try {
+			findings = (await analyzeInContainer(this.env, request)).findings;
+		} catch (error) {
+			console.warn(
+				`org ${this.actor.org}: pattern analyzer container unavailable, analysing in the Worker: ${error instanceof Error ? error.message : error}`,
+			);
+			findings = analyze(request, "worker").findings;
+		}
+		return {
+			events: findings.map((finding) => ({ id: finding.id, type: "org.pattern_detected", ts: this.now(), data: finding })),
+			result: () => null,
 		};
 	}
 

@@ -111,12 +111,19 @@ function nextDue(state: RollupState, period: Period, asOf: number, forced: boole
 	return window;
 }
 
+export interface RollupOptions {
+	/** Roll up the periods up to and including this one as soon as their windows end (ad hoc runs). */
+	forceUpTo?: Period;
+	/** Find patterns here (default); false when the pattern analyzer container does it afterwards. */
+	detect?: boolean;
+}
+
 /**
  * Every rollup due at `asOf`, oldest window first (a lower period first on ties, so a day always
- * follows its last hour), each followed by the patterns it shows. `forceUpTo` rolls up the periods
- * up to and including it as soon as their windows end, for ad hoc runs.
+ * follows its last hour), each followed by the patterns it shows.
  */
-export function decideRollups(state: RollupState, asOf: number, forceUpTo?: Period): ProposedEvent[] {
+export function decideRollups(state: RollupState, asOf: number, options: RollupOptions = {}): ProposedEvent[] {
+	const { forceUpTo, detect = true } = options;
 	const events: ProposedEvent[] = [];
 	const forcedRank = forceUpTo === undefined ? -1 : PERIODS.indexOf(forceUpTo);
 	let working = state;
@@ -141,6 +148,7 @@ export function decideRollups(state: RollupState, asOf: number, forceUpTo?: Peri
 		const earlier = working.recent[period];
 		events.push({ id: `rollup:${period}:${start}`, type: "org.rollup_completed", ts: asOf, data: rollup });
 		working = applyRollup(working, rollup);
+		if (!detect) continue;
 		for (const finding of detectPatterns({ period, start, end, metrics: rollup.metrics }, earlier)) {
 			events.push({ id: finding.id, type: "org.pattern_detected", ts: asOf, data: finding });
 			working = applyPattern(working, finding);

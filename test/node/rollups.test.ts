@@ -141,7 +141,7 @@ describe("rollups", () => {
 		expect(rollupsOf(events, "yearly").map((r) => new Date(r.start).getUTCFullYear())).toEqual([2031, 2032]);
 		const dailies = rollupsOf(events, "daily");
 		expect(totals(state.rollups.all)).toEqual(totals(rawIn(T0, dailies.at(-1)?.end ?? 0)));
-	});
+	}, 60_000);
 
 	it("an ad hoc run and the scheduled run of the same window count it once", () => {
 		const rand = random(7);
@@ -153,7 +153,7 @@ describe("rollups", () => {
 			state,
 		);
 		const adHocAt = T0 + DAY + 30 * 60_000; // 00:30, before the daily run at 02:00
-		const adHoc = decideRollups(state.rollups, adHocAt, "daily");
+		const adHoc = decideRollups(state.rollups, adHocAt, { forceUpTo: "daily" });
 		expect(adHoc.filter((e) => (e.data as { period: string }).period === "daily")).toHaveLength(1);
 		state = fold(
 			orgDefinition,
