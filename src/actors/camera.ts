@@ -1,9 +1,285 @@
+/**
+ * The CCTV camera actor: frames in over HTTP (stored in R2, recorded at once), analysed after the
+ * request by the `analysis` timer, batched into interactions for the org, and marked offline by
+ * its `heartbeat` timer when frames stop. Image bytes never enter state: the previous frame's
+ * luminance grid is kept in memory and rebuilt from R2 after a restart.
+ */
+import { uuidv7 } from "uuidv7";
 import type { Env } from "../env.ts";
-import { type CameraState, cameraDefinition } from "../reducers/camera.ts";
-import { EventSourcedActor } from "./actor.ts";
+import type { BatchSummary } from "../events/camera.ts";
+import type { EventMeta, ProposedEvent } from "../events/envelope.ts";
+import { INTERACTION_MESSAGE, type Interaction } from "../events/interaction.ts";
+import {
+	type AnalysisResult,
+	type CameraLimits,
+	type CameraState,
+	cameraDefinition,
+	DEFAULT_LIMITS,
+	decideAnalyses,
+	decideBatchWindow,
+	decideFrame,
+	decideOffline,
+	type PendingFrame,
+} from "../reducers/camera.ts";
+import { analyseFrame, type PreviousFrame } from "../vision/analyser.ts";
+import { isVisionBinding, type VisionConfig, visionConfig } from "../vision/config.ts";
+import { formatOf, type ImageContentType } from "../vision/image-format.ts";
+import { type LumaGrid, lumaGrid } from "../vision/measure.ts";
+import { decodeFrame } from "../vision/raster.ts";
+import { type AppendReceipt, EventSourcedActor, type Plan, type TimerPlan } from "./actor.ts";
+import { backoffDelay } from "./backoff.ts";
+import type { OutboxMessage } from "./outbox.ts";
+import { type Outcome, ok } from "./outcome.ts";
+import type { Timer, TimerChange } from "./timers.ts";
+
+export const HEARTBEAT_TIMER = "heartbeat";
+export const ANALYSIS_TIMER = "analysis";
+export const BATCH_TIMER = "batch";
+
+export const DEFAULT_OFFLINE_AFTER_MS = 5 * 60_000;
+export const DEFAULT_BATCH_MS = 5 * 60_000;
+/** Frames analysed per firing of the analysis timer; the timer comes back at once for the rest. */
+const FRAMES_PER_FIRING = 8;
+
+/** A frame the API has checked (type, magic number, whole file, dimensions). */
+export interface FrameUpload {
+	bytes: ArrayBuffer;
+	contentType: ImageContentType;
+	width: number;
+	height: number;
+	/** The uploader's own id (`x-frame-id`): a retried upload is then a duplicate. */
+	frameId?: string;
+	/** The frame's own time (`x-frame-ts`); defaults to when it was received. */
+	ts?: number;
+}
+
+export interface FrameAccepted {
+	frameId: string;
+	version: number;
+	/** The R2 key in the FRAMES bucket (absent when the frame was a duplicate). */
+	key?: string;
+	duplicate: boolean;
+}
+
+/** `frames/<org>/<camera>/<ISO time>-<frame id>.<jpg|png>`: listing a camera's prefix lists its frames in time order. */
+export function frameKey(org: string, camera: string, ts: number, frameId: string, contentType: ImageContentType): string {
+	const extension = formatOf(contentType) === "png" ? "png" : "jpg";
+	return `frames/${org}/${camera}/${new Date(ts).toISOString()}-${frameId}.${extension}`;
+}
+
+const positive = (value: string | undefined, fallback: number) => {
+	const n = Number(value);
+	return Number.isSafeInteger(n) && n > 0 ? n : fallback;
+};
 
 export class CameraActor extends EventSourcedActor<CameraState> {
+	readonly offlineAfterMs: number;
+	readonly batchMs: number;
+	readonly limits: CameraLimits;
+	readonly vision: VisionConfig;
+	/** The last analysed frame's luminance grid, for motion; rebuilt from R2 when it is not this one. */
+	#previous: PreviousFrame | null = null;
+
 	constructor(ctx: DurableObjectState, env: Env) {
 		super(ctx, env, cameraDefinition);
+		this.offlineAfterMs = positive(env.CAMERA_OFFLINE_AFTER_MS, DEFAULT_OFFLINE_AFTER_MS);
+		this.batchMs = positive(env.CAMERA_BATCH_MS, DEFAULT_BATCH_MS);
+		this.limits = { ...DEFAULT_LIMITS, quietMs: positive(env.CAMERA_MOTION_QUIET_MS, DEFAULT_LIMITS.quietMs) };
+		this.vision = visionConfig(env);
+		if (this.vision.warning) console.warn(`camera: ${this.vision.warning}`);
+	}
+
+	/**
+	 * Stores the frame in R2 and records it; analysis happens after this returns. A frame id already
+	 * recorded is a duplicate: nothing is stored or appended again.
+	 */
+	async ingestFrame(upload: FrameUpload, meta: EventMeta = {}): Promise<Outcome<FrameAccepted>> {
+		const frameId = upload.frameId ?? uuidv7();
+		const receivedId = `${frameId}:received`;
+		if (this.log.existingIds([receivedId]).size > 0) return ok({ frameId, version: this.version, duplicate: true });
+		const ts = upload.ts ?? this.now();
+		const { org, id: camera } = this.actor;
+		const key = frameKey(org, camera, ts, frameId, upload.contentType);
+		await this.env.FRAMES.put(key, upload.bytes, {
+			httpMetadata: { contentType: upload.contentType },
+			customMetadata: { org, camera, frameId, ts: String(ts) },
+		});
+		return this.execute({ meta }, (state) => {
+			const receivedAt = this.now();
+			const frame = {
+				frameId,
+				key,
+				contentType: upload.contentType,
+				bytes: upload.bytes.byteLength,
+				width: upload.width,
+				height: upload.height,
+				receivedAt,
+				ts,
+			};
+			return {
+				events: decideFrame(state, frame, this.limits),
+				result: (receipt): FrameAccepted => {
+					const duplicate = receipt.duplicates.includes(receivedId);
+					return { frameId, version: receipt.version, duplicate, ...(duplicate ? {} : { key }) };
+				},
+				effects: (receipt, after) => {
+					if (receipt.appended.length === 0) return {};
+					const timers: TimerChange[] = [
+						// Every frame pushes the offline mark back, measured by the server's clock.
+						{ name: HEARTBEAT_TIMER, spec: { once: receivedAt + this.offlineAfterMs } },
+						{ name: ANALYSIS_TIMER, spec: { once: this.now() } },
+					];
+					return this.#effects(state, receipt, after, timers);
+				},
+			};
+		});
+	}
+
+	protected override onTimer(timer: Timer, state: CameraState): TimerPlan<CameraState> | Promise<TimerPlan<CameraState>> {
+		switch (timer.name) {
+			case HEARTBEAT_TIMER:
+				return this.#plan(state, decideOffline(state, timer.scheduledAt, this.offlineAfterMs));
+			case BATCH_TIMER: {
+				const events = decideBatchWindow(state, timer.scheduledAt);
+				// During a motion episode the window waits: the episode closes the batch when motion stops.
+				const wait: TimerChange[] =
+					events.length === 0 && state.batch ? [{ name: BATCH_TIMER, spec: { once: timer.scheduledAt + this.batchMs } }] : [];
+				return this.#plan(state, events, wait);
+			}
+			case ANALYSIS_TIMER:
+				return this.#analysePending();
+			default:
+				throw new Error(`camera has no timer "${timer.name}"`);
+		}
+	}
+
+	/**
+	 * Analyses the oldest pending frames in order, each against the one before it. All awaiting
+	 * (R2, decoding, the model) happens first; the events are then decided on the state as it is
+	 * now, with no await left before the kernel commits them, so frames that arrived meanwhile count.
+	 */
+	async #analysePending(): Promise<TimerPlan<CameraState>> {
+		const frames = this.state.pending.slice(0, FRAMES_PER_FIRING);
+		if (frames.length === 0) return null;
+		let previous = await this.#previousFrame();
+		const results: { frameId: string; result: AnalysisResult }[] = [];
+		let lastGood: PreviousFrame | null = null;
+		for (const frame of frames) {
+			const { result, grid } = await this.#analyse(frame, previous);
+			results.push({ frameId: frame.frameId, result });
+			// A failure that will be retried holds the frames after it back, so motion is always measured in order.
+			if (!result.ok && frame.attempts + 1 < this.limits.maxAttempts) break;
+			if (grid) previous = lastGood = { frameId: frame.frameId, grid };
+		}
+		const state = this.state;
+		const events = decideAnalyses(state, results, this.limits);
+		const retry = results.find((r) => !r.result.ok);
+		return {
+			events,
+			result: () => {
+				if (lastGood) this.#previous = lastGood;
+				return null;
+			},
+			effects: (receipt, after) => {
+				const next = after.pending[0];
+				const timers: TimerChange[] = [];
+				if (next) {
+					const delay = retry && next.frameId === retry.frameId ? backoffDelay(next.attempts) : 0;
+					timers.push({ name: ANALYSIS_TIMER, spec: { once: this.now() + delay } });
+				}
+				return this.#effects(state, receipt, after, timers);
+			},
+		};
+	}
+
+	/** One frame's analysis, and the grid to compare the next frame with (null when the frame could not be decoded). */
+	async #analyse(frame: PendingFrame, previous: PreviousFrame | null): Promise<{ result: AnalysisResult; grid: LumaGrid | null }> {
+		const object = await this.env.FRAMES.get(frame.key);
+		if (!object)
+			return {
+				result: { ok: false, analyser: this.vision.analyser, error: `the frame is missing from storage (${frame.key})` },
+				grid: null,
+			};
+		const bytes = new Uint8Array(await object.arrayBuffer());
+		const ai = this.env.AI;
+		const outcome = await analyseFrame(
+			{ bytes, format: formatOf(frame.contentType) },
+			previous,
+			this.vision,
+			isVisionBinding(ai) ? ai : undefined,
+		);
+		if (outcome.ok) return { result: { ok: true, analysis: outcome.analysis }, grid: outcome.grid };
+		const { fallback } = outcome;
+		return {
+			result: { ok: false, analyser: outcome.analyser, error: outcome.error, ...(fallback ? { fallback: fallback.analysis } : {}) },
+			grid: fallback?.grid ?? null,
+		};
+	}
+
+	/** The grid of the last analysed frame: from memory, or decoded again from R2 after a restart. */
+	async #previousFrame(): Promise<PreviousFrame | null> {
+		const last = this.state.lastAnalysis;
+		if (!last) return null;
+		if (this.#previous?.frameId === last.frameId) return this.#previous;
+		try {
+			const object = await this.env.FRAMES.get(last.key);
+			if (!object) return null;
+			const format = formatOf(last.key.endsWith(".png") ? "image/png" : "image/jpeg");
+			this.#previous = { frameId: last.frameId, grid: lumaGrid(decodeFrame(new Uint8Array(await object.arrayBuffer()), format)) };
+			return this.#previous;
+		} catch (error) {
+			console.warn(`camera ${this.actor.id}: cannot rebuild the previous frame's grid`, error);
+			return null;
+		}
+	}
+
+	#plan(before: CameraState, events: ProposedEvent[], timers: TimerChange[] = []): Plan<unknown, CameraState> | null {
+		if (events.length === 0 && timers.length === 0) return null;
+		return { events, result: () => null, effects: (receipt, after) => this.#effects(before, receipt, after, timers) };
+	}
+
+	/** What every command's events cause besides themselves: a window timer for a newly opened batch, and the hand-over of closed ones. */
+	#effects(before: CameraState, receipt: AppendReceipt, after: CameraState, timers: TimerChange[]) {
+		const opened = after.batch && after.batch.number !== before.batch?.number ? after.batch : null;
+		const window: TimerChange[] = opened
+			? [{ name: BATCH_TIMER, spec: { once: Math.max(opened.openedAt + this.batchMs, this.now()) } }]
+			: [];
+		const outbox = receipt.appended
+			.filter((event) => event.type === "camera.batch_closed")
+			.flatMap((event) =>
+				this.#handOver((event.data as { reason: string; summary: BatchSummary }).summary, (event.data as { reason: string }).reason),
+			);
+		return { timers: [...timers, ...window], outbox };
+	}
+
+	/** A closed batch as an interaction, for the org and for the CCTV batch queue; an empty one (no frames, no outage) is not sent. */
+	#handOver(summary: BatchSummary, reason: string): OutboxMessage[] {
+		if (summary.frames === 0 && summary.offlineMs === 0) return [];
+		const { org, id } = this.actor;
+		const interaction: Interaction = {
+			id: `camera:${id}:batch-${summary.batch}`,
+			source: "cctv",
+			actor: { kind: "camera", id },
+			startedAt: summary.startedAt,
+			endedAt: summary.endedAt,
+			summary: {
+				frames: summary.frames,
+				motionFrames: summary.motionFrames,
+				motionMs: summary.motionMs,
+				peopleSeen: summary.peopleSeen,
+				offlineMs: summary.offlineMs,
+				analyser: summary.analyser,
+				batch: summary.batch,
+				closedBy: reason,
+				episode: summary.episode,
+				analysed: summary.analysed,
+				failed: summary.failed,
+				lastDescription: summary.lastDescription,
+			},
+		};
+		return [
+			{ id: `${interaction.id}>org`, target: { actor: { kind: "org", org, id: org } }, type: INTERACTION_MESSAGE, data: interaction },
+			{ id: `${interaction.id}>queue`, target: { queue: "CCTV_QUEUE" }, type: INTERACTION_MESSAGE, data: { org, interaction } },
+		];
 	}
 }

@@ -9,6 +9,7 @@ import { HTTPException } from "hono/http-exception";
 import { requestId } from "hono/request-id";
 import { actorReadRoutes } from "./actors.ts";
 import { requireOrgKey } from "./auth.ts";
+import { cameraRoutes } from "./cameras.ts";
 import type { AppEnv } from "./context.ts";
 import { interactionRoutes } from "./interactions.ts";
 import { registerSecuritySchemes } from "./openapi.ts";
@@ -37,6 +38,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
 	app.use("/v1/orgs/:org/*", requireOrgKey, limitByKey);
 	app.route("/", orgRoutes());
 	app.route("/", sessionRoutes());
+	app.route("/", cameraRoutes());
 	app.route("/", interactionRoutes());
 	app.route("/", patternRoutes());
 	app.route("/", actorReadRoutes());

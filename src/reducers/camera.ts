@@ -1,16 +1,426 @@
-import { cameraCatalog } from "../events/camera.ts";
-import type { RecordedEvent } from "../events/envelope.ts";
-import type { ActorDefinition } from "./definition.ts";
+/**
+ * What a camera's events mean, and what the camera decides when a frame arrives, an analysis
+ * comes back, its heartbeat runs out or a batch window ends. Pure: no clock, no I/O, no image
+ * bytes; time comes in on the events (`receivedAt` and the actor's own events use the server's
+ * clock, a frame's `ts` is the frame's own time).
+ *
+ * Batches: from its first frame on, a camera always has one open batch (except while offline after
+ * a window ended). A batch closes when its window ends (unless motion is going on), when motion
+ * starts, when motion stops, or when the camera goes offline during motion; the next one opens
+ * where it closed, so batches tile time and an interaction per batch accounts for all of it. A
+ * motion episode is exactly one batch. Frames count toward the batch that is open when their
+ * analysis (or its final failure) is recorded.
+ */
+import type { z } from "zod";
+import { type BatchSummary, cameraCatalog, type frameAnalyzed, type frameReceived } from "../events/camera.ts";
+import type { ProposedEvent, RecordedEvent } from "../events/envelope.ts";
+import { type ActorDefinition, fold } from "./definition.ts";
 
-/** Placeholder state until frame ingest lands: the camera actor exists and its log is readable. */
-export type CameraState = Record<string, never>;
+export type FrameReceivedData = z.infer<typeof frameReceived.schema>;
+export type FrameAnalyzedData = z.infer<typeof frameAnalyzed.schema>;
+/** An analysis as the analyser gives it, before it is tied to a frame. */
+export type AnalysisData = Omit<FrameAnalyzedData, "frameId">;
+
+/** A stored frame waiting for its analysis. */
+export interface PendingFrame {
+	frameId: string;
+	key: string;
+	contentType: FrameReceivedData["contentType"];
+	ts: number;
+	receivedAt: number;
+	/** Failed attempts so far. */
+	attempts: number;
+}
+
+export interface OpenBatch {
+	number: number;
+	/** Where the batch begins: where the previous one ended, so batches tile time. */
+	startedAt: number;
+	/** When it was opened (its window timer runs from here). */
+	openedAt: number;
+	frames: number;
+	analysed: number;
+	failed: number;
+	motionFrames: number;
+	motionMs: number;
+	peopleSeen: number | null;
+	/** Offline time already counted into this batch (the part still running is added at close). */
+	offlineMs: number;
+	analysers: Record<string, number>;
+	episode: number | null;
+	lastDescription: string | null;
+}
+
+export interface CameraState {
+	status: "new" | "online" | "offline";
+	frames: number;
+	bytes: number;
+	lastFrame: (Omit<FrameReceivedData, "bytes"> & { ts: number }) | null;
+	/** When the camera was marked offline; null while online. */
+	offlineSince: number | null;
+	onlineCount: number;
+	offlineCount: number;
+	/** Frames stored but not analysed yet, in arrival order (bounded by the camera's backlog limit). */
+	pending: PendingFrame[];
+	analysed: number;
+	/** Frames whose analysis was given up. */
+	analysisFailures: number;
+	lastAnalysis: (FrameAnalyzedData & { key: string; ts: number }) | null;
+	motion: { active: boolean; episode: number; since: number | null; lastMotionAt: number | null };
+	batch: OpenBatch | null;
+	batchesClosed: number;
+	lastBatchEndedAt: number | null;
+	lastBatch: BatchSummary | null;
+}
+
+export const initialCameraState = (): CameraState => ({
+	status: "new",
+	frames: 0,
+	bytes: 0,
+	lastFrame: null,
+	offlineSince: null,
+	onlineCount: 0,
+	offlineCount: 0,
+	pending: [],
+	analysed: 0,
+	analysisFailures: 0,
+	lastAnalysis: null,
+	motion: { active: false, episode: 0, since: null, lastMotionAt: null },
+	batch: null,
+	batchesClosed: 0,
+	lastBatchEndedAt: null,
+	lastBatch: null,
+});
+
+export interface CameraLimits {
+	/** Analysis attempts per frame before it is given up (or falls back to the offline measurement). */
+	maxAttempts: number;
+	/** Frames waiting for analysis; beyond it, the oldest is given up so state stays small. */
+	maxPending: number;
+	/** Motion stops at the first still frame at least this long after the last frame with motion. */
+	quietMs: number;
+}
+
+export const DEFAULT_LIMITS: CameraLimits = { maxAttempts: 3, maxPending: 120, quietMs: 10_000 };
+
+// ---- decide -----------------------------------------------------------------------------
+
+export interface IncomingFrame extends FrameReceivedData {
+	ts: number;
+}
+
+/** A frame was stored: it comes online if it was not, the frame is recorded and queued for analysis. */
+export function decideFrame(state: CameraState, frame: IncomingFrame, limits: CameraLimits = DEFAULT_LIMITS): ProposedEvent[] {
+	const { ts, ...data } = frame;
+	const events: ProposedEvent[] = [];
+	if (state.status !== "online") {
+		const offlineSince = state.offlineSince;
+		events.push({
+			id: `online-${state.onlineCount + 1}`,
+			type: "camera.online",
+			ts: frame.receivedAt,
+			data: { frameId: frame.frameId, offlineSince, offlineMs: offlineSince === null ? 0 : Math.max(0, frame.receivedAt - offlineSince) },
+		});
+	}
+	const oldest = state.pending[0];
+	if (oldest && state.pending.length >= limits.maxPending) {
+		events.push(failure(oldest, "offline", `analysis backlog full (${limits.maxPending} frames waiting); not analysed`, "give_up"));
+	}
+	events.push({ id: `${frame.frameId}:received`, type: "camera.frame_received", ts, data });
+	return events;
+}
+
+export type AnalysisResult =
+	| { ok: true; analysis: AnalysisData }
+	| { ok: false; analyser: AnalysisData["analyser"]; error: string; fallback?: AnalysisData };
+
+/** An analysis came back for a pending frame: record it (or the failure), and start or stop motion around it. */
+export function decideAnalysis(
+	state: CameraState,
+	frameId: string,
+	result: AnalysisResult,
+	limits: CameraLimits = DEFAULT_LIMITS,
+): ProposedEvent[] {
+	const frame = state.pending.find((p) => p.frameId === frameId);
+	if (!frame) return [];
+	if (result.ok) return analysed(state, frame, result.analysis, limits);
+	const attempt = frame.attempts + 1;
+	const last = attempt >= limits.maxAttempts;
+	const next = !last ? "retry" : result.fallback ? "fallback" : "give_up";
+	const failed = failure(frame, result.analyser, result.error, next);
+	if (next !== "fallback" || !result.fallback) return [failed];
+	return [failed, ...analysed(after(state, [failed]), { ...frame, attempts: attempt }, result.fallback, limits)];
+}
+
+/** Several analyses, in frame order: each decided on the state the ones before it leave. */
+export function decideAnalyses(
+	state: CameraState,
+	results: readonly { frameId: string; result: AnalysisResult }[],
+	limits: CameraLimits = DEFAULT_LIMITS,
+): ProposedEvent[] {
+	const events: ProposedEvent[] = [];
+	let current = state;
+	for (const { frameId, result } of results) {
+		const decided = decideAnalysis(current, frameId, result, limits);
+		events.push(...decided);
+		current = after(current, decided);
+	}
+	return events;
+}
+
+function failure(
+	frame: PendingFrame,
+	analyser: AnalysisData["analyser"],
+	error: string,
+	next: "retry" | "fallback" | "give_up",
+): ProposedEvent {
+	const attempt = frame.attempts + 1;
+	return {
+		id: `${frame.frameId}:failed-${attempt}`,
+		type: "camera.analysis_failed",
+		ts: frame.ts,
+		data: { frameId: frame.frameId, analyser, attempt, error: error.slice(0, 2000), next },
+	};
+}
+
+function analysed(state: CameraState, frame: PendingFrame, analysis: AnalysisData, limits: CameraLimits): ProposedEvent[] {
+	const at = frame.receivedAt;
+	const event: ProposedEvent = {
+		id: `${frame.frameId}:analyzed`,
+		type: "camera.frame_analyzed",
+		ts: frame.ts,
+		data: { frameId: frame.frameId, ...analysis },
+	};
+	const { motion } = state;
+	if (analysis.motion && !motion.active) {
+		const episode = motion.episode + 1;
+		const started: ProposedEvent = {
+			id: `episode-${episode}:started`,
+			type: "camera.motion_started",
+			ts: at,
+			data: { episode, frameId: frame.frameId },
+		};
+		return [...(state.batch ? [closing(state, at, "motion_started")] : []), started, event];
+	}
+	const quiet = motion.lastMotionAt !== null && at - motion.lastMotionAt >= limits.quietMs;
+	if (!analysis.motion && motion.active && quiet) {
+		const stopped = stopping(state, frame.frameId, at, "still");
+		const then = after(state, [event, stopped]);
+		return [event, stopped, closing(then, at, "motion_stopped")];
+	}
+	return [event];
+}
+
+function stopping(state: CameraState, frameId: string | null, at: number, reason: "still" | "offline"): ProposedEvent {
+	const { episode, since, lastMotionAt } = state.motion;
+	return {
+		id: `episode-${episode}:stopped`,
+		type: "camera.motion_stopped",
+		ts: at,
+		data: { episode, frameId, reason, durationMs: Math.max(0, (lastMotionAt ?? since ?? 0) - (since ?? 0)) },
+	};
+}
+
+function closing(state: CameraState, at: number, reason: "window" | "motion_started" | "motion_stopped" | "offline"): ProposedEvent {
+	const batch = state.batch;
+	if (!batch) throw new Error("no batch is open");
+	const summary = summarize(state, batch, at);
+	return { id: `batch-${batch.number}:closed`, type: "camera.batch_closed", ts: summary.endedAt, data: { reason, summary } };
+}
+
+/** The heartbeat ran out at `at`: offline, ending any motion episode with it. Nothing if a frame came since. */
+export function decideOffline(state: CameraState, at: number, offlineAfterMs: number): ProposedEvent[] {
+	if (state.status !== "online" || !state.lastFrame || state.lastFrame.receivedAt + offlineAfterMs > at) return [];
+	const offline: ProposedEvent = {
+		id: `offline-${state.offlineCount + 1}`,
+		type: "camera.offline",
+		ts: at,
+		data: { lastFrameAt: state.lastFrame.receivedAt, silentMs: at - state.lastFrame.receivedAt },
+	};
+	if (!state.motion.active) return [offline];
+	const stopped = stopping(state, null, at, "offline");
+	// The episode ends when the camera stopped being seen, not when the heartbeat noticed.
+	return [offline, stopped, closing(after(state, [offline, stopped]), at, "offline")];
+}
+
+/** The open batch's window ended at `at`: close it, unless a motion episode is going on (it closes when motion stops). */
+export function decideBatchWindow(state: CameraState, at: number): ProposedEvent[] {
+	if (!state.batch || state.motion.active) return [];
+	return [closing(state, at, "window")];
+}
+
+/** What a batch amounts to if it closes at `at`: the summary the org receives. */
+export function summarize(state: CameraState, batch: OpenBatch, at: number): BatchSummary {
+	const endedAt = Math.max(at, batch.startedAt);
+	const runningOffline =
+		state.status === "offline" && state.offlineSince !== null ? endedAt - Math.max(state.offlineSince, batch.startedAt) : 0;
+	const analysers = Object.keys(batch.analysers);
+	return {
+		batch: batch.number,
+		startedAt: batch.startedAt,
+		endedAt,
+		frames: batch.frames,
+		analysed: batch.analysed,
+		failed: batch.failed,
+		motionFrames: batch.motionFrames,
+		motionMs: batch.motionMs,
+		peopleSeen: batch.peopleSeen,
+		offlineMs: batch.offlineMs + Math.max(0, runningOffline),
+		analyser: analysers.length === 0 ? "none" : analysers.length === 1 ? (analysers[0] ?? "none") : "mixed",
+		episode: batch.episode,
+		lastDescription: batch.lastDescription,
+	};
+}
+
+/** State after proposed events, for deciding what follows them in the same command. */
+function after(state: CameraState, events: ProposedEvent[]): CameraState {
+	return fold(
+		cameraDefinition,
+		events.map((e, i) => ({ seq: i + 1, id: e.id, type: e.type, v: 1, ts: e.ts, data: e.data, meta: {} })),
+		state,
+	);
+}
+
+// ---- evolve -----------------------------------------------------------------------------
+
+type Data<T> = T & Record<string, unknown>;
+
+function openBatch(state: CameraState, at: number): OpenBatch {
+	return {
+		number: state.batchesClosed + 1,
+		startedAt: state.lastBatchEndedAt ?? at,
+		openedAt: at,
+		frames: 0,
+		analysed: 0,
+		failed: 0,
+		motionFrames: 0,
+		motionMs: 0,
+		peopleSeen: null,
+		offlineMs: 0,
+		analysers: {},
+		episode: null,
+		lastDescription: null,
+	};
+}
+
+function takePending(state: CameraState, frameId: string, type: string): { frame: PendingFrame; rest: PendingFrame[] } {
+	const frame = state.pending.find((p) => p.frameId === frameId);
+	if (!frame) throw new Error(`${type}: frame ${frameId} is not waiting for analysis`);
+	return { frame, rest: state.pending.filter((p) => p.frameId !== frameId) };
+}
+
+export function evolveCamera(state: CameraState, event: RecordedEvent): CameraState {
+	switch (event.type) {
+		case "camera.frame_received": {
+			const data = event.data as Data<FrameReceivedData>;
+			const { bytes, ...frame } = data;
+			return {
+				...state,
+				frames: state.frames + 1,
+				bytes: state.bytes + bytes,
+				lastFrame: { ...frame, ts: event.ts },
+				pending: [
+					...state.pending,
+					{ frameId: data.frameId, key: data.key, contentType: data.contentType, ts: event.ts, receivedAt: data.receivedAt, attempts: 0 },
+				],
+			};
+		}
+		case "camera.online": {
+			if (state.status === "online") throw new Error("the camera is already online");
+			const { offlineSince } = event.data as Data<{ offlineSince: number | null }>;
+			const batch = state.batch ?? openBatch(state, event.ts);
+			const offlineMs = offlineSince === null ? 0 : Math.max(0, event.ts - Math.max(offlineSince, batch.startedAt));
+			return {
+				...state,
+				status: "online",
+				offlineSince: null,
+				onlineCount: state.onlineCount + 1,
+				batch: { ...batch, offlineMs: batch.offlineMs + offlineMs },
+			};
+		}
+		case "camera.offline":
+			if (state.status !== "online") throw new Error(`the camera is ${state.status}, not online`);
+			return { ...state, status: "offline", offlineSince: event.ts, offlineCount: state.offlineCount + 1 };
+		case "camera.frame_analyzed": {
+			const data = event.data as Data<FrameAnalyzedData>;
+			const { frame, rest } = takePending(state, data.frameId, event.type);
+			const open = state.batch ?? openBatch(state, frame.receivedAt);
+			const batch: OpenBatch = {
+				...open,
+				frames: open.frames + 1,
+				analysed: open.analysed + 1,
+				motionFrames: open.motionFrames + (data.motion ? 1 : 0),
+				peopleSeen: data.peopleCount === null ? open.peopleSeen : Math.max(open.peopleSeen ?? 0, data.peopleCount),
+				analysers: { ...open.analysers, [data.analyser]: (open.analysers[data.analyser] ?? 0) + 1 },
+				lastDescription: data.description,
+			};
+			const motion =
+				data.motion && state.motion.active
+					? { ...state.motion, lastMotionAt: Math.max(state.motion.lastMotionAt ?? frame.receivedAt, frame.receivedAt) }
+					: state.motion;
+			return {
+				...state,
+				pending: rest,
+				analysed: state.analysed + 1,
+				lastAnalysis: { ...data, key: frame.key, ts: event.ts },
+				motion,
+				batch,
+			};
+		}
+		case "camera.analysis_failed": {
+			const data = event.data as Data<{ frameId: string; attempt: number; next: "retry" | "fallback" | "give_up" }>;
+			const { frame, rest } = takePending(state, data.frameId, event.type);
+			if (data.next !== "give_up") {
+				return { ...state, pending: state.pending.map((p) => (p === frame ? { ...p, attempts: data.attempt } : p)) };
+			}
+			const open = state.batch ?? openBatch(state, frame.receivedAt);
+			return {
+				...state,
+				pending: rest,
+				analysisFailures: state.analysisFailures + 1,
+				batch: { ...open, frames: open.frames + 1, failed: open.failed + 1 },
+			};
+		}
+		case "camera.motion_started": {
+			if (state.motion.active) throw new Error("motion has already started");
+			const { episode } = event.data as Data<{ episode: number }>;
+			const open = state.batch ?? openBatch(state, event.ts);
+			return {
+				...state,
+				motion: { active: true, episode, since: event.ts, lastMotionAt: event.ts },
+				batch: { ...open, episode },
+			};
+		}
+		case "camera.motion_stopped": {
+			if (!state.motion.active) throw new Error("no motion is going on");
+			const { durationMs } = event.data as Data<{ durationMs: number }>;
+			return {
+				...state,
+				motion: { ...state.motion, active: false, since: null },
+				batch: state.batch ? { ...state.batch, motionMs: state.batch.motionMs + durationMs } : null,
+			};
+		}
+		case "camera.batch_closed": {
+			const { summary } = event.data as Data<{ summary: BatchSummary }>;
+			if (state.batch?.number !== summary.batch) throw new Error(`batch ${summary.batch} is not the open batch`);
+			const closed: CameraState = {
+				...state,
+				batchesClosed: state.batchesClosed + 1,
+				lastBatchEndedAt: summary.endedAt,
+				lastBatch: summary,
+			};
+			// While offline, no batch opens: the next one starts here when the camera is back, and counts the outage.
+			return { ...closed, batch: state.status === "offline" ? null : openBatch(closed, event.ts) };
+		}
+		default:
+			throw new Error(`camera has no reducer for ${event.type}`);
+	}
+}
 
 export const cameraDefinition: ActorDefinition<CameraState> = {
 	kind: "camera",
 	catalog: cameraCatalog,
 	reducerVersion: 1,
-	initialState: () => ({}),
-	evolve: (_state, event: RecordedEvent) => {
-		throw new Error(`camera has no reducer for ${event.type}`);
-	},
+	initialState: initialCameraState,
+	evolve: evolveCamera,
 };
