@@ -3,6 +3,7 @@
  * org with some credential, what a good call answers, and one bad input that names its field.
  */
 import { exports } from "cloudflare:workers";
+import { patternFrame } from "../../src/vision/test-pattern.ts";
 import { BASE, call, createKey, pageView, uniqueId } from "./helpers.ts";
 
 export interface Tenant {
@@ -20,6 +21,8 @@ export interface OrgRoute {
 	/** The concrete path on `tenant`; may make what it needs there first (a key to revoke). */
 	path: (tenant: Tenant) => Promise<string> | string;
 	body?: () => unknown;
+	/** The body's content type when it is not JSON: a Uint8Array body is then sent as it is. */
+	contentType?: string;
 	ws?: boolean;
 	ok: number;
 	/** One invalid input: a different path or query, or body, and the field the 400 names. */
@@ -35,10 +38,14 @@ export async function send(route: OrgRoute, path: string, credential: string | u
 		return exports.default.fetch(url, { headers: { upgrade: "websocket" } });
 	}
 	const payload = body ?? route.body?.();
+	const raw = payload instanceof Uint8Array;
 	return call(path, {
 		method: route.method,
-		headers: { authorization: credential === undefined ? "" : `Bearer ${credential}` },
-		...(payload === undefined ? {} : { body: JSON.stringify(payload) }),
+		headers: {
+			authorization: credential === undefined ? "" : `Bearer ${credential}`,
+			...(raw && route.contentType ? { "content-type": route.contentType } : {}),
+		},
+		...(payload === undefined ? {} : { body: raw ? payload : JSON.stringify(payload) }),
 	});
 }
 
@@ -129,6 +136,16 @@ export const ORG_ROUTES: OrgRoute[] = [
 		path: async (t) => `/v1/orgs/${t.org}/keys/${(await createKey(t.org, t.key, "to revoke")).keyId}`,
 		ok: 200,
 		invalid: { path: (t) => `/v1/orgs/${t.org}/keys/bad%20id`, field: "path.keyId" },
+		writes: true,
+	},
+	{
+		route: "POST /v1/orgs/{org}/cameras/{id}/frames",
+		method: "POST",
+		path: (t) => `/v1/orgs/${t.org}/cameras/${t.session}/frames`,
+		body: () => patternFrame("png", { square: { x: 10, y: 10, size: 20 } }),
+		contentType: "image/png",
+		ok: 202,
+		invalid: { body: patternFrame("png").slice(0, 60), field: "body" },
 		writes: true,
 	},
 	{
