@@ -18,13 +18,16 @@ export default defineConfig({
 				plugins: [
 					sqlAsText,
 					cloudflareTest({
+						// No network here: bindings that only exist remotely (Workers AI) stay unbound in tests.
+						remoteBindings: false,
 						// Roost's entry plus a probe actor for kernel scheduler tests.
 						main: "./test/workers/support/probe-worker.ts",
 						wrangler: { configPath: "./wrangler.jsonc" },
 						miniflare: {
 							// Small snapshot interval so tests cross many snapshot boundaries; rate limits off except where a
 							// test turns them on (test/workers/rate-limit.test.ts), against these small budgets.
-							bindings: { SNAPSHOT_EVERY: "10", RATE_LIMITS: "off" },
+							// Chats answer with the offline responder at full speed unless a test installs a mock model.
+							bindings: { SNAPSHOT_EVERY: "10", RATE_LIMITS: "off", AI_PROVIDER: "offline", AI_OFFLINE_TOKEN_MS: "0" },
 							ratelimits: {
 								IP_RATE_LIMIT: { namespace_id: "1001", simple: { limit: 8, period: 60 } },
 								KEY_RATE_LIMIT: { namespace_id: "1002", simple: { limit: 5, period: 60 } },

@@ -80,6 +80,8 @@ export const visitSummary = z.object({
 	clicks: z.number().int().nonnegative(),
 	pages: z.array(z.string()),
 	customEvents: z.record(z.string(), z.number().int()),
+	/** Clicks per CSS target (the 50 most clicked); absent on visits ended before it was added. */
+	clickTargets: z.record(z.string(), z.number().int()).optional(),
 	errors: z.number().int().nonnegative(),
 	userId: z.string().nullable(),
 });

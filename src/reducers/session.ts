@@ -17,8 +17,13 @@ export interface Visit {
 	/** Distinct paths in the order first seen. */
 	pages: string[];
 	customEvents: Record<string, number>;
+	/** Clicks per CSS target, the MAX_CLICK_TARGETS most clicked. */
+	clickTargets: Record<string, number>;
 	errors: number;
 }
+
+/** A visit keeps counts for this many click targets; clicks on others still count in `clicks`. */
+export const MAX_CLICK_TARGETS = 50;
 
 export interface SessionState {
 	status: "new" | "active" | "ended";
@@ -89,6 +94,7 @@ export function summarize(visit: Visit, userId: string | null): VisitSummary {
 		clicks: visit.clicks,
 		pages: visit.pages,
 		customEvents: visit.customEvents,
+		clickTargets: visit.clickTargets,
 		errors: visit.errors,
 		userId,
 	};
@@ -112,6 +118,7 @@ export function evolveSession(state: SessionState, event: RecordedEvent): Sessio
 				clicks: 0,
 				pages: [],
 				customEvents: {},
+				clickTargets: {},
 				errors: 0,
 			},
 			currentPage: null,
@@ -141,9 +148,15 @@ export function evolveSession(state: SessionState, event: RecordedEvent): Sessio
 			next.currentPage = path;
 			return next;
 		}
-		case "session.clicked":
+		case "session.clicked": {
+			const { target } = event.data as Data<{ target: string }>;
 			touched.clicks++;
+			const known = target in touched.clickTargets;
+			if (known || Object.keys(touched.clickTargets).length < MAX_CLICK_TARGETS) {
+				touched.clickTargets = { ...touched.clickTargets, [target]: (touched.clickTargets[target] ?? 0) + 1 };
+			}
 			return next;
+		}
 		case "session.custom": {
 			const { name } = event.data as Data<{ name: string }>;
 			touched.customEvents = { ...touched.customEvents, [name]: (touched.customEvents[name] ?? 0) + 1 };
@@ -166,7 +179,8 @@ export function evolveSession(state: SessionState, event: RecordedEvent): Sessio
 export const sessionDefinition: ActorDefinition<SessionState> = {
 	kind: "session",
 	catalog: sessionCatalog,
-	reducerVersion: 1,
+	// 2: visits count clicks per target.
+	reducerVersion: 2,
 	initialState: initialSessionState,
 	evolve: evolveSession,
 };

@@ -90,6 +90,7 @@ describe("inactivity", () => {
 				clicks: 1,
 				pages: ["/", "/shoes"],
 				customEvents: { add_to_cart: 1 },
+				clickTargets: { "button.buy": 1 },
 				errors: 1,
 				userId: "u-7",
 			},
