@@ -1,7 +1,10 @@
 import { runDurableObjectAlarm } from "cloudflare:test";
 import { env } from "cloudflare:workers";
+import { MockLanguageModelV4 } from "ai/test";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { actorName } from "../../src/actors/identity.ts";
+import { setTestModel } from "../../src/ai/provider.ts";
+import { usage } from "./chat-models.ts";
 import { call, createOrg, getJson, pageView, postBatch, uniqueId } from "./helpers.ts";
 
 const HOUR = 3_600_000;
@@ -128,6 +131,42 @@ describe("rollups of real traffic", () => {
 		const hourly = await getJson<PatternsBody>(`/v1/orgs/${org}/patterns?period=hourly`, { headers: auth });
 		expect(hourly.rollups.map((r) => r.start)).toEqual([T0 + 2 * HOUR, T0 + HOUR, T0]);
 		expect(hourly.rollups.reduce((sum, r) => sum + r.metrics.interactions, 0)).toBe(1);
+	});
+
+	it("with a model configured, the report is the model's structured answer and names the model", async () => {
+		const written = { headline: "One visit, mostly shoes.", highlights: ["1 web visit"], concerns: [] };
+		let prompt = "";
+		setTestModel(
+			new MockLanguageModelV4({
+				doGenerate: async (options) => {
+					prompt = JSON.stringify(options.prompt);
+					return {
+						content: [{ type: "text", text: JSON.stringify(written) }],
+						finishReason: { unified: "stop", raw: "stop" },
+						usage,
+						warnings: [],
+					};
+				},
+			}),
+			"report-writer",
+		);
+		try {
+			const T0 = Date.UTC(2031, 8, 1, 9, 0);
+			vi.setSystemTime(T0);
+			const { org, key } = await createOrg("Model");
+			const auth = { authorization: `Bearer ${key}` };
+			const session = uniqueId("s");
+			await postBatch(org, session, { events: [pageView("/shoes", T0 + 1000)] }, auth);
+			vi.setSystemTime(T0 + HOUR);
+			await runDurableObjectAlarm(env.SESSION.getByName(actorName(org, session)));
+			await alarmAt(orgStub(org), T0 + 2 * HOUR);
+			await alarmAt(orgStub(org), T0 + 2 * HOUR + 1);
+			const { reports } = await getJson<PatternsBody>(`/v1/orgs/${org}/patterns?period=hourly`, { headers: auth });
+			expect(reports[0]).toMatchObject({ provider: "test report-writer", start: T0 + HOUR, report: written });
+			expect(prompt).toContain("/shoes");
+		} finally {
+			setTestModel(null);
+		}
 	});
 
 	it("a bad period is a 400 naming the field", async () => {
