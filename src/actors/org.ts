@@ -6,7 +6,15 @@ import { uuidv7 } from "uuidv7";
 import type { Env } from "../env.ts";
 import { zodErrors } from "../events/catalog.ts";
 import type { EventMeta, ProposedEvent } from "../events/envelope.ts";
-import { INTERACTION_MESSAGE, type Interaction, interactionSchema, type Summary } from "../events/interaction.ts";
+import {
+	INTERACTION_MESSAGE,
+	type Interaction,
+	interactionSchema,
+	type Summary,
+	VISIT_STARTED_MESSAGE,
+	visitInteractionId,
+	visitStartedSchema,
+} from "../events/interaction.ts";
 import { analyze } from "../patterns/analyzer.ts";
 import type { Finding, RollupRecord } from "../patterns/detect.ts";
 import { describeMetrics, type MetricsView } from "../patterns/metrics.ts";
@@ -66,6 +74,31 @@ function rollupView(record: RollupRecord): RollupView {
 		label: windowLabel(record.period, record),
 		metrics: describeMetrics(record.metrics),
 	};
+}
+
+export interface SessionListQuery {
+	status?: "active" | "ended" | "all";
+	from?: number;
+	to?: number;
+	limit?: number;
+	cursor?: string;
+}
+
+export interface SessionListing {
+	session: string;
+	status: "active" | "ended";
+	visit: number;
+	startedAt: number;
+	endedAt: number | null;
+	summary: Summary | null;
+}
+
+export interface SessionList {
+	sessions: SessionListing[];
+	/** How many sessions are active now (within the time filter). */
+	active: number;
+	/** Pass back to get the next page; null on the last. Ended visits are read from the newest 200 that match. */
+	cursor: string | null;
 }
 
 /** Filters for searching ended web visits; every given one must match. */
@@ -350,7 +383,53 @@ export class OrgActor extends EventSourcedActor<OrgState> {
 		return PERIODS.filter((p) => configured.includes(p));
 	}
 
+	/**
+	 * The org's web sessions: `active` ones (a visit open now, newest first, from the directory),
+	 * `ended` visits (newest first, from the interactions), or both. Time filters apply to when the
+	 * visit started (active) or ended (ended); `cursor` pages on from where the last page stopped.
+	 */
+	listSessions(query: SessionListQuery = {}): SessionList {
+		const status = query.status ?? "all";
+		const limit = Math.min(Math.max(1, query.limit ?? 50), 200);
+		const inWindow = (at: number) => (query.from === undefined || at >= query.from) && (query.to === undefined || at < query.to);
+		const active: SessionListing[] =
+			status === "ended"
+				? []
+				: Object.entries(this.state.activeSessions)
+						.filter(([, s]) => inWindow(s.startedAt))
+						.sort(([a, x], [b, y]) => y.startedAt - x.startedAt || a.localeCompare(b))
+						.map(([session, s]) => ({ session, status: "active", visit: s.visit, startedAt: s.startedAt, endedAt: null, summary: null }));
+		const ended: SessionListing[] =
+			status === "active"
+				? []
+				: this.searchSessions({ from: query.from, to: query.to, limit: 200 }).sessions.map((hit) => ({
+						session: hit.session,
+						status: "ended",
+						visit: typeof hit.summary.visit === "number" ? hit.summary.visit : 1,
+						startedAt: hit.startedAt,
+						endedAt: hit.endedAt,
+						summary: hit.summary,
+					}));
+		const all = [...active, ...ended];
+		const offset = Math.max(0, Number(query.cursor ?? 0) || 0);
+		const page = all.slice(offset, offset + limit);
+		return { sessions: page, active: active.length, cursor: offset + limit < all.length ? String(offset + limit) : null };
+	}
+
 	protected override onActorMessage(message: ActorMessage): Plan<unknown, OrgState> | ActorError {
+		if (message.type === VISIT_STARTED_MESSAGE) {
+			const parsed = visitStartedSchema.safeParse(message.data);
+			if (!parsed.success) return { kind: "invalid", detail: "the visit has invalid fields", errors: zodErrors(parsed.error, "data") };
+			const { session, visit } = parsed.data;
+			// A start delivered after its own end (a retried delivery) must not list an ended visit as active.
+			const ended = this.log.existingIds([visitInteractionId(session, visit)]).size > 0;
+			return {
+				events: ended
+					? []
+					: [{ id: `${visitInteractionId(session, visit)}:started`, type: "org.visit_started", ts: this.now(), data: parsed.data }],
+				result: () => null,
+			};
+		}
 		if (message.type !== INTERACTION_MESSAGE) return super.onActorMessage(message, this.state);
 		const parsed = interactionSchema.safeParse(message.data);
 		if (!parsed.success) return { kind: "invalid", detail: "the interaction has invalid fields", errors: zodErrors(parsed.error, "data") };

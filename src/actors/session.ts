@@ -2,8 +2,14 @@
 import type { Connection } from "partyserver";
 import { z } from "zod";
 import type { Env } from "../env.ts";
-import type { EventMeta } from "../events/envelope.ts";
-import { INTERACTION_MESSAGE, type Interaction } from "../events/interaction.ts";
+import type { EventEnvelope, EventMeta } from "../events/envelope.ts";
+import {
+	INTERACTION_MESSAGE,
+	type Interaction,
+	VISIT_STARTED_MESSAGE,
+	type VisitStarted,
+	visitInteractionId,
+} from "../events/interaction.ts";
 import { type SessionBatchInput, sessionBatchInput, type VisitSummary } from "../events/session.ts";
 import { decideInactivityEnd, decideSession, type SessionState, sessionDefinition } from "../reducers/session.ts";
 import { EventSourcedActor, type Plan } from "./actor.ts";
@@ -45,9 +51,14 @@ export class SessionActor extends EventSourcedActor<SessionState> {
 			return {
 				events: decideSession({ kind: "record", events: fresh }, state),
 				result: (receipt) => ({ accepted: fresh.length, duplicates: events.length - fresh.length, version: receipt.version }),
-				// Every new event re-arms the inactivity timer, measured from when the server received it.
+				// Every new event re-arms the inactivity timer, measured from when the server received it; a new visit is announced to the org.
 				effects: (receipt) =>
-					receipt.appended.length > 0 ? { timers: [{ name: INACTIVITY_TIMER, spec: { once: this.now() + this.inactivityMs } }] } : {},
+					receipt.appended.length > 0
+						? {
+								timers: [{ name: INACTIVITY_TIMER, spec: { once: this.now() + this.inactivityMs } }],
+								outbox: this.#announce(receipt.appended),
+							}
+						: {},
 			};
 		});
 	}
@@ -65,11 +76,28 @@ export class SessionActor extends EventSourcedActor<SessionState> {
 		};
 	}
 
+	/** Tells the org about a visit that started in these events, so its directory lists the session as active. */
+	#announce(appended: readonly EventEnvelope[]): OutboxMessage[] {
+		const started = appended.find((e) => e.type === "session.started");
+		if (!started) return [];
+		const { org, id } = this.actor;
+		const visit = (started.data as { visit: number }).visit;
+		const data: VisitStarted = { session: id, visit, startedAt: started.ts };
+		return [
+			{
+				id: `${visitInteractionId(id, visit)}>started`,
+				target: { actor: { kind: "org", org, id: org } },
+				type: VISIT_STARTED_MESSAGE,
+				data,
+			},
+		];
+	}
+
 	/** The ended visit as an interaction, for the org and for the interactions queue. */
 	#handOver({ summary }: { summary: VisitSummary }, endedAt: number): OutboxMessage[] {
 		const { org, id } = this.actor;
 		const interaction: Interaction = {
-			id: `session:${id}:visit-${summary.visit}`,
+			id: visitInteractionId(id, summary.visit),
 			source: "web",
 			actor: { kind: "session", id },
 			startedAt: summary.startedAt,

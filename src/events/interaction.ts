@@ -20,3 +20,15 @@ export type Summary = Record<string, SummaryValue>;
 
 /** The message type an actor's outbox uses to hand an interaction to its org and to the queue. */
 export const INTERACTION_MESSAGE = "interaction";
+
+/** The message a session sends its org when a visit starts, so the org knows which sessions are active. */
+export const VISIT_STARTED_MESSAGE = "visit_started";
+export const visitStartedSchema = z.object({
+	session: z.string().min(1).max(128),
+	visit: z.number().int().positive(),
+	startedAt: z.number().int(),
+});
+export type VisitStarted = z.infer<typeof visitStartedSchema>;
+
+/** The id of the interaction a web visit becomes when it ends. */
+export const visitInteractionId = (session: string, visit: number) => `session:${session}:visit-${visit}`;

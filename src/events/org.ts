@@ -4,7 +4,7 @@ import { PATTERN_TYPES } from "../patterns/detect.ts";
 import { DURATION_BUCKETS_MS, type Metrics } from "../patterns/metrics.ts";
 import { PERIODS } from "../patterns/windows.ts";
 import { defineEvent, EventCatalog } from "./catalog.ts";
-import { interactionSchema } from "./interaction.ts";
+import { interactionSchema, visitStartedSchema } from "./interaction.ts";
 
 const keyId = z.string().min(1).max(128);
 const clientActionId = z.string().min(1).max(128);
@@ -35,6 +35,9 @@ export const keyCreated = defineEvent(
 
 /** A revoked key stops opening the org's routes from the moment this event is appended. */
 export const keyRevoked = defineEvent("org.key_revoked", z.object({ keyId }), { internal: true });
+
+/** A web visit started: the org's directory lists the session as active until the visit's interaction arrives. */
+export const visitStarted = defineEvent("org.visit_started", visitStartedSchema, { internal: true });
 
 /** An interaction handed over by one of the org's actors (a web visit, a camera episode, a chat). Its id is the interaction's id. */
 export const interactionRecorded = defineEvent("org.interaction_recorded", interactionSchema, { internal: true });
@@ -109,6 +112,7 @@ export const orgCatalog = new EventCatalog([
 	orgCreated,
 	keyCreated,
 	keyRevoked,
+	visitStarted,
 	interactionRecorded,
 	rollupCompleted,
 	patternDetected,

@@ -4,7 +4,7 @@
  */
 import type { ActorError } from "../actors/outcome.ts";
 import type { RecordedEvent } from "../events/envelope.ts";
-import type { Interaction } from "../events/interaction.ts";
+import type { Interaction, VisitStarted } from "../events/interaction.ts";
 import { orgCatalog } from "../events/org.ts";
 import type { Finding } from "../patterns/detect.ts";
 import type { ActorDefinition } from "./definition.ts";
@@ -39,8 +39,12 @@ export interface InteractionCounts {
 	lastRecordedAt: number | null;
 }
 
+/** Web sessions with a visit open, by session id: listed until the visit's interaction arrives. */
+export type ActiveSessions = Record<string, { visit: number; startedAt: number }>;
+
 export interface OrgState {
 	interactions: InteractionCounts;
+	activeSessions: ActiveSessions;
 	rollups: RollupState;
 	name: string | null;
 	createdAt: number | null;
@@ -65,6 +69,7 @@ export const initialOrgState = (): OrgState => ({
 	keys: {},
 	interactions: { total: 0, web: 0, cctv: 0, chat: 0, lastRecordedAt: null },
 	rollups: initialRollups(),
+	activeSessions: {},
 });
 
 /** A key minted outside the reducer (randomness is not pure): its id, its hash, and an optional label. */
@@ -156,6 +161,16 @@ export function publicOrgState(state: OrgState): OrgState {
 
 type Data<T> = T & Record<string, unknown>;
 
+/** A web visit's interaction closes its session's entry, if that entry is for this visit or an earlier one. */
+function withoutEndedVisit(active: ActiveSessions, interaction: Interaction): ActiveSessions {
+	if (interaction.source !== "web") return active;
+	const entry = active[interaction.actor.id];
+	const visit = (interaction.summary as { visit?: unknown }).visit;
+	if (!entry || (typeof visit === "number" && entry.visit > visit)) return active;
+	const { [interaction.actor.id]: _ended, ...rest } = active;
+	return rest;
+}
+
 export function evolveOrg(state: OrgState, event: RecordedEvent): OrgState {
 	switch (event.type) {
 		case "org.created": {
@@ -182,11 +197,16 @@ export function evolveOrg(state: OrgState, event: RecordedEvent): OrgState {
 			if (key.revokedAt !== null) throw new Error(`key ${keyId} is already revoked`);
 			return { ...state, keys: { ...state.keys, [keyId]: { ...key, revokedAt: event.ts } } };
 		}
+		case "org.visit_started": {
+			const { session, visit, startedAt } = event.data as VisitStarted;
+			return { ...state, activeSessions: { ...state.activeSessions, [session]: { visit, startedAt } } };
+		}
 		case "org.interaction_recorded": {
 			const interaction = event.data as Interaction;
 			const counts = state.interactions;
 			return {
 				...state,
+				activeSessions: withoutEndedVisit(state.activeSessions, interaction),
 				interactions: {
 					...counts,
 					total: counts.total + 1,
@@ -210,8 +230,8 @@ export function evolveOrg(state: OrgState, event: RecordedEvent): OrgState {
 export const orgDefinition: ActorDefinition<OrgState> = {
 	kind: "org",
 	catalog: orgCatalog,
-	// 2: keys and the creating action joined the state. 3: interaction counts. 4: rollups, patterns, reports.
-	reducerVersion: 4,
+	// 2: keys and the creating action joined the state. 3: interaction counts. 4: rollups, patterns, reports. 5: active sessions.
+	reducerVersion: 5,
 	initialState: initialOrgState,
 	evolve: evolveOrg,
 };

@@ -157,6 +157,19 @@ describe("hand-over", () => {
 		expect((await getJson<StateBody>(`${path(session)}/state`)).kernel.outbox.pending).toBe(0);
 	});
 
+	it("the org lists a session as active while its visit is open, and as ended after", async () => {
+		const session = uniqueId("s");
+		await postBatch(ORG, session, { events: [pageView("/a", T0)] });
+		await at(T0, session); // delivers the visit's start to the org
+		const org = env.ORG.getByName(actorName(ORG, ORG));
+		const listed = async (status: "active" | "ended") =>
+			(await org.listSessions({ status, from: T0 - 1, limit: 200 })).sessions.filter((s) => s.session === session);
+		expect(await listed("active")).toEqual([expect.objectContaining({ status: "active", visit: 1, startedAt: T0 })]);
+		await at(T0 + HOUR, session);
+		expect(await listed("active")).toEqual([]);
+		expect(await listed("ended")).toEqual([expect.objectContaining({ status: "ended", visit: 1, endedAt: T0 + HOUR })]);
+	});
+
 	it("ended visits can be searched by user, page and time", async () => {
 		const [shopper, browser] = [uniqueId("s"), uniqueId("s")];
 		const user = uniqueId("u");
