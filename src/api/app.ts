@@ -9,6 +9,7 @@ import { HTTPException } from "hono/http-exception";
 import { requestId } from "hono/request-id";
 import { actorReadRoutes } from "./actors.ts";
 import { requireOrgKey } from "./auth.ts";
+import { chatRoutes } from "./chats.ts";
 import { cameraRoutes } from "./cameras.ts";
 import type { AppEnv } from "./context.ts";
 import { interactionRoutes } from "./interactions.ts";
@@ -40,6 +41,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
 	app.route("/", sessionRoutes());
 	app.route("/", cameraRoutes());
 	app.route("/", interactionRoutes());
+	app.route("/", chatRoutes());
 	app.route("/", patternRoutes());
 	app.route("/", actorReadRoutes());
 

@@ -21,6 +21,20 @@ const interaction = z
 	.openapi("Interaction");
 const interactionPage = z.object({ interactions: z.array(interaction), next: z.number().int().nullable() }).openapi("InteractionPage");
 
+const listing = z
+	.object({
+		session: z.string(),
+		status: z.enum(["active", "ended"]),
+		visit: z.number().int(),
+		startedAt: z.number().int(),
+		endedAt: z.number().int().nullable(),
+		summary: z.record(z.string(), z.unknown()).nullable(),
+	})
+	.openapi("SessionListing");
+const sessionList = z
+	.object({ sessions: z.array(listing), active: z.number().int(), cursor: z.string().nullable() })
+	.openapi("SessionList");
+
 export function interactionRoutes(): OpenAPIHono<AppEnv> {
 	const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 	app.openapi(
@@ -43,6 +57,38 @@ export function interactionRoutes(): OpenAPIHono<AppEnv> {
 			const { org } = c.req.valid("param");
 			const page = await c.env.ORG.getByName(actorName(org, org)).interactions(c.req.valid("query"));
 			return c.json(page as z.infer<typeof interactionPage>, 200);
+		},
+	);
+	app.openapi(
+		createRoute({
+			method: "get",
+			path: "/v1/orgs/{org}/sessions",
+			tags: ["orgs"],
+			summary: "The org's web sessions: active now, ended, or both",
+			security: ORG_KEY,
+			request: {
+				params: z.object({ org: id.openapi({ param: { name: "org", in: "path" } }) }),
+				query: z.object({
+					status: z.enum(["active", "ended", "all"]).default("all"),
+					from: z.coerce.number().int().min(0).optional().openapi({ description: "Started (active) or ended (ended) at or after (ms)." }),
+					to: z.coerce.number().int().min(0).optional().openapi({ description: "… and before (ms)." }),
+					limit: z.coerce.number().int().min(1).max(200).default(50),
+					cursor: z
+						.string()
+						.regex(/^\d{1,6}$/)
+						.optional()
+						.openapi({ description: "From the previous page's `cursor`." }),
+				}),
+			},
+			responses: {
+				200: json(sessionList, "Active sessions first (newest first), then ended visits (newest first)"),
+				...problems(400, 401, 404, 429),
+			},
+		}),
+		async (c) => {
+			const { org } = c.req.valid("param");
+			const list = await c.env.ORG.getByName(actorName(org, org)).listSessions(c.req.valid("query"));
+			return c.json(list as z.infer<typeof sessionList>, 200);
 		},
 	);
 	return app;

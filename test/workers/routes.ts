@@ -114,6 +114,13 @@ export const ORG_ROUTES: OrgRoute[] = [
 		writes: true,
 	},
 	{
+		route: "GET /v1/orgs/{org}/sessions",
+		method: "GET",
+		path: (t) => `/v1/orgs/${t.org}/sessions?status=active`,
+		ok: 200,
+		invalid: { path: (t) => `/v1/orgs/${t.org}/sessions?status=sleeping`, field: "query.status" },
+	},
+	{
 		route: "GET /v1/orgs/{org}/interactions",
 		method: "GET",
 		path: (t) => `/v1/orgs/${t.org}/interactions`,
@@ -160,8 +167,44 @@ export const ORG_ROUTES: OrgRoute[] = [
 		},
 		writes: true,
 	},
+	{
+		route: "POST /v1/orgs/{org}/chats/{id}/messages",
+		method: "POST",
+		path: (t) => `/v1/orgs/${t.org}/chats/${t.session}/messages`,
+		body: () => ({ text: "How many visits ended today?", clientActionId: uniqueId("m") }),
+		ok: 202,
+		invalid: { body: { text: "", clientActionId: "route-table" }, field: "text" },
+		writes: true,
+	},
+	{
+		route: "POST /v1/orgs/{org}/chats/{id}/cancel",
+		method: "POST",
+		// A message posted with the tenant's own key first, so there is an answer to cancel.
+		path: async (t) => {
+			cancelTarget = await postChatMessage(t, "Stop this answer");
+			return `/v1/orgs/${t.org}/chats/${t.session}/cancel`;
+		},
+		body: () => ({ operationId: cancelTarget }),
+		ok: 200,
+		invalid: { body: { operationId: "" }, field: "operationId" },
+		writes: true,
+	},
 	...readRoutes,
 ];
+
+/** The operation the cancel route's body names: set by its `path`, which runs just before. */
+let cancelTarget = "";
+
+/** Posts a chat message with the tenant's key; returns the answer's operation id. */
+async function postChatMessage(t: Tenant, text: string): Promise<string> {
+	const res = await call(`/v1/orgs/${t.org}/chats/${t.session}/messages`, {
+		method: "POST",
+		headers: { authorization: `Bearer ${t.key}` },
+		body: JSON.stringify({ text, clientActionId: uniqueId("m") }),
+	});
+	if (res.status !== 202) throw new Error(`chat message: ${res.status} ${await res.text()}`);
+	return (await res.json<{ operationId: string }>()).operationId;
+}
 
 /** A fresh tenant-specific session id with one batch in it. */
 export async function seedSession(org: string, key: string): Promise<string> {
