@@ -1,9 +1,339 @@
+/**
+ * The chat actor: a user message starts an operation (an answer), which streams from the model as llm.token
+ * events, with the model's tool calls and their results as events too, and ends with the assistant's message,
+ * an error or a cancellation. One answer runs at a time; messages that arrive meanwhile queue behind it.
+ *
+ * Each append is one synchronous `execute` (one transaction, then pushed to subscribers); the stream itself
+ * runs as async work inside the object after the request that started it has been answered.
+ */
+import { uuidv7 } from "uuidv7";
+import { type AnswerOutcome, MAX_STEPS, streamAnswer } from "../ai/answer.ts";
+import { historyMessages, instructions, promptMessages, summaryStep } from "../ai/history.ts";
+import { chooseModel, type ModelChoice } from "../ai/provider.ts";
+import { bounded, chatTools, type HistoryMessage, type OrgReader } from "../ai/tools.ts";
 import type { Env } from "../env.ts";
-import { type ChatState, chatDefinition } from "../reducers/chat.ts";
+import type { ChatCancelInput, ChatMessageInput } from "../events/chat.ts";
+import type { EventMeta, ProposedEvent } from "../events/envelope.ts";
+import {
+	type ChatState,
+	chatDefinition,
+	MAX_QUEUE,
+	type OperationStatus,
+	operationEventId,
+	operationStatus,
+	type RunningOperation,
+	startNext,
+} from "../reducers/chat.ts";
 import { EventSourcedActor } from "./actor.ts";
+import { actorName } from "./identity.ts";
+import { fail, type Outcome, ok } from "./outcome.ts";
+
+export interface MessageAccepted {
+	messageId: string;
+	operationId: string;
+	version: number;
+	/** True when an earlier answer was still running: this one starts when the ones before it end. */
+	queued: boolean;
+}
+
+export interface CancelResult {
+	operationId: string;
+	/** The operation's status after the call: `cancelled`, or how it had already ended. */
+	status: OperationStatus | "ended";
+	version: number;
+}
+
+const DEFAULT_MAX_OUTPUT_TOKENS = 1024;
 
 export class ChatActor extends EventSourcedActor<ChatState> {
+	/** The loop that runs answers, while one is running in this instance. */
+	#runner: Promise<void> | undefined;
+	/** Aborts the model call of the running operation. */
+	#abort: AbortController | undefined;
+
 	constructor(ctx: DurableObjectState, env: Env) {
 		super(ctx, env, chatDefinition);
+	}
+
+	/** Appends the user's message and starts its answer now, or queues it behind the running one. */
+	postMessage(input: ChatMessageInput, meta: EventMeta = {}): Outcome<MessageAccepted> {
+		const messageId = uuidv7();
+		const operationId = uuidv7();
+		const outcome = this.execute<MessageAccepted>(
+			{ clientActionId: input.clientActionId, meta: { ...meta, clientActionId: input.clientActionId } },
+			(state) => {
+				if (state.queue.length >= MAX_QUEUE) {
+					return { kind: "rejected" as const, detail: `${MAX_QUEUE} messages are already waiting for an answer; cancel one or wait` };
+				}
+				const ts = this.now();
+				const queued = state.operation !== null;
+				const message: ProposedEvent = {
+					id: messageId,
+					type: "chat.user_message",
+					ts,
+					data: { messageId, operationId, text: input.text, clientActionId: input.clientActionId },
+					meta: { operationId },
+				};
+				const start = queued ? [] : startNext([{ messageId, operationId, text: input.text, ts }], this.#provider(), ts);
+				return { events: [message, ...start], result: (receipt) => ({ messageId, operationId, version: receipt.version, queued }) };
+			},
+		);
+		this.#ensureRunner();
+		return outcome;
+	}
+
+	/** Stops a running answer, or drops a queued one; an operation that already ended is left as it was. */
+	cancel(input: ChatCancelInput, meta: EventMeta = {}): Outcome<CancelResult> {
+		const { operationId } = input;
+		const status = operationStatus(this.state, operationId);
+		if (status !== "running" && status !== "queued") {
+			if (status !== "unknown") return ok({ operationId, status, version: this.version });
+			if (this.log.existingIds([operationEventId.end(operationId)]).size > 0)
+				return ok({ operationId, status: "ended", version: this.version });
+			return fail({ kind: "not_found", detail: `this chat has no operation ${operationId}` });
+		}
+		const outcome = this.execute<CancelResult>({ meta: { ...meta, operationId } }, (state) => {
+			const ts = this.now();
+			const tokens = state.operation?.operationId === operationId ? state.operation.tokens : 0;
+			const cancelled: ProposedEvent = {
+				id: operationEventId.end(operationId),
+				type: "chat.cancelled",
+				ts,
+				data: { operationId, tokens },
+			};
+			// The next queued answer starts in the same batch, so an idle chat never has a queue.
+			const next = status === "running" ? startNext(state.queue, this.#provider(), ts) : [];
+			return { events: [cancelled, ...next], result: (receipt) => ({ operationId, status: "cancelled", version: receipt.version }) };
+		});
+		if (outcome.ok && status === "running") this.#abort?.abort();
+		this.#ensureRunner();
+		return outcome;
+	}
+
+	/** An answer still open when the object starts again was cut off by the restart: close it, and start the next. */
+	protected override onWake(): void {
+		const op = this.state.operation;
+		if (!op) return;
+		this.#end(op, (ts) => ({
+			id: operationEventId.end(op.operationId),
+			type: "llm.error",
+			ts,
+			data: {
+				operationId: op.operationId,
+				reason: "interrupted",
+				message: "the chat restarted while this answer was being written",
+				transient: false,
+				retrying: false,
+				attempt: op.attempt,
+			},
+		}));
+		this.#ensureRunner();
+	}
+
+	// ---- running answers -----------------------------------------------------------------
+
+	#provider(): { kind: ModelChoice["kind"]; model: string } {
+		const choice = chooseModel(this.env);
+		return { kind: choice.kind, model: choice.modelId };
+	}
+
+	#ensureRunner(): void {
+		if (this.#runner || !this.state.operation) return;
+		const runner = this.#runAll().finally(() => {
+			this.#runner = undefined;
+		});
+		this.#runner = runner;
+		this.ctx.waitUntil(runner);
+	}
+
+	/** Runs the open operation, then the next one each end starts, until the chat is idle. */
+	async #runAll(): Promise<void> {
+		for (let op = this.state.operation; op; op = this.state.operation) {
+			try {
+				await this.#run(op);
+			} catch (error) {
+				console.error(`chat ${this.actor.id}: answer ${op.operationId} failed unexpectedly`, error);
+				this.#fail(op, error instanceof Error ? error.message : String(error), false);
+			}
+			// Whatever happened, this operation must not stay open, or the loop would run it again.
+			const still = this.state.operation;
+			if (still?.operationId === op.operationId) this.#fail(still, "the answer ended without a result", false);
+		}
+	}
+
+	async #run(op: RunningOperation): Promise<void> {
+		const operationId = op.operationId;
+		const choice = chooseModel(this.env);
+		const controller = new AbortController();
+		this.#abort = controller;
+		const keep = historyMessages(this.env.CHAT_HISTORY_MESSAGES);
+		const configured = Number(this.env.CHAT_MAX_OUTPUT_TOKENS);
+		const maxOutputTokens = Number.isSafeInteger(configured) && configured > 0 ? configured : DEFAULT_MAX_OUTPUT_TOKENS;
+		const org: OrgReader = this.env.ORG.getByName(actorName(this.actor.org, this.actor.org));
+		const tools = chatTools({ org, history: (query) => this.#history(query) });
+		try {
+			for (let attempt = op.attempt; ; attempt++) {
+				const calls = new Map<string, number>();
+				const outcome = await streamAnswer(
+					{
+						model: choice.model,
+						instructions: instructions({ org: this.actor.org, now: this.now(), summary: this.state.summary, maxSteps: MAX_STEPS }),
+						messages: promptMessages(this.state.window, keep),
+						tools,
+						signal: controller.signal,
+						maxOutputTokens,
+					},
+					{
+						token: (text) =>
+							this.#appendRunning(operationId, controller, (running, ts) => ({
+								id: operationEventId.token(operationId, running.tokens),
+								type: "llm.token",
+								ts,
+								data: { operationId, index: running.tokens, text },
+							})),
+						toolCalled: ({ toolCallId, toolName, input, step }) =>
+							this.#appendRunning(operationId, controller, (running, ts) => {
+								calls.set(toolCallId, running.toolCalls);
+								return {
+									id: operationEventId.toolCalled(operationId, running.toolCalls),
+									type: "llm.tool_called",
+									ts,
+									data: { operationId, call: running.toolCalls, step, toolCallId, toolName, input: bounded(input ?? null) },
+								};
+							}),
+						toolResult: ({ toolCallId, toolName, output, error }) => {
+							if (!calls.has(toolCallId)) {
+								// A result without its call (an invalid call the SDK reports only as an error): record the call first.
+								this.#appendRunning(operationId, controller, (running, ts) => {
+									calls.set(toolCallId, running.toolCalls);
+									return {
+										id: operationEventId.toolCalled(operationId, running.toolCalls),
+										type: "llm.tool_called",
+										ts,
+										data: { operationId, call: running.toolCalls, step: 0, toolCallId, toolName, input: null },
+									};
+								});
+							}
+							const call = calls.get(toolCallId) ?? 0;
+							this.#appendRunning(operationId, controller, (_running, ts) => ({
+								id: operationEventId.toolResult(operationId, call),
+								type: "llm.tool_result",
+								ts,
+								data: { operationId, call, toolCallId, toolName, output: bounded(output ?? null), ...(error ? { error } : {}) },
+							}));
+						},
+					},
+				);
+				// The next question joins the window, so keeping one fewer lets the model see `keep` messages.
+				if (!this.#settle(operationId, controller, outcome, attempt, keep - 1)) return;
+			}
+		} finally {
+			if (this.#abort === controller) this.#abort = undefined;
+		}
+	}
+
+	/** Records how an attempt ended; true when the answer should be tried again. */
+	#settle(operationId: string, controller: AbortController, outcome: AnswerOutcome, attempt: number, keep: number): boolean {
+		const op = this.state.operation;
+		if (controller.signal.aborted || outcome.kind === "aborted" || op?.operationId !== operationId) return false;
+		if (outcome.kind === "failed") {
+			const retrying = outcome.transient && attempt === 1;
+			if (!retrying) {
+				this.#fail(op, outcome.message, outcome.transient);
+				return false;
+			}
+			this.#appendRunning(operationId, controller, (_running, ts) => ({
+				id: operationEventId.retry(operationId, attempt),
+				type: "llm.error",
+				ts,
+				data: { operationId, reason: "model_error", message: outcome.message, transient: true, retrying: true, attempt },
+			}));
+			return true;
+		}
+		this.#end(
+			op,
+			(ts, state) => ({
+				id: operationEventId.end(operationId),
+				type: "chat.assistant_message",
+				ts,
+				data: {
+					operationId,
+					messageId: `${operationId}:reply`,
+					text: state.operation?.text ?? outcome.text,
+					usage: outcome.usage,
+					finishReason: outcome.finishReason,
+					steps: outcome.steps,
+					tokens: state.operation?.tokens ?? 0,
+				},
+			}),
+			keep,
+		);
+		return false;
+	}
+
+	#fail(op: RunningOperation, message: string, transient: boolean): void {
+		this.#end(op, (ts, state) => ({
+			id: operationEventId.end(op.operationId),
+			type: "llm.error",
+			ts,
+			data: {
+				operationId: op.operationId,
+				reason: "model_error",
+				message,
+				transient,
+				retrying: false,
+				attempt: state.operation?.attempt ?? op.attempt,
+			},
+		}));
+	}
+
+	/**
+	 * Appends the event that ends `op`, with the next queued answer's start and, after a reply, the summary step
+	 * that keeps the window at `keep` messages: one batch, so no state in between is visible.
+	 */
+	#end(op: RunningOperation, end: (ts: number, state: ChatState) => ProposedEvent, keep?: number): void {
+		const outcome = this.execute({ meta: { operationId: op.operationId } }, (state) => {
+			if (state.operation?.operationId !== op.operationId) return { events: [], result: () => null };
+			const ts = this.now();
+			const events: ProposedEvent[] = [end(ts, state)];
+			if (keep !== undefined && events[0]?.type === "chat.assistant_message") {
+				const data = events[0].data as { messageId: string; text: string };
+				const window = [
+					...state.window,
+					{ role: "assistant" as const, messageId: data.messageId, operationId: op.operationId, text: data.text, ts, seq: 0 },
+				];
+				const step = summaryStep(window, state.summary, keep);
+				if (step) events.push({ id: operationEventId.summary(op.operationId), type: "chat.summarized", ts, data: step });
+			}
+			events.push(...startNext(state.queue, this.#provider(), ts));
+			return { events, result: () => null };
+		});
+		if (!outcome.ok) console.error(`chat ${this.actor.id}: cannot end ${op.operationId}: ${outcome.error.detail}`);
+	}
+
+	/** Appends one event of the running operation, unless it was cancelled or has ended meanwhile. */
+	#appendRunning(operationId: string, controller: AbortController, event: (op: RunningOperation, ts: number) => ProposedEvent): void {
+		if (controller.signal.aborted) return;
+		const outcome = this.execute({ meta: { operationId } }, (state) => {
+			const op = state.operation;
+			if (op?.operationId !== operationId) return { events: [], result: () => null };
+			return { events: [event(op, this.now())], result: () => null };
+		});
+		if (!outcome.ok) throw new Error(`chat ${this.actor.id}: cannot append to ${operationId}: ${outcome.error.detail}`);
+	}
+
+	/** The chat's messages from its log, newest `limit` before `before`, oldest first. */
+	#history(query: { limit: number; before?: number }): { messages: HistoryMessage[]; total: number } {
+		const before = query.before ?? Number.MAX_SAFE_INTEGER;
+		const found: HistoryMessage[] = [];
+		for (const type of ["chat.user_message", "chat.assistant_message"]) {
+			for (const row of this.log.reverseByType(type, 1000)) {
+				if (row.seq >= before) continue;
+				const data = JSON.parse(row.data) as { text: string };
+				found.push({ seq: row.seq, role: type === "chat.user_message" ? "user" : "assistant", text: data.text, ts: row.ts });
+			}
+		}
+		found.sort((a, b) => a.seq - b.seq);
+		return { messages: found.slice(-query.limit), total: this.state.messages };
 	}
 }
