@@ -60,7 +60,8 @@ export interface Effects {
 /** What a command decides: the events to append, the effects they cause, and the answer to give. */
 export interface Plan<R, S = unknown> {
 	events: ProposedEvent[];
-	result: (receipt: AppendReceipt) => R;
+	/** The answer; sees the receipt (seqs, duplicates) and the state after the events. */
+	result: (receipt: AppendReceipt, state: S) => R;
 	/** Effects of the appended events; sees the receipt (seqs, duplicates) and the state after them. */
 	effects?: (receipt: AppendReceipt, state: S) => Effects;
 }
@@ -253,7 +254,7 @@ export abstract class EventSourcedActor<S> extends Server<Env> {
 		const { rows, envelopes, state, duplicates } = staged.value;
 		const version = this.#version + rows.length;
 		const receipt: AppendReceipt = { version, appended: envelopes, duplicates };
-		const result = decided.result(receipt);
+		const result = decided.result(receipt, state);
 		const effects = decided.effects?.(receipt, state) ?? {};
 		const badTimer = invalidTimers(effects.timers);
 		if (badTimer) return badTimer;

@@ -20,7 +20,6 @@ import type { Finding, RollupRecord } from "../patterns/detect.ts";
 import { describeMetrics, type MetricsView } from "../patterns/metrics.ts";
 import { PERIODS, type Period, type PeriodOrAll, SCHEDULE, type Window, windowLabel } from "../patterns/windows.ts";
 import { writeReport } from "../patterns/write-report.ts";
-import { fold } from "../reducers/definition.ts";
 import {
 	decideOrg,
 	type KeyView,
@@ -452,14 +451,9 @@ export class OrgActor extends EventSourcedActor<OrgState> {
 			const decided = decideOrg(command, state, version);
 			if (!Array.isArray(decided)) return decided;
 			const events = decided.map((change) => this.#stamp(change));
-			const after = fold(
-				orgDefinition,
-				events.map((event, i) => ({ ...event, seq: version + i + 1, v: 1, meta })),
-				state,
-			);
 			// An org starts its rollup schedule the moment it is created.
 			const created = events.some((e) => e.type === "org.created");
-			return { events, result: () => answer(after), effects: () => (created ? { timers: ROLLUP_TIMERS } : {}) };
+			return { events, result: (_receipt, after) => answer(after), effects: () => (created ? { timers: ROLLUP_TIMERS } : {}) };
 		});
 	}
 
