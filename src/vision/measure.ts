@@ -62,8 +62,20 @@ export function lumaGrid(raster: Raster, width = GRID_WIDTH, height = GRID_HEIGH
 		}
 	}
 	const cells = new Uint8Array(width * height);
-	for (let i = 0; i < cells.length; i++) cells[i] = Math.round((sums[i] ?? 0) / Math.max(1, counts[i] ?? 0));
+	for (let i = 0; i < cells.length; i++) {
+		// A frame smaller than the grid leaves cells without samples: they take the pixel under their centre.
+		cells[i] = counts[i]
+			? Math.round((sums[i] ?? 0) / (counts[i] ?? 1))
+			: lumaAt(raster, (i % width) + 0.5, Math.floor(i / width) + 0.5, width, height);
+	}
 	return { width, height, cells };
+}
+
+function lumaAt(raster: Raster, cellX: number, cellY: number, width: number, height: number): number {
+	const x = Math.min(raster.width - 1, Math.floor((cellX * raster.width) / width));
+	const y = Math.min(raster.height - 1, Math.floor((cellY * raster.height) / height));
+	const at = (y * raster.width + x) * 4;
+	return Math.round(0.299 * (raster.rgba[at] ?? 0) + 0.587 * (raster.rgba[at + 1] ?? 0) + 0.114 * (raster.rgba[at + 2] ?? 0));
 }
 
 const mean = (grid: LumaGrid) => grid.cells.reduce((sum, v) => sum + v, 0) / grid.cells.length;
