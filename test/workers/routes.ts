@@ -179,10 +179,15 @@ export const ORG_ROUTES: OrgRoute[] = [
 	{
 		route: "POST /v1/orgs/{org}/chats/{id}/cancel",
 		method: "POST",
-		// A message posted with the tenant's own key first, so there is an answer to cancel.
-		path: async (t) => {
-			cancelTarget = await postChatMessage(t, "Stop this answer");
-			return `/v1/orgs/${t.org}/chats/${t.session}/cancel`;
+		// A message posted with the tenant's own key first, so there is an answer to cancel; an org that does not
+		// exist (no key) just gets the path.
+		path: (t) => {
+			const path = `/v1/orgs/${t.org}/chats/${t.session}/cancel`;
+			if (!t.key) return path;
+			return postChatMessage(t, "Stop this answer").then((operationId) => {
+				cancelTarget = operationId;
+				return path;
+			});
 		},
 		body: () => ({ operationId: cancelTarget }),
 		ok: 200,
