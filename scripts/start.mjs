@@ -17,6 +17,10 @@ const adminToken = process.env.ADMIN_TOKEN ?? "roost-dev-admin";
 const base = `http://localhost:${port}`;
 const demoTraffic = !process.argv.includes("--no-demo");
 const extra = process.argv.slice(2).filter((arg) => arg !== "--no-demo");
+// Chat model settings from the environment reach the Worker as vars (docs/chat.md); without any, chats use the
+// offline responder, since Workers AI cannot be reached from a local workerd.
+const AI_VARS = ["AI_PROVIDER", "OPENAI_BASE_URL", "OPENAI_API_KEY", "OPENAI_MODEL", "AI_OFFLINE_TOKEN_MS"];
+const aiVars = AI_VARS.filter((name) => process.env[name]).flatMap((name) => ["--var", `${name}:${process.env[name]}`]);
 
 const wrangler = spawn(
 	"wrangler",
@@ -29,6 +33,7 @@ const wrangler = spawn(
 		port,
 		"--var",
 		`ADMIN_TOKEN:${adminToken}`,
+		...aiVars,
 		"--show-interactive-dev-session=false",
 		...extra,
 	],
