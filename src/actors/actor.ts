@@ -10,6 +10,7 @@
 import { eq } from "drizzle-orm";
 import { type DrizzleSqliteDODatabase, drizzle } from "drizzle-orm/durable-sqlite";
 import { migrate } from "drizzle-orm/durable-sqlite/migrator";
+import { diff as diffJson } from "jsondiffpatch";
 import { type Connection, type ConnectionContext, Server, type WSMessage } from "partyserver";
 import migrations from "../../migrations/migrations.js";
 import type { Env } from "../env.ts";
@@ -81,6 +82,41 @@ export interface ChainReport {
 	headHash: string;
 	brokenAt?: number;
 	reason?: string;
+}
+
+export interface ReplayReport {
+	version: number;
+	/** The reducer version this code has, as `<kind>@<n>`. */
+	reducerVersion: string;
+	checked: number;
+	snapshots: number;
+	/** Where the replayed state differs: at which version, from what, and the JSON delta (jsondiffpatch format). */
+	mismatches: { version: number; against: string; delta: unknown }[];
+	ok: boolean;
+}
+
+/** An exported event as `GET .../events?raw=true` gives it (the envelope without `actor`). */
+export interface ImportedEvent {
+	seq: number;
+	id: string;
+	type: string;
+	v: number;
+	ts: number;
+	data: unknown;
+	meta: EventMeta;
+	hash?: string;
+}
+
+/** An imported event whose recomputed hash differs from the one it was exported with. */
+class ImportMismatch extends Error {
+	constructor(
+		readonly index: number,
+		readonly seq: number,
+		message = `events[${index}] (seq ${seq}) hashes differently than it was exported: the export was altered`,
+		readonly field = "hash",
+	) {
+		super(message);
+	}
 }
 
 export interface KernelStatus {
@@ -414,7 +450,9 @@ export abstract class EventSourcedActor<S> extends Server<Env> {
 
 	/** RPC: a message from another actor's outbox. Delivered at least once, acted on once. */
 	receive(message: ActorMessage): Outcome<{ version: number }> {
-		return this.execute({ clientActionId: `~outbox:${message.id}`, meta: { ...message.meta, causationId: message.id } }, (state) => {
+		// The sender names the event that caused the message; the message id stands in when it does not.
+		const meta = { ...message.meta, causationId: message.meta.causationId ?? message.id, causationActor: `${message.from.kind}:${message.from.id}` };
+		return this.execute({ clientActionId: `~outbox:${message.id}`, meta }, (state) => {
 			const planned = this.onActorMessage(message, state);
 			if ("kind" in planned) return planned;
 			return { ...planned, result: (receipt) => ({ version: receipt.version }) };
@@ -510,6 +548,87 @@ export abstract class EventSourcedActor<S> extends Server<Env> {
 		const more = rows.length > limit;
 		const page = more ? rows.slice(0, limit) : rows;
 		return { events: page.map((row) => this.#envelope(row, query.raw)), next: more ? (page.at(-1)?.seq ?? null) : null };
+	}
+
+	/** One event by its id, or null. */
+	eventById(id: string, raw = false): EventEnvelope | null {
+		const row = this.log.byId(id);
+		return row ? this.#envelope(row, raw) : null;
+	}
+
+	/** The state a stored snapshot holds, as written (null if it is missing or fails its checks). */
+	snapshotAt(version: number): { version: number; reducerVersion: string; state: unknown } | null {
+		const info = this.snapshots.list().find((s) => s.version === version);
+		if (!info) return null;
+		const state = this.snapshots.read<unknown>(version);
+		return state === undefined ? null : { version, reducerVersion: info.reducerVersion, state };
+	}
+
+	/**
+	 * What-if replay: folds the whole log again with the reducer this code has and compares the
+	 * result with every stored snapshot and with the state in memory. A difference means evolve is
+	 * not deterministic, or changed meaning without a new reducerVersion.
+	 */
+	replayCheck(): ReplayReport {
+		const snapshots = new Map(this.snapshots.list().map((s) => [s.version, s]));
+		const mismatches: ReplayReport["mismatches"] = [];
+		let state = this.definition.initialState();
+		let checked = 0;
+		const compare = (version: number, stored: unknown, label: string) => {
+			const delta = diffJson(stored, state);
+			if (delta !== undefined) mismatches.push({ version, against: label, delta });
+		};
+		for (const row of this.log.range(0, this.#version)) {
+			state = this.definition.evolve(state, this.#recorded(row));
+			checked++;
+			const snapshot = snapshots.get(row.seq);
+			if (!snapshot) continue;
+			const stored = this.snapshots.read<unknown>(row.seq);
+			if (stored === undefined) mismatches.push({ version: row.seq, against: `snapshot ${snapshot.reducerVersion}`, delta: "unreadable" });
+			else compare(row.seq, stored, `snapshot ${snapshot.reducerVersion}`);
+		}
+		compare(this.#version, this.#state, "state in memory");
+		return { version: this.#version, reducerVersion: this.#tag, checked, snapshots: snapshots.size, mismatches, ok: mismatches.length === 0 };
+	}
+
+	/**
+	 * Appends exported events as they were (ids, timestamps, versions, data and meta kept), after
+	 * validating and folding them like any append; effects are not run, so an imported actor is
+	 * inert. The rows must continue this log's seq, and given hashes must come out the same, so an
+	 * export imported into an empty actor reproduces its chain exactly.
+	 */
+	importEvents(rows: readonly ImportedEvent[]): Outcome<{ version: number; headHash: string; imported: number }> {
+		const errors: FieldError[] = [];
+		rows.forEach((row, i) => {
+			if (row.seq !== this.#version + i + 1) errors.push({ path: `events[${i}].seq`, message: `must be ${this.#version + i + 1}: imports continue the log without gaps` });
+		});
+		if (errors.length > 0) return invalid(errors, "The events do not continue this log.");
+		const proposed: ProposedEvent[] = rows.map((row, i) => ({ id: row.id, type: row.type, v: row.v, ts: row.ts, data: row.data, meta: row.meta, at: `events[${i}]` }));
+		try {
+			return this.#importNow(rows, proposed);
+		} catch (error) {
+			// Raised while the answer is computed, before anything is written.
+			if (error instanceof ImportMismatch) return invalid([{ path: `events[${error.index}].${error.field}`, message: error.message }], error.message);
+			throw error;
+		}
+	}
+
+	#importNow(rows: readonly ImportedEvent[], proposed: ProposedEvent[]): Outcome<{ version: number; headHash: string; imported: number }> {
+		return this.execute({}, () => ({
+			events: proposed,
+			result: (receipt) => {
+				const repeated = receipt.duplicates[0];
+				if (repeated !== undefined) {
+					const index = rows.findIndex((row) => row.id === repeated);
+					throw new ImportMismatch(index, rows[index]?.seq ?? 0, `events[${index}] has id ${repeated}, which this log already holds`, "id");
+				}
+				receipt.appended.forEach((event, i) => {
+					const given = rows[i]?.hash;
+					if (given !== undefined && given !== event.hash) throw new ImportMismatch(i, event.seq);
+				});
+				return { version: receipt.version, headHash: receipt.appended.at(-1)?.hash ?? this.#head, imported: receipt.appended.length };
+			},
+		}));
 	}
 
 	/** State now, or as it was at version `at` (from the nearest snapshot at or below it). */

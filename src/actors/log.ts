@@ -77,6 +77,10 @@ export class EventLog {
 		yield* this.sql.exec<StoredEvent>(`SELECT ${SELECT_COLUMNS} FROM events WHERE seq > ? AND seq <= ? ORDER BY seq`, after, upTo);
 	}
 
+	byId(id: string): StoredEvent | undefined {
+		return this.sql.exec<StoredEvent>(`SELECT ${SELECT_COLUMNS} FROM events WHERE id = ?`, id).toArray()[0];
+	}
+
 	/** Events of one type, newest first, at most `limit`, read lazily. */
 	*reverseByType(type: string, limit: number): Generator<StoredEvent> {
 		yield* this.sql.exec<StoredEvent>(`SELECT ${SELECT_COLUMNS} FROM events WHERE type = ? ORDER BY seq DESC LIMIT ?`, type, limit);

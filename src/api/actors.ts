@@ -31,6 +31,7 @@ const eventsQuery = z.object({
 	limit: z.coerce.number().int().min(1).max(1000).default(100),
 	type: z.string().min(1).max(128).optional().openapi({ description: "Only events of this type." }),
 	raw: z.enum(["true", "false"]).optional().openapi({ description: "true: events as stored, without upcasting." }),
+	id: z.string().min(1).max(200).optional().openapi({ description: "Only the event with this id (a page of zero or one)." }),
 });
 const stateQuery = z.object({ at: z.coerce.number().int().min(0).optional().openapi({ description: "Version to compute the state at." }) });
 const wsQuery = z.object({
@@ -89,7 +90,12 @@ function registerReads(
 		}),
 		async (c) => {
 			const q = c.req.valid("query");
-			const page = await stub(c, c.req.valid("param")).readEvents({ after: q.after, limit: q.limit, type: q.type, raw: q.raw === "true" });
+			const actor = stub(c, c.req.valid("param"));
+			if (q.id !== undefined) {
+				const event = await actor.eventById(q.id, q.raw === "true");
+				return c.json({ events: event ? [event] : [], next: null } as z.infer<typeof eventPage>, 200);
+			}
+			const page = await actor.readEvents({ after: q.after, limit: q.limit, type: q.type, raw: q.raw === "true" });
 			return c.json(page as z.infer<typeof eventPage>, 200);
 		},
 	);

@@ -7,11 +7,13 @@ import { OpenAPIHono } from "@hono/zod-openapi";
 import { cors } from "hono/cors";
 import { HTTPException } from "hono/http-exception";
 import { requestId } from "hono/request-id";
+import { mcpRoutes } from "../mcp/route.ts";
 import { actorReadRoutes } from "./actors.ts";
 import { requireOrgKey } from "./auth.ts";
-import { chatRoutes } from "./chats.ts";
 import { cameraRoutes } from "./cameras.ts";
+import { chatRoutes } from "./chats.ts";
 import type { AppEnv } from "./context.ts";
+import { debugRoutes } from "./debug.ts";
 import { interactionRoutes } from "./interactions.ts";
 import { registerSecuritySchemes } from "./openapi.ts";
 import { orgRoutes } from "./orgs.ts";
@@ -44,6 +46,9 @@ export function createApp(): OpenAPIHono<AppEnv> {
 	app.route("/", chatRoutes());
 	app.route("/", patternRoutes());
 	app.route("/", actorReadRoutes());
+	// The MCP server: its own guards, since the org comes from the key rather than the path (docs/mcp.md).
+	app.route("/", mcpRoutes());
+	app.route("/", debugRoutes());
 
 	registerSecuritySchemes(app);
 	app.doc31("/openapi.json", {

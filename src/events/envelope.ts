@@ -15,6 +15,8 @@ export interface EventMeta {
 	requestId?: string;
 	clientActionId?: string;
 	operationId?: string;
+	/** The actor whose event caused this one (`<kind>:<id>` in the same org); set on events from outbox messages. */
+	causationActor?: string;
 }
 
 export const META_KEYS = [
@@ -23,6 +25,7 @@ export const META_KEYS = [
 	"requestId",
 	"clientActionId",
 	"operationId",
+	"causationActor",
 ] as const satisfies readonly (keyof EventMeta)[];
 
 /** An event a reducer sees: already validated and lifted to its type's current version. */

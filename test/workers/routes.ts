@@ -82,6 +82,64 @@ const readRoutes: OrgRoute[] = actorBases.flatMap(({ kind, base }): OrgRoute[] =
 			...(kind === "org" ? {} : { invalid: { path: (t: Tenant) => `/v1/orgs/${t.org}/${kind}/bad%20id/verify`, field: "path.id" } }),
 		},
 		{
+			route: `GET ${prefix}/snapshots${label}`,
+			method: "GET",
+			path: (t) => `${base(t)}/snapshots`,
+			ok: 200,
+			...(kind === "org" ? {} : { invalid: { path: (t: Tenant) => `/v1/orgs/${t.org}/${kind}/bad%20id/snapshots`, field: "path.id" } }),
+		},
+		{
+			route: `GET ${prefix}/snapshots/{version}${label}`,
+			method: "GET",
+			// No actor snapshots at version 1 (snapshots fall at batch ends past SNAPSHOT_EVERY), so the owner's answer is the
+			// route's own 404; reading a real snapshot is covered in console-api.test.ts.
+			path: (t) => `${base(t)}/snapshots/1`,
+			ok: 404,
+			invalid: { path: (t) => `${base(t)}/snapshots/zero`, field: "path.version" },
+		},
+		{
+			route: `GET ${prefix}/replay${label}`,
+			method: "GET",
+			path: (t) => `${base(t)}/replay`,
+			ok: 200,
+			...(kind === "org" ? {} : { invalid: { path: (t: Tenant) => `/v1/orgs/${t.org}/${kind}/bad%20id/replay`, field: "path.id" } }),
+		},
+		...(kind === "org"
+			? []
+			: [
+					{
+						route: `POST ${prefix}/import${label}`,
+						method: "POST" as const,
+						path: (t: Tenant) => `/v1/orgs/${t.org}/${kind}/sandbox-${crypto.randomUUID()}/import`,
+						body: () => ({
+							events: [
+								{
+									seq: 1,
+									id: "imported-1",
+									type: kind === "sessions" ? "session.started" : "nothing",
+									v: 1,
+									ts: 1,
+									data: { visit: 1 },
+									meta: {},
+								},
+							],
+						}),
+						// Cameras and chats refuse this made-up event by their own catalogs: the route validates like any append.
+						ok: kind === "sessions" ? 200 : 400,
+						invalid: { body: { events: [] }, field: "events" },
+						writes: true,
+					},
+					{
+						route: `POST ${prefix}/fork${label}`,
+						method: "POST" as const,
+						path: (t: Tenant) => `${base(t)}/fork`,
+						body: () => ({ at: 0 }),
+						ok: 201,
+						invalid: { body: { at: -1 }, field: "at" },
+						writes: true,
+					},
+				]),
+		{
 			route: `GET ${prefix}/ws${label}`,
 			method: "GET",
 			path: (t) => `${base(t)}/ws`,
