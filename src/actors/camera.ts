@@ -41,8 +41,9 @@ export const ANALYSIS_TIMER = "vision";
 
 export const DEFAULT_OFFLINE_AFTER_MS = 5 * 60_000;
 export const DEFAULT_BATCH_MS = 5 * 60_000;
-/** Frames analysed per firing of the analysis timer; the timer comes back at once for the rest. */
+/** Frames analysed per firing of the analysis timer, within a time budget; the timer comes back at once for the rest. */
 const FRAMES_PER_FIRING = 8;
+const FIRING_BUDGET_MS = 5_000;
 
 /** A frame the API has checked (type, magic number, whole file, dimensions). */
 export interface FrameUpload {
@@ -195,7 +196,9 @@ export class CameraActor extends EventSourcedActor<CameraState> {
 		let previous = await this.#previousFrame();
 		const results: { frameId: string; result: AnalysisResult }[] = [];
 		let lastGood: PreviousFrame | null = null;
+		const started = performance.now();
 		for (const frame of frames) {
+			if (results.length > 0 && performance.now() - started > FIRING_BUDGET_MS) break;
 			const { result, grid } = await this.#analyse(frame, previous);
 			results.push({ frameId: frame.frameId, result });
 			// A failure that will be retried holds the frames after it back, so motion is always measured in order.
