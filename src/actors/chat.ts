@@ -182,6 +182,7 @@ export class ChatActor extends EventSourcedActor<ChatState> {
 						tools,
 						signal: controller.signal,
 						maxOutputTokens,
+						tokenIntervalMs: nonNegative(this.env.CHAT_TOKEN_INTERVAL_MS),
 					},
 					{
 						token: (text) =>
@@ -336,4 +337,9 @@ export class ChatActor extends EventSourcedActor<ChatState> {
 		found.sort((a, b) => a.seq - b.seq);
 		return { messages: found.slice(-query.limit), total: this.state.messages };
 	}
+}
+
+function nonNegative(value: string | undefined): number | undefined {
+	const n = Number(value);
+	return value !== undefined && value !== "" && Number.isFinite(n) && n >= 0 ? n : undefined;
 }

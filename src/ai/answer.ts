@@ -2,10 +2,11 @@
  * One attempt at an answer: streamText over the model with the chat's tools, in a loop of at most `maxSteps`
  * steps, turned into calls on a sink (tokens, tool calls, tool results) in the order the model produced them.
  *
- * Text deltas are coalesced: deltas that arrive while the event loop is busy (a burst from a fast model) join
- * one token, up to `maxDeltasPerToken`; a delta that arrives on its own is written on the next turn of the
- * event loop. A model streaming over the network thus gets about one token per delta, and no delta waits for
- * a timer. Pending text is always written before a tool event and before the attempt ends, so nothing reorders.
+ * Text deltas are coalesced, because every token event is a transaction: a delta written after a quiet spell goes
+ * out on the next turn of the event loop, while deltas that come faster than one per `tokenIntervalMs` share a token
+ * (at most `maxDeltasPerToken` each). A model streaming at reading speed thus gets one token per delta and no added
+ * wait; a fast one gets a token every few milliseconds. Pending text is always written before a tool event and before
+ * the attempt ends, so nothing reorders.
  */
 import { APICallError, type LanguageModel, type ModelMessage, RetryError, stepCountIs, streamText, type ToolSet } from "ai";
 import type { Usage } from "../events/chat.ts";
@@ -14,6 +15,8 @@ export const MAX_STEPS = 5;
 export const DEFAULT_MAX_OUTPUT_TOKENS = 1024;
 /** Most model deltas one token event holds. */
 export const MAX_DELTAS_PER_TOKEN = 64;
+/** Least time between two token events while deltas keep coming; each append is a transaction. */
+export const DEFAULT_TOKEN_INTERVAL_MS = 5;
 
 export interface AnswerSink {
 	/** Text to append as the next token (never empty). */
@@ -36,52 +39,69 @@ export interface AnswerRequest {
 	maxOutputTokens?: number;
 	maxSteps?: number;
 	maxDeltasPerToken?: number;
+	tokenIntervalMs?: number;
 }
 
-/** Buffers deltas and writes them as tokens: at once when full, else on the next macrotask. */
+/**
+ * Buffers deltas and writes them as tokens. A delta that finds the last write at least `intervalMs` old is written on
+ * the next turn of the event loop (so a burst arriving in one turn joins it); one that comes sooner waits until the
+ * interval has passed, joined by whatever else arrives meanwhile. `maxDeltas` in the buffer are written at once.
+ */
 class TokenBuffer {
 	#text = "";
 	#deltas = 0;
-	#scheduled = false;
+	#timer: ReturnType<typeof setTimeout> | undefined;
+	#lastWrite = 0;
 	written = "";
 	/** A write that failed on the timer; the reader raises it. */
 	error: unknown;
 
 	constructor(
 		private readonly write: (text: string) => void,
-		private readonly max: number,
+		private readonly maxDeltas: number,
+		private readonly intervalMs: number,
 	) {}
 
-	push(delta: string): void {
-		if (!delta) return;
+	/** Adds a delta; true when that filled the buffer and it was written now. */
+	push(delta: string): boolean {
+		if (!delta) return false;
 		this.#text += delta;
 		this.#deltas++;
-		if (this.#deltas >= this.max) this.flush();
-		else if (!this.#scheduled) {
-			this.#scheduled = true;
-			setTimeout(() => {
-				this.#scheduled = false;
+		if (this.#deltas >= this.maxDeltas) {
+			this.flush();
+			return true;
+		}
+		if (this.#timer === undefined) {
+			const wait = Math.max(0, this.#lastWrite + this.intervalMs - Date.now());
+			this.#timer = setTimeout(() => {
+				this.#timer = undefined;
 				try {
 					this.flush();
 				} catch (error) {
 					// Raised again where the stream is read, so a failed write fails the attempt instead of escaping.
 					this.error ??= error;
 				}
-			}, 0);
+			}, wait);
 		}
+		return false;
 	}
 
 	flush(): void {
+		if (this.#timer !== undefined) clearTimeout(this.#timer);
+		this.#timer = undefined;
 		if (!this.#text) return;
 		const text = this.#text;
 		this.#text = "";
 		this.#deltas = 0;
+		this.#lastWrite = Date.now();
 		this.written += text;
 		this.write(text);
 	}
 
 	/** Drops buffered text (the answer was cancelled). */
 	discard(): void {
+		if (this.#timer !== undefined) clearTimeout(this.#timer);
+		this.#timer = undefined;
 		this.#text = "";
 		this.#deltas = 0;
 	}
@@ -107,7 +127,11 @@ const count = (n: number | undefined) => (typeof n === "number" && Number.isFini
 
 export async function streamAnswer(request: AnswerRequest, sink: AnswerSink): Promise<AnswerOutcome> {
 	const maxSteps = request.maxSteps ?? MAX_STEPS;
-	const buffer = new TokenBuffer((text) => sink.token(text), request.maxDeltasPerToken ?? MAX_DELTAS_PER_TOKEN);
+	const buffer = new TokenBuffer(
+		(text) => sink.token(text),
+		request.maxDeltasPerToken ?? MAX_DELTAS_PER_TOKEN,
+		request.tokenIntervalMs ?? DEFAULT_TOKEN_INTERVAL_MS,
+	);
 	let failure: unknown;
 	let failed = false;
 	let steps = 0;
@@ -131,7 +155,9 @@ export async function streamAnswer(request: AnswerRequest, sink: AnswerSink): Pr
 		for await (const part of result.fullStream) {
 			switch (part.type) {
 				case "text-delta":
-					buffer.push(part.text);
+					// A full buffer was just written: let the sockets send it before reading on (a burst would otherwise
+					// reach subscribers only at its end).
+					if (buffer.push(part.text)) await new Promise((resolve) => setTimeout(resolve, 0));
 					break;
 				case "start-step":
 					steps++;
