@@ -451,7 +451,11 @@ export abstract class EventSourcedActor<S> extends Server<Env> {
 	/** RPC: a message from another actor's outbox. Delivered at least once, acted on once. */
 	receive(message: ActorMessage): Outcome<{ version: number }> {
 		// The sender names the event that caused the message; the message id stands in when it does not.
-		const meta = { ...message.meta, causationId: message.meta.causationId ?? message.id, causationActor: `${message.from.kind}:${message.from.id}` };
+		const meta = {
+			...message.meta,
+			causationId: message.meta.causationId ?? message.id,
+			causationActor: `${message.from.kind}:${message.from.id}`,
+		};
 		return this.execute({ clientActionId: `~outbox:${message.id}`, meta }, (state) => {
 			const planned = this.onActorMessage(message, state);
 			if ("kind" in planned) return planned;
@@ -505,19 +509,20 @@ export abstract class EventSourcedActor<S> extends Server<Env> {
 
 	/** Delivers ready outbox messages; one drain at a time per object. */
 	#drainOutbox(): Promise<void> {
-		this.#draining ??= (async () => {
-			try {
-				for (let round = 0; round < MAX_OUTBOX_ROUNDS; round++) {
-					const ready = this.outbox.ready(this.now(), OUTBOX_BATCH);
-					if (ready.length === 0) return;
-					for (const message of ready) await this.#deliver(message);
-					if (ready.length < OUTBOX_BATCH) return;
-				}
-			} finally {
-				this.#draining = undefined;
-			}
-		})();
+		// Cleared when the drain settles (asynchronously, after this assignment), even if it found nothing to send.
+		this.#draining ??= this.#drainOnce().finally(() => {
+			this.#draining = undefined;
+		});
 		return this.#draining;
+	}
+
+	async #drainOnce(): Promise<void> {
+		for (let round = 0; round < MAX_OUTBOX_ROUNDS; round++) {
+			const ready = this.outbox.ready(this.now(), OUTBOX_BATCH);
+			if (ready.length === 0) return;
+			for (const message of ready) await this.#deliver(message);
+			if (ready.length < OUTBOX_BATCH) return;
+		}
 	}
 
 	async #deliver(message: PendingMessage): Promise<void> {
@@ -588,7 +593,14 @@ export abstract class EventSourcedActor<S> extends Server<Env> {
 			else compare(row.seq, stored, `snapshot ${snapshot.reducerVersion}`);
 		}
 		compare(this.#version, this.#state, "state in memory");
-		return { version: this.#version, reducerVersion: this.#tag, checked, snapshots: snapshots.size, mismatches, ok: mismatches.length === 0 };
+		return {
+			version: this.#version,
+			reducerVersion: this.#tag,
+			checked,
+			snapshots: snapshots.size,
+			mismatches,
+			ok: mismatches.length === 0,
+		};
 	}
 
 	/**
@@ -600,15 +612,25 @@ export abstract class EventSourcedActor<S> extends Server<Env> {
 	importEvents(rows: readonly ImportedEvent[]): Outcome<{ version: number; headHash: string; imported: number }> {
 		const errors: FieldError[] = [];
 		rows.forEach((row, i) => {
-			if (row.seq !== this.#version + i + 1) errors.push({ path: `events[${i}].seq`, message: `must be ${this.#version + i + 1}: imports continue the log without gaps` });
+			if (row.seq !== this.#version + i + 1)
+				errors.push({ path: `events[${i}].seq`, message: `must be ${this.#version + i + 1}: imports continue the log without gaps` });
 		});
 		if (errors.length > 0) return invalid(errors, "The events do not continue this log.");
-		const proposed: ProposedEvent[] = rows.map((row, i) => ({ id: row.id, type: row.type, v: row.v, ts: row.ts, data: row.data, meta: row.meta, at: `events[${i}]` }));
+		const proposed: ProposedEvent[] = rows.map((row, i) => ({
+			id: row.id,
+			type: row.type,
+			v: row.v,
+			ts: row.ts,
+			data: row.data,
+			meta: row.meta,
+			at: `events[${i}]`,
+		}));
 		try {
 			return this.#importNow(rows, proposed);
 		} catch (error) {
 			// Raised while the answer is computed, before anything is written.
-			if (error instanceof ImportMismatch) return invalid([{ path: `events[${error.index}].${error.field}`, message: error.message }], error.message);
+			if (error instanceof ImportMismatch)
+				return invalid([{ path: `events[${error.index}].${error.field}`, message: error.message }], error.message);
 			throw error;
 		}
 	}

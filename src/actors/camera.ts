@@ -28,8 +28,7 @@ import { type LumaGrid, lumaGrid } from "../vision/measure.ts";
 import { decodeFrame } from "../vision/raster.ts";
 import { type AppendReceipt, EventSourcedActor, type Plan, type TimerPlan } from "./actor.ts";
 import { backoffDelay } from "./backoff.ts";
-import { actorStub } from "./directory.ts";
-import type { ActorMessage, OutboxMessage } from "./outbox.ts";
+import type { OutboxMessage } from "./outbox.ts";
 import { type Outcome, ok } from "./outcome.ts";
 import type { Timer, TimerChange } from "./timers.ts";
 
@@ -137,34 +136,6 @@ export class CameraActor extends EventSourcedActor<CameraState> {
 				},
 			};
 		});
-	}
-
-	/**
-	 * Kernel workaround (remove when fixed in actor.ts): a drain that finds nothing ready finishes
-	 * synchronously, clears `#draining` and is then assigned to it by `??=`, so every later drain of this
-	 * instance returns that settled promise and delivers nothing until the object is evicted. A camera's
-	 * alarms drain an empty outbox all the time, so what the kernel left ready is delivered here.
-	 */
-	override async onAlarm(): Promise<void> {
-		await super.onAlarm();
-		const ready = this.outbox.ready(this.now(), 50);
-		if (ready.length === 0) return;
-		for (const message of ready) {
-			const envelope: ActorMessage = { id: message.id, from: this.actor, type: message.type, data: message.data, meta: message.meta ?? {} };
-			try {
-				if ("queue" in message.target) await this.env[message.target.queue].send(envelope);
-				else {
-					const outcome = await actorStub(this.env, message.target.actor).receive(envelope);
-					if (!outcome.ok) throw new Error(`${outcome.error.kind}: ${outcome.error.detail}`);
-				}
-				this.outbox.acknowledged(message.id);
-			} catch (error) {
-				const detail = error instanceof Error ? error.message : String(error);
-				console.warn(`camera outbox message ${message.id} not delivered (attempt ${message.attempts + 1}): ${detail}`);
-				this.outbox.failed(message, detail, this.now() + backoffDelay(message.attempts + 1));
-			}
-		}
-		await this.rearm();
 	}
 
 	protected override onTimer(timer: Timer, state: CameraState): TimerPlan<CameraState> | Promise<TimerPlan<CameraState>> {

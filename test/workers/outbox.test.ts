@@ -66,6 +66,15 @@ describe("outbox", () => {
 		expect(outbox.nextAttemptAt).toBeGreaterThan(T0);
 	});
 
+	it("an alarm that finds the outbox empty does not stop later messages from going out", async () => {
+		const stub = probeStub(env, crypto.randomUUID());
+		await stub.setTimers([{ name: "t", spec: { once: T0 } }]);
+		await runDurableObjectAlarm(stub); // drains an empty outbox
+		await stub.emit([toQueue(`later-${crypto.randomUUID()}`)]);
+		await runDurableObjectAlarm(stub);
+		expect((await stub.kernel()).outbox.pending).toBe(0);
+	});
+
 	it("the same message id recorded twice is kept once", async () => {
 		const stub = probeStub(env, crypto.randomUUID());
 		await stub.emit([toQueue("twice")]);
