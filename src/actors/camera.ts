@@ -8,7 +8,7 @@ import { uuidv7 } from "uuidv7";
 import type { Env } from "../env.ts";
 import type { BatchSummary } from "../events/camera.ts";
 import type { EventMeta, ProposedEvent } from "../events/envelope.ts";
-import { INTERACTION_MESSAGE, type Interaction } from "../events/interaction.ts";
+import { CAMERA_STATUS_MESSAGE, type CameraStatus, INTERACTION_MESSAGE, type Interaction } from "../events/interaction.ts";
 import {
 	type AnalysisResult,
 	type CameraLimits,
@@ -254,7 +254,24 @@ export class CameraActor extends EventSourcedActor<CameraState> {
 			.flatMap((event) =>
 				this.#handOver((event.data as { reason: string; summary: BatchSummary }).summary, (event.data as { reason: string }).reason),
 			);
-		return { timers: [...timers, ...window], outbox };
+		return { timers: [...timers, ...window], outbox: [...this.#statusChanges(receipt), ...outbox] };
+	}
+
+	/** Online and offline transitions, told to the org so it can list its cameras and their state. */
+	#statusChanges(receipt: AppendReceipt): OutboxMessage[] {
+		const { org, id } = this.actor;
+		return receipt.appended
+			.filter((event) => event.type === "camera.online" || event.type === "camera.offline")
+			.map((event) => {
+				const data: CameraStatus = { camera: id, status: event.type === "camera.online" ? "online" : "offline", at: event.ts };
+				return {
+					id: `camera:${id}:${event.id}>org`,
+					target: { actor: { kind: "org", org, id: org } },
+					type: CAMERA_STATUS_MESSAGE,
+					data,
+					meta: { causationId: event.id },
+				};
+			});
 	}
 
 	/** A closed batch as an interaction, for the org and for the CCTV batch queue; an empty one (no frames, no outage) is not sent. */

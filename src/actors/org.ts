@@ -7,6 +7,8 @@ import type { Env } from "../env.ts";
 import { zodErrors } from "../events/catalog.ts";
 import type { EventMeta, ProposedEvent } from "../events/envelope.ts";
 import {
+	CAMERA_STATUS_MESSAGE,
+	cameraStatusSchema,
 	INTERACTION_MESSAGE,
 	type Interaction,
 	interactionSchema,
@@ -415,7 +417,25 @@ export class OrgActor extends EventSourcedActor<OrgState> {
 		return { sessions: page, active: active.length, cursor: offset + limit < all.length ? String(offset + limit) : null };
 	}
 
+	/** The org's cameras with their last known status, most recently changed first. */
+	listCameras(): { cameras: { camera: string; status: "online" | "offline"; since: number }[] } {
+		return {
+			cameras: Object.entries(this.state.cameras)
+				.map(([camera, entry]) => ({ camera, ...entry }))
+				.sort((a, b) => b.since - a.since || a.camera.localeCompare(b.camera)),
+		};
+	}
+
 	protected override onActorMessage(message: ActorMessage): Plan<unknown, OrgState> | ActorError {
+		if (message.type === CAMERA_STATUS_MESSAGE) {
+			const parsed = cameraStatusSchema.safeParse(message.data);
+			if (!parsed.success)
+				return { kind: "invalid", detail: "the camera status has invalid fields", errors: zodErrors(parsed.error, "data") };
+			return {
+				events: [{ id: message.id.replace(/>org$/, ""), type: "org.camera_status", ts: this.now(), data: parsed.data }],
+				result: () => null,
+			};
+		}
 		if (message.type === VISIT_STARTED_MESSAGE) {
 			const parsed = visitStartedSchema.safeParse(message.data);
 			if (!parsed.success) return { kind: "invalid", detail: "the visit has invalid fields", errors: zodErrors(parsed.error, "data") };

@@ -91,5 +91,28 @@ export function interactionRoutes(): OpenAPIHono<AppEnv> {
 			return c.json(list as z.infer<typeof sessionList>, 200);
 		},
 	);
+	app.openapi(
+		createRoute({
+			method: "get",
+			path: "/v1/orgs/{org}/cameras",
+			tags: ["orgs"],
+			summary: "The org's cameras and their last known status",
+			security: ORG_KEY,
+			request: { params: z.object({ org: id.openapi({ param: { name: "org", in: "path" } }) }) },
+			responses: {
+				200: json(
+					z
+						.object({ cameras: z.array(z.object({ camera: z.string(), status: z.enum(["online", "offline"]), since: z.number().int() })) })
+						.openapi("CameraList"),
+					"Cameras, most recently changed first",
+				),
+				...problems(400, 401, 404, 429),
+			},
+		}),
+		async (c) => {
+			const { org } = c.req.valid("param");
+			return c.json(await c.env.ORG.getByName(actorName(org, org)).listCameras(), 200);
+		},
+	);
 	return app;
 }

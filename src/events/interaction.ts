@@ -30,5 +30,14 @@ export const visitStartedSchema = z.object({
 });
 export type VisitStarted = z.infer<typeof visitStartedSchema>;
 
+/** The message a camera sends its org when it comes online or goes offline, so the org can list its cameras. */
+export const CAMERA_STATUS_MESSAGE = "camera_status";
+export const cameraStatusSchema = z.object({
+	camera: z.string().min(1).max(128),
+	status: z.enum(["online", "offline"]),
+	at: z.number().int(),
+});
+export type CameraStatus = z.infer<typeof cameraStatusSchema>;
+
 /** The id of the interaction a web visit becomes when it ends. */
 export const visitInteractionId = (session: string, visit: number) => `session:${session}:visit-${visit}`;

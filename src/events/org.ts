@@ -4,7 +4,7 @@ import { PATTERN_TYPES } from "../patterns/detect.ts";
 import { DURATION_BUCKETS_MS, type Metrics } from "../patterns/metrics.ts";
 import { PERIODS } from "../patterns/windows.ts";
 import { defineEvent, EventCatalog } from "./catalog.ts";
-import { interactionSchema, visitStartedSchema } from "./interaction.ts";
+import { cameraStatusSchema, interactionSchema, visitStartedSchema } from "./interaction.ts";
 
 const keyId = z.string().min(1).max(128);
 const clientActionId = z.string().min(1).max(128);
@@ -38,6 +38,9 @@ export const keyRevoked = defineEvent("org.key_revoked", z.object({ keyId }), { 
 
 /** A web visit started: the org's directory lists the session as active until the visit's interaction arrives. */
 export const visitStarted = defineEvent("org.visit_started", visitStartedSchema, { internal: true });
+
+/** A camera came online or went offline: the org's list of cameras follows. */
+export const cameraStatusChanged = defineEvent("org.camera_status", cameraStatusSchema, { internal: true });
 
 /** An interaction handed over by one of the org's actors (a web visit, a camera episode, a chat). Its id is the interaction's id. */
 export const interactionRecorded = defineEvent("org.interaction_recorded", interactionSchema, { internal: true });
@@ -113,6 +116,7 @@ export const orgCatalog = new EventCatalog([
 	keyCreated,
 	keyRevoked,
 	visitStarted,
+	cameraStatusChanged,
 	interactionRecorded,
 	rollupCompleted,
 	patternDetected,

@@ -4,7 +4,7 @@
  */
 import type { ActorError } from "../actors/outcome.ts";
 import type { RecordedEvent } from "../events/envelope.ts";
-import type { Interaction, VisitStarted } from "../events/interaction.ts";
+import type { CameraStatus, Interaction, VisitStarted } from "../events/interaction.ts";
 import { orgCatalog } from "../events/org.ts";
 import type { Finding } from "../patterns/detect.ts";
 import type { ActorDefinition } from "./definition.ts";
@@ -42,8 +42,12 @@ export interface InteractionCounts {
 /** Web sessions with a visit open, by session id: listed until the visit's interaction arrives. */
 export type ActiveSessions = Record<string, { visit: number; startedAt: number }>;
 
+/** The org's cameras by id: their last known status and since when. */
+export type CameraDirectory = Record<string, { status: "online" | "offline"; since: number }>;
+
 export interface OrgState {
 	interactions: InteractionCounts;
+	cameras: CameraDirectory;
 	activeSessions: ActiveSessions;
 	rollups: RollupState;
 	name: string | null;
@@ -70,6 +74,7 @@ export const initialOrgState = (): OrgState => ({
 	interactions: { total: 0, web: 0, cctv: 0, chat: 0, lastRecordedAt: null },
 	rollups: initialRollups(),
 	activeSessions: {},
+	cameras: {},
 });
 
 /** A key minted outside the reducer (randomness is not pure): its id, its hash, and an optional label. */
@@ -201,6 +206,13 @@ export function evolveOrg(state: OrgState, event: RecordedEvent): OrgState {
 			const { session, visit, startedAt } = event.data as VisitStarted;
 			return { ...state, activeSessions: { ...state.activeSessions, [session]: { visit, startedAt } } };
 		}
+		case "org.camera_status": {
+			const { camera, status, at } = event.data as CameraStatus;
+			const known = state.cameras[camera];
+			// A late delivery of an older change must not undo a newer one.
+			if (known && known.since > at) return state;
+			return { ...state, cameras: { ...state.cameras, [camera]: { status, since: at } } };
+		}
 		case "org.interaction_recorded": {
 			const interaction = event.data as Interaction;
 			const counts = state.interactions;
@@ -230,8 +242,8 @@ export function evolveOrg(state: OrgState, event: RecordedEvent): OrgState {
 export const orgDefinition: ActorDefinition<OrgState> = {
 	kind: "org",
 	catalog: orgCatalog,
-	// 2: keys and the creating action joined the state. 3: interaction counts. 4: rollups, patterns, reports. 5: active sessions.
-	reducerVersion: 5,
+	// 2: keys and the creating action joined the state. 3: interaction counts. 4: rollups, patterns, reports. 5: active sessions. 6: cameras.
+	reducerVersion: 6,
 	initialState: initialOrgState,
 	evolve: evolveOrg,
 };

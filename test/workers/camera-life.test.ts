@@ -184,6 +184,19 @@ describe("offline and online", () => {
 		expect((await getJson<{ state: { status: string } }>(`${path(camera)}/state`)).state.status).toBe("online");
 	});
 
+	it("the org lists the camera and follows it online and offline", async () => {
+		const camera = uniqueId("cam");
+		const listed = async () =>
+			(await getJson<{ cameras: { camera: string; status: string; since: number }[] }>(`/v1/orgs/${ORG}/cameras`)).cameras.find(
+				(c) => c.camera === camera,
+			);
+		await frameAt(camera, T0, 0);
+		await at(camera, T0); // delivers the outbox
+		expect(await listed()).toEqual({ camera, status: "online", since: T0 });
+		await at(camera, T0 + 5 * MINUTE);
+		expect(await listed()).toEqual({ camera, status: "offline", since: T0 + 5 * MINUTE });
+	});
+
 	it("every frame pushes the offline mark back", async () => {
 		const camera = uniqueId("cam");
 		await frameAt(camera, T0, 0);

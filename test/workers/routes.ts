@@ -178,6 +178,7 @@ export const ORG_ROUTES: OrgRoute[] = [
 		ok: 200,
 		invalid: { path: (t) => `/v1/orgs/${t.org}/sessions?status=sleeping`, field: "query.status" },
 	},
+	{ route: "GET /v1/orgs/{org}/cameras", method: "GET", path: (t) => `/v1/orgs/${t.org}/cameras`, ok: 200 },
 	{
 		route: "GET /v1/orgs/{org}/interactions",
 		method: "GET",
