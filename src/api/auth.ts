@@ -6,11 +6,11 @@
  * 401: no credentials, or credentials that are not a live key (malformed, unknown, revoked).
  * 404: a live key of another org: the same answer as an org that does not exist, so nothing leaks.
  */
-import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import { actorName } from "../actors/identity.ts";
+import type { Env } from "../env.ts";
 import { claimedOrg, hashApiKey } from "./api-keys.ts";
-import type { AppEnv } from "./context.ts";
+import type { AppEnv, Caller } from "./context.ts";
 import { ApiError, notFound } from "./problem.ts";
 
 export function bearerToken(request: Request): string | undefined {
@@ -51,14 +51,17 @@ export const requireAdmin = createMiddleware<AppEnv>(async (c, next) => {
 export const requireOrgKey = createMiddleware<AppEnv>(async (c, next) => {
 	const token = bearerToken(c.req.raw);
 	if (!token) throw unauthorized(`This route needs an API key of the org. ${HOW}`);
-	const org = claimedOrg(token);
-	const keyId = org ? await authenticate(c, org, token) : null;
-	if (!org || !keyId) throw unauthorized("The API key is not valid, or it was revoked.");
-	if (org !== c.req.param("org")) throw notFound(c);
-	c.set("caller", { org, keyId });
+	const caller = await keyOwner(c.env, token);
+	if (!caller) throw unauthorized("The API key is not valid, or it was revoked.");
+	if (caller.org !== c.req.param("org")) throw notFound(c);
+	c.set("caller", caller);
 	await next();
 });
 
-async function authenticate(c: Context<AppEnv>, org: string, apiKey: string): Promise<string | null> {
-	return c.env.ORG.getByName(actorName(org, org)).authenticate(await hashApiKey(apiKey));
+/** The org and key id of a live API key (asked of the org the key names, compared in constant time there), or null. */
+export async function keyOwner(env: Env, apiKey: string): Promise<Caller | null> {
+	const org = claimedOrg(apiKey);
+	if (!org) return null;
+	const keyId = await env.ORG.getByName(actorName(org, org)).authenticate(await hashApiKey(apiKey));
+	return keyId ? { org, keyId } : null;
 }
