@@ -5,7 +5,7 @@
 // org through the admin API and keeps its id and key in .wrangler/roost-demo.json (gitignored, like
 // all of .wrangler/); later starts find the key still good and print the same one. Then simulated
 // visitors stream web sessions into the demo org (scripts/demo-traffic.mjs); `--no-demo` turns them off.
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { startDemoTraffic } from "./demo-traffic.mjs";
@@ -21,6 +21,9 @@ const extra = process.argv.slice(2).filter((arg) => arg !== "--no-demo");
 // offline responder, since Workers AI cannot be reached from a local workerd.
 const AI_VARS = ["AI_PROVIDER", "OPENAI_BASE_URL", "OPENAI_API_KEY", "OPENAI_MODEL", "AI_OFFLINE_TOKEN_MS"];
 const aiVars = AI_VARS.filter((name) => process.env[name]).flatMap((name) => ["--var", `${name}:${process.env[name]}`]);
+
+// The dashboard's static assets (web/dist, served at /); wrangler refuses to start without them.
+execFileSync(process.execPath, ["web/build.mjs"], { cwd: root, stdio: "inherit" });
 
 const wrangler = spawn(
 	"wrangler",
@@ -91,9 +94,10 @@ async function seed() {
 async function dashboardLine() {
 	try {
 		const res = await fetch(`${base}/`);
-		if ((res.headers.get("content-type") ?? "").includes("text/html")) return `  Dashboard:    ${base}/`;
+		if ((res.headers.get("content-type") ?? "").includes("text/html"))
+			return `  Dashboard:    ${base}/   (sign in with the API key below; docs/dashboard.md)`;
 	} catch {}
-	return `  Dashboard:    ${base}/   (not built yet: the dashboard arrives with a later issue; / answers JSON for now)`;
+	return `  Dashboard:    ${base}/   (not served: web/dist is missing, see npm run build:web)`;
 }
 
 /** Starts the simulated visitors; the line says what runs, or why it does not. */

@@ -1,0 +1,93 @@
+/**
+ * The HTTP side of the Roost API for the web pages: org-scoped GET and POST with the API key as a bearer
+ * token, problem+json errors as ApiError, and the URL of any actor's WebSocket (the key goes in `?token=`,
+ * since browsers cannot set headers on a WebSocket). docs/api.md describes every route.
+ */
+
+/** The event envelope every read and every socket push carries (CONTRACT.md). */
+export interface EventEnvelope<D = Record<string, unknown>> {
+	seq: number;
+	id: string;
+	type: string;
+	v: number;
+	ts: number;
+	actor: { kind: string; org: string; id: string };
+	data: D;
+	meta: Record<string, string>;
+	hash: string;
+}
+
+export interface Problem {
+	type?: string;
+	title: string;
+	status: number;
+	detail?: string;
+}
+
+export class ApiError extends Error {
+	constructor(
+		readonly status: number,
+		readonly problem: Problem,
+	) {
+		super(problem.detail ?? problem.title);
+	}
+}
+
+/** An actor inside the org: `{ kind: "org" }` for the org itself, else a session, camera or chat by id. */
+export type ActorRef = { kind: "org" } | { kind: "sessions" | "cameras" | "chats"; id: string };
+
+export type Query = Record<string, string | number | undefined>;
+
+export class RoostApi {
+	readonly #origin: string;
+
+	constructor(
+		readonly org: string,
+		readonly apiKey: string,
+		origin: string = location.origin,
+	) {
+		this.#origin = origin;
+	}
+
+	/** `/v1/orgs/<org>` plus `path` (which starts with `/`, or is empty for the org itself). */
+	orgPath(path = ""): string {
+		return `/v1/orgs/${encodeURIComponent(this.org)}${path}`;
+	}
+
+	actorPath(actor: ActorRef, path = ""): string {
+		return actor.kind === "org" ? this.orgPath(path) : this.orgPath(`/${actor.kind}/${encodeURIComponent(actor.id)}${path}`);
+	}
+
+	get<T>(path: string, query: Query = {}): Promise<T> {
+		return this.#request<T>("GET", path, query);
+	}
+
+	post<T>(path: string, body: unknown): Promise<T> {
+		return this.#request<T>("POST", path, {}, body);
+	}
+
+	/** The actor's WebSocket, resuming after `after`. */
+	socketUrl(actor: ActorRef, after: number): string {
+		const url = new URL(this.actorPath(actor, "/ws"), this.#origin);
+		url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
+		url.searchParams.set("after", String(after));
+		url.searchParams.set("token", this.apiKey);
+		return url.href;
+	}
+
+	async #request<T>(method: string, path: string, query: Query, body?: unknown): Promise<T> {
+		const url = new URL(path, this.#origin);
+		for (const [name, value] of Object.entries(query)) if (value !== undefined) url.searchParams.set(name, String(value));
+		const headers: Record<string, string> = { authorization: `Bearer ${this.apiKey}` };
+		if (body !== undefined) headers["content-type"] = "application/json";
+		let res: Response;
+		try {
+			res = await fetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+		} catch {
+			throw new ApiError(0, { title: "Network error", status: 0, detail: "The server could not be reached." });
+		}
+		if (res.ok) return (await res.json()) as T;
+		const problem = (await res.json().catch(() => ({}))) as Partial<Problem>;
+		throw new ApiError(res.status, { title: problem.title ?? res.statusText, status: res.status, detail: problem.detail });
+	}
+}
