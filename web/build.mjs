@@ -14,6 +14,7 @@ const out = here("./dist/");
 /** Each page: its entry script, its HTML, and the paths it is served at (`x.html` is served at `/x`). */
 const PAGES = [
 	{ name: "dashboard", script: "src/dashboard/main.ts", html: "src/dashboard/index.html", servedAs: ["index.html", "dashboard.html"] },
+	{ name: "console", script: "src/console/main.ts", html: "src/console/index.html", servedAs: ["console.html"] },
 ];
 
 const watch = process.argv.includes("--watch");
