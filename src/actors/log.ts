@@ -39,13 +39,14 @@ export class EventLog {
 		return row ? { version: row.seq, hash: row.hash } : { version: 0, hash: GENESIS_HASH };
 	}
 
-	/** Inserts rows that already carry seq and hash. Call inside a storage transaction. */
-	insert(rows: readonly StoredEvent[]): void {
+	/** Inserts rows that already carry seq and hash. Call inside a storage transaction. `afterStatement` is a fault-injection seam. */
+	insert(rows: readonly StoredEvent[], afterStatement?: () => void): void {
 		for (let start = 0; start < rows.length; start += ROWS_PER_INSERT) {
 			const chunk = rows.slice(start, start + ROWS_PER_INSERT);
 			const params: (string | number)[] = [];
 			for (const r of chunk) params.push(r.seq, r.id, r.type, r.v, r.ts, r.data, r.meta, r.hash);
 			this.sql.exec(insertStatements[chunk.length] as string, ...params);
+			afterStatement?.();
 		}
 	}
 
@@ -81,9 +82,14 @@ export class EventLog {
 		return this.sql.exec<StoredEvent>(`SELECT ${SELECT_COLUMNS} FROM events WHERE id = ?`, id).toArray()[0];
 	}
 
-	/** Events of one type, newest first, at most `limit`, read lazily. */
-	*reverseByType(type: string, limit: number): Generator<StoredEvent> {
-		yield* this.sql.exec<StoredEvent>(`SELECT ${SELECT_COLUMNS} FROM events WHERE type = ? ORDER BY seq DESC LIMIT ?`, type, limit);
+	/** Events of one type with seq below `before`, newest first, at most `limit`, read lazily. */
+	*reverseByType(type: string, limit: number, before = Number.MAX_SAFE_INTEGER): Generator<StoredEvent> {
+		yield* this.sql.exec<StoredEvent>(
+			`SELECT ${SELECT_COLUMNS} FROM events WHERE type = ? AND seq < ? ORDER BY seq DESC LIMIT ?`,
+			type,
+			before,
+			limit,
+		);
 	}
 
 	/** Recomputes the whole chain and reports the first row that does not match. */

@@ -77,6 +77,12 @@ function rollupView(record: RollupRecord): RollupView {
 	};
 }
 
+function parseCursor(cursor: string | undefined): { phase: "active" | "ended"; at: number } {
+	const match = /^([ae])(\d{1,15})$/.exec(cursor ?? "");
+	if (!match) return { phase: "active", at: 0 };
+	return { phase: match[1] === "e" ? "ended" : "active", at: Number(match[2]) };
+}
+
 export interface SessionListQuery {
 	status?: "active" | "ended" | "all";
 	from?: number;
@@ -98,7 +104,7 @@ export interface SessionList {
 	sessions: SessionListing[];
 	/** How many sessions are active now (within the time filter). */
 	active: number;
-	/** Pass back to get the next page; null on the last. Ended visits are read from the newest 200 that match. */
+	/** Pass back to get the next page; null on the last. A page may hold fewer than `limit` and still have a cursor. */
 	cursor: string | null;
 }
 
@@ -400,21 +406,37 @@ export class OrgActor extends EventSourcedActor<OrgState> {
 						.filter(([, s]) => inWindow(s.startedAt))
 						.sort(([a, x], [b, y]) => y.startedAt - x.startedAt || a.localeCompare(b))
 						.map(([session, s]) => ({ session, status: "active", visit: s.visit, startedAt: s.startedAt, endedAt: null, summary: null }));
-		const ended: SessionListing[] =
-			status === "active"
-				? []
-				: this.searchSessions({ from: query.from, to: query.to, limit: 200 }).sessions.map((hit) => ({
-						session: hit.session,
-						status: "ended",
-						visit: typeof hit.summary.visit === "number" ? hit.summary.visit : 1,
-						startedAt: hit.startedAt,
-						endedAt: hit.endedAt,
-						summary: hit.summary,
-					}));
-		const all = [...active, ...ended];
-		const offset = Math.max(0, Number(query.cursor ?? 0) || 0);
-		const page = all.slice(offset, offset + limit);
-		return { sessions: page, active: active.length, cursor: offset + limit < all.length ? String(offset + limit) : null };
+		// The cursor is `a<offset>` while active sessions are listed, then `e<seq>`: ended visits before that seq of the log (`e0`: from the newest).
+		const cursor = parseCursor(query.cursor);
+		const page: SessionListing[] = [];
+		if (cursor.phase === "active") page.push(...active.slice(cursor.at, cursor.at + limit));
+		if (cursor.phase === "active" && cursor.at + limit < active.length) {
+			return { sessions: page, active: active.length, cursor: `a${cursor.at + limit}` };
+		}
+		if (status === "active") return { sessions: page, active: active.length, cursor: null };
+		// A page the active sessions filled continues with the ended ones, from the newest (`e0`).
+		if (page.length >= limit) return { sessions: page, active: active.length, cursor: "e0" };
+		let before = cursor.phase === "ended" && cursor.at > 0 ? cursor.at : Number.MAX_SAFE_INTEGER;
+		let scanned = 0;
+		for (const row of this.log.reverseByType("org.interaction_recorded", MAX_SEARCH_SCAN, before)) {
+			scanned++;
+			before = row.seq;
+			const interaction = JSON.parse(row.data) as Interaction;
+			if (interaction.source !== "web" || !inWindow(interaction.endedAt)) continue;
+			const summary = interaction.summary as Summary;
+			page.push({
+				session: interaction.actor.id,
+				status: "ended",
+				visit: typeof summary.visit === "number" ? summary.visit : 1,
+				startedAt: interaction.startedAt,
+				endedAt: interaction.endedAt,
+				summary,
+			});
+			if (page.length >= limit) break;
+		}
+		// A full page, or a scan that used its budget, continues from where it stopped; a short scan reached the start of the log.
+		const more = page.length >= limit || scanned >= MAX_SEARCH_SCAN;
+		return { sessions: page, active: active.length, cursor: more && before > 1 ? `e${before}` : null };
 	}
 
 	/** The org's cameras with their last known status, most recently changed first. */

@@ -197,7 +197,7 @@ export function createMcpServer(scope: McpScope): McpServer {
 				limit: z.number().int().min(1).max(200).default(50).describe("Sessions per page, 1..200."),
 				cursor: z
 					.string()
-					.regex(/^\d{1,6}$/, "must be the `cursor` of a previous page")
+					.regex(/^[ae]\d{1,15}$/, "must be the `cursor` of a previous page")
 					.optional()
 					.describe("The `cursor` of the previous page."),
 			}),
@@ -205,22 +205,15 @@ export function createMcpServer(scope: McpScope): McpServer {
 				sessions: z.array(sessionListing),
 				active: z.number().int().describe("Sessions active now (within the time filter)."),
 				cursor: z.string().nullable().describe("Pass as `cursor` for the next page; null on the last page."),
-				endedCapped: z.boolean().describe("True when the ended visits stop at the newest 200 that match: narrow `to` to see older ones."),
 			}),
 			annotations: READ_ONLY,
 		},
 		async (input) => {
 			const list = (await orgActor.listSessions(input)) as SessionList;
-			const offset = Number(input.cursor ?? 0);
-			const ended = offset + list.sessions.length - list.active;
-			const endedCapped = list.cursor === null && input.status !== "active" && ended >= 200;
 			const shown =
-				list.sessions.length === 0 ? "No sessions match." : `${list.sessions.length} sessions (${list.active} active now in range).`;
+				list.sessions.length === 0 ? "No sessions on this page." : `${list.sessions.length} sessions (${list.active} active now in range).`;
 			const more = list.cursor === null ? "This is the last page." : `More: call again with cursor "${list.cursor}".`;
-			const capped = endedCapped
-				? " Only the newest 200 matching ended visits are listed: set `to` to the oldest endedAt shown for older ones."
-				: "";
-			return answer(`${shown} ${more}${capped}`, { ...list, endedCapped });
+			return answer(`${shown} ${more}`, { ...list });
 		},
 	);
 

@@ -164,7 +164,7 @@ describe("tools", () => {
 		const first = await read<List>(client, "list_sessions", { limit: 1 });
 		expect(first.sessions).toEqual([expect.objectContaining({ session: world.active, status: "active", endedAt: null })]);
 		expect(first.active).toBe(1);
-		expect(first.cursor).toBe("1");
+		expect(first.cursor).toBe("e0");
 		const rest = await read<List>(client, "list_sessions", { limit: 10, cursor: first.cursor });
 		expect(rest.sessions.map((s) => [s.session, s.status]).sort()).toEqual(
 			[

@@ -3,7 +3,7 @@ import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { actorName } from "../../src/actors/identity.ts";
 import { archiveKey } from "../../src/queue.ts";
-import { allEvents, getJson, pageView, postBatch, uniqueId } from "./helpers.ts";
+import { allEvents, createOrg, getJson, pageView, postBatch, uniqueId } from "./helpers.ts";
 
 const ORG = "acme";
 const HOUR = 3_600_000;
@@ -168,6 +168,27 @@ describe("hand-over", () => {
 		await at(T0 + HOUR, session);
 		expect(await listed("active")).toEqual([]);
 		expect(await listed("ended")).toEqual([expect.objectContaining({ status: "ended", visit: 1, endedAt: T0 + HOUR })]);
+	});
+
+	it("ended sessions page through the whole history by cursor, each once", async () => {
+		const org = await createOrg("Many visits");
+		const sessions = Array.from({ length: 5 }, () => uniqueId("s"));
+		for (const session of sessions) {
+			await postBatch(org.org, session, { events: [pageView("/a", T0)] }, { authorization: `Bearer ${org.key}` });
+			vi.setSystemTime(T0 + HOUR);
+			await runDurableObjectAlarm(env.SESSION.getByName(actorName(org.org, session)));
+			vi.setSystemTime(T0);
+		}
+		const stub = env.ORG.getByName(actorName(org.org, org.org));
+		const seen: string[] = [];
+		let cursor: string | undefined;
+		for (let pages = 0; pages < 10; pages++) {
+			const page = await stub.listSessions({ status: "ended", limit: 2, cursor });
+			seen.push(...page.sessions.map((s) => s.session));
+			if (page.cursor === null) break;
+			cursor = page.cursor;
+		}
+		expect(seen.sort()).toEqual([...sessions].sort());
 	});
 
 	it("ended visits can be searched by user, page and time", async () => {
