@@ -80,9 +80,13 @@ async function waitUntil<T>(what: string, probe: () => Promise<T | undefined | f
 	}
 }
 
+/** The whole page, then each view on its own (with the header unpinned, so it covers none of them). */
 async function screenshots(suffix: string): Promise<void> {
+	await page.evaluate("window.scrollTo(0, 0)");
 	await page.screenshot({ path: `${SHOTS}/dashboard-${suffix}.png`, fullPage: true });
+	const unpin = await page.addStyleTag({ content: ".masthead { position: static; }" });
 	for (const view of VIEWS) await page.locator(`#${view}`).screenshot({ path: `${SHOTS}/${view}-${suffix}.png` });
+	await unpin.evaluate((style) => style.remove());
 }
 
 beforeAll(async () => {
@@ -161,13 +165,13 @@ describe("the dashboard in Chromium", () => {
 			timeScale: 1 / 20,
 			log: { warn: (message) => console.warn(message) },
 		});
-		// Sessions appear with the page they are on, from their own sockets.
-		await page.waitForSelector("#session-list li[data-session] .session-page:not(:text-is('…'))", { timeout: 15_000 });
+		// Sessions appear with the page they are on (a path of the shop), from their own sockets.
+		const onAPage = page.locator("#session-list li[data-session] .session-page", { hasText: /^\/[a-z/-]*$/ });
+		await onAPage.first().waitFor({ timeout: 15_000 });
 		const firstSeen = await page
 			.locator("#session-list li[data-session]")
 			.evaluateAll((rows) => rows.map((r) => r.getAttribute("data-session")));
 		expect(firstSeen.length).toBeGreaterThan(0);
-		expect(await text("#session-list li[data-session] .session-page")).toMatch(/^\//);
 		// Visits end (4 s without events) and become interactions; new visitors take their place in the list.
 		await page.waitForSelector('#feed-list li[data-interaction^="session:"]', { timeout: 20_000 });
 		await expect
@@ -224,20 +228,21 @@ describe("the dashboard in Chromium", () => {
 		expect(await page.locator("#chat-cancel").isDisabled()).toBe(true);
 	});
 
-	it("cameras show online with their latest analysis, whether followed by id or found in the org's interactions", async () => {
-		await page.fill("#camera-id", "door");
-		await page.click("#camera-form button[type=submit]");
-		await page.waitForSelector('#camera-grid [data-camera="door"]');
+	it("cameras appear with their first frame, online, with their latest analysis", async () => {
 		const target = { endpoint: roost.url, org, key: apiKey };
 		for (let i = 0; i < 3; i++) {
-			expect((await postFrame(target, "door", patternFrame(i * 4, { cycle: 30 }), `door-${i}`)).ok).toBe(true);
-			expect((await postFrame(target, "lobby", patternFrame(i * 4, { cycle: 30 }), `lobby-${i}`)).ok).toBe(true);
+			for (const camera of ["door", "lobby"]) {
+				expect((await postFrame(target, camera, patternFrame(i * 4, { cycle: 30 }), `${camera}-${i}`)).ok).toBe(true);
+			}
 		}
-		await page.waitForSelector('#camera-grid [data-camera="door"][data-status="online"] .facts', { timeout: 15_000 });
-		expect(await text('#camera-grid [data-camera="door"] .facts')).toContain("Brightness");
-		// Nobody followed "lobby": it appears when its first batch reaches the org as a cctv interaction.
-		await page.waitForSelector('#camera-grid [data-camera="lobby"][data-status="online"]', { timeout: 15_000 });
-		await page.waitForSelector("#feed-list li[data-interaction] .source-cctv");
+		for (const camera of ["door", "lobby"]) {
+			await page.waitForSelector(`#camera-grid [data-camera="${camera}"][data-status="online"] .facts`, { timeout: 15_000 });
+			expect(await text(`#camera-grid [data-camera="${camera}"] .facts`)).toContain("Brightness");
+		}
+		// The square moved between frames: the analysis found changed regions, drawn over the frame.
+		expect(await page.locator('#camera-grid [data-camera="door"] svg .region').count()).toBeGreaterThan(0);
+		// Camera batches close every 3 s here, and reach the org as cctv interactions.
+		await page.waitForSelector("#feed-list li[data-interaction] .source-cctv", { timeout: 15_000 });
 	});
 
 	it("patterns and rollups: asks the org to roll up now, and shows rollups, patterns and the report of a period", async () => {
@@ -273,6 +278,8 @@ describe("the dashboard in Chromium", () => {
 		proxy.cut();
 		await page.waitForSelector('#offline-banner[data-state="offline"]:not([hidden])', { timeout: 10_000 });
 		expect(await text("#offline-banner")).toMatch(/Reconnecting/);
+		await page.evaluate("window.scrollTo(0, 0)");
+		await page.screenshot({ path: `${SHOTS}/offline-banner.png` });
 
 		// While the dashboard is cut off, a visit starts and ends (4 s without events) and reaches the org.
 		const visitor = `outage-${Date.now()}`;
@@ -318,13 +325,20 @@ describe("the dashboard in Chromium", () => {
 		const orgAfter = after.find((s) => s.name === "org");
 		expect(orgAfter?.connections).toBeGreaterThanOrEqual(2);
 		expect(orgAfter?.cursor).toBeGreaterThan(orgBefore?.cursor ?? 0);
-		for (const socket of after) expect(socket, socket.name).toMatchObject({ duplicates: 0, state: "open" });
+		expect(orgAfter?.state).toBe("open");
+		for (const socket of after) {
+			expect(socket.duplicates, socket.name).toBe(0);
+			// Demo visitors keep arriving, so a session socket may have just been opened.
+			expect(["open", "connecting"], socket.name).toContain(socket.state);
+		}
 		const orgLog = await api<{ version: number }>("");
 		expect(orgAfter?.cursor).toBeLessThanOrEqual(orgLog.version);
 		expect(await page.evaluate(() => window.loadedOnce)).toBe(true);
 	});
 
 	it("every view fits a laptop and a phone screen (screenshots in test-results/dashboard)", async () => {
+		await page.evaluate("window.scrollTo(0, 0)");
+		await page.screenshot({ path: `${SHOTS}/main-view.png` });
 		await screenshots("laptop");
 		await page.setViewportSize(PHONE);
 		await page.waitForTimeout(300);
@@ -332,10 +346,14 @@ describe("the dashboard in Chromium", () => {
 		expect(overflow).toBeLessThanOrEqual(PHONE.width);
 		await screenshots("phone");
 		await page.setViewportSize(LAPTOP);
-		await page.goto(`${proxy.url}/`);
+	});
+
+	it("a reload keeps the sign-in for the tab and comes back live", async () => {
+		await page.reload();
 		await page.waitForSelector("#app:not([hidden])");
 		await page.waitForSelector('#live-status[data-state="live"]');
-		await page.screenshot({ path: `${SHOTS}/main-view.png` });
+		expect(await page.locator("#sign-in").isHidden()).toBe(true);
+		await page.waitForSelector("#feed-list li[data-interaction]");
 	});
 
 	it("logs no console errors, except the browser's own reports of connections failing while the network was cut", () => {

@@ -1,9 +1,9 @@
 /**
- * Cameras with their online/offline state and their latest analysed frame. The API has no list of an org's
- * cameras yet, so the page knows a camera from the cctv interactions on the org's log, or because someone
- * typed its id here (remembered in this tab). Each camera is read once (`GET .../state`) and then followed
- * on its own socket from that version. The frame itself is not readable over the API, so the view draws
- * what its analysis says: brightness, the regions that changed, motion, people and the description.
+ * Cameras with their online/offline state and their latest analysed frame. The org lists its cameras
+ * (`GET /cameras`, most recently changed first) and says on its log when one comes online or goes offline
+ * (`org.camera_status`). Each camera shown is read once (`GET .../state`) and then followed on its own socket
+ * from that version, for its frames, analyses and motion. The frame itself is not readable over the API, so
+ * the view draws what its analysis says: brightness, the regions that changed, motion, people, description.
  */
 import type { ActorSocket } from "../shared/actor-socket.ts";
 import { ApiError, type EventEnvelope, type RoostApi } from "../shared/api.ts";
@@ -11,7 +11,7 @@ import { h, perFrame, replace } from "../shared/dom.ts";
 import { ago, clock, percent } from "../shared/format.ts";
 import type { LiveHub } from "../shared/live-hub.ts";
 
-const FOLLOWED_KEY = "roost.cameras";
+/** Cameras followed live at once: the most recently changed. */
 const MAX_CAMERAS = 12;
 
 interface Region {
@@ -59,6 +59,9 @@ export class CamerasView {
 	readonly #cameras = new Map<string, Camera>();
 	readonly #grid: HTMLElement;
 	readonly #note: HTMLElement;
+	readonly #more: HTMLElement;
+	/** Cameras the org has that are not followed (beyond MAX_CAMERAS). */
+	#unfollowed = new Set<string>();
 	readonly render = perFrame(() => this.#render());
 
 	constructor(
@@ -66,56 +69,44 @@ export class CamerasView {
 		private readonly api: RoostApi,
 		private readonly hub: LiveHub,
 	) {
-		const input = h("input", {
-			id: "camera-id",
-			name: "camera",
-			placeholder: "camera id, e.g. door",
-			autocomplete: "off",
-			pattern: "[A-Za-z0-9][A-Za-z0-9._\\-]{0,127}",
-			required: true,
-		});
-		const form = h(
-			"form",
-			{ class: "inline-form", id: "camera-form" },
-			h("label", { for: "camera-id", class: "visually-hidden" }, "Camera id"),
-			input,
-			h("button", { type: "submit" }, "Follow"),
-		);
-		form.addEventListener("submit", (event) => {
-			event.preventDefault();
-			const id = input.value.trim();
-			if (!id) return;
-			this.follow(id, true);
-			input.value = "";
-		});
 		this.#grid = h("div", { class: "camera-grid", id: "camera-grid" });
-		this.#note = h(
-			"p",
-			{ class: "empty" },
-			"No camera yet. Cameras appear here when one of their batches reaches the org, or when you follow one by id.",
-		);
+		this.#more = h("p", { class: "caption", hidden: true });
+		this.#note = h("p", { class: "empty" }, "No camera yet. A camera appears here with its first frame.");
 		replace(
 			section,
 			h("h2", { id: "cameras-title" }, "Cameras"),
 			h("p", { class: "caption" }, "Online or offline, and what the latest analysed frame showed (drawn from its analysis)."),
-			form,
 			this.#note,
+			this.#more,
 			this.#grid,
 		);
-		for (const id of this.#remembered()) this.follow(id, false);
 		setInterval(() => this.render(), 10_000);
 	}
 
-	onOrgEvent(event: EventEnvelope): void {
-		if (event.type !== "org.interaction_recorded") return;
-		const actor = (event.data as { actor?: { kind: string; id: string } }).actor;
-		if (actor?.kind === "camera") this.follow(actor.id, false);
+	async load(): Promise<void> {
+		const list = await this.api.get<{ cameras: { camera: string; status: "online" | "offline" }[] }>(this.api.orgPath("/cameras"));
+		for (const { camera } of list.cameras) this.follow(camera);
 	}
 
-	/** Starts following a camera (once); `remember` keeps it for the next load of this tab. */
-	follow(id: string, remember: boolean): void {
-		if (remember) this.#remember(id);
-		if (this.#cameras.has(id) || this.#cameras.size >= MAX_CAMERAS) return;
+	/** The org's log: a camera came online (a new one with its first frame) or went offline. */
+	onOrgEvent(event: EventEnvelope): void {
+		if (event.type !== "org.camera_status") return;
+		const { camera, status } = event.data as { camera: string; status: "online" | "offline" };
+		this.follow(camera);
+		const known = this.#cameras.get(camera);
+		// The camera's own socket says the same a moment later; this keeps the pill right if it lags.
+		if (known && known.status !== "unknown") known.status = status;
+		this.render();
+	}
+
+	/** Starts following a camera, once, while fewer than MAX_CAMERAS are followed. */
+	follow(id: string): void {
+		if (this.#cameras.has(id)) return;
+		if (this.#cameras.size >= MAX_CAMERAS) {
+			this.#unfollowed.add(id);
+			this.render();
+			return;
+		}
 		const camera: Camera = { id, status: "unknown", frames: 0, lastFrame: null, lastAnalysis: null, motion: false, error: null };
 		this.#cameras.set(id, camera);
 		this.render();
@@ -176,6 +167,8 @@ export class CamerasView {
 
 	#render(): void {
 		this.#note.hidden = this.#cameras.size > 0;
+		this.#more.hidden = this.#unfollowed.size === 0;
+		this.#more.textContent = `${this.#unfollowed.size} more cameras, not followed live.`;
 		replace(this.#grid, ...[...this.#cameras.values()].map((camera) => this.#card(camera)));
 	}
 
@@ -210,21 +203,6 @@ export class CamerasView {
 			a?.description ? h("p", { class: "description" }, a.description) : null,
 			camera.error ? h("p", { class: "form-error" }, camera.error) : null,
 		);
-	}
-
-	#remembered(): string[] {
-		try {
-			const ids = JSON.parse(sessionStorage.getItem(FOLLOWED_KEY) ?? "[]") as unknown;
-			return Array.isArray(ids) ? ids.filter((id): id is string => typeof id === "string") : [];
-		} catch {
-			return [];
-		}
-	}
-
-	#remember(id: string): void {
-		const ids = new Set(this.#remembered());
-		ids.add(id);
-		sessionStorage.setItem(FOLLOWED_KEY, JSON.stringify([...ids].slice(-MAX_CAMERAS)));
 	}
 }
 

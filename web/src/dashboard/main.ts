@@ -99,7 +99,8 @@ async function start(credentials: Credentials): Promise<void> {
 	watchConnectivity(hub);
 	window.roostDashboard = { sockets: () => hub.stats, reconnectAll: () => hub.reconnectAll(), ratesTotal: () => rates.total };
 
-	await Promise.all([sessions.load().catch(() => undefined), patterns.load()]);
+	// The org's socket first, so the status line is honest from the start; the directory read may answer before
+	// or after the replay, and the sessions view takes both in either order.
 	hub.open(
 		{ kind: "org" },
 		{
@@ -112,6 +113,8 @@ async function start(credentials: Credentials): Promise<void> {
 			},
 		},
 	);
+	// A failed read leaves that view to its live events; patterns says so itself.
+	await Promise.all([sessions.load().catch(() => undefined), cameras.load().catch(() => undefined), patterns.load()]);
 }
 
 /** The offline banner and the status line: live, or which sockets are down and since when. */

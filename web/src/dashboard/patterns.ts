@@ -65,6 +65,15 @@ interface PatternsBody {
 
 const PERIOD_KEY = "roost.period";
 
+/** A window's start, short, in UTC like the windows themselves: "23 Nov 14:00", "23 Nov", "Nov 2026", "2026". */
+function windowLabel(ms: number, period: Period): string {
+	const utc = (options: Intl.DateTimeFormatOptions) => new Date(ms).toLocaleString([], { ...options, timeZone: "UTC" });
+	if (period === "hourly") return utc({ hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
+	if (period === "daily" || period === "weekly" || period === "all") return utc({ day: "numeric", month: "short" });
+	if (period === "monthly") return utc({ month: "short", year: "numeric" });
+	return utc({ year: "numeric" });
+}
+
 export class PatternsView {
 	#period: Period;
 	readonly #tabs: HTMLButtonElement[];
@@ -106,7 +115,8 @@ export class PatternsView {
 		);
 		this.#chart = new TimeChart(chartBox, {
 			height: 200,
-			x: "date",
+			formatX: (seconds) => windowLabel(seconds * 1000, this.#period),
+			labelWidth: 64,
 			y2Label: "page views",
 			series: [
 				{ label: "interactions", color: "--chart-1", kind: "bars" },

@@ -39,7 +39,7 @@ export class RatesView {
 		);
 		this.#chart = new TimeChart(chartBox, {
 			height: 220,
-			x: "time",
+			formatX: (seconds) => new Date(seconds * 1000).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }),
 			series: [
 				{ label: "events / min (followed logs)", color: "--chart-1", kind: "bars" },
 				{ label: "visits started / min (org)", color: "--chart-2", kind: "line" },

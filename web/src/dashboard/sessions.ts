@@ -35,6 +35,8 @@ interface SessionList {
 
 export class SessionsView {
 	readonly #sessions = new Map<string, ActiveSession>();
+	/** The last visit of each session whose interaction arrived: a late directory read must not bring it back. */
+	readonly #endedVisits = new Map<string, number>();
 	readonly #list: HTMLOListElement;
 	readonly #counter: HTMLElement;
 	readonly #more: HTMLElement;
@@ -79,10 +81,11 @@ export class SessionsView {
 			this.#reconcile();
 		} else if (event.type === "org.interaction_recorded") {
 			const data = event.data as { actor: { kind: string; id: string }; summary: { visit?: unknown } };
-			const session = data.actor.kind === "session" ? this.#sessions.get(data.actor.id) : undefined;
-			if (!session) return;
-			const visit = typeof data.summary.visit === "number" ? data.summary.visit : session.visit;
-			if (visit < session.visit) return;
+			if (data.actor.kind !== "session") return;
+			const session = this.#sessions.get(data.actor.id);
+			const visit = typeof data.summary.visit === "number" ? data.summary.visit : (session?.visit ?? 1);
+			this.#endedVisits.set(data.actor.id, Math.max(visit, this.#endedVisits.get(data.actor.id) ?? 0));
+			if (!session || visit < session.visit) return;
 			this.hub.close(session.socket);
 			this.#sessions.delete(session.id);
 			this.#reconcile();
@@ -94,6 +97,7 @@ export class SessionsView {
 	}
 
 	#upsert(id: string, visit: number, startedAt: number): void {
+		if ((this.#endedVisits.get(id) ?? 0) >= visit) return;
 		const known = this.#sessions.get(id);
 		if (known && known.visit > visit) return;
 		if (known) {

@@ -18,8 +18,10 @@ export interface ChartSeries {
 export interface TimeChartOptions {
 	series: ChartSeries[];
 	height: number;
-	/** How x values (seconds) are labelled on the axis. */
-	x: "time" | "date";
+	/** An x value (seconds since the epoch) as a label on the axis and for screen readers. */
+	formatX: (seconds: number) => string;
+	/** About how wide one x label is (CSS px); labels are thinned to fit. */
+	labelWidth?: number;
 	y2Label?: string;
 }
 
@@ -41,7 +43,7 @@ export class TimeChart {
 		const gridColor = cssColor("--grid");
 		const bars = uPlot.paths.bars?.({ size: [0.7, 48], align: 0, gap: 1 });
 		const series: uPlot.Series[] = [
-			{ label: options.x === "time" ? "Time" : "Window", value: (_u, v) => (v === null ? "" : formatX(v, options.x)) },
+			{ label: "Time", value: (_u, v) => (v === null ? "" : options.formatX(v)) },
 			...options.series.map((s) => ({
 				label: s.label,
 				stroke: cssColor(s.color),
@@ -57,7 +59,14 @@ export class TimeChart {
 				stroke: axisColor,
 				grid: { stroke: gridColor, width: 1 },
 				ticks: { stroke: gridColor, width: 1 },
-				values: (_u, splits) => splits.map((v) => formatX(v, options.x)),
+				// A label under a data point (a minute, a window), as many as fit side by side, the newest always.
+				splits: (u) => {
+					const xs = u.data[0] as number[];
+					const fit = Math.max(1, Math.floor(u.bbox.width / devicePixelRatio / (options.labelWidth ?? 72)));
+					const every = Math.max(1, Math.ceil(xs.length / fit));
+					return xs.filter((_x, i) => (xs.length - 1 - i) % every === 0);
+				},
+				values: (_u, splits) => splits.map((v) => options.formatX(v)),
 			},
 			{ stroke: axisColor, grid: { stroke: gridColor, width: 1 }, ticks: { stroke: gridColor, width: 1 }, size: 44 },
 		];
@@ -70,7 +79,7 @@ export class TimeChart {
 				height: options.height,
 				series,
 				axes,
-				scales: { x: { time: false }, y: { range: fromZero }, y2: { range: fromZero } },
+				scales: { x: { time: false, range: padded }, y: { range: fromZero }, y2: { range: fromZero } },
 				legend: { show: true, live: false },
 				cursor: { drag: { x: false, y: false } },
 			},
@@ -99,10 +108,9 @@ export class TimeChart {
 /** Counts: from 0, with a little headroom, never a flat line at the top. */
 const fromZero = (_u: uPlot, _min: number | null, max: number | null): uPlot.Range.MinMax => [0, Math.max(4, Math.ceil((max ?? 0) * 1.15))];
 
-function formatX(seconds: number, kind: "time" | "date"): string {
-	const d = new Date(seconds * 1000);
-	return kind === "time"
-		? d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })
-		: d.toLocaleDateString([], { month: "short", day: "numeric" }) +
-				(d.getUTCHours() || d.getUTCMinutes() ? ` ${d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })}` : "");
+/** Half a step of room at each end, so the first and last bars are whole. */
+function padded(u: uPlot, min: number | null, max: number | null): uPlot.Range.MinMax {
+	const xs = u.data[0] as number[];
+	const step = xs.length > 1 ? (xs[1] ?? 0) - (xs[0] ?? 0) : 60;
+	return [(min ?? 0) - step / 2, (max ?? 0) + step / 2];
 }
