@@ -8,6 +8,7 @@
  */
 import { uuidv7 } from "uuidv7";
 import { type AnswerOutcome, MAX_STEPS, streamAnswer } from "../ai/answer.ts";
+import { withCoalescedDeltas } from "../ai/coalesce.ts";
 import { historyMessages, instructions, promptMessages, summaryStep } from "../ai/history.ts";
 import { chooseModel, type ModelChoice } from "../ai/provider.ts";
 import { bounded, chatTools, type HistoryMessage, type OrgReader } from "../ai/tools.ts";
@@ -164,6 +165,7 @@ export class ChatActor extends EventSourcedActor<ChatState> {
 	async #run(op: RunningOperation): Promise<void> {
 		const operationId = op.operationId;
 		const choice = chooseModel(this.env);
+		const model = withCoalescedDeltas(choice.model);
 		const controller = new AbortController();
 		this.#abort = controller;
 		const keep = historyMessages(this.env.CHAT_HISTORY_MESSAGES);
@@ -176,7 +178,7 @@ export class ChatActor extends EventSourcedActor<ChatState> {
 				const calls = new Map<string, number>();
 				const outcome = await streamAnswer(
 					{
-						model: choice.model,
+						model,
 						instructions: instructions({ org: this.actor.org, now: this.now(), summary: this.state.summary, maxSteps: MAX_STEPS }),
 						messages: promptMessages(this.state.window, keep),
 						tools,

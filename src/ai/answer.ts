@@ -4,7 +4,8 @@
  *
  * Text deltas are coalesced, because every token event is a transaction: a delta written after a quiet spell goes
  * out on the next turn of the event loop, while deltas that come faster than one per `tokenIntervalMs` share a token
- * (at most `maxDeltasPerToken` each). A model streaming at reading speed thus gets one token per delta and no added
+ * (at most `maxDeltasPerToken` deltas or MAX_TOKEN_CHARS characters each; src/ai/coalesce.ts merges a burst before
+ * streamText sees it). A model streaming at reading speed thus gets one token per delta and no added
  * wait; a fast one gets a token every few milliseconds. Pending text is always written before a tool event and before
  * the attempt ends, so nothing reorders.
  */
@@ -15,6 +16,8 @@ export const MAX_STEPS = 5;
 export const DEFAULT_MAX_OUTPUT_TOKENS = 1024;
 /** Most model deltas one token event holds. */
 export const MAX_DELTAS_PER_TOKEN = 64;
+/** A token event is written as soon as it holds this much text. */
+export const MAX_TOKEN_CHARS = 256;
 /** Least time between two token events while deltas keep coming; each append is a transaction. */
 export const DEFAULT_TOKEN_INTERVAL_MS = 5;
 
@@ -45,7 +48,8 @@ export interface AnswerRequest {
 /**
  * Buffers deltas and writes them as tokens. A delta that finds the last write at least `intervalMs` old is written on
  * the next turn of the event loop (so a burst arriving in one turn joins it); one that comes sooner waits until the
- * interval has passed, joined by whatever else arrives meanwhile. `maxDeltas` in the buffer are written at once.
+ * interval has passed, joined by whatever else arrives meanwhile. `maxDeltas` deltas, or MAX_TOKEN_CHARS of text, in
+ * the buffer are written at once.
  */
 class TokenBuffer {
 	#text = "";
@@ -67,7 +71,7 @@ class TokenBuffer {
 		if (!delta) return false;
 		this.#text += delta;
 		this.#deltas++;
-		if (this.#deltas >= this.maxDeltas) {
+		if (this.#deltas >= this.maxDeltas || this.#text.length >= MAX_TOKEN_CHARS) {
 			this.flush();
 			return true;
 		}

@@ -1,5 +1,6 @@
 /** The chat's pure parts: what its events mean, the running summary, the offline responder's choices, bounded tool results. */
 import { describe, expect, it } from "vitest";
+import { coalesceDeltas } from "../../src/ai/coalesce.ts";
 import { foldSummary, MAX_SUMMARY_CHARS, promptMessages, summaryStep } from "../../src/ai/history.ts";
 import { decideTurn, OFFLINE_LABEL, toolsFor } from "../../src/ai/offline.ts";
 import { bounded } from "../../src/ai/tools.ts";
@@ -203,5 +204,46 @@ describe("tool results", () => {
 
 	it("a small result is left as it is", () => {
 		expect(bounded({ a: [1, 2] })).toEqual({ a: [1, 2] });
+	});
+});
+
+describe("coalescing a model's stream", () => {
+	type Part = import("@ai-sdk/provider").LanguageModelV4StreamPart;
+	const deltaPart = (i: number): Part => ({ type: "text-delta", id: "t", delta: `d${i} ` });
+	const drain = async (stream: ReadableStream<Part>) => {
+		const out: Part[] = [];
+		for await (const part of stream as unknown as AsyncIterable<Part>) out.push(part);
+		return out;
+	};
+	const textOf = (parts: Part[]) => parts.map((p) => (p.type === "text-delta" ? p.delta : "")).join("");
+
+	it("a burst of queued deltas goes through as few parts, in order, with other parts kept between", async () => {
+		const parts: Part[] = [
+			...Array.from({ length: 150 }, (_, i) => deltaPart(i)),
+			{ type: "tool-call", toolCallId: "c", toolName: "x", input: "{}" },
+			...Array.from({ length: 10 }, (_, i) => deltaPart(150 + i)),
+		];
+		const source = new ReadableStream<Part>({
+			start(controller) {
+				for (const part of parts) controller.enqueue(part);
+				controller.close();
+			},
+		});
+		const out = await drain(coalesceDeltas(source, 64));
+		expect(out.map((p) => p.type)).toEqual(["text-delta", "text-delta", "text-delta", "tool-call", "text-delta"]);
+		expect(textOf(out)).toBe(textOf(parts));
+	});
+
+	it("deltas that arrive one per turn of the event loop pass one by one", async () => {
+		let i = 0;
+		const source = new ReadableStream<Part>({
+			async pull(controller) {
+				await new Promise((resolve) => setTimeout(resolve, 5));
+				if (i === 5) controller.close();
+				else controller.enqueue(deltaPart(i++));
+			},
+		});
+		const out = await drain(coalesceDeltas(source));
+		expect(out.map((p) => (p.type === "text-delta" ? p.delta : p.type))).toEqual(["d0 ", "d1 ", "d2 ", "d3 ", "d4 "]);
 	});
 });
