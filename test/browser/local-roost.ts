@@ -32,12 +32,21 @@ export interface LocalRoost {
 
 const ADMIN_TOKEN = "roost-dev-admin";
 
-/** `vars` override wrangler.jsonc's vars for this Worker (e.g. a short SESSION_INACTIVITY_MS). */
-export async function startLocalRoost(options: { vars?: Record<string, string> } = {}): Promise<LocalRoost> {
+/**
+ * `vars` override wrangler.jsonc's vars for this Worker (e.g. a short SESSION_INACTIVITY_MS). `persist` keeps
+ * the state in that directory instead of memory (so a test can reach the actors' SQLite files, see tamper.ts).
+ */
+export async function startLocalRoost(options: { vars?: Record<string, string>; persist?: string } = {}): Promise<LocalRoost> {
 	const worker = await unstable_startWorker({
 		config: "wrangler.jsonc",
 		bindings: Object.fromEntries(Object.entries(options.vars ?? {}).map(([name, value]) => [name, { type: "plain_text", value }])),
-		dev: { server: { hostname: "127.0.0.1", port: 0 }, inspector: false, persist: false, watch: false, logLevel: "error" },
+		dev: {
+			server: { hostname: "127.0.0.1", port: 0 },
+			inspector: false,
+			persist: options.persist ?? false,
+			watch: false,
+			logLevel: "error",
+		},
 	});
 	await worker.ready;
 	const url = (await worker.url).origin;

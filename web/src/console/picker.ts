@@ -1,7 +1,7 @@
 /**
  * Picking an actor of the org: the org itself, or a session, camera or chat by id. Ids are suggested from
- * what the org knows (its sessions directory, and the actors named by the interactions on its log), from
- * the actors opened here before, and from the dashboard in this tab; any id can be typed.
+ * what the org knows (its directories of sessions and cameras, and the actors named by the interactions on
+ * its log), from the actors opened here before, and from the dashboard in this tab; any id can be typed.
  */
 import { type ActorPath, actorLabel, parseActor, SEGMENTS, type Segment } from "../../../src/cli/actors.ts";
 import type { RoostApi } from "../shared/api.ts";
@@ -23,6 +23,10 @@ const INTERACTION_EVENTS = 2000;
 interface SessionsBody {
 	sessions: { session: string; status: "active" | "ended" }[];
 	cursor: string | null;
+}
+
+interface CamerasBody {
+	cameras: { camera: string; status: "online" | "offline" }[];
 }
 
 interface InteractionEvent {
@@ -113,7 +117,7 @@ export class Picker {
 			if (actor && actor.kind !== "org") this.add({ ...actor, note: actor.id.startsWith("sandbox-") ? "sandbox" : "opened before" });
 		}
 		this.#fromDashboard();
-		const results = await Promise.allSettled([this.#loadSessions(), this.#loadInteractions(orgVersion)]);
+		const results = await Promise.allSettled([this.#loadSessions(), this.#loadCameras(), this.#loadInteractions(orgVersion)]);
 		const failed = results.filter((r) => r.status === "rejected").length;
 		this.#status.textContent = `${this.#known.size} known actors${failed ? " (some lists could not be read)" : ""}. Type any id to open an actor that is not listed: chats are known only by their id.`;
 		this.#renderList();
@@ -131,6 +135,12 @@ export class Picker {
 			cursor = body.cursor;
 			if (!cursor) break;
 		}
+		this.#renderList();
+	}
+
+	async #loadCameras(): Promise<void> {
+		const body = await this.api.get<CamerasBody>(this.api.orgPath("/cameras"));
+		for (const c of body.cameras) this.add({ kind: "cameras", id: c.camera, note: c.status });
 		this.#renderList();
 	}
 

@@ -39,10 +39,10 @@ export class Scrubber {
 		const step = (label: string, title: string, id: string, to: () => number) =>
 			h("button", { type: "button", class: "quiet step", id, title, "aria-label": title, onclick: () => this.onMove(to()) }, label);
 		this.#buttons = [
-			step("⏮", "First version (0: before any event)", "step-first", () => 0),
+			step("«", "First version (0: before any event)", "step-first", () => 0),
 			step("◀", "Previous version", "step-back", () => this.#version - 1),
 			step("▶", "Next version", "step-forward", () => this.#version + 1),
-			step("⏭", "Latest version", "step-last", () => this.#max),
+			step("»", "Latest version", "step-last", () => this.#max),
 		];
 		this.#broken = h("span", { class: "broken-mark", hidden: true });
 		const [first, back, forward, last] = this.#buttons;
