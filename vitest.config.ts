@@ -27,7 +27,15 @@ export default defineConfig({
 							// Small snapshot interval so tests cross many snapshot boundaries; rate limits off except where a
 							// test turns them on (test/workers/rate-limit.test.ts), against these small budgets.
 							// Chats answer with the offline responder at full speed unless a test installs a mock model.
-							bindings: { SNAPSHOT_EVERY: "10", RATE_LIMITS: "off", AI_PROVIDER: "offline", AI_OFFLINE_TOKEN_MS: "0" },
+							bindings: {
+								SNAPSHOT_EVERY: "10",
+								RATE_LIMITS: "off",
+								AI_PROVIDER: "offline",
+								AI_OFFLINE_TOKEN_MS: "0",
+								// The reliability suites (docs/reliability.md): ROOST_LONG=1 runs them ten times longer; ROOST_SEED replays one.
+								ROOST_LONG: process.env.ROOST_LONG ?? "",
+								ROOST_SEED: process.env.ROOST_SEED ?? "",
+							},
 							ratelimits: {
 								IP_RATE_LIMIT: { namespace_id: "1001", simple: { limit: 8, period: 60 } },
 								KEY_RATE_LIMIT: { namespace_id: "1002", simple: { limit: 5, period: 60 } },

@@ -26,6 +26,7 @@ import {
 import type { ActorDefinition } from "../reducers/definition.ts";
 import { backoffDelay } from "./backoff.ts";
 import { actorStub } from "./directory.ts";
+import { faultPoint } from "./faults.ts";
 import { chainHash, GENESIS_HASH } from "./hash.ts";
 import { parseActorName } from "./identity.ts";
 import { EventLog, type StoredEvent } from "./log.ts";
@@ -155,6 +156,8 @@ export abstract class EventSourcedActor<S> extends Server<Env> {
 	#head = GENESIS_HASH;
 	#identity: ActorRef | undefined;
 	#identityStored = false;
+	/** Fault-injection seam between the statements of an append's rows (src/actors/faults.ts; no-op unless a test arms it). */
+	readonly #afterRows = () => faultPoint("append.after-rows", this.ctx);
 
 	constructor(
 		ctx: DurableObjectState,
@@ -227,7 +230,10 @@ export abstract class EventSourcedActor<S> extends Server<Env> {
 		this.#head = head.hash;
 		// A replay longer than the snapshot interval (new reducer, lost snapshot) is not repeated on the next wake.
 		if (head.version - from >= this.snapshotEvery) {
-			this.ctx.storage.transactionSync(() => this.snapshots.write(head.version, this.#tag, state));
+			this.ctx.storage.transactionSync(() => {
+				this.snapshots.write(head.version, this.#tag, state);
+				faultPoint("wake.snapshot", this.ctx);
+			});
 		}
 	}
 
@@ -297,8 +303,10 @@ export abstract class EventSourcedActor<S> extends Server<Env> {
 		const snapshotDue = rows.length > 0 && Math.floor(version / this.snapshotEvery) > Math.floor(this.#version / this.snapshotEvery);
 		const now = this.now();
 
+		// faultPoint: test-only seams (src/actors/faults.ts), no-ops unless a reliability test arms them.
+		faultPoint("append.before-commit", this.ctx);
 		this.ctx.storage.transactionSync(() => {
-			this.log.insert(rows);
+			this.log.insert(rows, this.#afterRows);
 			if (options.clientActionId) {
 				this.db
 					.insert(clientActions)
@@ -315,7 +323,11 @@ export abstract class EventSourcedActor<S> extends Server<Env> {
 			if (firing) this.timers.advance(firing, now);
 			if (effects.timers?.length) this.timers.apply(effects.timers, now);
 			if (effects.outbox?.length) this.outbox.add(effects.outbox, now);
-			if (snapshotDue) this.snapshots.write(version, this.#tag, state);
+			if (snapshotDue) {
+				faultPoint("append.before-snapshot", this.ctx);
+				this.snapshots.write(version, this.#tag, state);
+				faultPoint("append.after-snapshot", this.ctx);
+			}
 		});
 		if (rows.length > 0) this.#identityStored = true;
 		this.#state = state;
@@ -492,9 +504,11 @@ export abstract class EventSourcedActor<S> extends Server<Env> {
 	async #fire(timer: Timer, now: number): Promise<void> {
 		let outcome: Outcome<unknown>;
 		try {
+			faultPoint("timer.before-handler", this.ctx);
 			const pending = this.onTimer(timer, this.#state);
 			// Only an async handler yields here; its plan must not rely on state read before its await.
 			const planned = pending instanceof Promise ? await pending : pending;
+			faultPoint("timer.after-handler", this.ctx);
 			outcome = this.#run({}, () => planned ?? { events: [], result: () => null }, timer);
 		} catch (error) {
 			outcome = fail({ kind: "rejected", detail: error instanceof Error ? error.message : String(error) });
@@ -528,12 +542,14 @@ export abstract class EventSourcedActor<S> extends Server<Env> {
 	async #deliver(message: PendingMessage): Promise<void> {
 		const envelope: ActorMessage = { id: message.id, from: this.actor, type: message.type, data: message.data, meta: message.meta ?? {} };
 		try {
+			faultPoint("outbox.before-delivery", this.ctx);
 			if ("queue" in message.target) {
 				await this.env[message.target.queue].send(envelope);
 			} else {
 				const outcome = await actorStub(this.env, message.target.actor).receive(envelope);
 				if (!outcome.ok) throw new Error(`${outcome.error.kind}: ${outcome.error.detail}`);
 			}
+			faultPoint("outbox.after-delivery", this.ctx);
 			this.outbox.acknowledged(message.id);
 		} catch (error) {
 			const detail = error instanceof Error ? error.message : String(error);

@@ -1,0 +1,63 @@
+/**
+ * Shared by the reliability suites (faults-*, fuzz-*, reliability-*): run counts, the seed, and figures.
+ *
+ * `npm test` runs each property at its default size; `ROOST_LONG=1` multiplies every count by 10 (the long run).
+ * `ROOST_SEED=<n>` replays a failure: fast-check prints the seed and path of a failing run. Each suite prints
+ * one `[figure]` line per property with what was tried, how often and what was lost (docs/reliability.md).
+ */
+import { env } from "cloudflare:workers";
+import { expect } from "vitest";
+import type { ChainReport, ReplayReport } from "../../src/actors/actor.ts";
+
+const flags = env as unknown as { ROOST_LONG?: string; ROOST_SEED?: string };
+
+export const LONG = flags.ROOST_LONG === "1";
+
+/** How many runs a property gets: `base` in npm test, ten times that in the long run. */
+export function runs(base: number): number {
+	return LONG ? base * 10 : base;
+}
+
+/** The seed for fast-check: fixed by ROOST_SEED, else fresh each run (fast-check prints it on failure). */
+export function seed(): number {
+	const fixed = Number(flags.ROOST_SEED);
+	return flags.ROOST_SEED && Number.isSafeInteger(fixed) ? fixed : Math.floor(Math.random() * 2 ** 31);
+}
+
+/** fast-check options for a suite whose runs touch real storage: no shrinking past the first failure. */
+export function propertyOptions(numRuns: number): { numRuns: number; seed: number; endOnFailure: true; verbose: 1 } {
+	return { numRuns, seed: seed(), endOnFailure: true, verbose: 1 };
+}
+
+/** Prints one figure for docs/reliability.md. */
+export function figure(name: string, data: Record<string, unknown>): void {
+	console.log(`[figure] ${name}: ${JSON.stringify(data)}`);
+}
+
+/** What an actor's checks say after a fault: whole chain, state equal to a fresh fold, every snapshot readable. */
+export interface Integrity {
+	verify: ChainReport;
+	replay: ReplayReport;
+}
+
+/** The kernel's own checks on an actor, as the console runs them. */
+export async function expectIntact(stub: {
+	verifyChain(): Promise<ChainReport>;
+	replayCheck(): Promise<ReplayReport>;
+}): Promise<Integrity> {
+	const verify = await stub.verifyChain();
+	expect(verify, JSON.stringify(verify)).toMatchObject({ ok: true });
+	const replay = (await stub.replayCheck()) as ReplayReport;
+	expect(replay.mismatches, JSON.stringify(replay.mismatches)).toEqual([]);
+	expect(replay.checked).toBe(verify.version);
+	return { verify, replay };
+}
+
+/** Settles a promise into ok/error without throwing, for calls a fault may break. */
+export async function settle<T = unknown>(promise: PromiseLike<unknown>): Promise<{ ok: true; value: T } | { ok: false; error: unknown }> {
+	try {
+		return { ok: true, value: (await promise) as T };
+	} catch (error) {
+		return { ok: false, error };
+	}
+}
