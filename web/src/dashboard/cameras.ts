@@ -8,7 +8,7 @@
 import type { ActorSocket } from "../shared/actor-socket.ts";
 import { ApiError, type EventEnvelope, type RoostApi } from "../shared/api.ts";
 import { h, perFrame, replace } from "../shared/dom.ts";
-import { ago, clock, percent } from "../shared/format.ts";
+import { ago, clock, percent, plural } from "../shared/format.ts";
 import type { LiveHub } from "../shared/live-hub.ts";
 
 /** Cameras followed live at once: the most recently changed. */
@@ -168,7 +168,7 @@ export class CamerasView {
 	#render(): void {
 		this.#note.hidden = this.#cameras.size > 0;
 		this.#more.hidden = this.#unfollowed.size === 0;
-		this.#more.textContent = `${this.#unfollowed.size} more cameras, not followed live.`;
+		this.#more.textContent = `${plural(this.#unfollowed.size, "more camera")}, not followed live.`;
 		replace(this.#grid, ...[...this.#cameras.values()].map((camera) => this.#card(camera)));
 	}
 

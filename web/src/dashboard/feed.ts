@@ -5,7 +5,7 @@
  */
 import type { EventEnvelope } from "../shared/api.ts";
 import { h, replace } from "../shared/dom.ts";
-import { clock, count, duration, shortId } from "../shared/format.ts";
+import { clock, count, duration, plural, shortId } from "../shared/format.ts";
 
 const KEEP = 100;
 
@@ -70,16 +70,16 @@ export function describe(i: InteractionData): string {
 	const took = duration(Math.max(0, i.endedAt - i.startedAt));
 	if (i.source === "web") {
 		const pages = Array.isArray(s.pages) ? (s.pages as string[]) : [];
-		const parts = [`${num(s.pageViews)} page views`, `${num(s.clicks)} clicks`, took];
-		if (num(s.errors)) parts.push(`${num(s.errors)} errors`);
+		const parts = [plural(num(s.pageViews), "page view"), plural(num(s.clicks), "click"), took];
+		if (num(s.errors)) parts.push(plural(num(s.errors), "error"));
 		if (typeof s.userId === "string") parts.push(s.userId);
 		return `${parts.join(" · ")}${pages.length ? ` · ${pages.slice(0, 4).join(" → ")}${pages.length > 4 ? " …" : ""}` : ""}`;
 	}
 	if (i.source === "cctv") {
-		const parts = [`${num(s.frames)} frames`, `${num(s.motionFrames)} with motion`, took];
+		const parts = [plural(num(s.frames), "frame"), `${num(s.motionFrames)} with motion`, took];
 		if (typeof s.peopleSeen === "number") parts.push(`up to ${s.peopleSeen} people`);
 		if (typeof s.lastDescription === "string" && s.lastDescription) parts.push(s.lastDescription);
 		return parts.join(" · ");
 	}
-	return [`${num(s.messages)} messages`, took].join(" · ");
+	return [plural(num(s.messages), "message"), took].join(" · ");
 }

@@ -132,7 +132,8 @@ function watchConnectivity(hub: LiveHub): void {
 			banner.hidden = false;
 			banner.dataset.state = "offline";
 			const what = browserOffline ? "This browser is offline" : `Live updates are down (${down.length} of ${hub.size} connections)`;
-			banner.textContent = `${what}${since ? ` for ${duration(Date.now() - since)}` : ""}. Reconnecting by itself; the views resume from the last event they saw.`;
+			const howLong = since && Date.now() - since >= 2000 ? ` for ${duration(Date.now() - since)}` : "";
+			banner.textContent = `${what}${howLong}. Reconnecting by itself; the views resume from the last event they saw.`;
 			status.textContent = "Offline";
 			status.dataset.state = "offline";
 		} else {

@@ -39,10 +39,11 @@ export class RatesView {
 		);
 		this.#chart = new TimeChart(chartBox, {
 			height: 220,
+			y2Label: "visits",
 			formatX: (seconds) => new Date(seconds * 1000).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }),
 			series: [
 				{ label: "events / min (followed logs)", color: "--chart-1", kind: "bars" },
-				{ label: "visits started / min (org)", color: "--chart-2", kind: "line" },
+				{ label: "visits started / min (org)", color: "--chart-2", kind: "line", scale: "y2" },
 			],
 		});
 		// Redraw at most once a second, and move the window along even when nothing happens.

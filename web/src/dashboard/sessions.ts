@@ -7,7 +7,7 @@
 import type { ActorSocket } from "../shared/actor-socket.ts";
 import type { EventEnvelope, RoostApi } from "../shared/api.ts";
 import { h, perFrame, replace } from "../shared/dom.ts";
-import { ago, count, shortId } from "../shared/format.ts";
+import { ago, count, plural, shortId } from "../shared/format.ts";
 import type { LiveHub } from "../shared/live-hub.ts";
 
 export const WATCHED = 12;
@@ -24,6 +24,8 @@ interface ActiveSession {
 	/** Events of the current visit. */
 	events: number;
 	ended: boolean;
+	/** Its socket has delivered at least one event, so the page and counts are known. */
+	known: boolean;
 	socket?: ActorSocket;
 	updatedAt: number;
 }
@@ -104,7 +106,17 @@ export class SessionsView {
 			Object.assign(known, { visit, startedAt, ended: false });
 			return;
 		}
-		this.#sessions.set(id, { id, visit, startedAt, currentPage: null, lastEvent: null, events: 0, ended: false, updatedAt: 0 });
+		this.#sessions.set(id, {
+			id,
+			visit,
+			startedAt,
+			currentPage: null,
+			lastEvent: null,
+			events: 0,
+			ended: false,
+			known: false,
+			updatedAt: 0,
+		});
 	}
 
 	/** Follows the WATCHED newest sessions, and lets go of the others. */
@@ -146,6 +158,7 @@ export class SessionsView {
 				session.events++;
 		}
 		session.lastEvent = { type: event.type, ts: event.ts };
+		session.known = true;
 		session.updatedAt = Date.now();
 		this.render();
 	}
@@ -167,13 +180,13 @@ export class SessionsView {
 			"li",
 			{ class: fresh ? "session updated" : "session", "data-session": s.id },
 			h("span", { class: "session-id", title: s.id }, shortId(s.id)),
-			h("span", { class: "session-page" }, s.currentPage ?? "…"),
+			h("span", { class: "session-page" }, s.currentPage ?? (s.known ? "(no page yet)" : "…")),
 			h(
 				"span",
 				{ class: "session-last" },
 				s.lastEvent ? `${s.lastEvent.type.replace(/^session\./, "")} · ${ago(s.lastEvent.ts)}` : `started ${ago(s.startedAt)}`,
 			),
-			h("span", { class: "session-events" }, s.ended ? "ended" : s.events === 1 ? "1 event" : `${s.events} events`),
+			h("span", { class: "session-events" }, s.ended ? "ended" : s.known ? plural(s.events, "event") : ""),
 		);
 	}
 }

@@ -30,3 +30,6 @@ export const percent = (fraction: number): string => `${Math.round(fraction * 10
 
 /** An id cut to a readable length, e.g. a UUIDv7 session id. */
 export const shortId = (id: string, keep = 8): string => (id.length > keep + 1 ? `${id.slice(0, keep)}…` : id);
+
+/** "1 frame", "3 frames": `word` is the singular; `plural` when adding an s will not do. */
+export const plural = (n: number, word: string, pluralWord = `${word}s`): string => `${n.toLocaleString()} ${n === 1 ? word : pluralWord}`;
