@@ -8,7 +8,7 @@ import { spawn } from "node:child_process";
 import { appendFile, copyFile, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { DEFINITIONS, publicState } from "../../src/cli/actors.ts";
 import { type ExportedEvent, foldStored, parseNdjson } from "../../src/cli/chain.ts";
 import { RoostClient } from "../../src/cli/client.ts";
@@ -19,6 +19,8 @@ import { type LocalRoost, startLocalRoost } from "../browser/local-roost.ts";
 import { tamperStoredEvent } from "../browser/tamper.ts";
 import { changedSessionDefinition } from "./cli-changed-reducer.ts";
 
+// Every test talks to a real Worker; the node project's 5 s default is short on a busy two-core machine.
+vi.setConfig({ testTimeout: 30_000, hookTimeout: 60_000 });
 process.env.WRANGLER_SEND_METRICS = "false";
 process.env.CLOUDFLARE_CF_FETCH_ENABLED = "false";
 

@@ -43,7 +43,7 @@ interface ChainReport {
 declare global {
 	interface Window {
 		/** For the browser tests and for curious people: what is open and at which version. */
-		roostConsole?: { current: () => { actor: string; version: number; max: number; brokenAt: number | null } | null };
+		roostConsole?: { current: () => { actor: string; ready: boolean; version: number; max: number; brokenAt: number | null } | null };
 	}
 }
 
@@ -62,6 +62,8 @@ class OpenActor {
 	readonly log: ActorLog;
 	readonly table: LogTable;
 	version = 0;
+	/** Its version is read and the first version shown. */
+	ready = false;
 	brokenAt: number | null = null;
 	socket: ActorSocket | undefined;
 	#ticket = 0;
@@ -82,6 +84,7 @@ class OpenActor {
 		page.head.show(this.actor, this.log.version, null);
 		page.head.status("info", "");
 		await this.show(version ?? this.log.version);
+		this.ready = true;
 		this.socket = new ActorSocket(page.api, this.actor, {
 			after: this.log.version,
 			onEvent: (event) => {
@@ -229,6 +232,7 @@ class ConsolePage {
 				this.current
 					? {
 							actor: actorLabel(this.current.actor),
+							ready: this.current.ready,
 							version: this.current.version,
 							max: this.current.log.version,
 							brokenAt: this.current.brokenAt,
