@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { patternFrame, postFrame } from "../../scripts/camera-uploader.mjs";
 import { type ExportedEvent, foldStored, parseNdjson } from "../../src/cli/chain.ts";
 import { sessionDefinition } from "../../src/reducers/session.ts";
 import { type LocalRoost, startLocalRoost } from "./local-roost.ts";
@@ -224,6 +225,30 @@ describe("the console", () => {
 		const cause = events.find((e) => e.id === causation);
 		if (cause) expect(followed.version).toBe(cause.seq);
 		else await expect.poll(() => page.locator("#notice").textContent()).toContain(`has no event with id ${causation}`);
+	});
+
+	it("follows a causation link to the exact event in the other actor when the sender named it", async () => {
+		// A camera's first frame brings it online, and it tells its org, naming the camera.online event as the cause.
+		const camera = `door-${crypto.randomUUID().slice(0, 8)}`;
+		expect((await postFrame({ endpoint: roost.url, org, key: apiKey }, camera, patternFrame(0), `${camera}-f1`)).ok).toBe(true);
+		const status = await (async () => {
+			for (let i = 0; i < 100; i++) {
+				const page = await api<{ events: ExportedEvent[] }>("/events?type=org.camera_status&limit=1000");
+				const found = page.events.find((e) => e.meta.causationActor === `camera:${camera}`);
+				if (found) return found;
+				await new Promise((resolve) => setTimeout(resolve, 100));
+			}
+			throw new Error("the org never recorded the camera's status");
+		})();
+		const online = (await rawEvents(`/cameras/${camera}`)).find((e) => e.type === "camera.online") as ExportedEvent;
+		expect(status.meta.causationId).toBe(online.id);
+
+		await page.goto(`${roost.url}/console#org@${status.seq}`);
+		await waitFor("the org's camera status", (c) => c.actor === "org" && c.version === status.seq);
+		await page.locator("#follow-cause").click();
+		await waitFor("camera.online in the camera's log", (c) => c.actor === `cameras/${camera}` && c.version === online.seq);
+		await expect.poll(() => page.locator("#event-type").textContent()).toBe("camera.online");
+		expect(await page.locator("#notice").isHidden()).toBe(true);
 	});
 
 	it("forks at the version shown, and opens the sandbox there", async () => {
