@@ -67,10 +67,20 @@ export function emptyMetrics(): Metrics {
 }
 
 const num = (value: unknown): number => (typeof value === "number" && Number.isFinite(value) ? value : 0);
+
+/**
+ * Keys of keyed counts come from the data (pages, click targets, tool names), so they may be "constructor" or
+ * "__proto__": counts are read from own properties only and written as own properties, never through the prototype.
+ */
+const countAt = (map: Record<string, number>, key: string): number => (Object.hasOwn(map, key) ? (map[key] ?? 0) : 0);
+function setCount(map: Record<string, number>, key: string, n: number): void {
+	Object.defineProperty(map, key, { value: n, writable: true, enumerable: true, configurable: true });
+}
+
 const counts = (value: unknown): Record<string, number> => {
 	if (!value || typeof value !== "object" || Array.isArray(value)) return {};
 	const out: Record<string, number> = {};
-	for (const [key, n] of Object.entries(value)) if (num(n) > 0) out[key] = num(n);
+	for (const [key, n] of Object.entries(value)) if (num(n) > 0) setCount(out, key, num(n));
 	return out;
 };
 
@@ -94,7 +104,7 @@ export function metricsOf(interaction: Interaction, late = false): Metrics {
 		const bucket = durationBucket(Math.max(0, num(s.durationMs)));
 		m.web.durations[bucket] = 1;
 		const pages = Array.isArray(s.pages) ? s.pages.filter((p): p is string => typeof p === "string") : [];
-		for (const page of new Set(pages)) m.web.pages[page] = 1;
+		for (const page of new Set(pages)) setCount(m.web.pages, page, 1);
 		m.web.clickTargets = capKeys(counts(s.clickTargets));
 	} else if (interaction.source === "cctv") {
 		m.cctv = {
@@ -113,7 +123,7 @@ export function metricsOf(interaction: Interaction, late = false): Metrics {
 
 function addCounts(a: Record<string, number>, b: Record<string, number>): Record<string, number> {
 	const out = { ...a };
-	for (const [key, n] of Object.entries(b)) out[key] = (out[key] ?? 0) + n;
+	for (const [key, n] of Object.entries(b)) setCount(out, key, countAt(out, key) + n);
 	return capKeys(out);
 }
 

@@ -102,6 +102,9 @@ export function summarize(visit: Visit, userId: string | null): VisitSummary {
 
 type Data<T> = T & Record<string, unknown>;
 
+/** A count kept under a client-chosen key; never one inherited from Object.prototype (`counts.constructor`). */
+const countOf = (counts: Record<string, number>, key: string): number => (Object.hasOwn(counts, key) ? (counts[key] ?? 0) : 0);
+
 export function evolveSession(state: SessionState, event: RecordedEvent): SessionState {
 	if (event.type === "session.started") {
 		if (state.status === "active") throw new Error("a visit is already open");
@@ -151,15 +154,16 @@ export function evolveSession(state: SessionState, event: RecordedEvent): Sessio
 		case "session.clicked": {
 			const { target } = event.data as Data<{ target: string }>;
 			touched.clicks++;
-			const known = target in touched.clickTargets;
+			// Own keys only: a target named like an Object.prototype member ("constructor") is a target like any other.
+			const known = Object.hasOwn(touched.clickTargets, target);
 			if (known || Object.keys(touched.clickTargets).length < MAX_CLICK_TARGETS) {
-				touched.clickTargets = { ...touched.clickTargets, [target]: (touched.clickTargets[target] ?? 0) + 1 };
+				touched.clickTargets = { ...touched.clickTargets, [target]: countOf(touched.clickTargets, target) + 1 };
 			}
 			return next;
 		}
 		case "session.custom": {
 			const { name } = event.data as Data<{ name: string }>;
-			touched.customEvents = { ...touched.customEvents, [name]: (touched.customEvents[name] ?? 0) + 1 };
+			touched.customEvents = { ...touched.customEvents, [name]: countOf(touched.customEvents, name) + 1 };
 			return next;
 		}
 		case "session.identified": {
