@@ -43,7 +43,9 @@ export interface ToolDeps {
  * Shrinks a value until its JSON fits `max` characters: arrays lose items from the end (the oldest-first lists
  * keep their head, newest-first lists their newest), long strings are cut. Adds `truncated: true` when it cut.
  */
-export function bounded(value: unknown, max = MAX_TOOL_RESULT_CHARS): unknown {
+export function bounded(input: unknown, max = MAX_TOOL_RESULT_CHARS): unknown {
+	// Plain JSON from here on (no undefined, no class instances): it is stored as event data.
+	const value: unknown = input === undefined ? null : JSON.parse(JSON.stringify(input));
 	if (JSON.stringify(value).length <= max) return value;
 	let current = value;
 	for (let round = 0; round < 40 && JSON.stringify(current).length > max; round++) current = shrink(current);

@@ -202,8 +202,10 @@ describe("tool results", () => {
 		expect(cut.interactions.length).toBeGreaterThan(10);
 	});
 
-	it("a small result is left as it is", () => {
+	it("a small result is left as it is, as plain JSON", () => {
 		expect(bounded({ a: [1, 2] })).toEqual({ a: [1, 2] });
+		expect(bounded({ a: undefined, b: 1 })).toStrictEqual({ b: 1 });
+		expect(bounded(undefined)).toBeNull();
 	});
 });
 
