@@ -4,6 +4,11 @@
 // Node 22 is re-run here with --experimental-strip-types). Nothing to build.
 import { spawnSync } from "node:child_process";
 
+const [major, minor] = process.versions.node.split(".").map(Number);
+if (major < 22 || (major === 22 && minor < 12)) {
+	console.error(`roost needs Node 22.12 or newer, not ${process.version}: run it as \`npx roost\`, which uses the repository's Node 24.`);
+	process.exit(2);
+}
 if (!process.features.typescript) {
 	const again = spawnSync(process.execPath, ["--experimental-strip-types", "--no-warnings=ExperimentalWarning", ...process.argv.slice(1)], {
 		stdio: "inherit",

@@ -7,7 +7,7 @@
 import "../shared/base.css";
 import "./console.css";
 import { uuidv7 } from "uuidv7";
-import { type ActorPath, actorLabel, parseActor, type Segment } from "../../../src/cli/actors.ts";
+import { type ActorPath, actorApiPath, actorLabel, parseActor, type Segment } from "../../../src/cli/actors.ts";
 import { checkChain, type ExportedEvent, parseNdjson, toNdjsonLine } from "../../../src/cli/chain.ts";
 import { ActorSocket } from "../shared/actor-socket.ts";
 import { ApiError, RoostApi } from "../shared/api.ts";
@@ -226,7 +226,9 @@ class ConsolePage {
 		this.state = new StateView(byId("state"));
 		this.replay = new ReplayView(byId("replay"), (version) => void this.current?.show(version));
 		this.picker = new Picker(byId("picker"), api, (actor) => void this.open(actor, { push: true }));
-		addEventListener("hashchange", () => this.#fromAddress());
+		// Typed addresses fire hashchange; back and forward over the entries the console pushed fire popstate.
+		addEventListener("hashchange", () => void this.#fromAddress());
+		addEventListener("popstate", () => void this.#fromAddress());
 		window.roostConsole = {
 			current: () =>
 				this.current
@@ -295,7 +297,7 @@ class ConsolePage {
 	async #followCause(actor: ActorPath, eventId: string | undefined, from: ExportedEvent): Promise<void> {
 		let seq: number | undefined;
 		if (eventId) {
-			const page = await this.api.get<{ events: ExportedEvent[] }>(new ActorLog(this.api, actor).path("/events"), { id: eventId });
+			const page = await this.api.get<{ events: ExportedEvent[] }>(actorApiPath(this.api.org, actor, "/events"), { id: eventId });
 			seq = page.events[0]?.seq;
 		}
 		await this.open(actor, { version: seq, push: true });
@@ -320,7 +322,7 @@ class ConsolePage {
 				: undefined;
 		if (!segment) throw new Error("Only a session's, camera's or chat's log can be imported: sandboxes are of those kinds.");
 		const sandbox: ActorPath = { kind: segment, id: `sandbox-${uuidv7()}` };
-		const path = new ActorLog(this.api, sandbox).path("/import");
+		const path = actorApiPath(this.api.org, sandbox, "/import");
 		let chunk: ExportedEvent[] = [];
 		let chars = 0;
 		let sent = 0;
