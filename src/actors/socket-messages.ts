@@ -35,7 +35,8 @@ export function parseClientMessage(raw: string | ArrayBuffer | ArrayBufferView, 
 	const head = envelopeSchema.safeParse(json);
 	if (!head.success) return { ok: false, detail: "frame must be an object with a string field t", errors: zodErrors(head.error) };
 	if (head.data.t === "ping") return { ok: true, message: head.data };
-	const schema = schemas[head.data.t];
+	// Own keys only: a frame whose t is "constructor" or "__proto__" must not find Object.prototype's members.
+	const schema = Object.hasOwn(schemas, head.data.t) ? schemas[head.data.t] : undefined;
 	if (!schema)
 		return { ok: false, detail: `unsupported message type "${head.data.t}"`, errors: [{ path: "t", message: "unsupported message type" }] };
 	const body = schema.safeParse(json);

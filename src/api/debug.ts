@@ -10,6 +10,7 @@ import { uuidv7 } from "uuidv7";
 import type { EventPage, ImportedEvent } from "../actors/actor.ts";
 import type { Outcome } from "../actors/outcome.ts";
 import type { ActorKind } from "../events/envelope.ts";
+import { nestsDeeperThan, TOO_DEEP } from "../events/json-depth.ts";
 import { actorStub, id, KIND_SEGMENTS, type KindSegment } from "./actors.ts";
 import { limitBody } from "./body-limit.ts";
 import type { AppEnv } from "./context.ts";
@@ -43,7 +44,7 @@ const importedEvent = z.object({
 	type: z.string().min(1).max(128),
 	v: z.number().int().positive(),
 	ts: z.number().int().nonnegative(),
-	data: z.unknown(),
+	data: z.unknown().refine((data) => !nestsDeeperThan(data), TOO_DEEP),
 	meta: z.record(z.string(), z.string()).default({}),
 	hash: z
 		.string()

@@ -1,6 +1,7 @@
 /** What can happen in a web session. Clients submit the page/click/custom/identify/error events; the actor adds started/ended. */
 import { z } from "zod";
 import { defineEvent, EventCatalog } from "./catalog.ts";
+import { nestsDeeperThan, TOO_DEEP } from "./json-depth.ts";
 
 const url = z.string().min(1).max(2048);
 const props = z.record(z.string().max(128), z.json());
@@ -108,7 +109,7 @@ export const clientSessionEventInput = z.object({
 	type: z.enum(CLIENT_SESSION_EVENT_TYPES as [string, ...string[]]),
 	ts: z.number().int().nonnegative(),
 	v: z.number().int().positive().optional(),
-	data: z.record(z.string(), z.unknown()),
+	data: z.record(z.string(), z.unknown()).refine((data) => !nestsDeeperThan(data), TOO_DEEP),
 });
 
 export const sessionBatchInput = z.object({
