@@ -72,7 +72,7 @@ export class SessionActor extends EventSourcedActor<SessionState> {
 			events,
 			result: () => null,
 			effects: (receipt) =>
-				receipt.appended.length > 0 ? { outbox: this.#handOver(ended.data as { summary: VisitSummary }, timer.scheduledAt) } : {},
+				receipt.appended.length > 0 ? { outbox: this.#handOver(ended.data as { summary: VisitSummary }, timer.scheduledAt, ended.id) } : {},
 		};
 	}
 
@@ -94,7 +94,7 @@ export class SessionActor extends EventSourcedActor<SessionState> {
 	}
 
 	/** The ended visit as an interaction, for the org and for the interactions queue. */
-	#handOver({ summary }: { summary: VisitSummary }, endedAt: number): OutboxMessage[] {
+	#handOver({ summary }: { summary: VisitSummary }, endedAt: number, causedBy: string): OutboxMessage[] {
 		const { org, id } = this.actor;
 		const interaction: Interaction = {
 			id: visitInteractionId(id, summary.visit),
@@ -105,8 +105,20 @@ export class SessionActor extends EventSourcedActor<SessionState> {
 			summary,
 		};
 		return [
-			{ id: `${interaction.id}>org`, target: { actor: { kind: "org", org, id: org } }, type: INTERACTION_MESSAGE, data: interaction },
-			{ id: `${interaction.id}>queue`, target: { queue: "INTERACTIONS_QUEUE" }, type: INTERACTION_MESSAGE, data: { org, interaction } },
+			{
+				id: `${interaction.id}>org`,
+				target: { actor: { kind: "org", org, id: org } },
+				type: INTERACTION_MESSAGE,
+				data: interaction,
+				meta: { causationId: causedBy },
+			},
+			{
+				id: `${interaction.id}>queue`,
+				target: { queue: "INTERACTIONS_QUEUE" },
+				type: INTERACTION_MESSAGE,
+				data: { org, interaction },
+				meta: { causationId: causedBy },
+			},
 		];
 	}
 

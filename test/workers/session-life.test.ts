@@ -155,6 +155,9 @@ describe("hand-over", () => {
 			expect.objectContaining({ id: `session:${session}:visit-1`, source: "web", summary: expect.objectContaining({ pageViews: 2 }) }),
 		]);
 		expect((await getJson<StateBody>(`${path(session)}/state`)).kernel.outbox.pending).toBe(0);
+		// The org's event names the session event that caused it.
+		const [recorded] = (await allEvents(`/v1/orgs/${ORG}`)).filter((e) => e.id === `session:${session}:visit-1`);
+		expect(recorded?.meta).toMatchObject({ causationId: "visit-1:ended", causationActor: `session:${session}` });
 	});
 
 	it("the org lists a session as active while its visit is open, and as ended after", async () => {
