@@ -119,7 +119,9 @@ async function announce() {
 	}
 	const lines = ["", "Roost is running."];
 	lines.push(await dashboardLine());
+	lines.push(`  Console:      ${base}/console   (replay and debug any actor; docs/console.md)`);
 	lines.push(`  API:          ${base}/v1   (OpenAPI: ${base}/openapi.json, docs/api.md)`);
+	lines.push(`  MCP:          ${base}/mcp   (streamable HTTP, the API key as bearer; docs/mcp.md)`);
 	if (demo) {
 		lines.push(
 			`  Demo org:     ${demo.org}   (${demo.how}; kept in .wrangler/roost-demo.json)`,
