@@ -236,6 +236,55 @@ describe("cancellation", () => {
 		sub.close();
 	});
 
+	it("cancelling a queued message drops it: its answer never starts, and the one queued after it runs next", async () => {
+		const model = new ControlledModel();
+		setTestModel(model.model);
+		const chat = uniqueId("c");
+		const sub = await Subscriber.open(chatPath(chat));
+		const first = await post(chat, "First");
+		await model.called();
+		const dropped = await post(chat, "Never mind this one");
+		const third = await post(chat, "Third");
+		const res = await cancel(chat, dropped.operationId);
+		expect(await res.json()).toMatchObject({ operationId: dropped.operationId, status: "cancelled" });
+		model.delta("one");
+		model.finish();
+		await model.called(2);
+		model.delta("three");
+		model.finish();
+		await sub.until(ended(third.operationId));
+		const events = sub.events();
+		expect(events.some((e) => e.id === `${dropped.operationId}:started`)).toBe(false);
+		expect(events.find((e) => e.id === `${dropped.operationId}:end`)).toMatchObject({ type: "chat.cancelled" });
+		expect(events.filter((e) => e.type === "chat.assistant_message").map((e) => (e.data as { operationId: string }).operationId)).toEqual([
+			first.operationId,
+			third.operationId,
+		]);
+		sub.close();
+	});
+
+	it("at most 20 messages wait behind a running answer; the 21st is refused", async () => {
+		const model = new ControlledModel();
+		setTestModel(model.model);
+		const chat = uniqueId("c");
+		const running = await post(chat, "Running");
+		await model.called();
+		for (let i = 0; i < 20; i++) await post(chat, `Waiting ${i}`);
+		const res = await call(`${chatPath(chat)}/messages`, {
+			method: "POST",
+			body: JSON.stringify({ text: "One too many", clientActionId: uniqueId("m") }),
+		});
+		await expectProblem(res, 422);
+		expect((await state(chat)).queue).toHaveLength(20);
+		// Let the queue drain quickly, so nothing is left running after the test.
+		setTestModel(scriptedModel(textParts(["ok"])));
+		await cancel(chat, running.operationId);
+		const sub = await Subscriber.open(chatPath(chat));
+		await sub.until((s) => s.events().filter((e) => e.type === "chat.assistant_message").length === 20);
+		expect((await state(chat)).queue).toEqual([]);
+		sub.close();
+	});
+
 	it("an unknown operation is 404", async () => {
 		const chat = uniqueId("c");
 		await expectProblem(await cancel(chat, "no-such-operation"), 404);
