@@ -222,7 +222,14 @@ export class ChatView {
 		const text = h("div", { class: "answer-text" });
 		const tools = h("ul", { class: "tools", "aria-label": "Tool calls" });
 		const status = h("p", { class: "answer-status caption" });
-		const bubble = h("div", { class: "msg msg-assistant", "data-operation": operationId, "data-state": "running" }, tools, text, status);
+		// Busy while it streams, so a screen reader reads the answer once it is whole, not word by word.
+		const bubble = h(
+			"div",
+			{ class: "msg msg-assistant", "data-operation": operationId, "data-state": "running", "aria-busy": "true" },
+			tools,
+			text,
+			status,
+		);
 		this.#log.append(bubble);
 		const answer: Answer = { operationId, bubble, text, tools, status, tokens: 0, running: true, calls: new Map() };
 		this.#answers.set(operationId, answer);
@@ -232,6 +239,7 @@ export class ChatView {
 	#finish(answer: Answer, state: string, status: string): void {
 		answer.running = false;
 		answer.bubble.dataset.state = state;
+		answer.bubble.setAttribute("aria-busy", "false");
 		answer.status.textContent = status;
 	}
 

@@ -22,6 +22,8 @@ export class RatesView {
 	readonly #chart: TimeChart;
 	#total = 0;
 	#dirty = true;
+	/** The minute the chart was last drawn for; it moves on even when no event comes. */
+	#renderedAt = 0;
 
 	constructor(section: HTMLElement) {
 		const chartBox = h("div", { class: "chart", id: "rates-chart" });
@@ -75,7 +77,9 @@ export class RatesView {
 		if (!this.#dirty && this.#renderedAt === now) return;
 		this.#dirty = false;
 		this.#renderedAt = now;
-		for (const minute of this.#events.keys()) if (minute < first - WINDOW_MINUTES * MINUTE) this.#events.delete(minute);
+		for (const counts of [this.#events, this.#visits]) {
+			for (const minute of counts.keys()) if (minute < first - WINDOW_MINUTES * MINUTE) counts.delete(minute);
+		}
 		const xs: number[] = [];
 		const events: number[] = [];
 		const visits: number[] = [];
@@ -92,6 +96,4 @@ export class RatesView {
 		this.#summary.textContent = text;
 		this.#summary.dataset.total = String(this.#total);
 	}
-
-	#renderedAt = 0;
 }
