@@ -47,7 +47,13 @@ export class FeedView {
 		this.#counter.textContent = `(${count(this.#total)})`;
 		this.#empty.hidden = true;
 		this.#list.prepend(this.#row(interaction, event));
-		while (this.#list.children.length > KEEP) this.#list.lastElementChild?.remove();
+		// The socket never sends an event twice, so the ids of rows that scroll off need not be kept.
+		while (this.#list.children.length > KEEP) {
+			const last = this.#list.lastElementChild as HTMLElement | null;
+			if (!last) break;
+			this.#ids.delete(last.dataset.interaction ?? "");
+			last.remove();
+		}
 	}
 
 	#row(i: InteractionData, event: EventEnvelope): HTMLLIElement {

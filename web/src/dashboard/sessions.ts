@@ -87,6 +87,8 @@ export class SessionsView {
 			const session = this.#sessions.get(data.actor.id);
 			const visit = typeof data.summary.visit === "number" ? data.summary.visit : (session?.visit ?? 1);
 			this.#endedVisits.set(data.actor.id, Math.max(visit, this.#endedVisits.get(data.actor.id) ?? 0));
+			// Only a directory read racing the org's log needs this memory: keep the newest few thousand.
+			if (this.#endedVisits.size > 5000) this.#endedVisits.delete(this.#endedVisits.keys().next().value ?? "");
 			if (!session || visit < session.visit) return;
 			this.hub.close(session.socket);
 			this.#sessions.delete(session.id);
