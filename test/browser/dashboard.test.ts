@@ -351,12 +351,15 @@ describe("the dashboard in Chromium", () => {
 		await page.setViewportSize(LAPTOP);
 	});
 
-	it("a reload keeps the sign-in for the tab and comes back live", async () => {
+	it("a reload keeps the sign-in for the tab and comes back live (in dark mode, for a screenshot of that too)", async () => {
+		await page.emulateMedia({ colorScheme: "dark" });
 		await page.reload();
 		await page.waitForSelector("#app:not([hidden])");
 		await page.waitForSelector('#live-status[data-state="live"]');
 		expect(await page.locator("#sign-in").isHidden()).toBe(true);
 		await page.waitForSelector("#feed-list li[data-interaction]");
+		await page.screenshot({ path: `${SHOTS}/main-view-dark.png` });
+		await page.emulateMedia({ colorScheme: "light" });
 	});
 
 	it("logs no console errors, except the browser's own reports of connections failing while the network was cut", () => {
