@@ -15,6 +15,7 @@ import { bounded, chatTools, type HistoryMessage, type OrgReader } from "../ai/t
 import type { Env } from "../env.ts";
 import type { ChatCancelInput, ChatMessageInput } from "../events/chat.ts";
 import type { EventMeta, ProposedEvent } from "../events/envelope.ts";
+import { INTERACTION_MESSAGE, type Interaction } from "../events/interaction.ts";
 import {
 	type ChatState,
 	chatDefinition,
@@ -27,6 +28,7 @@ import {
 } from "../reducers/chat.ts";
 import { EventSourcedActor } from "./actor.ts";
 import { actorName } from "./identity.ts";
+import type { OutboxMessage } from "./outbox.ts";
 import { fail, type Outcome, ok } from "./outcome.ts";
 
 export interface MessageAccepted {
@@ -309,9 +311,47 @@ export class ChatActor extends EventSourcedActor<ChatState> {
 				if (step) events.push({ id: operationEventId.summary(op.operationId), type: "chat.summarized", ts, data: step });
 			}
 			events.push(...startNext(state.queue, this.#provider(), ts));
-			return { events, result: () => null };
+			return {
+				events,
+				result: () => null,
+				// An answered question is an interaction for the org, like an ended web visit.
+				effects: (receipt) => {
+					const reply = receipt.appended.find((e) => e.type === "chat.assistant_message" && e.meta.operationId === op.operationId);
+					return reply ? { outbox: this.#handOver(state.operation ?? op, reply.ts, reply.id) } : {};
+				},
+			};
 		});
 		if (!outcome.ok) console.error(`chat ${this.actor.id}: cannot end ${op.operationId}: ${outcome.error.detail}`);
+	}
+
+	/** One answered question as an interaction, for the org and for the interactions queue; tool names come from its log. */
+	#handOver(op: RunningOperation, endedAt: number, causedBy: string): OutboxMessage[] {
+		const { org, id } = this.actor;
+		const toolCalls: Record<string, number> = {};
+		for (const row of this.log.reverseByType("llm.tool_called", Math.max(op.toolCalls, 0) + 10)) {
+			const call = JSON.parse(row.data) as { operationId: string; toolName: string };
+			if (call.operationId !== op.operationId) continue;
+			toolCalls[call.toolName] = (toolCalls[call.toolName] ?? 0) + 1;
+		}
+		const interaction: Interaction = {
+			id: `chat:${id}:${op.operationId}`,
+			source: "chat",
+			actor: { kind: "chat", id },
+			startedAt: op.startedAt,
+			endedAt,
+			summary: { messages: 2, toolCalls, tokens: op.tokens, operationId: op.operationId, provider: op.provider },
+		};
+		const meta = { causationId: causedBy };
+		return [
+			{ id: `${interaction.id}>org`, target: { actor: { kind: "org", org, id: org } }, type: INTERACTION_MESSAGE, data: interaction, meta },
+			{
+				id: `${interaction.id}>queue`,
+				target: { queue: "INTERACTIONS_QUEUE" },
+				type: INTERACTION_MESSAGE,
+				data: { org, interaction },
+				meta,
+			},
+		];
 	}
 
 	/** Appends one event of the running operation, unless it was cancelled or has ended meanwhile. */

@@ -555,5 +555,15 @@ describe("the offline responder", () => {
 				.join(""),
 		).toBe(reply.text);
 		sub.close();
+
+		// The answered question reaches the org as a chat interaction, with the tools it used.
+		const id = `chat:${chat}:${operationId}`;
+		let found: { source: string; summary: { messages: number; toolCalls: Record<string, number> } } | undefined;
+		for (let i = 0; i < 100 && !found; i++) {
+			const page = await getJson<{ interactions: (typeof found & { id: string })[] }>(`/v1/orgs/${ORG}/interactions?limit=1000`);
+			found = page.interactions.find((x) => x?.id === id);
+			if (!found) await new Promise((resolve) => setTimeout(resolve, 50));
+		}
+		expect(found).toMatchObject({ source: "chat", summary: { messages: 2, toolCalls: { get_interactions: 1, get_patterns: 1 } } });
 	});
 });
