@@ -7,7 +7,7 @@ import { id } from "./actors.ts";
 import { limitBody } from "./body-limit.ts";
 import { type AppEnv, requestMeta } from "./context.ts";
 import { json, ORG_KEY, problems } from "./openapi.ts";
-import { invalidInput, unwrap } from "./problem.ts";
+import { ApiError, invalidInput, unwrap } from "./problem.ts";
 import { validationHook } from "./validation.ts";
 
 /** One frame: 5 MiB is a high-quality 4K JPEG. */
@@ -94,6 +94,48 @@ export function cameraRoutes(): OpenAPIHono<AppEnv> {
 				requestMeta(c),
 			);
 			return c.json(unwrap(outcome), 202);
+		},
+	);
+	app.openapi(
+		createRoute({
+			method: "get",
+			path: "/v1/orgs/{org}/cameras/{id}/frames/{frameId}",
+			tags: ["cameras"],
+			summary: "The stored image of one frame",
+			security: ORG_KEY,
+			request: {
+				params: z.object({
+					org: id.openapi({ param: { name: "org", in: "path" } }),
+					id: id.openapi({ param: { name: "id", in: "path" } }),
+					frameId: z
+						.string()
+						.regex(FRAME_ID_PATTERN)
+						.openapi({ param: { name: "frameId", in: "path" } }),
+				}),
+			},
+			responses: {
+				200: {
+					description: "The image bytes, as uploaded",
+					content: { "image/jpeg": { schema: z.string() }, "image/png": { schema: z.string() } },
+				},
+				...problems(400, 401, 404, 429),
+			},
+		}),
+		async (c) => {
+			const { org, id: camera, frameId } = c.req.valid("param");
+			// The camera's own log says where the frame is: a frame id of another camera or org finds nothing.
+			const received = (await c.env.CAMERA.getByName(actorName(org, camera)).eventById(`${frameId}:received`)) as {
+				data: { key: string; contentType: string };
+			} | null;
+			const object = received ? await c.env.FRAMES.get(received.data.key) : null;
+			if (!received || !object) throw new ApiError(404, "Not found", `Camera ${camera} has no stored frame ${frameId}.`);
+			return new Response(object.body, {
+				headers: {
+					"content-type": received.data.contentType,
+					"cache-control": "private, max-age=86400, immutable",
+					"x-request-id": c.get("requestId"),
+				},
+			});
 		},
 	);
 	return app;

@@ -79,6 +79,16 @@ describe("a good frame", () => {
 		expect(key).toContain(new Date(received?.ts ?? 0).toISOString());
 	});
 
+	it("a stored frame's image is served back by its id, and only through its own camera", async () => {
+		const camera = uniqueId("cam");
+		const { frameId } = await (await postFrame(camera, jpeg, "image/jpeg")).json<{ frameId: string }>();
+		const res = await call(`${path(camera)}/frames/${frameId}`);
+		expect(res.status).toBe(200);
+		expect(res.headers.get("content-type")).toBe("image/jpeg");
+		expect(new Uint8Array(await res.arrayBuffer())).toEqual(jpeg);
+		await expectProblem(await call(`${path(uniqueId("cam"))}/frames/${frameId}`), 404);
+	});
+
 	it("a retried upload with the same x-frame-id is a duplicate: stored and recorded once", async () => {
 		const camera = uniqueId("cam");
 		const headers = { "x-frame-id": "frame-0001", "x-frame-ts": "1700000000000" };

@@ -215,6 +215,14 @@ export const ORG_ROUTES: OrgRoute[] = [
 		writes: true,
 	},
 	{
+		route: "GET /v1/orgs/{org}/cameras/{id}/frames/{frameId}",
+		method: "GET",
+		// The tenant's camera has no frame with this id: its own 404. Serving a stored frame is in camera-ingest.test.ts.
+		path: (t) => `/v1/orgs/${t.org}/cameras/${t.session}/frames/no-such-frame`,
+		ok: 404,
+		invalid: { path: (t) => `/v1/orgs/${t.org}/cameras/${t.session}/frames/%20bad`, field: "path.frameId" },
+	},
+	{
 		route: "POST /v1/orgs/{org}/sessions/{id}/events",
 		method: "POST",
 		path: (t) => `/v1/orgs/${t.org}/sessions/${t.session}/events`,
