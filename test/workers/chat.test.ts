@@ -558,10 +558,11 @@ describe("the offline responder", () => {
 
 		// The answered question reaches the org as a chat interaction, with the tools it used.
 		const id = `chat:${chat}:${operationId}`;
-		let found: { source: string; summary: { messages: number; toolCalls: Record<string, number> } } | undefined;
+		type ChatInteraction = { id: string; source: string; summary: { messages: number; toolCalls: Record<string, number> } };
+		let found: ChatInteraction | undefined;
 		for (let i = 0; i < 100 && !found; i++) {
-			const page = await getJson<{ interactions: (typeof found & { id: string })[] }>(`/v1/orgs/${ORG}/interactions?limit=1000`);
-			found = page.interactions.find((x) => x?.id === id);
+			const page = await getJson<{ interactions: ChatInteraction[] }>(`/v1/orgs/${ORG}/interactions?limit=1000`);
+			found = page.interactions.find((x) => x.id === id);
 			if (!found) await new Promise((resolve) => setTimeout(resolve, 50));
 		}
 		expect(found).toMatchObject({ source: "chat", summary: { messages: 2, toolCalls: { get_interactions: 1, get_patterns: 1 } } });
