@@ -403,7 +403,8 @@ async function main() {
 }
 
 function cleanUp() {
-	rmSync(tmp, { recursive: true, force: true });
+	// workerd may still be closing files in the temp dir; retry rather than fail the run over it.
+	rmSync(tmp, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
 	// wrangler deletes its bundle under bench/.wrangler/tmp itself; drop the folders if nothing else (another run) is in them.
 	for (const dir of ["bench/.wrangler/tmp", "bench/.wrangler"]) {
 		try {

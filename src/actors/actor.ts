@@ -7,6 +7,8 @@
  * two requests can never interleave inside an append, and a socket's catch-up and its live
  * events can never overlap or leave a gap.
  */
+
+import { createHash } from "node:crypto";
 import { eq } from "drizzle-orm";
 import { type DrizzleSqliteDODatabase, drizzle } from "drizzle-orm/durable-sqlite";
 import { migrate } from "drizzle-orm/durable-sqlite/migrator";
@@ -27,7 +29,7 @@ import type { ActorDefinition } from "../reducers/definition.ts";
 import { backoffDelay } from "./backoff.ts";
 import { actorStub } from "./directory.ts";
 import { faultPoint } from "./faults.ts";
-import { chainHash, GENESIS_HASH } from "./hash.ts";
+import { chainText, GENESIS_HASH, type HashedFields } from "./hash.ts";
 import { parseActorName } from "./identity.ts";
 import { EventLog, type StoredEvent } from "./log.ts";
 import { type ActorMessage, type OutboxMessage, OutboxStore, type PendingMessage } from "./outbox.ts";
@@ -152,6 +154,8 @@ export abstract class EventSourcedActor<S> extends Server<Env> {
 
 	#state: S;
 	#draining: Promise<void> | undefined;
+	/** When the alarm is set for, as far as this instance knows (null: none). */
+	#armedAt: number | null = null;
 	#version = 0;
 	#head = GENESIS_HASH;
 	#identity: ActorRef | undefined;
@@ -168,8 +172,8 @@ export abstract class EventSourcedActor<S> extends Server<Env> {
 		this.db = drizzle(ctx.storage);
 		this.log = new EventLog(ctx.storage.sql);
 		this.snapshots = new SnapshotStore(this.db, ctx.storage.sql);
-		this.timers = new TimerStore(this.db);
-		this.outbox = new OutboxStore(this.db);
+		this.timers = new TimerStore(this.db, ctx.storage.sql);
+		this.outbox = new OutboxStore(this.db, ctx.storage.sql);
 		this.snapshotEvery = positiveInt(env.SNAPSHOT_EVERY) ?? DEFAULT_SNAPSHOT_EVERY;
 		this.#state = definition.initialState();
 		void ctx.blockConcurrencyWhile(async () => {
@@ -178,6 +182,7 @@ export abstract class EventSourcedActor<S> extends Server<Env> {
 			this.#rebuild();
 			this.onWake();
 			// Timers that came due while the object was down fire on this wake.
+			this.#armedAt = await ctx.storage.getAlarm();
 			await this.rearm();
 		});
 	}
@@ -419,7 +424,7 @@ export abstract class EventSourcedActor<S> extends Server<Env> {
 				meta: JSON.stringify(eventMeta),
 				hash: "",
 			};
-			row.hash = chainHash(prev, row);
+			row.hash = fastChainHash(prev, row);
 			prev = row.hash;
 			rows.push(row);
 			envelopes.push({ ...recorded, actor: this.actor, hash: row.hash });
@@ -476,16 +481,33 @@ export abstract class EventSourcedActor<S> extends Server<Env> {
 	}
 
 	override async onAlarm(): Promise<void> {
+		// The alarm that is running is spent; the rearm at the end sets the next one.
+		this.#armedAt = null;
 		await this.#fireDueTimers(this.now());
 		await this.#drainOutbox();
 		await this.rearm();
 	}
 
-	/** Points the single alarm at the earliest due timer or outbox retry, overdue ones included. */
+	/**
+	 * Makes sure the single alarm fires no later than the earliest due timer or outbox retry, overdue
+	 * ones included. An alarm already set earlier is left alone: when it fires with nothing due, the
+	 * alarm handler re-arms for what is. So most appends, which only push a deadline later, cost no
+	 * alarm write.
+	 */
 	protected async rearm(): Promise<void> {
-		const candidates = [this.timers.earliestDue(), this.outbox.depth().nextAttemptAt].filter((at): at is number => at !== null);
-		if (candidates.length === 0) await this.ctx.storage.deleteAlarm();
-		else await this.ctx.storage.setAlarm(Math.min(...candidates));
+		const timer = this.timers.earliestDue();
+		const retry = this.outbox.nextAttemptAt();
+		const next = timer === null ? retry : retry === null ? timer : Math.min(timer, retry);
+		if (next === null) {
+			if (this.#armedAt !== null) {
+				this.#armedAt = null;
+				await this.ctx.storage.deleteAlarm();
+			}
+			return;
+		}
+		if (this.#armedAt !== null && this.#armedAt <= next) return;
+		this.#armedAt = next;
+		await this.ctx.storage.setAlarm(next);
 	}
 
 	async #fireDueTimers(now: number): Promise<void> {
@@ -811,6 +833,11 @@ export abstract class EventSourcedActor<S> extends Server<Env> {
 }
 
 const encoder = new TextEncoder();
+
+/** The chain hash of hash.ts, computed with the runtime's native SHA-256 (node:crypto under nodejs_compat): the hot path. */
+function fastChainHash(prev: string, row: HashedFields): string {
+	return createHash("sha256").update(chainText(prev, row)).digest("hex");
+}
 
 /** Checks timer specs before anything is written, so a bad one is an error value, not a failed transaction. */
 function invalidTimers(changes: readonly TimerChange[] | undefined): { ok: false; error: ActorError } | undefined {

@@ -19,9 +19,14 @@ export interface HashedFields {
 	meta: string;
 }
 
+/** What a row's hash covers: the previous hash and the row's stored fields, one per line. */
+export function chainText(prev: string, row: HashedFields): string {
+	return `${prev}\n${row.seq}\n${row.id}\n${row.type}\n${row.v}\n${row.ts}\n${row.data}\n${row.meta}`;
+}
+
+/** Portable (workerd, Node, browsers); the kernel's append path computes the same with native SHA-256. */
 export function chainHash(prev: string, row: HashedFields): string {
-	const text = `${prev}\n${row.seq}\n${row.id}\n${row.type}\n${row.v}\n${row.ts}\n${row.data}\n${row.meta}`;
-	return bytesToHex(sha256(utf8ToBytes(text)));
+	return bytesToHex(sha256(utf8ToBytes(chainText(prev, row))));
 }
 
 export function sha256Hex(bytes: Uint8Array): string {

@@ -39,7 +39,10 @@ export interface PendingMessage extends OutboxMessage {
 }
 
 export class OutboxStore {
-	constructor(private readonly db: DrizzleSqliteDODatabase) {}
+	constructor(
+		private readonly db: DrizzleSqliteDODatabase,
+		private readonly sql: SqlStorage,
+	) {}
 
 	/** Records messages; one already recorded under the same id is left as it is. Call inside the events' transaction. */
 	add(messages: readonly OutboxMessage[], now: number): void {
@@ -93,6 +96,11 @@ export class OutboxStore {
 			.set({ attempts: message.attempts + 1, lastError: error.slice(0, 2000), nextAttemptAt: retryAt })
 			.where(eq(outbox.id, message.id))
 			.run();
+	}
+
+	/** The earliest retry time of any pending message, or null: read on every re-arm, so plain SQL. */
+	nextAttemptAt(): number | null {
+		return this.sql.exec<{ at: number | null }>("SELECT min(next_attempt_at) AS at FROM outbox").one().at;
 	}
 
 	depth(): { pending: number; oldestAt: number | null; nextAttemptAt: number | null } {

@@ -70,7 +70,10 @@ const parseSpec = (kind: string, text: string): TimerSpec =>
 	kind === "once" ? { once: Number(text) } : kind === "every" ? { every: Number(text) } : { cron: text };
 
 export class TimerStore {
-	constructor(private readonly db: DrizzleSqliteDODatabase) {}
+	constructor(
+		private readonly db: DrizzleSqliteDODatabase,
+		private readonly sql: SqlStorage,
+	) {}
 
 	/** Applies changes in order; setting a timer that exists replaces it (rescheduling is idempotent). */
 	apply(changes: readonly TimerChange[], now: number): void {
@@ -91,7 +94,18 @@ export class TimerStore {
 				attempts: 0,
 				lastError: null,
 			};
-			this.db.insert(timers).values(row).onConflictDoUpdate({ target: timers.name, set: row }).run();
+			// Every session append re-arms its inactivity timer: plain SQL, not a query built each time.
+			this.sql.exec(
+				`INSERT INTO timers (name, kind, spec, scheduled_at, due_at, payload, attempts, last_error) VALUES (?, ?, ?, ?, ?, ?, 0, NULL)
+				 ON CONFLICT(name) DO UPDATE SET kind = excluded.kind, spec = excluded.spec, scheduled_at = excluded.scheduled_at,
+				 due_at = excluded.due_at, payload = excluded.payload, attempts = 0, last_error = NULL`,
+				row.name,
+				row.kind,
+				row.spec,
+				row.scheduledAt,
+				row.dueAt,
+				row.payload,
+			);
 		}
 	}
 
