@@ -10,9 +10,9 @@ import { uuidv7 } from "uuidv7";
 import { type ActorPath, actorApiPath, actorLabel, parseActor, type Segment } from "../../../src/cli/actors.ts";
 import { checkChain, type ExportedEvent, parseNdjson, toNdjsonLine } from "../../../src/cli/chain.ts";
 import { ActorSocket } from "../shared/actor-socket.ts";
-import { ApiError, RoostApi } from "../shared/api.ts";
-import { type Credentials, clearCredentials, loadCredentials, orgOfKey, saveCredentials } from "../shared/credentials.ts";
+import { ApiError, type RoostApi } from "../shared/api.ts";
 import { byId, h } from "../shared/dom.ts";
+import { signInThen } from "../shared/sign-in.ts";
 import { ActorHead } from "./actor-head.ts";
 import { ActorLog } from "./actor-log.ts";
 import { DiffView, StateView } from "./diff-view.ts";
@@ -26,11 +26,6 @@ import { Scrubber } from "./scrubber.ts";
 const IMPORT_CHUNK_EVENTS = 1000;
 const IMPORT_CHUNK_CHARS = 4 * 1024 * 1024;
 const SEGMENT_OF: Record<string, Segment> = { session: "sessions", camera: "cameras", chat: "chats" };
-
-interface OrgBody {
-	org: { id: string; name: string };
-	version: number;
-}
 
 interface ChainReport {
 	ok: boolean;
@@ -363,64 +358,6 @@ class ConsolePage {
 	}
 }
 
-function showSignIn(message?: string): void {
-	byId("app").hidden = true;
-	byId("sign-in").hidden = false;
-	const error = byId("sign-in-error");
-	error.hidden = !message;
-	error.textContent = message ?? "";
-	byId<HTMLInputElement>("api-key").focus();
-}
-
-async function signIn(apiKey: string): Promise<void> {
-	const org = orgOfKey(apiKey);
-	if (!org) {
-		showSignIn("That is not a Roost API key: keys look like rk_<org>.<secret>.");
-		return;
-	}
-	try {
-		await new RoostApi(org, apiKey.trim()).get<OrgBody>(`/v1/orgs/${encodeURIComponent(org)}`);
-	} catch (error) {
-		showSignIn(
-			error instanceof ApiError && (error.status === 401 || error.status === 404)
-				? "This key does not open any org (unknown or revoked)."
-				: `Could not sign in: ${error instanceof Error ? error.message : String(error)}`,
-		);
-		return;
-	}
-	saveCredentials({ org, apiKey: apiKey.trim() });
-	location.reload();
-}
-
-async function start(credentials: Credentials): Promise<void> {
-	const api = new RoostApi(credentials.org, credentials.apiKey);
-	let org: OrgBody;
-	try {
-		org = await api.get<OrgBody>(api.orgPath());
-	} catch (error) {
-		if (error instanceof ApiError && (error.status === 401 || error.status === 404)) {
-			clearCredentials();
-			showSignIn("The saved key no longer opens its org. Sign in again.");
-		} else {
-			showSignIn(`Could not reach Roost: ${error instanceof Error ? error.message : String(error)}`);
-		}
-		return;
-	}
-	byId("sign-in").hidden = true;
-	byId("app").hidden = false;
-	byId("org-name").textContent = org.org.name;
-	byId("org-id").textContent = org.org.id;
-	byId("sign-out").addEventListener("click", () => {
-		clearCredentials();
-		location.reload();
-	});
+signInThen(async (api, org) => {
 	await new ConsolePage(api).start(org.version);
-}
-
-byId<HTMLFormElement>("sign-in-form").addEventListener("submit", (event) => {
-	event.preventDefault();
-	void signIn(byId<HTMLInputElement>("api-key").value);
 });
-const credentials = loadCredentials();
-if (credentials) void start(credentials);
-else showSignIn();

@@ -6,11 +6,11 @@
  */
 import "../shared/base.css";
 import "./dashboard.css";
-import { ApiError, RoostApi } from "../shared/api.ts";
-import { type Credentials, clearCredentials, loadCredentials, orgOfKey, saveCredentials } from "../shared/credentials.ts";
+import type { RoostApi } from "../shared/api.ts";
 import { byId } from "../shared/dom.ts";
 import { duration } from "../shared/format.ts";
 import { LiveHub } from "../shared/live-hub.ts";
+import { type OrgBody, signInThen } from "../shared/sign-in.ts";
 import { CamerasView } from "./cameras.ts";
 import { ChatView } from "./chat.ts";
 import { FeedView } from "./feed.ts";
@@ -21,11 +21,6 @@ import { SessionsView } from "./sessions.ts";
 /** How far back the org's log is replayed on load: enough for a feed and a rate chart, little enough to load fast. */
 const ORG_REPLAY = 500;
 
-interface OrgBody {
-	org: { id: string; name: string };
-	version: number;
-}
-
 declare global {
 	interface Window {
 		/** For the browser tests and for curious people: the page's sockets and counters. */
@@ -33,58 +28,8 @@ declare global {
 	}
 }
 
-function showSignIn(message?: string): void {
-	byId("app").hidden = true;
-	byId("sign-in").hidden = false;
-	const error = byId("sign-in-error");
-	error.hidden = !message;
-	error.textContent = message ?? "";
-	byId<HTMLInputElement>("api-key").focus();
-}
-
-async function signIn(apiKey: string): Promise<void> {
-	const org = orgOfKey(apiKey);
-	if (!org) {
-		showSignIn("That is not a Roost API key: keys look like rk_<org>.<secret>.");
-		return;
-	}
-	try {
-		await new RoostApi(org, apiKey.trim()).get<OrgBody>(`/v1/orgs/${encodeURIComponent(org)}`);
-	} catch (error) {
-		showSignIn(
-			error instanceof ApiError && (error.status === 401 || error.status === 404)
-				? "This key does not open any org (unknown or revoked)."
-				: `Could not sign in: ${error instanceof Error ? error.message : String(error)}`,
-		);
-		return;
-	}
-	saveCredentials({ org, apiKey: apiKey.trim() });
-	location.reload();
-}
-
-async function start(credentials: Credentials): Promise<void> {
-	const api = new RoostApi(credentials.org, credentials.apiKey);
-	let org: OrgBody;
-	try {
-		org = await api.get<OrgBody>(api.orgPath());
-	} catch (error) {
-		if (error instanceof ApiError && (error.status === 401 || error.status === 404)) {
-			clearCredentials();
-			showSignIn("The saved key no longer opens its org. Sign in again.");
-		} else {
-			showSignIn(`Could not reach Roost: ${error instanceof Error ? error.message : String(error)}`);
-		}
-		return;
-	}
-	byId("sign-in").hidden = true;
-	byId("app").hidden = false;
-	byId("org-name").textContent = org.org.name;
-	byId("org-id").textContent = org.org.id;
+async function start(api: RoostApi, org: OrgBody): Promise<void> {
 	document.title = `${org.org.name} · Roost dashboard`;
-	byId("sign-out").addEventListener("click", () => {
-		clearCredentials();
-		location.reload();
-	});
 
 	const hub = new LiveHub(api);
 	const rates = new RatesView(byId("rates"));
@@ -157,10 +102,4 @@ function watchConnectivity(hub: LiveHub): void {
 	update();
 }
 
-const credentials = loadCredentials();
-byId<HTMLFormElement>("sign-in-form").addEventListener("submit", (event) => {
-	event.preventDefault();
-	void signIn(byId<HTMLInputElement>("api-key").value);
-});
-if (credentials) void start(credentials);
-else showSignIn();
+signInThen(start);
