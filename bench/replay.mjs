@@ -1,0 +1,96 @@
+// Reducer replay in Node: the session reducer folding stored rows, as the kernel does on a wake or a
+// state-at-version read (`#recorded`: JSON.parse of data and meta, upcast, then evolve), against a loop that
+// only parses the same rows into the same RecordedEvent objects. Node 24 runs the TypeScript sources directly
+// (type stripping): src/reducers and src/events import no runtime code.
+// Run alone: `node_modules/.bin/node bench/replay.mjs` (prints one line of JSON).
+import { fileURLToPath } from "node:url";
+
+const BASE_TS = 1_800_000_000_000;
+
+/** Stored rows as the kernel keeps them: session.started, then the SDK mix the kernel bench appends. */
+export function sessionRows(count, prefix = "replay") {
+	const rows = new Array(count);
+	const meta = JSON.stringify({ correlationId: `${prefix}-req`, requestId: `${prefix}-req` });
+	rows[0] = { seq: 1, id: `${prefix}-0:started`, type: "session.started", v: 1, ts: BASE_TS, data: JSON.stringify({ visit: 1 }), meta };
+	for (let i = 1; i < count; i++) {
+		const ts = BASE_TS + i * 250;
+		const page = `/products/${i % 12}`;
+		let type;
+		let data;
+		switch (i % 3) {
+			case 0:
+				type = "session.page_viewed";
+				data = { url: `https://shop.example${page}?ref=bench`, path: page, title: "Product" };
+				break;
+			case 1:
+				type = "session.clicked";
+				data = { target: "main > div.product > button.add", text: "Add to cart", x: 412, y: 630 };
+				break;
+			default:
+				type = "session.custom";
+				data = { name: "add_to_cart", props: { sku: `SKU-${i % 40}`, qty: 1 } };
+		}
+		rows[i] = { seq: i + 1, id: `${prefix}-${i}`, type, v: 1, ts, data: JSON.stringify(data), meta };
+	}
+	return rows;
+}
+
+const median = (values) => {
+	const sorted = [...values].sort((a, b) => a - b);
+	const mid = Math.floor(sorted.length / 2);
+	return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+};
+
+/**
+ * Times `rounds` interleaved pairs over `count` rows: parse only, then parse + upcast + evolve. Returns the medians
+ * in events/s and the median of the per-round ratios (replay / parse).
+ */
+export async function replayBench({ count = 200_000, rounds = 5 } = {}) {
+	const { sessionDefinition } = await import("../src/reducers/session.ts");
+	const { catalog, evolve, initialState } = sessionDefinition;
+	const rows = sessionRows(count);
+	const recorded = (row) => {
+		const lifted = catalog.upcast(row.type, row.v, JSON.parse(row.data));
+		return { seq: row.seq, id: row.id, type: row.type, v: lifted.v, ts: row.ts, data: lifted.data, meta: JSON.parse(row.meta) };
+	};
+	const parseOnly = () => {
+		let sink = 0;
+		for (const row of rows) {
+			const e = { seq: row.seq, id: row.id, type: row.type, v: row.v, ts: row.ts, data: JSON.parse(row.data), meta: JSON.parse(row.meta) };
+			sink += e.seq;
+		}
+		return sink;
+	};
+	const replay = () => {
+		let state = initialState();
+		for (const row of rows) state = evolve(state, recorded(row));
+		if (state.visit.events !== count - 1) throw new Error(`replay folded ${state.visit.events} events, expected ${count - 1}`);
+		return state;
+	};
+	const time = (fn) => {
+		const t0 = performance.now();
+		fn();
+		return (count / (performance.now() - t0)) * 1000;
+	};
+	// Warm-up: both loops once, so the JIT has seen them.
+	parseOnly();
+	replay();
+	const parse = [];
+	const fold = [];
+	for (let r = 0; r < rounds; r++) {
+		parse.push(time(parseOnly));
+		fold.push(time(replay));
+	}
+	return {
+		events: count,
+		parseEventsPerSecond: median(parse),
+		replayEventsPerSecond: median(fold),
+		ratio: median(fold.map((eps, i) => eps / parse[i])),
+		parseRuns: parse,
+		replayRuns: fold,
+	};
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+	console.log(JSON.stringify(await replayBench()));
+}
