@@ -19,6 +19,19 @@ process.env.CLOUDFLARE_CF_FETCH_ENABLED = "false";
 process.env.WRANGLER_LOG_PATH = join(tmp, "logs");
 process.env.WRANGLER_LOG ??= "warn";
 const { unstable_startWorker } = await import("wrangler");
+const { SUITE, fanoutRows, ingestRows, replayRows, storageRows, wakeRows } = await import("./suite.mjs");
+
+/** `npm run bench -- --check`: compare with the committed bench/results/latest.json, fail on a ratio >20% worse. */
+const CHECK = process.argv.includes("--check");
+const CHECK_TOLERANCE = 0.2;
+/** `BENCH_ONLY=kernel-100,wake`: kernel case ids (their raw baselines come along), "kernel" for all of them, or suite sections. */
+const ONLY = process.env.BENCH_ONLY
+	? new Set(
+			process.env.BENCH_ONLY.split(",")
+				.map((s) => s.trim())
+				.filter(Boolean),
+		)
+	: null;
 
 const quick = process.env.BENCH_QUICK === "1";
 /** Timed rounds after the warm-up round; each figure is the median over these. */
@@ -127,6 +140,13 @@ const CASES = [
 		baseline: "raw-100",
 	},
 ];
+
+{
+	const wanted = (spec) => !ONLY || ONLY.has("kernel") || ONLY.has(spec.id);
+	const keep = new Set(CASES.filter(wanted).flatMap((spec) => [spec.id, ...(spec.baseline ? [spec.baseline] : [])]));
+	for (let i = CASES.length - 1; i >= 0; i--) if (!keep.has(CASES[i].id)) CASES.splice(i, 1);
+}
+const SECTIONS = SUITE.filter((id) => !ONLY || ONLY.has(id));
 
 const BASE_TS = 1_800_000_000_000;
 
@@ -327,6 +347,49 @@ function table(results) {
 	].join("\n");
 }
 
+/** The committed bench/results/latest.json (HEAD's copy, so a local run that rewrote it still checks against the commit). */
+function committedResults() {
+	const text = git(["show", "HEAD:bench/results/latest.json"]) ?? readFileSync(join(root, "bench/results/latest.json"), "utf8");
+	return JSON.parse(text);
+}
+
+/** Ratios that fell more than CHECK_TOLERANCE below the committed ones (rose above, for lower-is-better rows). */
+function regressions(report) {
+	const committed = committedResults();
+	const before = new Map([...(committed.results ?? []), ...(committed.suite ?? [])].filter((r) => r.ratio != null).map((r) => [r.id, r]));
+	const failures = [];
+	for (const r of [...report.results, ...report.suite]) {
+		const old = before.get(r.id);
+		if (!old || r.ratio == null || r.target === undefined) continue;
+		const worse = r.lowerIsBetter ? r.ratio > old.ratio * (1 + CHECK_TOLERANCE) : r.ratio < old.ratio * (1 - CHECK_TOLERANCE);
+		const line = `${r.id}: ratio ${r.ratio.toFixed(2)} vs committed ${old.ratio.toFixed(2)}`;
+		if (worse) failures.push(line);
+		else console.log(`check ok  ${line}`);
+	}
+	return failures;
+}
+
+function suiteTable(rows) {
+	const header = ["case", "what", "value", "baseline in the same run", "ratio", "target", "met"];
+	const value = (r) => `${r.value >= 100 ? Math.round(r.value).toLocaleString("en-US") : r.value.toFixed(2)} ${r.unit}`;
+	const cells = rows.map((r) => [
+		r.id,
+		r.label,
+		value(r),
+		r.baseline ?? "",
+		r.ratio == null ? "-" : r.ratio.toFixed(2),
+		r.target ?? "",
+		r.met === null || r.met === undefined ? "" : r.met ? "yes" : "NO",
+	]);
+	const widths = header.map((h, i) => Math.max(h.length, ...cells.map((row) => row[i].length)));
+	const line = (row) => `| ${row.map((cell, i) => (i === 2 || i === 4 ? cell.padStart(widths[i]) : cell.padEnd(widths[i]))).join(" | ")} |`;
+	return [
+		line(header),
+		`|${widths.map((w, i) => (i === 2 || i === 4 ? `${"-".repeat(w + 1)}:` : "-".repeat(w + 2))).join("|")}|`,
+		...rows.map((_, i) => line(cells[i])),
+	].join("\n");
+}
+
 async function main() {
 	const started = Date.now();
 	const info = machine();
@@ -373,10 +436,29 @@ async function main() {
 			};
 		});
 
-		console.log(`\n${table(results)}\n`);
-		console.log(`events/s: median of ${REPEATS} timed round(s), each case on fresh objects; ratio: median over rounds of the case`);
-		console.log("over the raw case of the same shape in that round; *-floor rows count calls or requests, not events.\n");
-		const targets = results.filter((r) => r.target).map((r) => `${r.id}: ${r.met ? "met" : "MISSED"}`);
+		if (results.length > 0) {
+			console.log(`\n${table(results)}\n`);
+			console.log(`events/s: median of ${REPEATS} timed round(s), each case on fresh objects; ratio: median over rounds of the case`);
+			console.log("over the raw case of the same shape in that round; *-floor rows count calls or requests, not events.\n");
+		}
+
+		// The suite cases: each measured next to its own baseline, one section after another.
+		const suite = [];
+		const options = { quick, httpCase, clientEvent };
+		for (const section of SECTIONS) {
+			process.stdout.write(`suite: ${section} ... `);
+			const t0 = Date.now();
+			if (section === "replay") suite.push(...(await replayRows(options)));
+			if (section === "storage") suite.push(...(await storageRows(target.url, options)));
+			if (section === "wake") suite.push(...(await wakeRows(target.url, options)));
+			if (section === "fanout") suite.push(...(await fanoutRows(target.url, options)));
+			if (section === "ingest") suite.push(...(await ingestRows(target.url, org, options)));
+			process.stdout.write(`${Math.round((Date.now() - t0) / 1000)}s\n`);
+		}
+		if (suite.length > 0) console.log(`\n${suiteTable(suite)}\n`);
+		const targets = [...results, ...suite]
+			.filter((r) => r.target)
+			.map((r) => `${r.id}: ${r.met === null ? "reported" : r.met ? "met" : "MISSED"}`);
 		console.log(`targets: ${targets.join(", ")}`);
 
 		const date = new Date(started).toISOString();
@@ -388,15 +470,32 @@ async function main() {
 			git: { commit: git(["rev-parse", "HEAD"]), srcDirty: Boolean(git(["status", "--porcelain", "--", "src", "migrations"])) },
 			settings: { repeats: REPEATS, warmupFraction: WARMUP_FRACTION, snapshotEvery: 200, httpVia: target.via, quick },
 			targets: { batchRatio: TARGET_BATCH_RATIO, workerSingleEventsPerSecond: TARGET_WORKER_SINGLE_EPS },
+			only: ONLY ? [...ONLY] : null,
 			results,
+			suite,
 		};
 		const dir = join(root, "bench/results");
 		mkdirSync(dir, { recursive: true });
 		const text = `${JSON.stringify(report, null, "\t")}\n`;
-		const file = join(dir, `kernel-${date.slice(0, 10)}.json`);
-		writeFileSync(file, text);
-		writeFileSync(join(dir, "latest.json"), text);
-		console.log(`wrote ${file.slice(root.length)} and bench/results/latest.json (${report.durationSeconds}s)`);
+		if (CHECK) {
+			// A check run never replaces the committed figures it is checked against.
+			const file = join(dir, `check-${date.slice(0, 10)}.json`);
+			writeFileSync(file, text);
+			console.log(`wrote ${file.slice(root.length)} (${report.durationSeconds}s)`);
+			const failures = regressions(report);
+			if (failures.length > 0) {
+				console.error(
+					`\nregression check FAILED (a ratio more than ${CHECK_TOLERANCE * 100}% worse than committed):\n  ${failures.join("\n  ")}`,
+				);
+				process.exitCode = 1;
+			} else console.log("regression check passed");
+		} else {
+			const file = join(dir, `${ONLY || quick ? "subset" : "kernel"}-${date.slice(0, 10)}.json`);
+			writeFileSync(file, text);
+			// A subset run keeps the committed full figures as the reference.
+			if (!ONLY && !quick) writeFileSync(join(dir, "latest.json"), text);
+			console.log(`wrote ${file.slice(root.length)}${ONLY || quick ? "" : " and bench/results/latest.json"} (${report.durationSeconds}s)`);
+		}
 	} finally {
 		await worker.dispose();
 	}

@@ -4,14 +4,23 @@
  * kernel around it. Each `/bench/*` endpoint runs one timed case inside this Worker, calling its
  * Durable Object over RPC exactly as the HTTP route does, and answers with the time the appends took.
  */
+
 import { DurableObject } from "cloudflare:workers";
+import { createHash } from "node:crypto";
+import { Server } from "partyserver";
+import { chainText } from "../src/actors/hash.ts";
+import type { StoredEvent } from "../src/actors/log.ts";
 import type { Env } from "../src/env.ts";
-import app from "../src/index.ts";
+// Before anything that loads the event schemas: the app's module graph extends zod for OpenAPI first.
+import app, { SessionActor } from "../src/index.ts";
+import { type SessionState, sessionDefinition } from "../src/reducers/session.ts";
 
 export { CameraActor, ChatActor, OrgActor, RegistryActor, SessionActor } from "../src/index.ts";
 
 interface BenchEnv extends Env {
 	RAW: DurableObjectNamespace<RawInsertBench>;
+	BENCH_SESSION: DurableObjectNamespace<BenchSessionActor>;
+	PARTY: DurableObjectNamespace<PartyBroadcastBench>;
 }
 
 /** A row as the kernel stores it (src/actors/log.ts `StoredEvent`). */
@@ -85,6 +94,81 @@ export class RawInsertBench extends DurableObject<BenchEnv> {
 			}
 		});
 		return rows.length;
+	}
+}
+
+/**
+ * The app's SessionActor unchanged, plus bench-only RPCs: a bulk path that writes the rows, hashes and snapshots
+ * the kernel's append path would write for the same events (so a 1M-event log takes seconds, not minutes), a way
+ * to drop the instance from memory (the next call wakes it from SQLite), and the database size.
+ */
+export class BenchSessionActor extends SessionActor {
+	/** Fills an empty log with session.started and `count - 1` SDK events, straight into the tables. */
+	bulkLoad(prefix: string, count: number): number {
+		const tag = `${sessionDefinition.kind}@${sessionDefinition.reducerVersion}`;
+		let { version, hash } = this.log.head();
+		// One call per log: the instance's own state is not updated, so it is evicted right after.
+		if (version !== 0) throw new Error("bulkLoad fills an empty log");
+		let state: SessionState = sessionDefinition.initialState();
+		const meta = JSON.stringify({ correlationId: `${prefix}-bulk`, requestId: `${prefix}-bulk` });
+		let i = 0;
+		while (i < count) {
+			const rows: StoredEvent[] = [];
+			const chunk = Math.min(10_000, count - i);
+			const snapshotsDue: { version: number; state: SessionState }[] = [];
+			for (let k = 0; k < chunk; k++, i++) {
+				const seq = version + 1;
+				let row: Omit<StoredEvent, "hash">;
+				if (seq === 1)
+					row = {
+						seq,
+						id: `${prefix}-start:started`,
+						type: "session.started",
+						v: 1,
+						ts: BASE_TS,
+						data: JSON.stringify({ visit: 1 }),
+						meta,
+					};
+				else {
+					const e = clientEvent(prefix, seq);
+					row = { seq, id: e.id, type: e.type, v: 1, ts: e.ts, data: JSON.stringify(e.data), meta };
+				}
+				hash = createHash("sha256").update(chainText(hash, row)).digest("hex");
+				rows.push({ ...row, hash });
+				state = sessionDefinition.evolve(state, { ...row, data: JSON.parse(row.data), meta: JSON.parse(row.meta) });
+				version = seq;
+				if (seq % this.snapshotEvery === 0) snapshotsDue.push({ version: seq, state });
+			}
+			this.ctx.storage.transactionSync(() => {
+				this.log.insert(rows);
+				for (const s of snapshotsDue) this.snapshots.write(s.version, tag, s.state);
+			});
+		}
+		return version;
+	}
+
+	/** Throws the instance away; the next call builds a new one from storage (the wake being measured). */
+	evict(): void {
+		this.ctx.abort("bench: evict");
+	}
+
+	/** The cheapest call that needs the woken actor. */
+	probe(): number {
+		return this.version;
+	}
+
+	databaseSize(): number {
+		return this.ctx.storage.sql.databaseSize;
+	}
+}
+
+/** The peer for fan-out: a partyserver Server that only broadcasts what it is given. Hibernation on, as in the actors. */
+export class PartyBroadcastBench extends Server<BenchEnv> {
+	static override options = { hibernate: true };
+
+	broadcastOnce(payload: string): number {
+		this.broadcast(payload);
+		return [...this.getConnections()].length;
 	}
 }
 
@@ -198,15 +282,211 @@ function positive(value: string | null, fallback: number): number {
 	return n;
 }
 
+const median = (values: number[]): number => {
+	const sorted = [...values].sort((a, b) => a - b);
+	const mid = Math.floor(sorted.length / 2);
+	return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+};
+const quantile = (values: number[], q: number): number => {
+	const sorted = [...values].sort((a, b) => a - b);
+	return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] as number;
+};
+
+/** A page of readEvents as it comes over RPC. */
+type Page = { events: unknown[]; next: number | null };
+
+/** Drops the instance; the abort rejects the call that made it. */
+async function evict(env: BenchEnv, key: string): Promise<void> {
+	try {
+		await env.BENCH_SESSION.getByName(key).evict();
+	} catch {}
+}
+
+/**
+ * Wake cost at `count` events: fill a log (bulk path), then `wakes` times evict the instance and time the first call
+ * (constructor: migrations, snapshot + tail, alarm) on a fresh stub. Then state at arbitrary versions, state now, and
+ * the append rate (100-event recordBatch calls) on the woken log.
+ */
+async function wakeCase(env: BenchEnv, name: string, count: number, wakes: number, appendEvents: number) {
+	const key = `bench:${name}`;
+	const built = performance.now();
+	const version = await env.BENCH_SESSION.getByName(key).bulkLoad(name, count);
+	const buildMs = performance.now() - built;
+	const wakeMs: number[] = [];
+	for (let w = 0; w < wakes; w++) {
+		await evict(env, key);
+		const stub = env.BENCH_SESSION.getByName(key);
+		const t0 = performance.now();
+		const seen = await stub.probe();
+		wakeMs.push(performance.now() - t0);
+		if (seen !== version) throw new Error(`${name}: woke at ${seen}, expected ${version}`);
+	}
+	const stub = env.BENCH_SESSION.getByName(key);
+	const warm: number[] = [];
+	for (let i = 0; i < 5; i++) {
+		const t0 = performance.now();
+		await stub.probe();
+		warm.push(performance.now() - t0);
+	}
+	// Arbitrary versions: spread over the log, none on a snapshot boundary (199 is the longest tail).
+	const atVersions = [0.137, 0.5, 0.777, 0.999]
+		.map((f) => Math.max(1, Math.floor(version * f) - (Math.floor(version * f) % 200) + 199))
+		.map((v) => Math.min(v, version - 1));
+	const stateAtMs: number[] = [];
+	for (const at of atVersions) {
+		const t0 = performance.now();
+		const read = (await stub.readState(at)) as { ok: boolean; value?: { version: number } };
+		stateAtMs.push(performance.now() - t0);
+		if (!read.ok || read.value?.version !== at) throw new Error(`${name}: readState(${at}) failed`);
+	}
+	const stateNowMs: number[] = [];
+	for (let i = 0; i < 5; i++) {
+		const t0 = performance.now();
+		await stub.readState();
+		stateNowMs.push(performance.now() - t0);
+	}
+	const calls = batches(`${name}-more`, appendEvents, 100);
+	const t0 = performance.now();
+	for (const [call, events] of calls.entries()) {
+		const outcome = await stub.recordBatch({ events }, { requestId: `${name}-a${call}` });
+		if (!outcome.ok) throw new Error(`append ${name}: ${JSON.stringify(outcome.error)}`);
+	}
+	const appendMs = performance.now() - t0;
+	return {
+		events: version,
+		buildMs,
+		wakeMs: median(wakeMs),
+		wakeRuns: wakeMs,
+		warmCallMs: median(warm),
+		atVersions,
+		stateAtMs: median(stateAtMs),
+		stateAtMaxMs: Math.max(...stateAtMs),
+		stateAtRuns: stateAtMs,
+		stateNowMs: median(stateNowMs),
+		appendEventsPerSecond: (appendEvents / appendMs) * 1000,
+	};
+}
+
+/** Bytes on disk per event for a log written through the kernel (recordBatch, 100 per call), against its events' JSON. */
+async function storageCase(env: BenchEnv, name: string, count: number) {
+	const empty = env.BENCH_SESSION.getByName(`bench:${name}-empty`);
+	const emptyBytes = await empty.databaseSize();
+	const stub = env.BENCH_SESSION.getByName(`bench:${name}`);
+	for (const [call, events] of batches(name, count, 100).entries()) {
+		const outcome = await stub.recordBatch({ events }, { requestId: `${name}-${call}`, correlationId: `${name}-${call}` });
+		if (!outcome.ok) throw new Error(`append ${name}: ${JSON.stringify(outcome.error)}`);
+	}
+	const bytes = await stub.databaseSize();
+	let jsonBytes = 0;
+	let events = 0;
+	let after = 0;
+	const encoder = new TextEncoder();
+	for (;;) {
+		const page = (await stub.readEvents({ after, limit: 1000 })) as unknown as Page;
+		for (const event of page.events) jsonBytes += encoder.encode(JSON.stringify(event)).length;
+		events += page.events.length;
+		if (page.next === null) break;
+		after = page.next;
+	}
+	return { events, databaseBytes: bytes, emptyDatabaseBytes: emptyBytes, jsonBytes };
+}
+
+/**
+ * One event at a time fanned out to `sockets` WebSockets opened from this Worker: Roost appends one SDK event to a
+ * session actor (the commit and the push), the peer is partyserver's `broadcast` of a frame of the same size. Per event,
+ * the time from the call to each socket's receipt; throughput is socket deliveries per second over the timed loop.
+ */
+async function fanoutCase(env: BenchEnv, name: string, sockets: number, events: number, target: "roost" | "party") {
+	const roost = env.BENCH_SESSION.getByName(`bench:${name}`);
+	const party = env.PARTY.getByName(`bench:${name}`);
+	let frame = "";
+	if (target === "roost") {
+		const opened = await roost.recordBatch({ events: [clientEvent(name, 0)] }, { requestId: `${name}-open` });
+		if (!opened.ok) throw new Error(`open ${name}: ${JSON.stringify(opened.error)}`);
+	} else {
+		// The frame Roost pushes for such an event, so both send the same bytes.
+		const sample = env.BENCH_SESSION.getByName(`bench:${name}-sample`);
+		const opened = await sample.recordBatch({ events: [clientEvent(name, 0), clientEvent(name, 1)] }, { requestId: `${name}-open` });
+		if (!opened.ok) throw new Error(`sample ${name}: ${JSON.stringify(opened.error)}`);
+		const page = (await sample.readEvents({ after: 1, limit: 1 })) as unknown as Page;
+		frame = JSON.stringify({ t: "event", event: page.events[0] });
+	}
+	let pending: { seen: number; t0: number; latencies: number[]; done: () => void } | null = null;
+	const open: WebSocket[] = [];
+	const connect = async (i: number) => {
+		const url = `http://bench/ws?after=1000000000&_pk=${i}`;
+		const res = await (target === "roost" ? roost : party).fetch(url.replace("after=1000000000", target === "roost" ? "after=2" : "x=0"), {
+			headers: { Upgrade: "websocket" },
+		});
+		const ws = res.webSocket;
+		if (!ws) throw new Error(`${name}: socket ${i} not upgraded (${res.status})`);
+		ws.accept();
+		ws.addEventListener("message", (m) => {
+			const text = typeof m.data === "string" ? m.data : "";
+			if (!pending || !text.startsWith('{"t":"event"')) return;
+			pending.latencies.push(performance.now() - pending.t0);
+			if (++pending.seen === sockets) pending.done();
+		});
+		open.push(ws);
+	};
+	for (let i = 0; i < sockets; i += 50) await Promise.all(Array.from({ length: Math.min(50, sockets - i) }, (_, k) => connect(i + k)));
+	// Let the hello frames drain before timing.
+	await (target === "roost" ? roost.probe() : party.broadcastOnce("warm"));
+	const latencies: number[] = [];
+	const perEventMs: number[] = [];
+	const started = performance.now();
+	for (let e = 0; e < events; e++) {
+		const state = { seen: 0, t0: 0, latencies: [] as number[], done: () => {} };
+		const all = new Promise<void>((resolve) => {
+			state.done = resolve;
+		});
+		pending = state;
+		state.t0 = performance.now();
+		if (target === "roost") {
+			const outcome = await roost.recordBatch({ events: [clientEvent(name, e + 1)] }, { requestId: `${name}-${e}` });
+			if (!outcome.ok) throw new Error(`append ${name}: ${JSON.stringify(outcome.error)}`);
+		} else {
+			await party.broadcastOnce(frame);
+		}
+		await all;
+		perEventMs.push(performance.now() - state.t0);
+		latencies.push(...state.latencies);
+	}
+	const ms = performance.now() - started;
+	for (const ws of open) ws.close(1000, "bench done");
+	return {
+		sockets,
+		events,
+		deliveriesPerSecond: ((sockets * events) / ms) * 1000,
+		p50Ms: quantile(latencies, 0.5),
+		p99Ms: quantile(latencies, 0.99),
+		allDeliveredP50Ms: quantile(perEventMs, 0.5),
+		allDeliveredP99Ms: quantile(perEventMs, 0.99),
+		frameBytes: frame.length,
+	};
+}
+
 export default {
 	...app,
 	async fetch(request, env, ctx) {
 		const url = new URL(request.url);
+		if (url.pathname === "/drop/events" && request.method === "POST") {
+			// The ingest baseline: a Worker route that parses the batch and drops it.
+			const body = (await request.json()) as { events: unknown[] };
+			return Response.json({ accepted: body.events.length }, { status: 202 });
+		}
 		if (!url.pathname.startsWith("/bench/")) return app.fetch(request, env, ctx);
 		const name = url.searchParams.get("name") ?? crypto.randomUUID();
 		const count = positive(url.searchParams.get("count"), 1000);
 		const batch = positive(url.searchParams.get("batch"), 1);
 		try {
+			const param = (key: string, fallback: number) => positive(url.searchParams.get(key), fallback);
+			if (url.pathname === "/bench/wake") return Response.json(await wakeCase(env, name, count, param("wakes", 3), param("append", 1000)));
+			if (url.pathname === "/bench/storage") return Response.json(await storageCase(env, name, count));
+			if (url.pathname === "/bench/fanout") {
+				const target = url.searchParams.get("target") === "party" ? "party" : "roost";
+				return Response.json(await fanoutCase(env, name, param("sockets", 10), count, target));
+			}
 			if (url.pathname === "/bench/rpc") return Response.json(await rpcCase(env, name, count));
 			if (url.pathname === "/bench/raw") return Response.json(await rawCase(env, name, count, batch));
 			if (url.pathname === "/bench/kernel") return Response.json(await kernelCase(env, name, count, batch));
