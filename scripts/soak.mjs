@@ -9,7 +9,7 @@
 // event once, in seq order) and its push latency, and the workerd process's memory (RSS) sampled over the run, with a
 // growth-trend check. Afterwards it checks that every accepted event is stored and that the chains verify.
 //
-//   npm run soak                       5 minutes, 10 + 2 connections, 20 subscribers
+//   npm run soak                       5 minutes, 10 + 2 connections, 20 subscribers, then 60 s idle
 //   npm run soak -- --minutes 1 --connections 4 --subscribers 5 --batch 20 --out soak.json
 import { execFileSync } from "node:child_process";
 import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
@@ -28,6 +28,7 @@ const { values: args } = parseArgs({
 		sessions: { type: "string", default: "200" },
 		batch: { type: "string", default: "20" },
 		port: { type: "string", default: "8797" },
+		idle: { type: "string", default: "60" },
 		out: { type: "string" },
 	},
 });
@@ -38,6 +39,7 @@ const subscribers = Number(args.subscribers);
 const sessions = Number(args.sessions);
 const batchSize = Number(args.batch);
 const port = Number(args.port);
+const idleS = Number(args.idle);
 if (![minutes, connections, fanoutConnections, subscribers, sessions, batchSize, port].every((n) => Number.isFinite(n) && n > 0)) {
 	throw new Error("every option must be a positive number");
 }
@@ -264,6 +266,14 @@ try {
 	while (subs.some((s) => s.lastSeq < hotState.version) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
 	for (const s of subs) s.socket.close(1000, "done");
 
+	// Then idle: no requests, no sockets. Objects with nothing to do are evicted, and what they held is given back;
+	// memory that stays is held by the runtime, not by objects still alive.
+	const idleFrom = Date.now();
+	while (Date.now() - idleFrom < idleS * 1000) {
+		await new Promise((resolve) => setTimeout(resolve, 5000));
+		memory.push({ t: (Date.now() - started) / 1000, mb: await rssMb(await workerdPids()), idle: true });
+	}
+
 	// Nothing accepted was lost: stored client events equal accepted batches times their size; chains verify.
 	let stored = 0;
 	let brokenChains = 0;
@@ -287,8 +297,10 @@ try {
 	});
 	const latencies = subs.flatMap((s) => s.latencies);
 	// The first fifth is warm-up (objects created, JIT, SQLite caches filling); the trend is judged after it.
-	const warm = memory.filter((m) => m.t >= durationS / 5);
-	const half = memory.filter((m) => m.t >= durationS / 2);
+	const loaded = memory.filter((m) => !m.idle);
+	const idled = memory.filter((m) => m.idle);
+	const warm = loaded.filter((m) => m.t >= durationS / 5);
+	const half = loaded.filter((m) => m.t >= durationS / 2);
 	const quarter = Math.max(1, Math.floor(warm.length / 4));
 	const mean = (xs) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
 	const firstQuarter = mean(warm.slice(0, quarter).map((m) => m.mb));
@@ -321,17 +333,23 @@ try {
 		memoryMb: {
 			beforeLoad: Math.round(memory[0].mb),
 			afterWarmUp: Math.round(warm[0]?.mb ?? memory[0].mb),
-			end: Math.round(memory.at(-1).mb),
+			endOfLoad: Math.round(loaded.at(-1).mb),
 			max: Math.round(Math.max(...memory.map((m) => m.mb))),
+			afterIdle: Math.round(idled.at(-1)?.mb ?? loaded.at(-1).mb),
+			idleSeconds: idleS,
 			firstQuarterMean: Math.round(firstQuarter),
 			lastQuarterMean: Math.round(lastQuarter),
 			secondHalfSlopeMbPerMin: Math.round(secondHalfSlope * 10) / 10,
 			samples: memory.map((m) => [Math.round(m.t), Math.round(m.mb)]),
+			storedEventsPerMb: 0,
 		},
 		brokenChains,
 		// Other work on the machine competes for its cores: the load average at the end says how much.
 		loadAverageAtEnd: loadavg().map((n) => Math.round(n * 100) / 100),
 	};
+	report.memoryMb.storedEventsPerMb = Math.round(
+		(stored + hotState.version) / Math.max(1, report.memoryMb.endOfLoad - report.memoryMb.beforeLoad),
+	);
 	// A growth trend: memory still climbing through the second half, and the last quarter after warm-up well above the first.
 	report.memoryMb.growthTrend = secondHalfSlope > 2 && lastQuarter > firstQuarter * 1.15;
 	report.ok =

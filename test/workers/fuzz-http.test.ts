@@ -53,16 +53,27 @@ async function versions(path: string): Promise<number[]> {
 	return Promise.all(stubs.map(async (s) => ((await s.describe()) as { version: number }).version));
 }
 
-/** Waits for the tenant's chat to finish answering, so its version only moves when a request moves it. */
-async function chatIdle(): Promise<void> {
-	const chat = env.CHAT.getByName(actorName(t.org, t.session));
-	for (let i = 0; i < 400; i++) {
-		const read = await chat.readState();
-		const state = read.ok ? (read.value.state as { operation: unknown; queue: unknown[] }) : null;
-		if (state && state.operation === null && state.queue.length === 0) return;
+/**
+ * Waits until the tenant's actors have nothing running on their own: no chat answer, no outbox message on its way
+ * (an answered chat and a camera tell the org), no timer about to fire (a camera's analysis). Versions then move
+ * only when a request moves them.
+ */
+async function quiet(): Promise<void> {
+	const stubs = [
+		env.ORG.getByName(actorName(t.org, t.org)),
+		env.SESSION.getByName(actorName(t.org, t.session)),
+		env.CHAT.getByName(actorName(t.org, t.session)),
+		env.CAMERA.getByName(actorName(t.org, t.session)),
+	];
+	for (let i = 0; i < 500; i++) {
+		const read = await stubs[2]?.readState();
+		const chat = read?.ok ? (read.value.state as { operation: unknown; queue: unknown[] }) : null;
+		const kernels = await Promise.all(stubs.map((s) => s.kernelStatus()));
+		const busy = kernels.some((k) => k.outbox.pending > 0 || k.timers.some((timer) => timer.dueAt <= Date.now() + 2000));
+		if (chat && chat.operation === null && chat.queue.length === 0 && !busy) return;
 		await new Promise((resolve) => setTimeout(resolve, 10));
 	}
-	throw new Error("the chat did not go idle");
+	throw new Error("the tenant's actors did not go quiet");
 }
 
 async function expectRefusal(res: Response, how: string): Promise<Sent> {
@@ -152,21 +163,26 @@ describe.each(ORG_ROUTES.map((route) => [route.route, route] as const))("%s unde
 		const numRuns = runs(route.method === "GET" ? 12 : 30);
 		await fc.assert(
 			fc.asyncProperty(fc.nat(), async (n) => {
-				await chatIdle();
+				await quiet();
 				const path = await route.path(t);
 				const attack = fc.sample(attacks(route, path), { numRuns: 1, seed: n })[0] as Attack;
 				const target = `${attack.path ?? path.split("?")[0]}${attack.query ? `?${attack.query}` : path.includes("?") ? `?${path.split("?")[1]}` : ""}`;
 				const before = route.method === "GET" ? [] : await versions(target);
 				const body = attack.body ?? (route.body ? { text: JSON.stringify(route.body()), contentType: "application/json" } : undefined);
-				const sent = await expectRefusal(
-					await send(
+				let res: Response;
+				try {
+					res = await send(
 						route,
 						target,
 						body && route.contentType && !attack.body ? { bytes: route.body?.() as Uint8Array, contentType: route.contentType } : body,
 						attack.headers,
-					),
-					attack.how,
-				);
+					);
+				} catch (error) {
+					// A header value the client's own fetch refuses never reaches the server.
+					if (error instanceof TypeError && /header/i.test(error.message)) return;
+					throw error;
+				}
+				const sent = await expectRefusal(res, attack.how);
 				tally.requests++;
 				tally.byStatus[sent.status] = (tally.byStatus[sent.status] ?? 0) + 1;
 				if (sent.status >= 500) tally.serverErrors++;
@@ -186,7 +202,7 @@ describe.each(ORG_ROUTES.map((route) => [route.route, route] as const))("%s unde
 
 describe("after the hostile input", () => {
 	it("every actor of the tenant still answers, with a whole chain", async () => {
-		await chatIdle();
+		await quiet();
 		for (const [ns, id] of [
 			[env.ORG, t.org],
 			[env.SESSION, t.session],
