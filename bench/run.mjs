@@ -19,7 +19,7 @@ process.env.CLOUDFLARE_CF_FETCH_ENABLED = "false";
 process.env.WRANGLER_LOG_PATH = join(tmp, "logs");
 process.env.WRANGLER_LOG ??= "warn";
 const { unstable_startWorker } = await import("wrangler");
-const { SUITE, fanoutRows, ingestRows, replayRows, storageRows, wakeRows } = await import("./suite.mjs");
+const { SUITE, counterRows, fanoutRows, ingestRows, replayRows, storageRows, wakeRows } = await import("./suite.mjs");
 
 /** `npm run bench -- --check`: compare with the committed bench/results/latest.json, fail on a ratio >20% worse. */
 const CHECK = process.argv.includes("--check");
@@ -45,6 +45,7 @@ const CLIENTS = 16;
 const STARTUP_TIMEOUT_MS = 30_000;
 const ADMIN_TOKEN = "roost-dev-admin";
 const TARGET_BATCH_RATIO = 0.5;
+const TARGET_SINGLE_RATIO = 0.5;
 const TARGET_WORKER_SINGLE_EPS = 3000;
 
 /**
@@ -72,6 +73,7 @@ const CASES = [
 		label: "kernel recordBatch, RPC",
 		shape: "1 event/call",
 		baseline: "raw-1",
+		target: { ratio: TARGET_SINGLE_RATIO },
 	},
 	{
 		id: "route-1",
@@ -450,6 +452,7 @@ async function main() {
 			const t0 = Date.now();
 			if (section === "replay") suite.push(...(await replayRows(options)));
 			if (section === "storage") suite.push(...(await storageRows(target.url, options)));
+			if (section === "counter") suite.push(...(await counterRows(target.url, options)));
 			if (section === "wake") suite.push(...(await wakeRows(target.url, options)));
 			if (section === "fanout") suite.push(...(await fanoutRows(target.url, options)));
 			if (section === "ingest") suite.push(...(await ingestRows(target.url, org, options)));
@@ -469,7 +472,7 @@ async function main() {
 			machine: { ...info, loadAverageAtEnd: os.loadavg().map((n) => Math.round(n * 100) / 100) },
 			git: { commit: git(["rev-parse", "HEAD"]), srcDirty: Boolean(git(["status", "--porcelain", "--", "src", "migrations"])) },
 			settings: { repeats: REPEATS, warmupFraction: WARMUP_FRACTION, snapshotEvery: 200, httpVia: target.via, quick },
-			targets: { batchRatio: TARGET_BATCH_RATIO, workerSingleEventsPerSecond: TARGET_WORKER_SINGLE_EPS },
+			targets: { singleRatio: TARGET_SINGLE_RATIO, batchRatio: TARGET_BATCH_RATIO, workerSingleEventsPerSecond: TARGET_WORKER_SINGLE_EPS },
 			only: ONLY ? [...ONLY] : null,
 			results,
 			suite,

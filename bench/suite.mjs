@@ -185,4 +185,31 @@ async function dropCase(base, clients, batch, count, clientEvent) {
 	return ((perClient * clients * batch) / (performance.now() - t0)) * 1000;
 }
 
-export const SUITE = ["replay", "storage", "wake", "fanout", "ingest"];
+/** The counter workload: Roost's event-sourced counter (every add an event) against the agents package's `setState`. */
+export async function counterRows(base, { quick }) {
+	const count = quick ? 300 : 1000;
+	const roost = [];
+	const agent = [];
+	for (let round = 0; round < (quick ? 1 : 5); round++) {
+		const a = await benchCall(base, "counter", { name: uniqueName("agent"), count, target: "agent" });
+		const r = await benchCall(base, "counter", { name: uniqueName("counter"), count, target: "roost" });
+		agent.push((a.events / a.ms) * 1000);
+		roost.push((r.events / r.ms) * 1000);
+	}
+	const ratio = median(roost.map((eps, i) => eps / agent[i]));
+	return [
+		{
+			id: "counter",
+			label: "counter, one add per RPC call, kept as events (Roost kernel)",
+			value: median(roost),
+			unit: "adds/s",
+			baseline: `agents Agent.setState ${Math.round(median(agent)).toLocaleString("en-US")} adds/s`,
+			ratio,
+			target: "ratio >= 1.0",
+			met: ratio >= 1.0,
+			detail: { roost, agent },
+		},
+	];
+}
+
+export const SUITE = ["replay", "storage", "counter", "wake", "fanout", "ingest"];

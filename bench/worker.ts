@@ -7,12 +7,17 @@
 
 import { DurableObject } from "cloudflare:workers";
 import { createHash } from "node:crypto";
+import { Agent, getAgentByName } from "agents";
 import { Server } from "partyserver";
+import { z } from "zod";
+import { EventSourcedActor } from "../src/actors/actor.ts";
 import { chainText } from "../src/actors/hash.ts";
 import type { StoredEvent } from "../src/actors/log.ts";
 import type { Env } from "../src/env.ts";
+import { defineEvent, EventCatalog } from "../src/events/catalog.ts";
 // Before anything that loads the event schemas: the app's module graph extends zod for OpenAPI first.
 import app, { SessionActor } from "../src/index.ts";
+import type { ActorDefinition } from "../src/reducers/definition.ts";
 import { type SessionState, sessionDefinition } from "../src/reducers/session.ts";
 
 export { CameraActor, ChatActor, OrgActor, RegistryActor, SessionActor } from "../src/index.ts";
@@ -21,6 +26,46 @@ interface BenchEnv extends Env {
 	RAW: DurableObjectNamespace<RawInsertBench>;
 	BENCH_SESSION: DurableObjectNamespace<BenchSessionActor>;
 	PARTY: DurableObjectNamespace<PartyBroadcastBench>;
+	COUNTER: DurableObjectNamespace<BenchCounterActor>;
+	AGENT_COUNTER: DurableObjectNamespace<CounterAgent>;
+}
+
+// ---- the counter workload: Roost keeps each increment as an event, the agents package keeps the state ----
+
+const counterAdded = defineEvent("counter.added", z.object({ by: z.number().int() }));
+const counterDefinition: ActorDefinition<{ count: number }> = {
+	// A kind the kernel knows, so identity and snapshot tags work; its own class and namespace keep it apart.
+	kind: "session",
+	catalog: new EventCatalog([counterAdded]),
+	reducerVersion: 9001,
+	initialState: () => ({ count: 0 }),
+	evolve: (state, event) => ({ count: state.count + (event.data as { by: number }).by }),
+};
+
+/** A counter on the Roost kernel: each add is an event in the log (seq, hash, snapshot every N), state folded from them. */
+export class BenchCounterActor extends EventSourcedActor<{ count: number }> {
+	constructor(ctx: DurableObjectState, env: BenchEnv) {
+		super(ctx, env, counterDefinition);
+	}
+
+	add(by: number): number {
+		const outcome = this.execute({}, (_state, version) => ({
+			events: [{ id: `add-${version + 1}`, type: "counter.added", ts: Date.now(), data: { by } }],
+			result: (_receipt, state) => state.count,
+		}));
+		if (!outcome.ok) throw new Error(JSON.stringify(outcome.error));
+		return outcome.value;
+	}
+}
+
+/** The same counter on the agents package: `setState` persists the whole state (and would broadcast it). */
+export class CounterAgent extends Agent<BenchEnv, { count: number }> {
+	override initialState = { count: 0 };
+
+	add(by: number): number {
+		this.setState({ count: this.state.count + by });
+		return this.state.count;
+	}
 }
 
 /** A row as the kernel stores it (src/actors/log.ts `StoredEvent`). */
@@ -292,6 +337,17 @@ const quantile = (values: number[], q: number): number => {
 	return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] as number;
 };
 
+/** `count` sequential adds of 1 over RPC to a fresh counter: Roost's event-sourced one or the agents package's. */
+async function counterCase(env: BenchEnv, name: string, count: number, target: "roost" | "agent"): Promise<CaseResult> {
+	const stub = target === "roost" ? env.COUNTER.getByName(`bench:${name}`) : await getAgentByName(env.AGENT_COUNTER, `bench-${name}`);
+	let value = await stub.add(0);
+	const t0 = performance.now();
+	for (let i = 0; i < count; i++) value = await stub.add(1);
+	const ms = performance.now() - t0;
+	if (value !== count) throw new Error(`${name}: counter at ${value}, expected ${count}`);
+	return { events: count, calls: count, ms };
+}
+
 /** A page of readEvents as it comes over RPC. */
 type Page = { events: unknown[]; next: number | null };
 
@@ -482,6 +538,8 @@ export default {
 		try {
 			const param = (key: string, fallback: number) => positive(url.searchParams.get(key), fallback);
 			if (url.pathname === "/bench/wake") return Response.json(await wakeCase(env, name, count, param("wakes", 3), param("append", 1000)));
+			if (url.pathname === "/bench/counter")
+				return Response.json(await counterCase(env, name, count, url.searchParams.get("target") === "agent" ? "agent" : "roost"));
 			if (url.pathname === "/bench/storage") return Response.json(await storageCase(env, name, count));
 			if (url.pathname === "/bench/fanout") {
 				const target = url.searchParams.get("target") === "party" ? "party" : "roost";
