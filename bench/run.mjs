@@ -149,6 +149,8 @@ const CASES = [
 	for (let i = CASES.length - 1; i >= 0; i--) if (!keep.has(CASES[i].id)) CASES.splice(i, 1);
 }
 const SECTIONS = SUITE.filter((id) => !ONLY || ONLY.has(id));
+/** The chat bench (bench/chat.mjs, its own Worker) runs first as a child process; its figures join the suite table. */
+const RUN_CHAT = !ONLY || ONLY.has("chat");
 
 const BASE_TS = 1_800_000_000_000;
 
@@ -392,9 +394,27 @@ function suiteTable(rows) {
 	].join("\n");
 }
 
+/** Runs bench/chat.mjs and turns its bench/results/chat-latest.json into suite rows (added ms per token, median). */
+function chatRows() {
+	execFileSync(process.execPath, [join(root, "bench/chat.mjs")], { cwd: root, stdio: "inherit", env: process.env });
+	const report = JSON.parse(readFileSync(join(root, "bench/results/chat-latest.json"), "utf8"));
+	return report.results.map((r) => ({
+		id: `chat-${r.mode}`,
+		label: `LLM tokens through a chat actor, mock model ${r.mode} (${r.label})`,
+		value: r.addedMsPerToken,
+		unit: "ms added/token",
+		baseline: `mock stream consumed directly ${Math.round(r.directTokensPerSecond).toLocaleString("en-US")} tokens/s`,
+		ratio: r.tokensPerSecond / r.directTokensPerSecond,
+		target: "<= 0.2 ms added per token",
+		met: r.addedMsPerToken <= 0.2,
+		detail: { tokensPerSecond: r.tokensPerSecond, tokens: r.tokens, firstTokenMs: r.firstTokenMs, from: "bench/results/chat-latest.json" },
+	}));
+}
+
 async function main() {
 	const started = Date.now();
 	const info = machine();
+	const chat = RUN_CHAT ? chatRows() : [];
 	const port = await freePort();
 	const worker = await unstable_startWorker({
 		config: join(root, "bench/wrangler.jsonc"),
@@ -445,7 +465,7 @@ async function main() {
 		}
 
 		// The suite cases: each measured next to its own baseline, one section after another.
-		const suite = [];
+		const suite = [...chat];
 		const options = { quick, httpCase, clientEvent };
 		for (const section of SECTIONS) {
 			process.stdout.write(`suite: ${section} ... `);
