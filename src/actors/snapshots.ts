@@ -44,16 +44,6 @@ export class SnapshotStore {
 		return { version, reducerVersion, parts, bytes: bytes.length };
 	}
 
-	/** Snapshots written by this reducer version at or below `atOrBelow`, newest first. */
-	candidates(reducerVersion: string, atOrBelow: number): SnapshotInfo[] {
-		return this.db
-			.select({ version: snapshots.version, reducerVersion: snapshots.reducerVersion, parts: snapshots.parts, bytes: snapshots.bytes })
-			.from(snapshots)
-			.where(and(eq(snapshots.reducerVersion, reducerVersion), lte(snapshots.version, atOrBelow)))
-			.orderBy(desc(snapshots.version))
-			.all();
-	}
-
 	list(): SnapshotInfo[] {
 		return this.db
 			.select({ version: snapshots.version, reducerVersion: snapshots.reducerVersion, parts: snapshots.parts, bytes: snapshots.bytes })
@@ -88,12 +78,24 @@ export class SnapshotStore {
 		}
 	}
 
-	/** The newest readable snapshot by this reducer version at or below `atOrBelow`. */
+	/**
+	 * The newest readable snapshot by this reducer version at or below `atOrBelow`. Reads one
+	 * candidate at a time, newest first, so a wake costs the same however many snapshots a long log has.
+	 */
 	latest<S>(reducerVersion: string, atOrBelow: number): LoadedSnapshot<S> | undefined {
-		for (const candidate of this.candidates(reducerVersion, atOrBelow)) {
+		let below = atOrBelow;
+		for (;;) {
+			const candidate = this.db
+				.select({ version: snapshots.version })
+				.from(snapshots)
+				.where(and(eq(snapshots.reducerVersion, reducerVersion), lte(snapshots.version, below)))
+				.orderBy(desc(snapshots.version))
+				.limit(1)
+				.get();
+			if (!candidate) return undefined;
 			const state = this.read<S>(candidate.version);
 			if (state !== undefined) return { version: candidate.version, state };
+			below = candidate.version - 1;
 		}
-		return undefined;
 	}
 }
