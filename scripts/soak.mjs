@@ -342,11 +342,16 @@ try {
 			secondHalfSlopeMbPerMin: Math.round(secondHalfSlope * 10) / 10,
 			samples: memory.map((m) => [Math.round(m.t), Math.round(m.mb)]),
 			storedEventsPerMb: 0,
+			growthPerRequestKb: 0,
 		},
 		brokenChains,
 		// Other work on the machine competes for its cores: the load average at the end says how much.
 		loadAverageAtEnd: loadavg().map((n) => Math.round(n * 100) / 100),
 	};
+	// Growth per request served: an empty Worker on the same local runtime grows about 10-20 KB a request (docs/reliability.md).
+	report.memoryMb.growthPerRequestKb = Math.round(
+		((report.memoryMb.endOfLoad - report.memoryMb.beforeLoad) * 1024) / Math.max(1, ingest.requests.total + fanout.requests.total),
+	);
 	report.memoryMb.storedEventsPerMb = Math.round(
 		(stored + hotState.version) / Math.max(1, report.memoryMb.endOfLoad - report.memoryMb.beforeLoad),
 	);
