@@ -242,13 +242,16 @@ describe("hostile input outside the org routes", () => {
 		let count = 0;
 		await fc.assert(
 			fc.asyncProperty(targets, async ({ url, method, body, auth }) => {
-				const headers = new Headers({ authorization: auth, accept: "application/json, text/event-stream" });
-				if (body?.contentType) headers.set("content-type", body.contentType);
-				const res = await exports.default.fetch(`${BASE}${url}`, {
-					method,
-					headers,
-					...(body ? { body: body.bytes ?? body.text ?? "" } : {}),
-				});
+				let res: Response;
+				try {
+					const headers = new Headers({ authorization: auth, accept: "application/json, text/event-stream" });
+					if (body?.contentType) headers.set("content-type", body.contentType);
+					res = await exports.default.fetch(`${BASE}${url}`, { method, headers, ...(body ? { body: body.bytes ?? body.text ?? "" } : {}) });
+				} catch (error) {
+					// A header value the client's own fetch refuses never reaches the server.
+					if (error instanceof TypeError && /header/i.test(error.message)) return;
+					throw error;
+				}
 				const text = await res.text();
 				expect(res.status, `${url} ${body?.how}: ${res.status} ${text.slice(0, 300)}`).toBeLessThan(500);
 				expect(res.headers.get("x-request-id")).toBeTruthy();

@@ -3,10 +3,10 @@
  * action id and sent at once over HTTP and the socket land exactly once; writers racing with expectedVersion get
  * conflicts and retry, and no update is lost.
  */
-import { env } from "cloudflare:workers";
+import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { actorName } from "../../src/actors/identity.ts";
-import { allEvents, type ClientEvent, call, createOrg, getJson, postBatch, Subscriber, uniqueId } from "./helpers.ts";
+import { allEvents, BASE, type ClientEvent, call, createOrg, getJson, postBatch, uniqueId } from "./helpers.ts";
 import { expectIntact, figure, LONG, seed } from "./reliability-support.ts";
 
 /** A small seeded PRNG (mulberry32), so a failing plan can be replayed with ROOST_SEED. */
@@ -30,13 +30,51 @@ function event(i: number, prefix: string): ClientEvent {
 
 type Ack = { accepted: number; duplicates: number; version: number };
 
-/** Sends a batch over a socket and waits for its ack (matched by client action id). */
-async function overSocket(sub: Subscriber, events: ClientEvent[], clientActionId: string): Promise<Ack> {
-	sub.send({ t: "events", events, clientActionId });
-	await sub.until((s) => s.frames.some((f) => f.clientActionId === clientActionId), 20_000);
-	const frame = sub.frames.find((f) => f.clientActionId === clientActionId) as Record<string, unknown>;
-	// Consumed: a retry with the same id waits for its own answer.
-	sub.frames.splice(sub.frames.indexOf(frame), 1);
+/**
+ * A session socket used to submit batches: answers are matched to their batch by client action id. It sets no
+ * timers (tens of thousands of event frames arrive here), and it ignores the event frames themselves.
+ */
+class BatchSocket {
+	readonly #waiting = new Map<string, (frame: Record<string, unknown>) => void>();
+
+	private constructor(readonly socket: WebSocket) {
+		socket.addEventListener("message", (event) => {
+			const frame = JSON.parse(event.data as string) as Record<string, unknown>;
+			if (frame.t !== "ack" && frame.t !== "error") return;
+			const id = frame.clientActionId as string | undefined;
+			const waiter = id === undefined ? undefined : this.#waiting.get(id);
+			if (!waiter || id === undefined) return;
+			this.#waiting.delete(id);
+			waiter(frame);
+		});
+	}
+
+	static async open(path: string, key: string): Promise<BatchSocket> {
+		const res = await exports.default.fetch(`${BASE}${path}/ws?after=0&token=${encodeURIComponent(key)}`, {
+			headers: { upgrade: "websocket" },
+		});
+		const socket = res.webSocket;
+		if (!socket) throw new Error(`no WebSocket: ${res.status} ${await res.text()}`);
+		socket.accept();
+		return new BatchSocket(socket);
+	}
+
+	/** Sends a batch and resolves with its ack or error frame. */
+	submit(batch: Record<string, unknown> & { clientActionId: string }): Promise<Record<string, unknown>> {
+		return new Promise((resolve) => {
+			this.#waiting.set(batch.clientActionId, resolve);
+			this.socket.send(JSON.stringify({ t: "events", ...batch }));
+		});
+	}
+
+	close(): void {
+		this.socket.close(1000, "done");
+	}
+}
+
+/** Sends a batch over a socket and waits for its ack. */
+async function overSocket(sub: BatchSocket, events: ClientEvent[], clientActionId: string): Promise<Ack> {
+	const frame = await sub.submit({ events, clientActionId });
 	expect(frame.t, JSON.stringify(frame)).toBe("ack");
 	return frame as unknown as Ack;
 }
@@ -69,10 +107,10 @@ describe("exactly once under duplicated, reordered and retried submissions", () 
 			});
 			at += size;
 		}
-		const subs = await Promise.all([0, 1, 2].map(() => Subscriber.open(path, 0, key)));
+		const subs = await Promise.all([0, 1, 2].map(() => BatchSocket.open(path, key)));
 		const first = new Map<string, Ack>();
 		let retries = 0;
-		const send = async (batch: (typeof batches)[number], socket: Subscriber): Promise<Ack> => {
+		const send = async (batch: (typeof batches)[number], socket: BatchSocket): Promise<Ack> => {
 			if (batch.via === "socket") return overSocket(socket, batch.events, batch.clientActionId);
 			const res = await postBatch(
 				org,
@@ -88,13 +126,13 @@ describe("exactly once under duplicated, reordered and retried submissions", () 
 		for (let at = 0; at < batches.length; ) {
 			const wave = batches.slice(at, at + 1 + Math.floor(random() * 6));
 			at += wave.length;
-			const acks = await Promise.all(wave.map((b, i) => send(b, subs[i % subs.length] as Subscriber)));
+			const acks = await Promise.all(wave.map((b, i) => send(b, subs[i % subs.length] as BatchSocket)));
 			wave.forEach((b, i) => {
 				first.set(b.clientActionId, acks[i] as Ack);
 			});
 			for (const b of wave.filter(() => random() < 0.125)) {
 				retries++;
-				expect(await send(b, subs[0] as Subscriber)).toEqual(first.get(b.clientActionId));
+				expect(await send(b, subs[0] as BatchSocket)).toEqual(first.get(b.clientActionId));
 			}
 		}
 		for (const sub of subs) sub.close();
@@ -160,14 +198,11 @@ describe("concurrent writers with expectedVersion", () => {
 		};
 		const socketWriter = async (i: number) => {
 			tally.socketWriters++;
-			const sub = await Subscriber.open(path, 0, key);
+			const sub = await BatchSocket.open(path, key);
 			let expectedVersion = await versionNow();
 			for (let attempt = 0; ; attempt++) {
 				tally.attempts++;
-				const clientActionId = `w${i}-${attempt}`;
-				sub.send({ t: "events", events: [event(i, "w")], expectedVersion, clientActionId });
-				await sub.until((s) => s.frames.some((f) => f.clientActionId === clientActionId), 20_000);
-				const frame = sub.frames.find((f) => f.clientActionId === clientActionId) as Record<string, unknown>;
+				const frame = await sub.submit({ events: [event(i, "w")], expectedVersion, clientActionId: `w${i}-${attempt}` });
 				if (frame.t === "ack") {
 					wins.push(frame.version as number);
 					break;
