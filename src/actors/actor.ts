@@ -141,6 +141,12 @@ const DEFAULT_SNAPSHOT_EVERY = 200;
 const MAX_TIMERS_PER_ALARM = 1000;
 const OUTBOX_BATCH = 50;
 const MAX_OUTBOX_ROUNDS = 20;
+const NO_IDS: ReadonlySet<string> = new Set();
+
+/** SQLite's refusal of a second row with a stored event id (the events table's unique id index). */
+function isDuplicateIdError(error: unknown): boolean {
+	return error instanceof Error && error.message.includes("UNIQUE constraint failed: events.id");
+}
 
 export abstract class EventSourcedActor<S> extends Server<Env> {
 	static override options = { hibernate: true };
@@ -296,7 +302,21 @@ export abstract class EventSourcedActor<S> extends Server<Env> {
 		}
 		const decided = plan(this.#state, this.#version);
 		if ("kind" in decided) return fail(decided);
-		const staged = this.#stage(decided.events, options.meta);
+		// Optimistic duplicate check: the first attempt assumes no proposed id is stored yet, and the events
+		// table's unique id index settles it inside the commit. A batch that does repeat a stored id (an SDK
+		// retry) rolls back and is staged again knowing which ids exist. That saves a lookup on every append.
+		try {
+			return this.#commit(decided, options, NO_IDS, firing);
+		} catch (error) {
+			if (!isDuplicateIdError(error)) throw error;
+			const ids = decided.events.map((event) => event.id).filter((id) => typeof id === "string");
+			return this.#commit(decided, options, this.log.existingIds(ids), firing);
+		}
+	}
+
+	/** Stages the plan's events (`existing`: ids known to be stored) and commits them with their effects. */
+	#commit<R>(decided: Plan<R, S>, options: AppendOptions, existing: ReadonlySet<string>, firing?: Timer): Outcome<R> {
+		const staged = this.#stage(decided.events, options.meta, existing);
 		if (!staged.ok) return staged;
 		const { rows, envelopes, state, duplicates } = staged.value;
 		const version = this.#version + rows.length;
@@ -352,6 +372,7 @@ export abstract class EventSourcedActor<S> extends Server<Env> {
 	#stage(
 		proposed: readonly ProposedEvent[],
 		meta: EventMeta | undefined,
+		existing: ReadonlySet<string>,
 	): Outcome<{ rows: StoredEvent[]; envelopes: EventEnvelope[]; state: S; duplicates: string[] }> {
 		const { catalog } = this.definition;
 		const errors: FieldError[] = [];
@@ -378,7 +399,6 @@ export abstract class EventSourcedActor<S> extends Server<Env> {
 		});
 		if (errors.length > 0) return invalid(errors);
 
-		const existing = this.log.existingIds(checked.map((c) => c.event.id));
 		const seen = new Set<string>();
 		const duplicates: string[] = [];
 		const rows: StoredEvent[] = [];

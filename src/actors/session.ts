@@ -40,17 +40,22 @@ export class SessionActor extends EventSourcedActor<SessionState> {
 	recordBatch(input: SessionBatchInput, meta: EventMeta = {}): Outcome<BatchResult> {
 		const { events, clientActionId, expectedVersion } = input;
 		return this.execute({ clientActionId, expectedVersion, meta: { ...meta, clientActionId } }, (state) => {
-			const existing = this.log.existingIds(events.map((e) => e.id));
+			// With no visit open, the first new event starts one, so which ids are stored must be known first. In an
+			// open visit the kernel's own duplicate check at commit is enough (and costs no lookup).
+			const known = state.status === "active" ? new Set<string>() : this.log.existingIds(events.map((e) => e.id));
 			const fresh = events
 				.map((event, i) => ({ ...event, at: `events[${i}]` }))
 				.filter((event) => {
-					if (existing.has(event.id)) return false;
-					existing.add(event.id);
+					if (known.has(event.id)) return false;
+					known.add(event.id);
 					return true;
 				});
 			return {
 				events: decideSession({ kind: "record", events: fresh }, state),
-				result: (receipt) => ({ accepted: fresh.length, duplicates: events.length - fresh.length, version: receipt.version }),
+				result: (receipt) => {
+					const duplicates = events.length - fresh.length + receipt.duplicates.length;
+					return { accepted: events.length - duplicates, duplicates, version: receipt.version };
+				},
 				// Every new event re-arms the inactivity timer, measured from when the server received it; a new visit is announced to the org.
 				effects: (receipt) =>
 					receipt.appended.length > 0

@@ -36,6 +36,50 @@ describe("idempotency", () => {
 		expect(new Set(ids).size).toBe(5);
 	});
 
+	it("a stored id late in a long batch rolls the whole first attempt back: new events land once, state counts them once", async () => {
+		// The kernel inserts first and lets the unique id index find repeats. Here the repeat sits in the third
+		// 12-row INSERT of the batch, so two statements had already run when SQLite refused the row.
+		const session = uniqueId("s");
+		const stored = Array.from({ length: 5 }, (_, i) => pageView(`/stored-${i}`));
+		await postBatch(ORG, session, { events: stored });
+		const fresh = Array.from({ length: 30 }, (_, i) => pageView(`/fresh-${i}`));
+		const mixed = [...fresh.slice(0, 28), stored[3], ...fresh.slice(28), stored[0]];
+		const res = await postBatch(ORG, session, { events: mixed });
+		expect(await res.json()).toEqual({ accepted: 30, duplicates: 2, version: 36 });
+
+		const events = await allEvents(sessionPath(session));
+		expect(events.map((e) => e.seq)).toEqual(Array.from({ length: 36 }, (_, i) => i + 1));
+		expect(new Set(events.map((e) => e.id)).size).toBe(36);
+		const state = await getJson<{ version: number; state: { visit: { pageViews: number; events: number } } }>(
+			`${sessionPath(session)}/state`,
+		);
+		expect(state.version).toBe(36);
+		expect(state.state.visit).toMatchObject({ pageViews: 35, events: 35 });
+		expect((await getJson<{ ok: boolean }>(`${sessionPath(session)}/verify`)).ok).toBe(true);
+		// The state kept in memory is the one a replay of the stored log gives.
+		expect(state.state).toEqual(replayed(events));
+	});
+
+	it("a kernel append that repeats a stored id stores only the new events and reports the repeat", async () => {
+		const session = uniqueId("s");
+		const first = pageView("/a");
+		await postBatch(ORG, session, { events: [first] });
+		const receipt = await runInDurableObject(stubOf(session), (instance: SessionActor) => {
+			const kernel = instance as unknown as Kernel;
+			return kernel.append([
+				{ id: uniqueId("e"), type: "session.page_viewed", ts: 7, data: { url: "https://x/b", path: "/b" } },
+				{ ...first, ts: first.ts },
+			]);
+		});
+		expect(receipt.ok).toBe(true);
+		if (receipt.ok) {
+			expect(receipt.value.duplicates).toEqual([first.id]);
+			expect(receipt.value.appended.map((e) => e.seq)).toEqual([3]);
+			expect(receipt.value.version).toBe(3);
+		}
+		expect((await getJson<{ ok: boolean; version: number }>(`${sessionPath(session)}/verify`)).version).toBe(3);
+	});
+
 	it("a repeated client action id returns the first result and appends nothing new", async () => {
 		const session = uniqueId("s");
 		const first = await postBatch(ORG, session, { clientActionId: "act-1", events: [pageView("/a")] });
