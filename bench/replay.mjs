@@ -1,7 +1,7 @@
 // Reducer replay in Node: the session reducer folding stored rows, as the kernel does on a wake or a
-// state-at-version read (`#recorded`: JSON.parse of data and meta, upcast, then evolve), against a loop that
-// only parses the same rows into the same RecordedEvent objects. Node 24 runs the TypeScript sources directly
-// (type stripping): src/reducers and src/events import no runtime code.
+// state-at-version read (`eventForFold` of src/events/stored.ts: JSON.parse of data, upcast, meta kept as text
+// unless read; then evolve), against a loop that only parses the same rows, data and meta, into plain objects.
+// Node 24 runs the TypeScript sources directly (type stripping): src/reducers and src/events import no runtime code.
 // Run alone: `node_modules/.bin/node bench/replay.mjs` (prints one line of JSON).
 import { fileURLToPath } from "node:url";
 
@@ -47,12 +47,10 @@ const median = (values) => {
  */
 export async function replayBench({ count = 200_000, rounds = 5 } = {}) {
 	const { sessionDefinition } = await import("../src/reducers/session.ts");
+	// The kernel's own row-to-event step for folds (data parsed and upcast, meta left as text unless read).
+	const { eventForFold } = await import("../src/events/stored.ts");
 	const { catalog, evolve, initialState } = sessionDefinition;
 	const rows = sessionRows(count);
-	const recorded = (row) => {
-		const lifted = catalog.upcast(row.type, row.v, JSON.parse(row.data));
-		return { seq: row.seq, id: row.id, type: row.type, v: lifted.v, ts: row.ts, data: lifted.data, meta: JSON.parse(row.meta) };
-	};
 	const parseOnly = () => {
 		let sink = 0;
 		for (const row of rows) {
@@ -63,7 +61,7 @@ export async function replayBench({ count = 200_000, rounds = 5 } = {}) {
 	};
 	const replay = () => {
 		let state = initialState();
-		for (const row of rows) state = evolve(state, recorded(row));
+		for (const row of rows) state = evolve(state, eventForFold(row, catalog));
 		if (state.visit.events !== count - 1) throw new Error(`replay folded ${state.visit.events} events, expected ${count - 1}`);
 		return state;
 	};

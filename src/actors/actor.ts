@@ -25,6 +25,7 @@ import {
 	type ProposedEvent,
 	type RecordedEvent,
 } from "../events/envelope.ts";
+import { eventForFold, recordedFromRow } from "../events/stored.ts";
 import type { ActorDefinition } from "../reducers/definition.ts";
 import { backoffDelay } from "./backoff.ts";
 import { actorStub } from "./directory.ts";
@@ -235,7 +236,7 @@ export abstract class EventSourcedActor<S> extends Server<Env> {
 		const snapshot = this.snapshots.latest<S>(this.#tag, head.version);
 		let state = snapshot?.state ?? this.definition.initialState();
 		const from = snapshot?.version ?? 0;
-		for (const row of this.log.range(from, head.version)) state = this.definition.evolve(state, this.#recorded(row));
+		for (const row of this.log.range(from, head.version)) state = this.definition.evolve(state, this.#folded(row));
 		this.#state = state;
 		this.#version = head.version;
 		this.#head = head.hash;
@@ -248,17 +249,9 @@ export abstract class EventSourcedActor<S> extends Server<Env> {
 		}
 	}
 
-	#recorded(row: StoredEvent): RecordedEvent {
-		const lifted = this.definition.catalog.upcast(row.type, row.v, JSON.parse(row.data));
-		return {
-			seq: row.seq,
-			id: row.id,
-			type: row.type,
-			v: lifted.v,
-			ts: row.ts,
-			data: lifted.data,
-			meta: JSON.parse(row.meta) as EventMeta,
-		};
+	/** A stored row as the event a fold passes to `evolve` (meta parsed only if read). */
+	#folded(row: StoredEvent): RecordedEvent {
+		return eventForFold(row, this.definition.catalog);
 	}
 
 	#envelope(row: StoredEvent, raw = false): EventEnvelope {
@@ -272,7 +265,7 @@ export abstract class EventSourcedActor<S> extends Server<Env> {
 					data: JSON.parse(row.data),
 					meta: JSON.parse(row.meta) as EventMeta,
 				}
-			: this.#recorded(row);
+			: recordedFromRow(row, this.definition.catalog);
 		return { ...recorded, actor: this.actor, hash: row.hash };
 	}
 
@@ -642,7 +635,7 @@ export abstract class EventSourcedActor<S> extends Server<Env> {
 			if (delta !== undefined) mismatches.push({ version, against: label, delta });
 		};
 		for (const row of this.log.range(0, this.#version)) {
-			state = this.definition.evolve(state, this.#recorded(row));
+			state = this.definition.evolve(state, this.#folded(row));
 			checked++;
 			const snapshot = snapshots.get(row.seq);
 			if (!snapshot) continue;
@@ -735,7 +728,7 @@ export abstract class EventSourcedActor<S> extends Server<Env> {
 	protected stateAt(at: number): S {
 		const snapshot = this.snapshots.latest<S>(this.#tag, at);
 		let state = snapshot?.state ?? this.definition.initialState();
-		for (const row of this.log.range(snapshot?.version ?? 0, at)) state = this.definition.evolve(state, this.#recorded(row));
+		for (const row of this.log.range(snapshot?.version ?? 0, at)) state = this.definition.evolve(state, this.#folded(row));
 		return state;
 	}
 
