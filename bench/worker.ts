@@ -129,6 +129,17 @@ export class RawInsertBench extends DurableObject<BenchEnv> {
 		return 0;
 	}
 
+	#seq: number | null = null;
+
+	/** SDK events as they arrive at the ingest route, stored as bare rows: seq from memory, no kernel, no hash. */
+	appendEvents(events: ClientEvent[], requestId: string): number {
+		this.#seq ??= this.#sql.exec<{ n: number }>("SELECT coalesce(max(seq), 0) AS n FROM events").one().n;
+		const first = this.#seq + 1;
+		this.insert(events.map((event, i) => rawRow(event, first + i, requestId)));
+		this.#seq += events.length;
+		return events.length;
+	}
+
 	insert(rows: RawRow[]): number {
 		this.ctx.storage.transactionSync(() => {
 			for (let start = 0; start < rows.length; start += ROWS_PER_INSERT) {
@@ -530,6 +541,14 @@ export default {
 			// The ingest baseline: a Worker route that parses the batch and drops it.
 			const body = (await request.json()) as { events: unknown[] };
 			return Response.json({ accepted: body.events.length }, { status: 202 });
+		}
+		const raw = /^\/raw\/sessions\/([\w.:-]+)\/events$/.exec(url.pathname);
+		if (raw && request.method === "POST") {
+			// The ingest ceiling: the same HTTP request and one RPC carrying the batch to a bare SQLite object that
+			// stores it (no key check, no validation, no hash, no timers).
+			const body = (await request.json()) as { events: ClientEvent[] };
+			const accepted = await env.RAW.getByName(`ingest:${raw[1]}`).appendEvents(body.events, crypto.randomUUID());
+			return Response.json({ accepted }, { status: 202 });
 		}
 		if (!url.pathname.startsWith("/bench/")) return app.fetch(request, env, ctx);
 		const name = url.searchParams.get("name") ?? crypto.randomUUID();

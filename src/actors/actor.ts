@@ -323,6 +323,7 @@ export abstract class EventSourcedActor<S> extends Server<Env> {
 
 		// faultPoint: test-only seams (src/actors/faults.ts), no-ops unless a reliability test arms them.
 		faultPoint("append.before-commit", this.ctx);
+		let earliestSet: number | null = null;
 		this.ctx.storage.transactionSync(() => {
 			this.log.insert(rows, this.#afterRows);
 			if (options.clientActionId) {
@@ -339,7 +340,7 @@ export abstract class EventSourcedActor<S> extends Server<Env> {
 					.run();
 			}
 			if (firing) this.timers.advance(firing, now);
-			if (effects.timers?.length) this.timers.apply(effects.timers, now);
+			if (effects.timers?.length) earliestSet = this.timers.apply(effects.timers, now);
 			if (effects.outbox?.length) this.outbox.add(effects.outbox, now);
 			if (snapshotDue) {
 				faultPoint("append.before-snapshot", this.ctx);
@@ -352,7 +353,7 @@ export abstract class EventSourcedActor<S> extends Server<Env> {
 		this.#version = version;
 		this.#head = rows.at(-1)?.hash ?? this.#head;
 		this.#publish(envelopes);
-		if (firing || effects.timers?.length || effects.outbox?.length) this.ctx.waitUntil(this.rearm());
+		if (firing || effects.outbox?.length || (effects.timers?.length && !this.#alarmCovers(earliestSet))) this.ctx.waitUntil(this.rearm());
 		return ok(result);
 	}
 
@@ -521,6 +522,15 @@ export abstract class EventSourcedActor<S> extends Server<Env> {
 		if (this.#armedAt !== null && this.#armedAt <= next) return;
 		this.#armedAt = next;
 		await this.ctx.storage.setAlarm(next);
+	}
+
+	/**
+	 * Whether the armed alarm already fires no later than timers just set to be due at `earliest` (null: only
+	 * cancels). The armed alarm is never later than any due timer (rearm keeps it so), so then it still is, and
+	 * rearm's two reads can be skipped. This is the common append: a session pushing its inactivity deadline on.
+	 */
+	#alarmCovers(earliest: number | null): boolean {
+		return this.#armedAt !== null && (earliest === null || this.#armedAt <= earliest);
 	}
 
 	async #fireDueTimers(now: number): Promise<void> {

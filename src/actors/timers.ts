@@ -75,8 +75,12 @@ export class TimerStore {
 		private readonly sql: SqlStorage,
 	) {}
 
-	/** Applies changes in order; setting a timer that exists replaces it (rescheduling is idempotent). */
-	apply(changes: readonly TimerChange[], now: number): void {
+	/**
+	 * Applies changes in order; setting a timer that exists replaces it (rescheduling is idempotent).
+	 * Returns the earliest due time among the timers it set, or null when it only cancelled.
+	 */
+	apply(changes: readonly TimerChange[], now: number): number | null {
+		let earliest: number | null = null;
 		for (const change of changes) {
 			if ("cancel" in change) {
 				this.db.delete(timers).where(eq(timers.name, change.name)).run();
@@ -84,6 +88,7 @@ export class TimerStore {
 			}
 			checkSpec(change.spec);
 			const at = firstFiring(change.spec, now);
+			if (earliest === null || at < earliest) earliest = at;
 			const row = {
 				name: change.name,
 				kind: kindOf(change.spec),
@@ -107,6 +112,7 @@ export class TimerStore {
 				row.payload,
 			);
 		}
+		return earliest;
 	}
 
 	/** Moves a timer that just fired on to its next firing, or removes a one-off. */
