@@ -5,24 +5,18 @@
 // streamText alone (the baseline), then a WebSocket subscribes to a fresh chat, a message is posted, and the clock
 // stops when chat.assistant_message arrives; every token event is checked for order, gaps and text. Medians are kept.
 // Writes bench/results/chat-<date>.json and bench/results/chat-latest.json. Offline: nothing leaves loopback.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { ADMIN_TOKEN, freePort, prepareWrangler } from "./common.mjs";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
-const tmp = mkdtempSync(join(os.tmpdir(), "roost-chat-bench-"));
-process.env.WRANGLER_SEND_METRICS = "false";
-process.env.CLOUDFLARE_CF_FETCH_ENABLED = "false";
-process.env.WRANGLER_LOG_PATH = join(tmp, "logs");
-process.env.WRANGLER_LOG ??= "warn";
-const { unstable_startWorker } = await import("wrangler");
+const { tmp, unstable_startWorker } = await prepareWrangler("roost-chat-bench-");
 
 const quick = process.env.BENCH_QUICK === "1";
 const REPEATS = quick ? 1 : 5;
 const TOKENS = quick ? 1000 : 5000;
-const ADMIN_TOKEN = "roost-dev-admin";
 const TARGET_TOKENS_PER_SECOND = 5000;
 const TARGET_ADDED_MS_PER_TOKEN = 0.2;
 const MODES = [
@@ -36,17 +30,6 @@ const median = (values) => {
 	const mid = Math.floor(sorted.length / 2);
 	return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 };
-
-function freePort() {
-	return new Promise((resolve, reject) => {
-		const server = createServer();
-		server.on("error", reject);
-		server.listen(0, "127.0.0.1", () => {
-			const { port } = server.address();
-			server.close(() => resolve(port));
-		});
-	});
-}
 
 async function json(res, expected) {
 	const text = await res.text();

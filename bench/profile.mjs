@@ -1,37 +1,26 @@
 #!/usr/bin/env node
 // `npm run bench:profile -- <workload>`: a sampling CPU profile of the bench Worker's isolate while one workload
 // runs, taken over the Chrome DevTools protocol through wrangler's inspector. Prints the functions with the most
-// self time and the inclusive share of the kernel's named steps; writes the .cpuprofile (open it in Chrome's
-// DevTools) under bench/results/. Workloads: ingest (batches of 50 over HTTP, 4 sessions), counter (one add per RPC).
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import os from "node:os";
+// self time and the largest inclusive shares; writes the .cpuprofile (open it in Chrome's DevTools) under
+// bench/results/. Workloads: ingest (batches of 50 over HTTP, 4 sessions), counter (one add per RPC on the kernel),
+// agent (the same adds on the agents package's Agent.setState).
+import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { clientEvent, createOrg, freePort, prepareWrangler } from "./common.mjs";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
-const tmp = mkdtempSync(join(os.tmpdir(), "roost-profile-"));
-process.env.WRANGLER_SEND_METRICS = "false";
-process.env.CLOUDFLARE_CF_FETCH_ENABLED = "false";
-process.env.WRANGLER_LOG_PATH = join(tmp, "logs");
-process.env.WRANGLER_LOG ??= "warn";
-const { unstable_startWorker } = await import("wrangler");
+const { tmp, unstable_startWorker } = await prepareWrangler("roost-profile-");
 
 const workload = process.argv[2] ?? "ingest";
-const inspectorPort = 9300 + Math.floor(Math.random() * 500);
+const inspectorPort = await freePort();
 const worker = await unstable_startWorker({
 	config: join(root, "bench/wrangler.jsonc"),
 	dev: { persist: join(tmp, "state"), inspector: { port: inspectorPort }, watch: false, server: { hostname: "127.0.0.1", port: 0 } },
 });
 await worker.ready;
 const base = await worker.url;
-const ADMIN = "roost-dev-admin";
-const orgRes = await fetch(new URL("/v1/orgs", base), {
-	method: "POST",
-	headers: { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" },
-	body: JSON.stringify({ name: "Profile" }),
-});
-const orgBody = await orgRes.json();
-const org = { id: orgBody.org.id, apiKey: orgBody.apiKey };
+const org = await createOrg(base, "Profile");
 
 const targets = await (await fetch(`http://127.0.0.1:${inspectorPort}/json`)).json();
 const target = targets.find((t) => !t.url?.includes("proxy")) ?? targets[0];
@@ -56,21 +45,6 @@ const send = (method, params = {}) =>
 		pending.set(id, resolve);
 		ws.send(JSON.stringify({ id, method, params }));
 	});
-
-const BASE_TS = 1_800_000_000_000;
-function clientEvent(prefix, i) {
-	const id = `${prefix}-${i}`;
-	const ts = BASE_TS + i * 250;
-	const page = `/products/${i % 12}`;
-	switch (i % 3) {
-		case 0:
-			return { id, type: "session.page_viewed", ts, data: { url: `https://shop.example${page}?ref=bench`, path: page, title: "Product" } };
-		case 1:
-			return { id, type: "session.clicked", ts, data: { target: "main > div.product > button.add", text: "Add to cart", x: 412, y: 630 } };
-		default:
-			return { id, type: "session.custom", ts, data: { name: "add_to_cart", props: { sku: `SKU-${i % 40}`, qty: 1 } } };
-	}
-}
 
 async function ingest(rounds) {
 	await Promise.all(

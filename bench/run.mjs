@@ -4,21 +4,15 @@
 // (deleted at the end), runs every case a few times interleaved and keeps the median, prints the table and
 // writes bench/results/kernel-<date>.json and bench/results/latest.json. Offline: nothing leaves loopback.
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { createServer } from "node:net";
 import os from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
-const tmp = mkdtempSync(join(os.tmpdir(), "roost-bench-"));
-// Set before wrangler loads: no telemetry, no Request.cf download, and wrangler's own log files in the temp dir.
-process.env.WRANGLER_SEND_METRICS = "false";
-process.env.CLOUDFLARE_CF_FETCH_ENABLED = "false";
-process.env.WRANGLER_LOG_PATH = join(tmp, "logs");
-process.env.WRANGLER_LOG ??= "warn";
-const { unstable_startWorker } = await import("wrangler");
+const { clientEvent, createOrg, freePort, prepareWrangler } = await import("./common.mjs");
+const { tmp, unstable_startWorker } = await prepareWrangler("roost-bench-");
 const { SUITE, counterRows, fanoutRows, ingestRows, replayRows, storageRows, wakeRows } = await import("./suite.mjs");
 
 /** `npm run bench -- --check`: compare with the committed bench/results/latest.json, fail on a ratio >20% worse. */
@@ -43,7 +37,6 @@ const HTTP_SINGLE_COUNT = quick ? 100 : 300;
 const BATCH_COUNT = quick ? 2000 : 10_000;
 const CLIENTS = 16;
 const STARTUP_TIMEOUT_MS = 30_000;
-const ADMIN_TOKEN = "roost-dev-admin";
 const TARGET_BATCH_RATIO = 0.5;
 const TARGET_SINGLE_RATIO = 0.5;
 const TARGET_WORKER_SINGLE_EPS = 3000;
@@ -152,34 +145,6 @@ const SECTIONS = SUITE.filter((id) => !ONLY || ONLY.has(id));
 /** The chat bench (bench/chat.mjs, its own Worker) runs first as a child process; its figures join the suite table. */
 const RUN_CHAT = !ONLY || ONLY.has("chat");
 
-const BASE_TS = 1_800_000_000_000;
-
-/** The same SDK events bench/worker.ts generates, for the cases driven over HTTP from here. */
-function clientEvent(prefix, i) {
-	const id = `${prefix}-${i}`;
-	const ts = BASE_TS + i * 250;
-	const page = `/products/${i % 12}`;
-	switch (i % 3) {
-		case 0:
-			return { id, type: "session.page_viewed", ts, data: { url: `https://shop.example${page}?ref=bench`, path: page, title: "Product" } };
-		case 1:
-			return { id, type: "session.clicked", ts, data: { target: "main > div.product > button.add", text: "Add to cart", x: 412, y: 630 } };
-		default:
-			return { id, type: "session.custom", ts, data: { name: "add_to_cart", props: { sku: `SKU-${i % 40}`, qty: 1 } } };
-	}
-}
-
-function freePort() {
-	return new Promise((resolve, reject) => {
-		const server = createServer();
-		server.on("error", reject);
-		server.listen(0, "127.0.0.1", () => {
-			const { port } = server.address();
-			server.close(() => resolve(port));
-		});
-	});
-}
-
 const median = (values) => {
 	const sorted = [...values].sort((a, b) => a - b);
 	const mid = Math.floor(sorted.length / 2);
@@ -257,18 +222,6 @@ async function floorCase(base, spec, count) {
 function runCase(base, org, spec, count) {
 	if (spec.where === "worker") return workerCase(base, org, spec, count);
 	return spec.kind === "floor" ? floorCase(base, spec, count) : httpCase(base, org, spec, count);
-}
-
-async function createOrg(base) {
-	const res = await fetch(new URL("/v1/orgs", base), {
-		method: "POST",
-		headers: { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "application/json" },
-		body: JSON.stringify({ name: "Bench" }),
-	});
-	const text = await res.text();
-	if (res.status !== 201) throw new Error(`POST /v1/orgs: ${res.status} ${text}`);
-	const body = JSON.parse(text);
-	return { id: body.org.id, apiKey: body.apiKey };
 }
 
 /**

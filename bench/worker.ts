@@ -68,17 +68,8 @@ export class CounterAgent extends Agent<BenchEnv, { count: number }> {
 	}
 }
 
-/** A row as the kernel stores it (src/actors/log.ts `StoredEvent`). */
-export interface RawRow {
-	seq: number;
-	id: string;
-	type: string;
-	v: number;
-	ts: number;
-	data: string;
-	meta: string;
-	hash: string;
-}
+/** A row as the kernel stores it. */
+export type RawRow = StoredEvent;
 
 /** One event as the SDK sends it. */
 interface ClientEvent {

@@ -4,20 +4,13 @@
  */
 import { sha256 } from "@noble/hashes/sha2.js";
 import { bytesToHex, utf8ToBytes } from "@noble/hashes/utils.js";
+import type { StoredRow } from "../events/stored.ts";
 
 /** The chain starts from zeros, not from the actor's name, so an exported log re-imports with the same hashes. */
 export const GENESIS_HASH = "0".repeat(64);
 
-export interface HashedFields {
-	seq: number;
-	id: string;
-	type: string;
-	v: number;
-	ts: number;
-	/** The stored JSON text, exactly as written. */
-	data: string;
-	meta: string;
-}
+/** A row's stored fields, data and meta as the exact JSON text written. */
+export type HashedFields = StoredRow;
 
 /** What a row's hash covers: the previous hash and the row's stored fields, one per line. */
 export function chainText(prev: string, row: HashedFields): string {

@@ -3,19 +3,11 @@
  * Statements are written by hand against the drizzle schema's tables because this is the hot path
  * and DO SQLite is synchronous: one prepared string per shape, no query building per call.
  */
+import type { StoredRow } from "../events/stored.ts";
 import { chainHash, GENESIS_HASH } from "./hash.ts";
 
-export type StoredEvent = {
-	seq: number;
-	id: string;
-	type: string;
-	v: number;
-	ts: number;
-	/** JSON text as stored (and hashed). */
-	data: string;
-	meta: string;
-	hash: string;
-};
+/** A row of the events table: the stored fields (data and meta as JSON text, as hashed) and the chain hash. */
+export type StoredEvent = StoredRow & { hash: string };
 
 /** DO SQLite binds at most 100 parameters per statement. */
 const MAX_PARAMS = 100;

@@ -7,8 +7,9 @@
 import type { EventCatalog } from "./catalog.ts";
 import type { EventMeta, RecordedEvent } from "./envelope.ts";
 
-/** The columns of a stored event a fold needs, data and meta as the JSON text the events table keeps. */
-export interface StoredRow {
+/** The columns of a stored event a fold needs, data and meta as the JSON text the events table keeps (a type, not an
+ * interface, so SQL row types accept it). */
+export type StoredRow = {
 	seq: number;
 	id: string;
 	type: string;
@@ -16,7 +17,7 @@ export interface StoredRow {
 	ts: number;
 	data: string;
 	meta: string;
-}
+};
 
 /**
  * A recorded event whose meta is parsed on first read. Not for envelopes: `meta` is an accessor, so a spread,
