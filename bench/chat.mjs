@@ -4,7 +4,8 @@
 // loopback (state in a temp dir, deleted at the end). For each mode, each round: the Worker consumes the mock through
 // streamText alone (the baseline), then a WebSocket subscribes to a fresh chat, a message is posted, and the clock
 // stops when chat.assistant_message arrives; every token event is checked for order, gaps and text. Medians are kept.
-// Writes bench/results/chat-<date>.json and bench/results/chat-latest.json. Offline: nothing leaves loopback.
+// Writes bench/results/chat-<date>.json and bench/results/chat-latest.json (chat-quick.json with BENCH_QUICK=1).
+// Offline: nothing leaves loopback.
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
@@ -202,9 +203,10 @@ async function main() {
 		const dir = join(root, "bench/results");
 		mkdirSync(dir, { recursive: true });
 		const text = `${JSON.stringify(report, null, "\t")}\n`;
-		writeFileSync(join(dir, `chat-${date.slice(0, 10)}.json`), text);
-		writeFileSync(join(dir, "chat-latest.json"), text);
-		console.log(`wrote bench/results/chat-${date.slice(0, 10)}.json and bench/results/chat-latest.json (${report.durationSeconds}s)`);
+		// A quick run (BENCH_QUICK=1) is a smoke test: it leaves the dated file and chat-latest.json alone.
+		const files = quick ? ["chat-quick.json"] : [`chat-${date.slice(0, 10)}.json`, "chat-latest.json"];
+		for (const file of files) writeFileSync(join(dir, file), text);
+		console.log(`wrote ${files.map((file) => `bench/results/${file}`).join(" and ")} (${report.durationSeconds}s)`);
 	} finally {
 		await worker.dispose();
 	}

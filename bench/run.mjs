@@ -347,10 +347,11 @@ function suiteTable(rows) {
 	].join("\n");
 }
 
-/** Runs bench/chat.mjs and turns its bench/results/chat-latest.json into suite rows (added ms per token, median). */
+/** Runs bench/chat.mjs and turns its bench/results/chat-latest.json (chat-quick.json when quick) into suite rows (added ms per token, median). */
 function chatRows() {
 	execFileSync(process.execPath, [join(root, "bench/chat.mjs")], { cwd: root, stdio: "inherit", env: process.env });
-	const report = JSON.parse(readFileSync(join(root, "bench/results/chat-latest.json"), "utf8"));
+	const from = `bench/results/${quick ? "chat-quick.json" : "chat-latest.json"}`;
+	const report = JSON.parse(readFileSync(join(root, from), "utf8"));
 	return report.results.map((r) => ({
 		id: `chat-${r.mode}`,
 		label: `LLM tokens through a chat actor, mock model ${r.mode} (${r.label})`,
@@ -360,7 +361,7 @@ function chatRows() {
 		ratio: r.tokensPerSecond / r.directTokensPerSecond,
 		target: "<= 0.2 ms added per token",
 		met: r.addedMsPerToken <= 0.2,
-		detail: { tokensPerSecond: r.tokensPerSecond, tokens: r.tokens, firstTokenMs: r.firstTokenMs, from: "bench/results/chat-latest.json" },
+		detail: { tokensPerSecond: r.tokensPerSecond, tokens: r.tokens, firstTokenMs: r.firstTokenMs, from },
 	}));
 }
 
