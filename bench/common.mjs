@@ -20,22 +20,7 @@ export async function prepareWrangler(prefix) {
 }
 
 export const ADMIN_TOKEN = "roost-dev-admin";
-const BASE_TS = 1_800_000_000_000;
-
-/** The SDK's mix: page views over a dozen pages, clicks and custom events, 80 to 110 bytes of data each. */
-export function clientEvent(prefix, i) {
-	const id = `${prefix}-${i}`;
-	const ts = BASE_TS + i * 250;
-	const page = `/products/${i % 12}`;
-	switch (i % 3) {
-		case 0:
-			return { id, type: "session.page_viewed", ts, data: { url: `https://shop.example${page}?ref=bench`, path: page, title: "Product" } };
-		case 1:
-			return { id, type: "session.clicked", ts, data: { target: "main > div.product > button.add", text: "Add to cart", x: 412, y: 630 } };
-		default:
-			return { id, type: "session.custom", ts, data: { name: "add_to_cart", props: { sku: `SKU-${i % 40}`, qty: 1 } } };
-	}
-}
+export { clientEvent } from "./events.ts";
 
 /** Creates an org with the admin token and returns its id and API key. */
 export async function createOrg(base, name = "Bench") {

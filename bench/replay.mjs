@@ -4,8 +4,7 @@
 // Node 24 runs the TypeScript sources directly (type stripping): src/reducers and src/events import no runtime code.
 // Run alone: `node_modules/.bin/node bench/replay.mjs` (prints one line of JSON).
 import { fileURLToPath } from "node:url";
-
-const BASE_TS = 1_800_000_000_000;
+import { BASE_TS, clientEvent } from "./events.ts";
 
 /** Stored rows as the kernel keeps them: session.started, then the SDK mix the kernel bench appends. */
 export function sessionRows(count, prefix = "replay") {
@@ -13,24 +12,8 @@ export function sessionRows(count, prefix = "replay") {
 	const meta = JSON.stringify({ correlationId: `${prefix}-req`, requestId: `${prefix}-req` });
 	rows[0] = { seq: 1, id: `${prefix}-0:started`, type: "session.started", v: 1, ts: BASE_TS, data: JSON.stringify({ visit: 1 }), meta };
 	for (let i = 1; i < count; i++) {
-		const ts = BASE_TS + i * 250;
-		const page = `/products/${i % 12}`;
-		let type;
-		let data;
-		switch (i % 3) {
-			case 0:
-				type = "session.page_viewed";
-				data = { url: `https://shop.example${page}?ref=bench`, path: page, title: "Product" };
-				break;
-			case 1:
-				type = "session.clicked";
-				data = { target: "main > div.product > button.add", text: "Add to cart", x: 412, y: 630 };
-				break;
-			default:
-				type = "session.custom";
-				data = { name: "add_to_cart", props: { sku: `SKU-${i % 40}`, qty: 1 } };
-		}
-		rows[i] = { seq: i + 1, id: `${prefix}-${i}`, type, v: 1, ts, data: JSON.stringify(data), meta };
+		const { id, type, ts, data } = clientEvent(prefix, i);
+		rows[i] = { seq: i + 1, id, type, v: 1, ts, data: JSON.stringify(data), meta };
 	}
 	return rows;
 }

@@ -19,6 +19,7 @@ import { defineEvent, EventCatalog } from "../src/events/catalog.ts";
 import app, { SessionActor } from "../src/index.ts";
 import type { ActorDefinition } from "../src/reducers/definition.ts";
 import { type SessionState, sessionDefinition } from "../src/reducers/session.ts";
+import { BASE_TS, type ClientEvent, clientEvent } from "./events.ts";
 
 export { CameraActor, ChatActor, OrgActor, RegistryActor, SessionActor } from "../src/index.ts";
 
@@ -70,14 +71,6 @@ export class CounterAgent extends Agent<BenchEnv, { count: number }> {
 
 /** A row as the kernel stores it. */
 export type RawRow = StoredEvent;
-
-/** One event as the SDK sends it. */
-interface ClientEvent {
-	id: string;
-	type: string;
-	ts: number;
-	data: Record<string, unknown>;
-}
 
 /** What every case answers: how many events went in, in how many calls, and how long the timed part took. */
 export interface CaseResult {
@@ -219,23 +212,7 @@ export class PartyBroadcastBench extends Server<BenchEnv> {
 	}
 }
 
-const BASE_TS = 1_800_000_000_000;
 const FAKE_HASH = "ab".repeat(32);
-
-/** A realistic SDK event: page views over a dozen pages, clicks and custom events, 80 to 110 bytes of data. */
-function clientEvent(prefix: string, i: number): ClientEvent {
-	const id = `${prefix}-${i}`;
-	const ts = BASE_TS + i * 250;
-	const page = `/products/${i % 12}`;
-	switch (i % 3) {
-		case 0:
-			return { id, type: "session.page_viewed", ts, data: { url: `https://shop.example${page}?ref=bench`, path: page, title: "Product" } };
-		case 1:
-			return { id, type: "session.clicked", ts, data: { target: "main > div.product > button.add", text: "Add to cart", x: 412, y: 630 } };
-		default:
-			return { id, type: "session.custom", ts, data: { name: "add_to_cart", props: { sku: `SKU-${i % 40}`, qty: 1 } } };
-	}
-}
 
 /** The row the kernel would store for that event: the same text columns, a fixed 64-hex hash instead of a computed one. */
 function rawRow(event: ClientEvent, seq: number, requestId: string): RawRow {
