@@ -325,16 +325,26 @@ describe("SDK against the real Worker", () => {
 			return res;
 		};
 		const h = await harness({}, limited);
-		for (let i = 0; i < 5; i++) {
-			h.session.track("burst", { i });
-			await h.session.flush();
+		// The limiter counts in fixed 60-second windows: if the burst straddles a window's end (a slow, loaded run),
+		// the count starts again, so the refusal comes after 5 more. Two window ends inside one test cannot happen.
+		let accepted = 0;
+		let refused: { ok: boolean; pending: number } | undefined;
+		while (accepted <= 10) {
+			h.session.track("burst", { i: accepted });
+			const flushed = await h.session.flush({ timeoutMs: 200 });
+			if (!flushed.ok) {
+				refused = flushed;
+				break;
+			}
+			accepted++;
 		}
-		h.session.track("one too many");
-		expect(await h.session.flush({ timeoutMs: 200 })).toEqual({ ok: false, pending: 1 });
+		expect(refused).toEqual({ ok: false, pending: 1 });
+		expect(accepted).toBeGreaterThanOrEqual(5);
+		expect(accepted).toBeLessThanOrEqual(10);
 		expect(h.retries[0]).toMatchObject({ error: { status: 429 } });
 		expect(h.retries[0]?.delayMs).toBeGreaterThanOrEqual(60_000);
 		expect(h.errors).toEqual([]);
-		expect(h.session.stats).toMatchObject({ accepted: 5, buffered: 1, rejected: 0 });
+		expect(h.session.stats).toMatchObject({ accepted, buffered: 1, rejected: 0 });
 		await h.session.close();
 	});
 
