@@ -17,6 +17,7 @@ import {
 	visitInteractionId,
 	visitStartedSchema,
 } from "../events/interaction.ts";
+import type { KeyScope } from "../events/org.ts";
 import { analyze } from "../patterns/analyzer.ts";
 import type { Finding, RollupRecord } from "../patterns/detect.ts";
 import { describeMetrics, type MetricsView } from "../patterns/metrics.ts";
@@ -183,16 +184,16 @@ export class OrgActor extends EventSourcedActor<OrgState> {
 	}
 
 	/**
-	 * The id of the active key with this SHA-256 (hex), or null. Every active key is compared, each in
-	 * constant time, so the answer takes as long whichever key matches or none does.
+	 * The id and scope of the active key with this SHA-256 (hex), or null. Every active key is compared,
+	 * each in constant time, so the answer takes as long whichever key matches or none does.
 	 */
-	authenticate(hash: string): string | null {
+	authenticate(hash: string): { keyId: string; scope: KeyScope } | null {
 		if (!/^[0-9a-f]{64}$/.test(hash)) return null;
 		const given = encoder.encode(hash);
-		let match: string | null = null;
+		let match: { keyId: string; scope: KeyScope } | null = null;
 		for (const [id, key] of Object.entries(this.state.keys)) {
 			if (key.revokedAt !== null || !key.hash) continue;
-			if (crypto.subtle.timingSafeEqual(given, encoder.encode(key.hash))) match = id;
+			if (crypto.subtle.timingSafeEqual(given, encoder.encode(key.hash))) match = { keyId: id, scope: key.scope };
 		}
 		return match;
 	}

@@ -86,7 +86,7 @@ function registerReads(
 			summary: "A page of the actor's log",
 			security: ORG_KEY,
 			request: { params, query: eventsQuery },
-			responses: { 200: json(eventPage, "A page of the actor's log"), ...problems(400, 401, 404, 429) },
+			responses: { 200: json(eventPage, "A page of the actor's log"), ...problems(400, 401, 403, 404, 429) },
 		}),
 		async (c) => {
 			const q = c.req.valid("query");
@@ -107,7 +107,7 @@ function registerReads(
 			summary: "The actor's state now, or at version `at`",
 			security: ORG_KEY,
 			request: { params, query: stateQuery },
-			responses: { 200: json(stateBody, "State now, or at version `at`"), ...problems(400, 401, 404, 429) },
+			responses: { 200: json(stateBody, "State now, or at version `at`"), ...problems(400, 401, 403, 404, 429) },
 		}),
 		async (c) => {
 			const outcome = await stub(c, c.req.valid("param")).readState(c.req.valid("query").at);
@@ -122,7 +122,7 @@ function registerReads(
 			summary: "Check the actor's hash chain end to end",
 			security: ORG_KEY,
 			request: { params },
-			responses: { 200: json(verifyBody, "Hash chain check"), ...problems(400, 401, 404, 429) },
+			responses: { 200: json(verifyBody, "Hash chain check"), ...problems(400, 401, 403, 404, 429) },
 		}),
 		async (c) => c.json(await stub(c, c.req.valid("param")).verifyChain(), 200),
 	);
@@ -135,7 +135,7 @@ function registerReads(
 			description: "WebSocket upgrade: hello, the events after `after`, then live events. The key goes in `?token=`.",
 			security: ORG_KEY,
 			request: { params, query: wsQuery },
-			responses: { 101: { description: "Switching protocols" }, ...problems(400, 401, 404, 426, 429) },
+			responses: { 101: { description: "Switching protocols" }, ...problems(400, 401, 403, 404, 426, 429) },
 		}),
 		async (c) => {
 			if (c.req.header("upgrade")?.toLowerCase() !== "websocket") {

@@ -5,6 +5,7 @@
  *
  * 401: no credentials, or credentials that are not a live key (malformed, unknown, revoked).
  * 404: a live key of another org: the same answer as an org that does not exist, so nothing leaks.
+ * 403: a live key of the org whose scope does not open the route (an `ingest` key anywhere but ingest).
  */
 import { createMiddleware } from "hono/factory";
 import { actorName } from "../actors/identity.ts";
@@ -47,21 +48,42 @@ export const requireAdmin = createMiddleware<AppEnv>(async (c, next) => {
 	await next();
 });
 
-/** Lets a request through only with a live API key of the org in its path. */
+/**
+ * The routes an `ingest` key opens: sending web session batches over HTTP and camera frames. Nothing that
+ * reads (not even the session socket, which pushes the session's events back) and nothing that manages the org.
+ */
+const INGEST_ROUTES: readonly { method: string; path: RegExp }[] = [
+	{ method: "POST", path: /^\/v1\/orgs\/[^/]+\/sessions\/[^/]+\/events$/ },
+	{ method: "POST", path: /^\/v1\/orgs\/[^/]+\/cameras\/[^/]+\/frames$/ },
+];
+
+export function ingestRoute(method: string, path: string): boolean {
+	return INGEST_ROUTES.some((route) => route.method === method && route.path.test(path));
+}
+
+export const ingestOnly = (what: string) =>
+	new ApiError(
+		403,
+		"Forbidden",
+		`This API key has the ingest scope: it can send session events and camera frames, not ${what}. Use a full key of the org.`,
+	);
+
+/** Lets a request through only with a live API key of the org in its path, and of a scope that opens the route. */
 export const requireOrgKey = createMiddleware<AppEnv>(async (c, next) => {
 	const token = bearerToken(c.req.raw);
 	if (!token) throw unauthorized(`This route needs an API key of the org. ${HOW}`);
 	const caller = await keyOwner(c.env, token);
 	if (!caller) throw unauthorized("The API key is not valid, or it was revoked.");
 	if (caller.org !== c.req.param("org")) throw notFound(c);
+	if (caller.scope === "ingest" && !ingestRoute(c.req.method, c.req.path)) throw ingestOnly(`${c.req.method} ${c.req.path}`);
 	c.set("caller", caller);
 	await next();
 });
 
-/** The org and key id of a live API key (asked of the org the key names, compared in constant time there), or null. */
+/** The org, key id and scope of a live API key (asked of the org the key names, compared in constant time there), or null. */
 export async function keyOwner(env: Env, apiKey: string): Promise<Caller | null> {
 	const org = claimedOrg(apiKey);
 	if (!org) return null;
-	const keyId = await env.ORG.getByName(actorName(org, org)).authenticate(await hashApiKey(apiKey));
-	return keyId ? { org, keyId } : null;
+	const key = await env.ORG.getByName(actorName(org, org)).authenticate(await hashApiKey(apiKey));
+	return key ? { org, ...key } : null;
 }

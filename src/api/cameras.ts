@@ -66,7 +66,7 @@ export function cameraRoutes(): OpenAPIHono<AppEnv> {
 			},
 			responses: {
 				202: json(frameAccepted, "Stored and recorded; the analysis follows as camera.frame_analyzed"),
-				...problems(400, 401, 404, 413, 429),
+				...problems(400, 401, 403, 404, 413, 429),
 			},
 		}),
 		async (c) => {
@@ -118,7 +118,7 @@ export function cameraRoutes(): OpenAPIHono<AppEnv> {
 					description: "The image bytes, as uploaded",
 					content: { "image/jpeg": { schema: z.string() }, "image/png": { schema: z.string() } },
 				},
-				...problems(400, 401, 404, 429),
+				...problems(400, 401, 403, 404, 429),
 			},
 		}),
 		async (c) => {

@@ -52,7 +52,7 @@ export function chatRoutes(): OpenAPIHono<AppEnv> {
 			},
 			responses: {
 				202: json(accepted, "Accepted: the answer starts now, or after the ones queued before it"),
-				...problems(400, 401, 404, 413, 422, 429),
+				...problems(400, 401, 403, 404, 413, 422, 429),
 			},
 		}),
 		async (c) => {
@@ -75,7 +75,7 @@ export function chatRoutes(): OpenAPIHono<AppEnv> {
 			},
 			responses: {
 				200: json(cancelled, "The operation is cancelled, or had already ended (nothing written)"),
-				...problems(400, 401, 404, 413, 429),
+				...problems(400, 401, 403, 404, 413, 429),
 			},
 		}),
 		async (c) => {

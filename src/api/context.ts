@@ -2,11 +2,14 @@ import type { Context } from "hono";
 import type { RequestIdVariables } from "hono/request-id";
 import type { Env } from "../env.ts";
 import type { EventMeta } from "../events/envelope.ts";
+import type { KeyScope } from "../events/org.ts";
 
 /** The key that opened an org route, set by requireOrgKey. */
 export interface Caller {
 	org: string;
 	keyId: string;
+	/** `ingest` keys may only send events in (see `ingestRoute` in auth.ts). */
+	scope: KeyScope;
 }
 
 export type AppEnv = { Bindings: Env; Variables: RequestIdVariables & { caller: Caller } };

@@ -98,7 +98,7 @@ function registerInspection(
 			summary: "The actor's stored snapshots",
 			security: ORG_KEY,
 			request: { params },
-			responses: { 200: json(snapshotList, "Snapshots, oldest first"), ...problems(400, 401, 404, 429) },
+			responses: { 200: json(snapshotList, "Snapshots, oldest first"), ...problems(400, 401, 403, 404, 429) },
 		}),
 		async (c) => {
 			const described = await stub(c).describe();
@@ -121,7 +121,7 @@ function registerInspection(
 						.openapi({ param: { name: "version", in: "path" } }),
 				}),
 			},
-			responses: { 200: json(snapshotBody, "The snapshot"), ...problems(400, 401, 404, 429) },
+			responses: { 200: json(snapshotBody, "The snapshot"), ...problems(400, 401, 403, 404, 429) },
 		}),
 		async (c) => {
 			const { version } = c.req.valid("param") as unknown as { version: number };
@@ -140,7 +140,7 @@ function registerInspection(
 				"Re-runs the current reducer over the whole stored log and reports where the result differs from the stored snapshots or the state in memory.",
 			security: ORG_KEY,
 			request: { params },
-			responses: { 200: json(replayReport, "Where the replay differs, if anywhere"), ...problems(400, 401, 404, 429) },
+			responses: { 200: json(replayReport, "Where the replay differs, if anywhere"), ...problems(400, 401, 403, 404, 429) },
 		}),
 		async (c) => c.json((await stub(c).replayCheck()) as z.infer<typeof replayReport>, 200),
 	);
@@ -162,7 +162,10 @@ export function debugRoutes(): OpenAPIHono<AppEnv> {
 			security: ORG_KEY,
 			middleware: [limitBody(MAX_IMPORT_BYTES)] as const,
 			request: { params: inOrg, body: { required: true, content: { "application/json": { schema: importBody } } } },
-			responses: { 200: json(importResult, "Imported; the sandbox's version and head hash"), ...problems(400, 401, 404, 413, 422, 429) },
+			responses: {
+				200: json(importResult, "Imported; the sandbox's version and head hash"),
+				...problems(400, 401, 403, 404, 413, 422, 429),
+			},
 		}),
 		async (c) => {
 			const where = locateInOrg(c.req.valid("param"));
@@ -183,7 +186,10 @@ export function debugRoutes(): OpenAPIHono<AppEnv> {
 			security: ORG_KEY,
 			middleware: [limitBody(1024)] as const,
 			request: { params: inOrg, body: { required: true, content: { "application/json": { schema: forkBody } } } },
-			responses: { 201: json(forkResult, "The sandbox, holding the source's first `at` events"), ...problems(400, 401, 404, 413, 429) },
+			responses: {
+				201: json(forkResult, "The sandbox, holding the source's first `at` events"),
+				...problems(400, 401, 403, 404, 413, 429),
+			},
 		}),
 		async (c) => {
 			const source = locateInOrg(c.req.valid("param"));

@@ -51,7 +51,10 @@ export function interactionRoutes(): OpenAPIHono<AppEnv> {
 					limit: z.coerce.number().int().min(1).max(1000).default(100),
 				}),
 			},
-			responses: { 200: json(interactionPage, "A page of interactions; `next` is null on the last page"), ...problems(400, 401, 404, 429) },
+			responses: {
+				200: json(interactionPage, "A page of interactions; `next` is null on the last page"),
+				...problems(400, 401, 403, 404, 429),
+			},
 		}),
 		async (c) => {
 			const { org } = c.req.valid("param");
@@ -82,7 +85,7 @@ export function interactionRoutes(): OpenAPIHono<AppEnv> {
 			},
 			responses: {
 				200: json(sessionList, "Active sessions first (newest first), then ended visits (newest first)"),
-				...problems(400, 401, 404, 429),
+				...problems(400, 401, 403, 404, 429),
 			},
 		}),
 		async (c) => {
@@ -106,7 +109,7 @@ export function interactionRoutes(): OpenAPIHono<AppEnv> {
 						.openapi("CameraList"),
 					"Cameras, most recently changed first",
 				),
-				...problems(400, 401, 404, 429),
+				...problems(400, 401, 403, 404, 429),
 			},
 		}),
 		async (c) => {

@@ -16,6 +16,7 @@ export const problemSchema = z
 const PROBLEMS = {
 	400: "Invalid input: `errors` names each field (`path.<param>`, `query.<param>`, or the body path).",
 	401: "Missing credentials, or a key that is malformed, unknown or revoked.",
+	403: "A live key of the org whose scope does not open this route: an `ingest` key only sends session events and camera frames.",
 	404: "Nothing here: an unknown id, or another org's path (the two are not told apart).",
 	409: "Conflict: the body has `currentVersion`.",
 	413: "The body is over this route's size limit.",

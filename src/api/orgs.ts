@@ -6,6 +6,7 @@ import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { actorName } from "../actors/identity.ts";
 import { REGISTRY_NAME } from "../actors/registry.ts";
+import { KEY_SCOPES } from "../events/org.ts";
 import { id } from "./actors.ts";
 import { mintApiKey } from "./api-keys.ts";
 import { requireAdmin } from "./auth.ts";
@@ -25,14 +26,23 @@ const clientActionId = z
 	.openapi({ description: "Makes a retry safe: the same id never makes a second org or a second live key (see docs/api.md)." });
 
 const createOrgBody = z.object({ name: z.string().trim().min(1).max(200), clientActionId: clientActionId.optional() }).openapi("CreateOrg");
+const keyScope = z.enum(KEY_SCOPES).openapi({
+	description:
+		"`full` (the default) opens every route of the org; `ingest` only sends session events and camera frames (for public web pages and devices).",
+});
 const createKeyBody = z
-	.object({ label: z.string().trim().min(1).max(100).optional(), clientActionId: clientActionId.optional() })
+	.object({
+		label: z.string().trim().min(1).max(100).optional(),
+		scope: keyScope.optional(),
+		clientActionId: clientActionId.optional(),
+	})
 	.openapi("CreateKey");
 
 const keyView = z
 	.object({
 		id: z.string(),
 		label: z.string().nullable(),
+		scope: keyScope,
 		createdAt: z.number().int(),
 		revokedAt: z.number().int().nullable(),
 	})
@@ -104,7 +114,7 @@ export function orgRoutes(): OpenAPIHono<AppEnv> {
 			summary: "The org: profile, keys (never their hashes) and log version",
 			security: ORG_KEY,
 			request: { params: z.object({ org: orgParam }) },
-			responses: { 200: json(orgView, "The org"), ...problems(400, 401, 404, 429) },
+			responses: { 200: json(orgView, "The org"), ...problems(400, 401, 403, 404, 429) },
 		}),
 		async (c) => c.json(unwrap(await orgActor(c, c.req.valid("param").org).view()), 200),
 	);
@@ -119,7 +129,7 @@ export function orgRoutes(): OpenAPIHono<AppEnv> {
 			request: { params: z.object({ org: orgParam }) },
 			responses: {
 				200: json(z.object({ keys: z.array(keyView) }).openapi("KeyList"), "Keys, oldest first"),
-				...problems(400, 401, 404, 429),
+				...problems(400, 401, 403, 404, 429),
 			},
 		}),
 		async (c) => c.json({ keys: await orgActor(c, c.req.valid("param").org).keys() }, 200),
@@ -137,12 +147,12 @@ export function orgRoutes(): OpenAPIHono<AppEnv> {
 				params: z.object({ org: orgParam }),
 				body: { required: false, content: { "application/json": { schema: createKeyBody } } },
 			},
-			responses: { 201: json(createdKey, "The new key"), ...problems(400, 401, 404, 413, 429) },
+			responses: { 201: json(createdKey, "The new key"), ...problems(400, 401, 403, 404, 413, 429) },
 		}),
 		async (c) => {
 			const { org } = c.req.valid("param");
-			const { label, clientActionId } = c.req.valid("json");
-			const key = await mintApiKey(org, label);
+			const { label, scope, clientActionId } = c.req.valid("json");
+			const key = await mintApiKey(org, label, scope);
 			const issued = unwrap(await orgActor(c, org).issueKey({ key, clientActionId }, requestMeta(c)));
 			return c.json({ apiKey: key.apiKey, key: issued }, 201);
 		},
@@ -158,7 +168,7 @@ export function orgRoutes(): OpenAPIHono<AppEnv> {
 			request: { params: z.object({ org: orgParam, keyId: id.openapi({ param: { name: "keyId", in: "path" } }) }) },
 			responses: {
 				200: json(z.object({ key: keyView }).openapi("RevokedKey"), "The key, revoked (again, if it already was)"),
-				...problems(400, 401, 404, 409, 429),
+				...problems(400, 401, 403, 404, 409, 429),
 			},
 		}),
 		async (c) => {

@@ -67,7 +67,7 @@ export function patternRoutes(): OpenAPIHono<AppEnv> {
 					limit: z.coerce.number().int().min(1).max(200).default(24),
 				}),
 			},
-			responses: { 200: json(patternsView, "Rollups, patterns and reports"), ...problems(400, 401, 404, 429) },
+			responses: { 200: json(patternsView, "Rollups, patterns and reports"), ...problems(400, 401, 403, 404, 429) },
 		}),
 		async (c) => {
 			const { org } = c.req.valid("param");
@@ -90,7 +90,7 @@ export function patternRoutes(): OpenAPIHono<AppEnv> {
 			responses: {
 				200: json(rollupRun, "The window was already rolled up: nothing was appended (`duplicate: true`)"),
 				201: json(rollupRun, "The window was rolled up now"),
-				...problems(400, 401, 404, 413, 429),
+				...problems(400, 401, 403, 404, 413, 429),
 			},
 		}),
 		async (c) => {

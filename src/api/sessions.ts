@@ -35,7 +35,7 @@ export function sessionRoutes(): OpenAPIHono<AppEnv> {
 			},
 			responses: {
 				202: json(batchResult, "Accepted; duplicates were already stored"),
-				...problems(400, 401, 404, 409, 413, 422, 429),
+				...problems(400, 401, 403, 404, 409, 413, 422, 429),
 			},
 		}),
 		async (c) => {

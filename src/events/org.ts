@@ -7,6 +7,13 @@ import { defineEvent, EventCatalog } from "./catalog.ts";
 import { cameraStatusSchema, interactionSchema, visitStartedSchema } from "./interaction.ts";
 
 const keyId = z.string().min(1).max(128);
+
+/**
+ * What a key may do. `full`: every route of its org. `ingest`: only send events in (web session batches over
+ * HTTP, camera frames), for keys that ship inside public web pages or devices; it reads nothing.
+ */
+export const KEY_SCOPES = ["full", "ingest"] as const;
+export type KeyScope = (typeof KEY_SCOPES)[number];
 const clientActionId = z.string().min(1).max(128);
 
 export const orgCreated = defineEvent(
@@ -29,6 +36,8 @@ export const keyCreated = defineEvent(
 		label: z.string().min(1).max(100).optional(),
 		/** The action that asked for the key; a retry of it revokes this key and issues a fresh one. */
 		clientActionId: clientActionId.optional(),
+		/** Absent on keys created before scopes existed, and on full keys: both are `full`. */
+		scope: z.enum(KEY_SCOPES).optional(),
 	}),
 	{ internal: true },
 );

@@ -11,7 +11,7 @@ import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/
 import { Hono } from "hono";
 import { cors } from "hono/cors";
 import { createMiddleware } from "hono/factory";
-import { bearerToken, keyOwner } from "../api/auth.ts";
+import { bearerToken, ingestOnly, keyOwner } from "../api/auth.ts";
 import { limitBody } from "../api/body-limit.ts";
 import type { AppEnv } from "../api/context.ts";
 import { ApiError } from "../api/problem.ts";
@@ -37,6 +37,8 @@ const requireApiKey = createMiddleware<AppEnv>(async (c, next) => {
 	if (!token) throw new ApiError(401, "Unauthorized", "The MCP server needs an API key. Send `Authorization: Bearer <api key>`.");
 	const caller = await keyOwner(c.env, token);
 	if (!caller) throw new ApiError(401, "Unauthorized", "The API key is not valid, or it was revoked.");
+	// Every MCP tool reads the org's data.
+	if (caller.scope === "ingest") throw ingestOnly("the MCP server's read tools");
 	c.set("caller", caller);
 	await next();
 });

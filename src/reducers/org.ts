@@ -5,7 +5,7 @@
 import type { ActorError } from "../actors/outcome.ts";
 import type { RecordedEvent } from "../events/envelope.ts";
 import type { CameraStatus, Interaction, VisitStarted } from "../events/interaction.ts";
-import { orgCatalog } from "../events/org.ts";
+import { type KeyScope, orgCatalog } from "../events/org.ts";
 import type { Finding } from "../patterns/detect.ts";
 import type { ActorDefinition } from "./definition.ts";
 import {
@@ -22,6 +22,7 @@ import {
 
 export interface OrgKey {
 	label: string | null;
+	scope: KeyScope;
 	createdAt: number;
 	revokedAt: number | null;
 	/** The action that issued the key, so a retry of that action can replace it. */
@@ -62,6 +63,7 @@ export interface OrgState {
 export interface KeyView {
 	id: string;
 	label: string | null;
+	scope: KeyScope;
 	createdAt: number;
 	revokedAt: number | null;
 }
@@ -82,6 +84,8 @@ export interface NewKey {
 	keyId: string;
 	hash: string;
 	label?: string;
+	/** `full` when absent. */
+	scope?: KeyScope;
 }
 
 export type OrgCommand =
@@ -92,7 +96,7 @@ export type OrgCommand =
 /** An event a command decides, before the actor gives it an id and a timestamp. */
 export type OrgChange =
 	| { type: "org.created"; data: { name: string; clientActionId?: string } }
-	| { type: "org.key_created"; data: { keyId: string; hash: string; label?: string; clientActionId?: string } }
+	| { type: "org.key_created"; data: { keyId: string; hash: string; label?: string; clientActionId?: string; scope?: KeyScope } }
 	| { type: "org.key_revoked"; data: { keyId: string } };
 
 const keyCreated = (key: NewKey, clientActionId: string | undefined): OrgChange => ({
@@ -102,6 +106,8 @@ const keyCreated = (key: NewKey, clientActionId: string | undefined): OrgChange 
 		hash: key.hash,
 		...(key.label ? { label: key.label } : {}),
 		...(clientActionId ? { clientActionId } : {}),
+		// Full keys are written as before scopes existed, so the event reads the same either way.
+		...(key.scope && key.scope !== "full" ? { scope: key.scope } : {}),
 	},
 });
 
@@ -130,10 +136,11 @@ export function decideOrg(command: OrgCommand, state: OrgState, version: number)
 			const key = state.keys[command.keyId];
 			if (state.createdAt === null || !key) return { kind: "not_found", detail: `the org has no key ${command.keyId}` };
 			if (key.revokedAt !== null) return [];
-			if (activeKeyIds(state).length === 1) {
+			// Only a full key can manage keys: the last live one stays, whatever ingest keys there are.
+			if (key.scope === "full" && activeKeyIds(state).filter((id) => state.keys[id]?.scope === "full").length === 1) {
 				return {
 					kind: "conflict",
-					detail: "this is the org's last active key: create another key before revoking it, or the org is locked out",
+					detail: "this is the org's last active full key: create another full key before revoking it, or the org is locked out",
 					currentVersion: version,
 				};
 			}
@@ -147,7 +154,7 @@ export function activeKeyIds(state: OrgState): string[] {
 }
 
 export function keyView(id: string, key: OrgKey): KeyView {
-	return { id, label: key.label, createdAt: key.createdAt, revokedAt: key.revokedAt };
+	return { id, label: key.label, scope: key.scope, createdAt: key.createdAt, revokedAt: key.revokedAt };
 }
 
 /** Keys oldest first, as their owners see them. */
@@ -184,15 +191,23 @@ export function evolveOrg(state: OrgState, event: RecordedEvent): OrgState {
 			return { ...state, name, createdAt: event.ts, createdBy: clientActionId ?? null, rollups: rollupsFrom(event.ts) };
 		}
 		case "org.key_created": {
-			const { keyId, hash, label, clientActionId } = event.data as Data<{
+			const { keyId, hash, label, clientActionId, scope } = event.data as Data<{
 				keyId: string;
 				hash: string;
 				label?: string;
 				clientActionId?: string;
+				scope?: KeyScope;
 			}>;
 			if (state.createdAt === null) throw new Error("a key needs a created org");
 			if (state.keys[keyId]) throw new Error(`key ${keyId} already exists`);
-			const key: OrgKey = { label: label ?? null, createdAt: event.ts, revokedAt: null, clientActionId: clientActionId ?? null, hash };
+			const key: OrgKey = {
+				label: label ?? null,
+				scope: scope ?? "full",
+				createdAt: event.ts,
+				revokedAt: null,
+				clientActionId: clientActionId ?? null,
+				hash,
+			};
 			return { ...state, keys: { ...state.keys, [keyId]: key } };
 		}
 		case "org.key_revoked": {
@@ -243,7 +258,8 @@ export const orgDefinition: ActorDefinition<OrgState> = {
 	kind: "org",
 	catalog: orgCatalog,
 	// 2: keys and the creating action joined the state. 3: interaction counts. 4: rollups, patterns, reports. 5: active sessions. 6: cameras.
-	reducerVersion: 6,
+	// 7: key scopes.
+	reducerVersion: 7,
 	initialState: initialOrgState,
 	evolve: evolveOrg,
 };

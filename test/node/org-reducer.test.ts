@@ -75,13 +75,36 @@ describe("decide", () => {
 			revoked("k1"),
 		]);
 	});
+
+	it("an ingest key is issued with its scope, and live ingest keys do not make the last full key revocable", () => {
+		const ingestKey = { ...key("k2", 2), scope: "ingest" as const };
+		const state = given(created(), keyCreated("k1", 1));
+		const issued = decideOrg({ kind: "issue_key", key: ingestKey }, state, 2);
+		expect(issued).toEqual([{ type: "org.key_created", data: { keyId: "k2", hash: hash(2), scope: "ingest" } }]);
+		// A full key is written without a scope, as before scopes existed.
+		expect(decideOrg({ kind: "issue_key", key: { ...key("k3", 3), scope: "full" } }, state, 2)).toEqual([keyCreated("k3", 3)]);
+		const withIngest = given(created(), keyCreated("k1", 1), ...(issued as OrgChange[]));
+		expect(decideOrg({ kind: "revoke_key", keyId: "k1" }, withIngest, 3)).toMatchObject({ kind: "conflict" });
+		expect(decideOrg({ kind: "revoke_key", keyId: "k2" }, withIngest, 3)).toEqual([revoked("k2")]);
+	});
 });
 
 describe("evolve", () => {
 	it("keys keep their hash, label, action and times; revocation stamps revokedAt from the event", () => {
 		const state = fold(orgDefinition, [recorded(created(), 10), recorded(keyCreated("k1", 1, "a"), 11), recorded(revoked("k1"), 12)]);
-		expect(state.keys.k1).toEqual({ label: null, createdAt: 11, revokedAt: 12, clientActionId: "a", hash: hash(1) });
+		expect(state.keys.k1).toEqual({ label: null, scope: "full", createdAt: 11, revokedAt: 12, clientActionId: "a", hash: hash(1) });
 		expect(state.createdAt).toBe(10);
+	});
+
+	it("a key created without a scope (as before scopes existed) is full; an ingest key keeps its scope", () => {
+		const ingest: OrgChange = { type: "org.key_created", data: { keyId: "k2", hash: hash(2), scope: "ingest" } };
+		const state = given(created(), keyCreated("k1", 1), ingest);
+		expect(state.keys.k1?.scope).toBe("full");
+		expect(state.keys.k2?.scope).toBe("ingest");
+		expect(keyViews(state).map((k) => [k.id, k.scope])).toEqual([
+			["k1", "full"],
+			["k2", "ingest"],
+		]);
 	});
 
 	it("refuses keys before the org, a key id twice, and revoking an unknown or revoked key", () => {

@@ -1,7 +1,8 @@
 /**
  * Every org route, walked from one table: it answers a live key of its own org, refuses bad input by
  * naming the field, and tells credentials apart only as the contract says: 401 for none, malformed,
- * unknown or revoked; 404 for another org's live key, exactly as for an org that does not exist.
+ * unknown or revoked; 404 for another org's live key, exactly as for an org that does not exist;
+ * 403 for a live key of the org whose scope (ingest) does not open the route.
  */
 import { exports } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -11,6 +12,11 @@ import { ORG_ROUTES, type OrgRoute, seedSession, send, type Tenant } from "./rou
 let owner: Tenant;
 let other: Tenant;
 let revoked: string;
+/** A live key of the owner org with the ingest scope. */
+let ingest: string;
+
+/** What an ingest key opens, listed here rather than taken from src/api/auth.ts. */
+const INGEST_ROUTES = ["POST /v1/orgs/{org}/sessions/{id}/events", "POST /v1/orgs/{org}/cameras/{id}/frames"];
 
 beforeAll(async () => {
 	const [a, b] = await Promise.all([createOrg("Owner"), createOrg("Other")]);
@@ -19,6 +25,7 @@ beforeAll(async () => {
 	const spare = await createKey(owner.org, owner.key, "soon revoked");
 	await revokeKey(owner.org, owner.key, spare.keyId);
 	revoked = spare.key;
+	ingest = (await createKey(owner.org, owner.key, "web page", "ingest")).key;
 });
 
 async function expectSocket(res: Response): Promise<void> {
@@ -48,6 +55,18 @@ describe.each(ORG_ROUTES.map((route) => [route.route, route] as [string, OrgRout
 			const path = invalid.path ? invalid.path(owner) : await route.path(owner);
 			const body = await expectProblem(await send(route, path, owner.key, invalid.body), 400);
 			expect(body.errors?.map((e) => e.path)).toContain(invalid.field);
+		});
+
+	if (INGEST_ROUTES.includes(route.route))
+		it("answers an ingest key of the org too: it sends events in", async () => {
+			const res = await send(route, await route.path(owner), ingest);
+			expect(res.status, await res.clone().text()).toBe(route.ok);
+		});
+	else
+		it("is 403 with an ingest key of the org, which only sends events in", async () => {
+			const body = await expectProblem(await send(route, await route.path(owner), ingest), 403);
+			expect(body.title).toBe("Forbidden");
+			expect(body.detail).toContain("ingest scope");
 		});
 
 	it("is 401 without a key", async () => {

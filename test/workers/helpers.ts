@@ -64,9 +64,15 @@ export async function createOrg(name = "Test org"): Promise<TestOrg> {
 	return { org: body.org.id, key: body.apiKey, keyId: body.key.id };
 }
 
-/** A new key of `org`, made with `key`. */
-export async function createKey(org: string, key: string, label?: string): Promise<{ key: string; keyId: string }> {
-	const res = await call(`/v1/orgs/${org}/keys`, { method: "POST", headers: bearer(key), body: JSON.stringify(label ? { label } : {}) });
+/** A new key of `org`, made with `key`: a full key unless `scope` says otherwise. */
+export async function createKey(
+	org: string,
+	key: string,
+	label?: string,
+	scope?: "full" | "ingest",
+): Promise<{ key: string; keyId: string }> {
+	const request = { ...(label ? { label } : {}), ...(scope ? { scope } : {}) };
+	const res = await call(`/v1/orgs/${org}/keys`, { method: "POST", headers: bearer(key), body: JSON.stringify(request) });
 	if (res.status !== 201) throw new Error(`POST keys: ${res.status} ${await res.text()}`);
 	const body = await res.json<{ apiKey: string; key: { id: string } }>();
 	return { key: body.apiKey, keyId: body.key.id };

@@ -379,6 +379,12 @@ describe("credentials and transport", () => {
 		await expect(connect(undefined)).rejects.toThrow(/401/);
 	});
 
+	it("an ingest key, which only sends events in, is refused with 403: every MCP tool reads", async () => {
+		const ingest = await createKey(world.a.org, world.a.key, "web page", "ingest");
+		const body = await expectProblem(await initialize({ authorization: `Bearer ${ingest.key}` }), 403);
+		expect(body.detail).toContain("ingest scope");
+	});
+
 	it("a live key initializes statelessly: a JSON answer with a request id and no session id", async () => {
 		const res = await initialize({ authorization: `Bearer ${world.a.key}` });
 		expect(res.status).toBe(200);

@@ -32,13 +32,13 @@ describe("openapi.json", () => {
 		);
 	});
 
-	it("every org route needs the org's key and says so, with 401 and 404 among its answers; admin routes need the admin token", async () => {
+	it("every org route needs the org's key and says so, with 401, 403 and 404 among its answers; admin routes need the admin token", async () => {
 		const doc = await openapi();
 		expect(Object.keys(doc.components.securitySchemes).sort()).toEqual(["adminToken", "orgKey"]);
 		for (const { route, op } of operations(doc)) {
 			const admin = route.endsWith(" /v1/orgs");
 			expect(op.security, route).toEqual([{ [admin ? "adminToken" : "orgKey"]: [] }]);
-			expect(Object.keys(op.responses), route).toEqual(expect.arrayContaining(admin ? ["401", "429"] : ["401", "404", "429"]));
+			expect(Object.keys(op.responses), route).toEqual(expect.arrayContaining(admin ? ["401", "429"] : ["401", "403", "404", "429"]));
 			expect(op.responses["401"]?.content, route).toHaveProperty(["application/problem+json"]);
 		}
 	});

@@ -32,7 +32,9 @@ async function signIn(apiKey: string): Promise<void> {
 		showSignIn(
 			error instanceof ApiError && (error.status === 401 || error.status === 404)
 				? "This key does not open any org (unknown or revoked)."
-				: `Could not sign in: ${error instanceof Error ? error.message : String(error)}`,
+				: error instanceof ApiError && error.status === 403
+					? "This is an ingest key: it only sends events in. Sign in with a full key of the org."
+					: `Could not sign in: ${error instanceof Error ? error.message : String(error)}`,
 		);
 		return;
 	}
