@@ -2,8 +2,8 @@
 // `npm run bench:profile -- <workload>`: a sampling CPU profile of the bench Worker's isolate while one workload
 // runs, taken over the Chrome DevTools protocol through wrangler's inspector. Prints the functions with the most
 // self time and the largest inclusive shares; writes the .cpuprofile (open it in Chrome's DevTools) under
-// bench/results/. Workloads: ingest (batches of 50 over HTTP, 4 sessions), counter (one add per RPC on the kernel),
-// agent (the same adds on the agents package's Agent.setState).
+// bench/results/. Workloads: ingest (batches of 50 over HTTP, 4 sessions), single (one event per HTTP request, one in
+// flight), counter (one add per RPC on the kernel), agent (the same adds on the agents package's Agent.setState).
 import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -46,6 +46,20 @@ const send = (method, params = {}) =>
 		ws.send(JSON.stringify({ id, method, params }));
 	});
 
+/** One event per request, one request in flight: the `http-1` case. */
+async function single(count) {
+	const session = `single-${Date.now().toString(36)}`;
+	for (let i = 0; i < count; i++) {
+		const res = await fetch(new URL(`/v1/orgs/${org.id}/sessions/${session}/events`, base), {
+			method: "POST",
+			headers: { authorization: `Bearer ${org.apiKey}`, "content-type": "application/json" },
+			body: JSON.stringify({ events: [clientEvent(session, i)] }),
+		});
+		await res.arrayBuffer();
+		if (res.status !== 202) throw new Error(`single: ${res.status}`);
+	}
+}
+
 async function ingest(rounds) {
 	await Promise.all(
 		[0, 1, 2, 3].map(async (c) => {
@@ -67,7 +81,12 @@ async function counter(count, target) {
 	const res = await fetch(new URL(`/bench/counter?name=c-${Date.now()}&count=${count}&target=${target}`, base));
 	await res.json();
 }
-const WORKLOADS = { ingest: () => ingest(100), counter: () => counter(3000, "roost"), agent: () => counter(3000, "agent") };
+const WORKLOADS = {
+	ingest: () => ingest(100),
+	single: () => single(600),
+	counter: () => counter(3000, "roost"),
+	agent: () => counter(3000, "agent"),
+};
 const run = WORKLOADS[workload];
 if (!run) throw new Error(`unknown workload ${workload}: ${Object.keys(WORKLOADS).join(", ")}`);
 
