@@ -37,7 +37,7 @@ import { type ActorMessage, type OutboxMessage, OutboxStore, type PendingMessage
 import { type ActorError, fail, invalid, type Outcome, ok } from "./outcome.ts";
 import { actorMeta, clientActions } from "./schema.ts";
 import { type SnapshotInfo, SnapshotStore } from "./snapshots.ts";
-import { type ClientMessage, parseClientMessage, type ServerMessage } from "./socket-messages.ts";
+import { type ClientMessage, parseClientMessage, SEND_ONLY_HEADER, type ServerMessage } from "./socket-messages.ts";
 import { checkSpec, type Timer, type TimerChange, TimerStore } from "./timers.ts";
 
 export interface AppendOptions {
@@ -129,10 +129,8 @@ export interface KernelStatus {
 	timers: Pick<Timer, "name" | "kind" | "scheduledAt" | "dueAt" | "attempts" | "lastError">[];
 }
 
-/** What a socket remembers across hibernation: the last seq it was sent. */
-interface SocketState {
-	cursor: number;
-}
+/** What a socket remembers across hibernation: the last seq it was sent, or that it is sent none. */
+type SocketState = { cursor: number } | { sendOnly: true };
 
 export const MAX_PAGE = 1000;
 /** Largest event data accepted, as JSON text; SQLite refuses rows over 2 MB. */
@@ -773,6 +771,12 @@ export abstract class EventSourcedActor<S> extends Server<Env> {
 	// ---- subscriptions ------------------------------------------------------------------
 
 	override onConnect(connection: Connection<SocketState>, ctx: ConnectionContext): void {
+		if (ctx.request.headers.get(SEND_ONLY_HEADER) === "1") {
+			// An ingest key's socket: its frames are answered (acks, errors), and no events are pushed to it.
+			this.send(connection, { t: "hello", version: this.#version, actor: this.actor, sendOnly: true });
+			connection.setState({ sendOnly: true });
+			return;
+		}
 		const after = Number(new URL(ctx.request.url).searchParams.get("after") ?? "0");
 		const from = Number.isSafeInteger(after) && after >= 0 ? after : 0;
 		this.send(connection, { t: "hello", version: this.#version, actor: this.actor });
@@ -835,8 +839,9 @@ export abstract class EventSourcedActor<S> extends Server<Env> {
 		if (!first) return;
 		let frames: string[] | undefined;
 		for (const connection of this.getConnections<SocketState>()) {
-			const cursor = connection.state?.cursor;
-			// A socket still inside onConnect has no cursor yet; its catch-up covers these events.
+			const state = connection.state;
+			// A socket still inside onConnect has no cursor yet (its catch-up covers these events); a send-only socket never has one.
+			const cursor = state && "cursor" in state ? state.cursor : undefined;
 			if (cursor === undefined || cursor >= this.#version) continue;
 			if (cursor >= first.seq - 1) {
 				frames ??= envelopes.map((event) => JSON.stringify({ t: "event", event } satisfies ServerMessage));

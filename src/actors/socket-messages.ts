@@ -4,7 +4,7 @@ import { type FieldError, zodErrors } from "../events/catalog.ts";
 import type { ActorRef, EventEnvelope } from "../events/envelope.ts";
 
 export type ServerMessage =
-	| { t: "hello"; version: number; actor: ActorRef }
+	| { t: "hello"; version: number; actor: ActorRef; sendOnly?: true }
 	| { t: "event"; event: EventEnvelope }
 	| { t: "pong" }
 	| { t: "ack"; accepted: number; duplicates: number; version: number; clientActionId?: string }
@@ -14,6 +14,12 @@ export interface ClientMessage {
 	t: string;
 	[key: string]: unknown;
 }
+
+/**
+ * Set by the Worker (never taken from the client) on a socket it opened for an ingest-scoped key: the actor
+ * takes the socket's frames and answers them, and pushes it no events.
+ */
+export const SEND_ONLY_HEADER = "x-roost-send-only";
 
 /** Largest client frame accepted; the HTTP batch limit applies to sockets too. */
 export const MAX_CLIENT_FRAME_BYTES = 1_048_576;

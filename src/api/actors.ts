@@ -7,6 +7,7 @@ import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { EventSourcedActor } from "../actors/actor.ts";
 import { actorName, ID_PATTERN } from "../actors/identity.ts";
+import { SEND_ONLY_HEADER } from "../actors/socket-messages.ts";
 import type { ActorKind } from "../events/envelope.ts";
 import type { AppEnv } from "./context.ts";
 import { json, ORG_KEY, problems } from "./openapi.ts";
@@ -141,7 +142,11 @@ function registerReads(
 			if (c.req.header("upgrade")?.toLowerCase() !== "websocket") {
 				throw new ApiError(426, "Upgrade required", "This route is a WebSocket: send `Upgrade: websocket`.");
 			}
-			const upgraded = await stub(c, c.req.valid("param")).fetch(c.req.raw);
+			// Only the Worker says whether a socket is send-only (an ingest key's): whatever the client sent is replaced.
+			const forwarded = new Request(c.req.raw);
+			if (c.get("caller").scope === "ingest") forwarded.headers.set(SEND_ONLY_HEADER, "1");
+			else forwarded.headers.delete(SEND_ONLY_HEADER);
+			const upgraded = await stub(c, c.req.valid("param")).fetch(forwarded);
 			// A 101 from the actor keeps its socket only if rebuilt with it; the request id rides along like on every answer.
 			const headers = new Headers(upgraded.headers);
 			headers.set("x-request-id", c.get("requestId"));

@@ -49,11 +49,12 @@ export const requireAdmin = createMiddleware<AppEnv>(async (c, next) => {
 });
 
 /**
- * The routes an `ingest` key opens: sending web session batches over HTTP and camera frames. Nothing that
- * reads (not even the session socket, which pushes the session's events back) and nothing that manages the org.
+ * The routes an `ingest` key opens: sending web session batches (over HTTP, or over the session's socket, which
+ * then pushes it no events) and camera frames. Nothing that reads, and nothing that manages the org.
  */
 const INGEST_ROUTES: readonly { method: string; path: RegExp }[] = [
 	{ method: "POST", path: /^\/v1\/orgs\/[^/]+\/sessions\/[^/]+\/events$/ },
+	{ method: "GET", path: /^\/v1\/orgs\/[^/]+\/sessions\/[^/]+\/ws$/ },
 	{ method: "POST", path: /^\/v1\/orgs\/[^/]+\/cameras\/[^/]+\/frames$/ },
 ];
 

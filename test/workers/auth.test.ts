@@ -16,7 +16,11 @@ let revoked: string;
 let ingest: string;
 
 /** What an ingest key opens, listed here rather than taken from src/api/auth.ts. */
-const INGEST_ROUTES = ["POST /v1/orgs/{org}/sessions/{id}/events", "POST /v1/orgs/{org}/cameras/{id}/frames"];
+const INGEST_ROUTES = [
+	"POST /v1/orgs/{org}/sessions/{id}/events",
+	"GET /v1/orgs/{org}/{kind}/{id}/ws (sessions)",
+	"POST /v1/orgs/{org}/cameras/{id}/frames",
+];
 
 beforeAll(async () => {
 	const [a, b] = await Promise.all([createOrg("Owner"), createOrg("Other")]);
@@ -28,15 +32,17 @@ beforeAll(async () => {
 	ingest = (await createKey(owner.org, owner.key, "web page", "ingest")).key;
 });
 
-async function expectSocket(res: Response): Promise<void> {
+async function expectSocket(res: Response, hello: Record<string, unknown> = {}): Promise<void> {
 	expect(res.status).toBe(101);
 	const socket = res.webSocket;
 	if (!socket) throw new Error("no WebSocket");
-	const hello = new Promise<Record<string, unknown>>((resolve) =>
+	const greeting = new Promise<Record<string, unknown>>((resolve) =>
 		socket.addEventListener("message", (event) => resolve(JSON.parse(event.data as string)), { once: true }),
 	);
 	socket.accept();
-	expect(await hello).toMatchObject({ t: "hello" });
+	const first = await greeting;
+	expect(first).toMatchObject({ t: "hello", ...hello });
+	if (!("sendOnly" in hello)) expect(first).not.toHaveProperty("sendOnly");
 	socket.close(1000, "done");
 }
 
@@ -60,7 +66,8 @@ describe.each(ORG_ROUTES.map((route) => [route.route, route] as [string, OrgRout
 	if (INGEST_ROUTES.includes(route.route))
 		it("answers an ingest key of the org too: it sends events in", async () => {
 			const res = await send(route, await route.path(owner), ingest);
-			expect(res.status, await res.clone().text()).toBe(route.ok);
+			if (route.ws) await expectSocket(res, { sendOnly: true });
+			else expect(res.status, await res.clone().text()).toBe(route.ok);
 		});
 	else
 		it("is 403 with an ingest key of the org, which only sends events in", async () => {

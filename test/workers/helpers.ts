@@ -149,11 +149,11 @@ export class Subscriber {
 	}
 
 	/** Subscribes to the actor at `path`; the key defaults to one of the path's org (see keyFor). */
-	static async open(path: string, after = 0, token?: string): Promise<Subscriber> {
+	static async open(path: string, after = 0, token?: string, headers: Record<string, string> = {}): Promise<Subscriber> {
 		const org = orgOf(path);
 		const key = token ?? (org ? await keyFor(org) : "");
 		const res = await exports.default.fetch(`${BASE}${path}/ws?after=${after}&token=${encodeURIComponent(key)}`, {
-			headers: { upgrade: "websocket" },
+			headers: { ...headers, upgrade: "websocket" },
 		});
 		const socket = res.webSocket;
 		if (!socket) throw new Error(`no WebSocket: ${res.status} ${await res.text()}`);

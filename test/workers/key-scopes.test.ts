@@ -3,9 +3,11 @@
  * opens nothing else (auth.test.ts walks every route with one). Here: how such keys are made, listed and
  * revoked, and what they can and cannot reach.
  */
-import { exports } from "cloudflare:workers";
+import { evictDurableObject } from "cloudflare:test";
+import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { BASE, call, createKey, createOrg, expectProblem, pageView, postBatch, uniqueId } from "./helpers.ts";
+import { actorName } from "../../src/actors/identity.ts";
+import { BASE, call, createKey, createOrg, expectProblem, pageView, postBatch, Subscriber, uniqueId } from "./helpers.ts";
 
 type KeyBody = { id: string; label: string | null; scope: string; revokedAt: number | null };
 const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
@@ -42,7 +44,7 @@ describe("ingest keys", () => {
 		expect(body.errors?.map((e) => e.path)).toContain("scope");
 	});
 
-	it("send session events, and cannot read them back, open the session socket, or make keys", async () => {
+	it("send session events, and cannot read them back or make keys", async () => {
 		const { org, key } = await createOrg("Shop");
 		const ingest = await createKey(org, key, "web", "ingest");
 		const session = uniqueId("s");
@@ -52,11 +54,11 @@ describe("ingest keys", () => {
 
 		await expectProblem(await call(`/v1/orgs/${org}/sessions/${session}/events`, { headers: bearer(ingest.key) }), 403);
 		await expectProblem(await call(`/v1/orgs/${org}/sessions/${session}/state`, { headers: bearer(ingest.key) }), 403);
-		const socket = await exports.default.fetch(`${BASE}/v1/orgs/${org}/sessions/${session}/ws?token=${encodeURIComponent(ingest.key)}`, {
+		const orgSocket = await exports.default.fetch(`${BASE}/v1/orgs/${org}/ws?token=${encodeURIComponent(ingest.key)}`, {
 			headers: { upgrade: "websocket" },
 		});
-		expect(socket.status).toBe(403);
-		expect(socket.webSocket).toBeNull();
+		expect(orgSocket.status).toBe(403);
+		expect(orgSocket.webSocket).toBeNull();
 		await expectProblem(await call(`/v1/orgs/${org}/keys`, { method: "POST", headers: bearer(ingest.key), body: "{}" }), 403);
 
 		// The events it sent are there for a full key.
@@ -66,6 +68,38 @@ describe("ingest keys", () => {
 			"session.page_viewed",
 			"session.page_viewed",
 		]);
+	});
+
+	it("open the session socket send-only: batches are acked, and no event is pushed to it, across hibernation too", async () => {
+		const { org, key } = await createOrg("Live shop");
+		const ingest = await createKey(org, key, "web", "ingest");
+		const session = uniqueId("s");
+		const path = `/v1/orgs/${org}/sessions/${session}`;
+		// A client cannot make its own socket a full subscriber, nor a full key's socket send-only: the Worker sets the header.
+		const sender = await Subscriber.open(path, 0, ingest.key, { "x-roost-send-only": "0" });
+		const watcher = await Subscriber.open(path, 0, key, { "x-roost-send-only": "1" });
+		await sender.until((s) => s.frames.length >= 1);
+		expect(sender.frames[0]).toMatchObject({ t: "hello", sendOnly: true, version: 0 });
+		await watcher.until((s) => s.frames.length >= 1);
+		expect(watcher.frames[0]).toMatchObject({ t: "hello", version: 0 });
+		expect(watcher.frames[0]).not.toHaveProperty("sendOnly");
+
+		sender.socket.send(JSON.stringify({ t: "events", clientActionId: "b1", events: [pageView("/a"), pageView("/b")] }));
+		await sender.until((s) => s.frames.some((f) => f.t === "ack"));
+		expect(sender.frames.find((f) => f.t === "ack")).toEqual({ t: "ack", accepted: 2, duplicates: 0, version: 3, clientActionId: "b1" });
+		await postBatch(org, session, { events: [pageView("/c")] }, bearer(key));
+		await watcher.until((s) => s.events().length === 4);
+
+		await evictDurableObject(env.SESSION.getByName(actorName(org, session)), { webSockets: "hibernate" });
+		await postBatch(org, session, { events: [pageView("/d")] }, bearer(key));
+		await watcher.until((s) => s.events().length === 5);
+		// Frames arrive in order: the pong comes after anything the actor would have pushed before it.
+		sender.socket.send(JSON.stringify({ t: "ping" }));
+		await sender.until((s) => s.frames.some((f) => f.t === "pong"));
+		expect(sender.frames.map((f) => f.t)).toEqual(["hello", "ack", "pong"]);
+		expect(watcher.events().map((e) => e.seq)).toEqual([1, 2, 3, 4, 5]);
+		sender.close();
+		watcher.close();
 	});
 
 	it("do not count as the org's last key: the last full key cannot be revoked while only ingest keys remain", async () => {

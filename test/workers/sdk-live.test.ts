@@ -189,6 +189,28 @@ describe("SDK live mode against the real Worker", () => {
 		await h.session.close();
 	});
 
+	it("with an ingest key, batches go on the send-only socket and are acked, and nothing is pushed back", async () => {
+		const { org, key } = await createOrg("SDK ingest key");
+		const made = await exports.default.fetch(`${BASE}/v1/orgs/${org}/keys`, {
+			method: "POST",
+			headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+			body: JSON.stringify({ label: "website", scope: "ingest" }),
+		});
+		const ingestKey = (await made.json<{ apiKey: string }>()).apiKey;
+		const h = await harness({ apiKey: ingestKey, orgId: org });
+		const received: EventEnvelope[] = [];
+		h.session.subscribe((event) => received.push(event));
+		await until(() => h.wire.opened === 1);
+		const ids = [h.session.page("https://shop.example/"), h.session.track("add_to_cart", { sku: "S-1" })];
+		expect(await h.session.flush()).toEqual({ ok: true, pending: 0 });
+		expect(h.sent).toEqual([expect.objectContaining({ transport: "socket", accepted: 2, duplicates: 0, eventIds: ids })]);
+		const log = await allEvents(`/v1/orgs/${org}/sessions/${h.sessionId}`, { headers: { authorization: `Bearer ${key}` } });
+		expect(log.slice(1).map((e) => e.id)).toEqual(ids);
+		expect(received).toEqual([]);
+		expect(h.errors).toEqual([]);
+		await h.session.close();
+	});
+
 	it("subscribers receive the session's events back, their own and other writers', once each in seq order", async () => {
 		const h = await harness();
 		const received: EventEnvelope[] = [];
