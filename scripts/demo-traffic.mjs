@@ -257,7 +257,12 @@ function demoTarget() {
 		};
 	}
 	const saved = JSON.parse(readFileSync(fileURLToPath(new URL("../.wrangler/roost-demo.json", import.meta.url)), "utf8"));
-	return { endpoint: process.env.ROOST_ENDPOINT ?? `http://localhost:${process.env.PORT ?? "8787"}`, ...saved };
+	// Visitors send as a web page does, with the ingest key npm start keeps (older saved files have only the full key).
+	return {
+		endpoint: process.env.ROOST_ENDPOINT ?? `http://localhost:${process.env.PORT ?? "8787"}`,
+		org: saved.org,
+		apiKey: saved.ingestKey ?? saved.apiKey,
+	};
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {

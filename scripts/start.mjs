@@ -71,19 +71,48 @@ async function createDemo() {
 	if (res.status !== 201) throw new Error(`POST /v1/orgs answered ${res.status}: ${await res.text()}`);
 	const body = await res.json();
 	const demo = { org: body.org.id, apiKey: body.apiKey, orgCreatedAt: body.org.createdAt };
+	await saveDemo(demo);
+	return demo;
+}
+
+async function saveDemo(demo) {
 	await mkdir(fileURLToPath(new URL("../.wrangler/", import.meta.url)), { recursive: true });
 	await writeFile(demoFile, `${JSON.stringify(demo, null, 2)}\n`, { mode: 0o600 });
-	return demo;
+}
+
+/**
+ * The demo org's ingest key, what a web page should carry (it sends events and reads nothing): the saved one while
+ * it is live, else a new one. The fixed clientActionId revokes an earlier key of this action whose text was lost.
+ */
+async function withIngestKey(demo) {
+	const headers = { authorization: `Bearer ${demo.apiKey}`, "content-type": "application/json" };
+	if (demo.ingestKey && demo.ingestKeyId) {
+		const res = await fetch(`${base}/v1/orgs/${demo.org}/keys`, { headers });
+		const keys = res.ok ? (await res.json()).keys : [];
+		if (keys.some((key) => key.id === demo.ingestKeyId && key.revokedAt === null)) return demo;
+	}
+	const res = await fetch(`${base}/v1/orgs/${demo.org}/keys`, {
+		method: "POST",
+		headers,
+		body: JSON.stringify({ label: "demo web pages", scope: "ingest", clientActionId: "npm-start-demo-ingest-key" }),
+	});
+	if (res.status !== 201) throw new Error(`POST /v1/orgs/${demo.org}/keys answered ${res.status}: ${await res.text()}`);
+	const body = await res.json();
+	const { how: _how, ...kept } = demo;
+	const next = { ...kept, ingestKey: body.apiKey, ingestKeyId: body.key.id };
+	await saveDemo(next);
+	return { ...next, how: demo.how };
 }
 
 async function seed() {
 	for (let attempt = 1; ; attempt++) {
 		try {
 			const saved = await savedDemo();
-			if (saved) return { ...saved, how: "from an earlier start" };
+			if (saved) return await withIngestKey({ ...saved, how: "from an earlier start" });
 			const made = await createDemo();
 			// An org older than this start means the saved key was lost: the org is the same, the key is new.
-			return { ...made, how: Date.now() - made.orgCreatedAt > 60_000 ? "existing org, new key: the saved one was missing" : "created now" };
+			const how = Date.now() - made.orgCreatedAt > 60_000 ? "existing org, new key: the saved one was missing" : "created now";
+			return await withIngestKey({ ...made, how });
 		} catch (error) {
 			if (attempt >= 10) throw error;
 			await new Promise((resolve) => setTimeout(resolve, 300 * attempt));
@@ -103,7 +132,8 @@ async function dashboardLine() {
 /** Starts the simulated visitors; the line says what runs, or why it does not. */
 async function demoTrafficLine(demo) {
 	try {
-		await startDemoTraffic({ endpoint: base, orgId: demo.org, apiKey: demo.apiKey });
+		// The simulated visitors send as a web page would: with the ingest key.
+		await startDemoTraffic({ endpoint: base, orgId: demo.org, apiKey: demo.ingestKey });
 		return "  Demo traffic: a few simulated visitors a minute in the demo org   (npm start -- --no-demo turns it off)";
 	} catch (error) {
 		return `  Demo traffic: not started: ${error instanceof Error ? error.message : error}`;
@@ -125,7 +155,8 @@ async function announce() {
 	if (demo) {
 		lines.push(
 			`  Demo org:     ${demo.org}   (${demo.how}; kept in .wrangler/roost-demo.json)`,
-			`  API key:      ${demo.apiKey}`,
+			`  API key:      ${demo.apiKey}   (full: reads and manages the org)`,
+			`  Ingest key:   ${demo.ingestKey}   (sends events only: the key for web pages and the SDK)`,
 			`  Try:          curl -H 'authorization: Bearer ${demo.apiKey}' ${base}/v1/orgs/${demo.org}`,
 		);
 	}
