@@ -1,5 +1,6 @@
 // The SDK-shaped events every bench case sends: used inside the bench Worker (bundled) and by the Node scripts
 // (bench/common.mjs; Node 24 runs this file by type stripping).
+import { sessionCatalog } from "../src/events/session.ts";
 
 /** One event as the SDK sends it. */
 export interface ClientEvent {
@@ -24,4 +25,9 @@ export function clientEvent(prefix: string, i: number): ClientEvent {
 		default:
 			return { id, type: "session.custom", ts, data: { name: "add_to_cart", props: { sku: `SKU-${i % 40}`, qty: 1 } } };
 	}
+}
+
+/** The version the kernel stores an SDK event at: the SDK sends none, so the type's current one (page views: 2). */
+export function storedVersion(type: string): number {
+	return sessionCatalog.get(type)?.version ?? 1;
 }

@@ -4,7 +4,7 @@
 // Node 24 runs the TypeScript sources directly (type stripping): src/reducers and src/events import no runtime code.
 // Run alone: `node_modules/.bin/node bench/replay.mjs` (prints one line of JSON).
 import { fileURLToPath } from "node:url";
-import { BASE_TS, clientEvent } from "./events.ts";
+import { BASE_TS, clientEvent, storedVersion } from "./events.ts";
 
 /** Stored rows as the kernel keeps them: session.started, then the SDK mix the kernel bench appends. */
 export function sessionRows(count, prefix = "replay") {
@@ -13,7 +13,7 @@ export function sessionRows(count, prefix = "replay") {
 	rows[0] = { seq: 1, id: `${prefix}-0:started`, type: "session.started", v: 1, ts: BASE_TS, data: JSON.stringify({ visit: 1 }), meta };
 	for (let i = 1; i < count; i++) {
 		const { id, type, ts, data } = clientEvent(prefix, i);
-		rows[i] = { seq: i + 1, id, type, v: 1, ts, data: JSON.stringify(data), meta };
+		rows[i] = { seq: i + 1, id, type, v: storedVersion(type), ts, data: JSON.stringify(data), meta };
 	}
 	return rows;
 }

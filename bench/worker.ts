@@ -19,7 +19,7 @@ import { defineEvent, EventCatalog } from "../src/events/catalog.ts";
 import app, { SessionActor } from "../src/index.ts";
 import type { ActorDefinition } from "../src/reducers/definition.ts";
 import { type SessionState, sessionDefinition } from "../src/reducers/session.ts";
-import { BASE_TS, type ClientEvent, clientEvent } from "./events.ts";
+import { BASE_TS, type ClientEvent, clientEvent, storedVersion } from "./events.ts";
 
 export { CameraActor, ChatActor, OrgActor, RegistryActor, SessionActor } from "../src/index.ts";
 
@@ -171,7 +171,7 @@ export class BenchSessionActor extends SessionActor {
 					};
 				else {
 					const e = clientEvent(prefix, seq);
-					row = { seq, id: e.id, type: e.type, v: 1, ts: e.ts, data: JSON.stringify(e.data), meta };
+					row = { seq, id: e.id, type: e.type, v: storedVersion(e.type), ts: e.ts, data: JSON.stringify(e.data), meta };
 				}
 				hash = createHash("sha256").update(chainText(hash, row)).digest("hex");
 				rows.push({ ...row, hash });
@@ -217,7 +217,16 @@ const FAKE_HASH = "ab".repeat(32);
 /** The row the kernel would store for that event: the same text columns, a fixed 64-hex hash instead of a computed one. */
 function rawRow(event: ClientEvent, seq: number, requestId: string): RawRow {
 	const meta = JSON.stringify({ correlationId: requestId, requestId });
-	return { seq, id: event.id, type: event.type, v: 1, ts: event.ts, data: JSON.stringify(event.data), meta, hash: FAKE_HASH };
+	return {
+		seq,
+		id: event.id,
+		type: event.type,
+		v: storedVersion(event.type),
+		ts: event.ts,
+		data: JSON.stringify(event.data),
+		meta,
+		hash: FAKE_HASH,
+	};
 }
 
 function batches(name: string, count: number, batch: number): ClientEvent[][] {
