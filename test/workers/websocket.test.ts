@@ -58,6 +58,50 @@ describe("subscriptions", () => {
 		sub.close();
 	});
 
+	it("a subscriber that asks for events beyond the log's end gets an error, then only the events after its `after`, also after hibernation", async () => {
+		const session = uniqueId("s");
+		await postBatch(ORG, session, { events: [pageView("/a")] });
+		const ahead = await Subscriber.open(path(session), 4);
+		const live = await Subscriber.open(path(session));
+		await ahead.until((s) => s.frames.length >= 2);
+		expect(ahead.frames[1]).toMatchObject({ t: "error", status: 409, title: "Ahead of the log" });
+
+		await postBatch(ORG, session, { events: [pageView("/b"), pageView("/c")] });
+		await live.until((s) => seqs(s).length === 4);
+		// Version 4 reached: nothing the ahead socket asked for yet.
+		await evictDurableObject(env.SESSION.getByName(actorName(ORG, session)), { webSockets: "hibernate" });
+		await postBatch(ORG, session, { events: [pageView("/d"), pageView("/e")] });
+		await ahead.until((s) => seqs(s).length === 2);
+		await evictDurableObject(env.SESSION.getByName(actorName(ORG, session)), { webSockets: "hibernate" });
+		await postBatch(ORG, session, { events: [pageView("/f")] });
+		await ahead.until((s) => seqs(s).length === 3);
+		await live.until((s) => seqs(s).length === 7);
+		expect(seqs(ahead)).toEqual([5, 6, 7]);
+		expect(seqs(live)).toEqual(range(1, 7));
+		ahead.close();
+		live.close();
+	});
+
+	it("live subscribers get every event once across repeated hibernations, with batches in between", async () => {
+		const session = uniqueId("s");
+		const subs = await Promise.all([Subscriber.open(path(session)), Subscriber.open(path(session)), Subscriber.open(path(session))]);
+		let version = 0;
+		for (let round = 0; round < 4; round++) {
+			await postBatch(ORG, session, { events: [pageView(`/r${round}a`), pageView(`/r${round}b`)] });
+			version += round === 0 ? 3 : 2;
+			for (const sub of subs) await sub.until((s) => seqs(s).length === version);
+			await evictDurableObject(env.SESSION.getByName(actorName(ORG, session)), { webSockets: "hibernate" });
+		}
+		// A late subscriber joins after the hibernations and is caught up, then follows with the rest.
+		const late = await Subscriber.open(path(session));
+		await postBatch(ORG, session, { events: [pageView("/last")] });
+		for (const sub of [...subs, late]) {
+			await sub.until((s) => seqs(s).length === version + 1);
+			expect(seqs(sub)).toEqual(range(1, version + 1));
+			sub.close();
+		}
+	});
+
 	it("two subscribers see the same stream", async () => {
 		const session = uniqueId("s");
 		const [a, b] = await Promise.all([Subscriber.open(path(session)), Subscriber.open(path(session))]);
