@@ -12,6 +12,7 @@
 // upload (429 with Retry-After, or 5xx) is stored once. Stops after --count frames per camera, or on Ctrl-C.
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { extname, join } from "node:path";
+import { setTimeout as delay } from "node:timers/promises";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { encode as encodePng } from "fast-png";
 import jpeg from "jpeg-js";
@@ -112,14 +113,8 @@ export function folderFrames(dir) {
 	return files.map((name) => ({ name, path: join(dir, name), contentType: TYPES[extname(name).toLowerCase()] }));
 }
 
-const sleep = (ms, signal) =>
-	new Promise((resolve) => {
-		const timer = setTimeout(resolve, ms);
-		signal?.addEventListener("abort", () => {
-			clearTimeout(timer);
-			resolve();
-		});
-	});
+/** Waits `ms`, or less if `signal` aborts (it then resolves, never rejects). */
+const sleep = (ms, signal) => delay(ms, undefined, { signal }).catch(() => {});
 
 /** Posts one frame, retrying 429 (after Retry-After) and 5xx or network errors a few times; the same x-frame-id each time. */
 export async function postFrame({ endpoint, org, key }, camera, frame, frameId, { fetch = globalThis.fetch, signal, attempts = 4 } = {}) {

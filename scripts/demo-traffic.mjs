@@ -7,6 +7,7 @@
 //   node scripts/demo-traffic.mjs [--once]      (reads .wrangler/roost-demo.json, or ROOST_ENDPOINT/ROOST_ORG/ROOST_API_KEY)
 import { execFileSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { setTimeout as delay } from "node:timers/promises";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -144,14 +145,8 @@ function plan() {
 	return steps;
 }
 
-const sleep = (ms, signal) =>
-	new Promise((resolve) => {
-		const timer = setTimeout(resolve, ms);
-		signal?.addEventListener("abort", () => {
-			clearTimeout(timer);
-			resolve();
-		});
-	});
+/** Waits `ms`, or less if `signal` aborts (it then resolves, never rejects). */
+const sleep = (ms, signal) => delay(ms, undefined, { signal }).catch(() => {});
 
 /** Builds dist/sdk when it is missing or older than its sources. */
 export function ensureSdkBuilt() {

@@ -99,17 +99,8 @@ export interface ReplayReport {
 	ok: boolean;
 }
 
-/** An exported event as `GET .../events?raw=true` gives it (the envelope without `actor`). */
-export interface ImportedEvent {
-	seq: number;
-	id: string;
-	type: string;
-	v: number;
-	ts: number;
-	data: unknown;
-	meta: EventMeta;
-	hash?: string;
-}
+/** An exported event as `GET .../events?raw=true` gives it (the envelope without `actor`; the hash, if kept, is checked). */
+export type ImportedEvent = RecordedEvent & { hash?: string };
 
 /** An imported event whose recomputed hash differs from the one it was exported with. */
 class ImportMismatch extends Error {

@@ -178,6 +178,16 @@ export class ChatActor extends EventSourcedActor<ChatState> {
 		try {
 			for (let attempt = op.attempt; ; attempt++) {
 				const calls = new Map<string, number>();
+				const recordCall = (toolCallId: string, toolName: string, input: unknown, step: number) =>
+					this.#appendRunning(operationId, controller, (running, ts) => {
+						calls.set(toolCallId, running.toolCalls);
+						return {
+							id: operationEventId.toolCalled(operationId, running.toolCalls),
+							type: "llm.tool_called",
+							ts,
+							data: { operationId, call: running.toolCalls, step, toolCallId, toolName, input },
+						};
+					});
 				const outcome = await streamAnswer(
 					{
 						model,
@@ -196,29 +206,10 @@ export class ChatActor extends EventSourcedActor<ChatState> {
 								ts,
 								data: { operationId, index: running.tokens, text },
 							})),
-						toolCalled: ({ toolCallId, toolName, input, step }) =>
-							this.#appendRunning(operationId, controller, (running, ts) => {
-								calls.set(toolCallId, running.toolCalls);
-								return {
-									id: operationEventId.toolCalled(operationId, running.toolCalls),
-									type: "llm.tool_called",
-									ts,
-									data: { operationId, call: running.toolCalls, step, toolCallId, toolName, input: bounded(input ?? null) },
-								};
-							}),
+						toolCalled: ({ toolCallId, toolName, input, step }) => recordCall(toolCallId, toolName, bounded(input ?? null), step),
 						toolResult: ({ toolCallId, toolName, output, error }) => {
-							if (!calls.has(toolCallId)) {
-								// A result without its call (an invalid call the SDK reports only as an error): record the call first.
-								this.#appendRunning(operationId, controller, (running, ts) => {
-									calls.set(toolCallId, running.toolCalls);
-									return {
-										id: operationEventId.toolCalled(operationId, running.toolCalls),
-										type: "llm.tool_called",
-										ts,
-										data: { operationId, call: running.toolCalls, step: 0, toolCallId, toolName, input: null },
-									};
-								});
-							}
+							// A result without its call (an invalid call the SDK reports only as an error): record the call first.
+							if (!calls.has(toolCallId)) recordCall(toolCallId, toolName, null, 0);
 							const call = calls.get(toolCallId) ?? 0;
 							this.#appendRunning(operationId, controller, (_running, ts) => ({
 								id: operationEventId.toolResult(operationId, call),

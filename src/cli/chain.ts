@@ -5,21 +5,11 @@
  * JSON text written by JSON.stringify comes back identical through JSON.parse and JSON.stringify.
  */
 import { chainHash, GENESIS_HASH } from "../actors/hash.ts";
-import type { EventMeta, RecordedEvent } from "../events/envelope.ts";
+import type { RecordedEvent } from "../events/envelope.ts";
 import type { ActorDefinition } from "../reducers/definition.ts";
 
 /** One line of an NDJSON export: an event as stored, with its actor when the server gave it. */
-export interface ExportedEvent {
-	seq: number;
-	id: string;
-	type: string;
-	v: number;
-	ts: number;
-	data: unknown;
-	meta: EventMeta;
-	hash: string;
-	actor?: { kind: string; org: string; id: string };
-}
+export type ExportedEvent = RecordedEvent & { hash: string; actor?: { kind: string; org: string; id: string } };
 
 export interface ChainCheck {
 	ok: boolean;
