@@ -225,7 +225,7 @@ export abstract class EventSourcedActor<S> extends Server<Env> {
 		const snapshot = this.snapshots.latest<S>(this.#tag, head.version);
 		let state = snapshot?.state ?? this.definition.initialState();
 		const from = snapshot?.version ?? 0;
-		for (const row of this.log.range(from, head.version)) state = this.definition.evolve(state, this.#folded(row));
+		for (const row of this.log.range(from, head.version)) state = this.definition.evolve(state, eventForFold(row, this.definition.catalog));
 		this.#state = state;
 		this.#version = head.version;
 		this.#head = head.hash;
@@ -238,23 +238,8 @@ export abstract class EventSourcedActor<S> extends Server<Env> {
 		}
 	}
 
-	/** A stored row as the event a fold passes to `evolve` (meta parsed only if read). */
-	#folded(row: StoredEvent): RecordedEvent {
-		return eventForFold(row, this.definition.catalog);
-	}
-
 	#envelope(row: StoredEvent, raw = false): EventEnvelope {
-		const recorded = raw
-			? {
-					seq: row.seq,
-					id: row.id,
-					type: row.type,
-					v: row.v,
-					ts: row.ts,
-					data: JSON.parse(row.data),
-					meta: JSON.parse(row.meta) as EventMeta,
-				}
-			: recordedFromRow(row, this.definition.catalog);
+		const recorded = recordedFromRow(row, raw ? undefined : this.definition.catalog);
 		return { ...recorded, actor: this.actor, hash: row.hash };
 	}
 
@@ -634,7 +619,7 @@ export abstract class EventSourcedActor<S> extends Server<Env> {
 			if (delta !== undefined) mismatches.push({ version, against: label, delta });
 		};
 		for (const row of this.log.range(0, this.#version)) {
-			state = this.definition.evolve(state, this.#folded(row));
+			state = this.definition.evolve(state, eventForFold(row, this.definition.catalog));
 			checked++;
 			const snapshot = snapshots.get(row.seq);
 			if (!snapshot) continue;
@@ -727,7 +712,8 @@ export abstract class EventSourcedActor<S> extends Server<Env> {
 	protected stateAt(at: number): S {
 		const snapshot = this.snapshots.latest<S>(this.#tag, at);
 		let state = snapshot?.state ?? this.definition.initialState();
-		for (const row of this.log.range(snapshot?.version ?? 0, at)) state = this.definition.evolve(state, this.#folded(row));
+		for (const row of this.log.range(snapshot?.version ?? 0, at))
+			state = this.definition.evolve(state, eventForFold(row, this.definition.catalog));
 		return state;
 	}
 

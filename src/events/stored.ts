@@ -55,8 +55,12 @@ export function eventForFold(row: StoredRow, catalog: EventCatalog): RecordedEve
 	return new FoldedEvent(row, lifted.v, lifted.data);
 }
 
-/** A stored row as a plain recorded event, everything parsed: for envelopes that are sent or serialized. */
-export function recordedFromRow(row: StoredRow, catalog: EventCatalog): RecordedEvent {
-	const lifted = catalog.upcast(row.type, row.v, JSON.parse(row.data));
+/**
+ * A stored row as a plain recorded event, everything parsed: for envelopes that are sent or serialized. Upcast to
+ * the current version with `catalog`; without one, as written (`?raw=true` reads).
+ */
+export function recordedFromRow(row: StoredRow, catalog?: EventCatalog): RecordedEvent {
+	const data: unknown = JSON.parse(row.data);
+	const lifted = catalog ? catalog.upcast(row.type, row.v, data) : { v: row.v, data };
 	return { seq: row.seq, id: row.id, type: row.type, v: lifted.v, ts: row.ts, data: lifted.data, meta: JSON.parse(row.meta) as EventMeta };
 }

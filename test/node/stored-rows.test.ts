@@ -33,6 +33,12 @@ describe("stored rows read back for a fold", () => {
 		);
 	});
 
+	it("recordedFromRow without a catalog keeps the version and data as written (raw reads)", () => {
+		const raw = recordedFromRow(rows[1] as StoredRow);
+		expect([raw.v, raw.data]).toEqual([1, { url: "https://shop.example/a?x=1" }]);
+		expect(recordedFromRow(rows[1] as StoredRow, catalog).v).toBe(2);
+	});
+
 	it("recordedFromRow gives a plain object with meta as an own property, for envelopes", () => {
 		const event = recordedFromRow(rows[2] as StoredRow, catalog);
 		expect(JSON.parse(JSON.stringify(event))).toEqual({
