@@ -58,7 +58,7 @@ const INGEST_ROUTES: readonly { method: string; path: RegExp }[] = [
 	{ method: "POST", path: /^\/v1\/orgs\/[^/]+\/cameras\/[^/]+\/frames$/ },
 ];
 
-export function ingestRoute(method: string, path: string): boolean {
+function ingestRoute(method: string, path: string): boolean {
 	return INGEST_ROUTES.some((route) => route.method === method && route.path.test(path));
 }
 
