@@ -4,6 +4,7 @@
  * Pure module: runs unchanged in workerd, Node and the browser.
  */
 import type { z } from "zod";
+import type { ProposedEvent, RecordedEvent } from "./envelope.ts";
 
 export interface FieldError {
 	path: string;
@@ -58,6 +59,20 @@ export function zodErrors(error: z.ZodError, prefix = ""): FieldError[] {
 }
 
 export type ValidationResult = { ok: true; v: number; data: unknown } | { ok: false; errors: FieldError[] };
+
+/** The recorded event one definition describes: its type literal, and its data as the current schema outputs it. */
+export type RecordedOf<D> = D extends EventDefinition<infer T, infer S> ? RecordedEvent<T, z.output<S>> : never;
+/** The event an actor may propose for one definition: its type literal, and data of the current schema's shape. */
+export type ProposedOf<D> = D extends EventDefinition<infer T, infer S> ? ProposedEvent<T, z.input<S>> : never;
+
+/** The union of a catalog's recorded events: a `switch (event.type)` narrows `data` without casts. */
+export type EventOf<C> = C extends EventCatalog<infer D> ? RecordedOf<D> : never;
+/** The union of events a decider may propose to a catalog: an unknown type or a wrong data shape fails `tsc`. */
+export type ProposalOf<C> = C extends EventCatalog<infer D> ? ProposedOf<D> : never;
+/** One event type's recorded event, by its type name. */
+export type EventNamed<C, T extends string> = Extract<EventOf<C>, { type: T }>;
+/** One event type's data, by its type name. */
+export type DataOf<C, T extends string> = EventNamed<C, T>["data"];
 
 export class EventCatalog<D extends EventDefinition = EventDefinition> {
 	readonly #byType = new Map<string, D>();
