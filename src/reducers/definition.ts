@@ -1,6 +1,8 @@
 /** What the kernel needs to know about an actor kind. Pure: imported by workerd, Node and the browser. */
+
+import type { ActorError } from "../actors/outcome.ts";
 import type { EventCatalog } from "../events/catalog.ts";
-import type { ActorKind, RecordedEvent } from "../events/envelope.ts";
+import type { ActorKind, ProposedEvent, RecordedEvent } from "../events/envelope.ts";
 
 /**
  * `E` is the kind's event union (`EventOf<typeof catalog>`): evolve switches on `event.type` and reads `data`
@@ -22,3 +24,26 @@ export function fold<S>(definition: ActorDefinition<S>, events: Iterable<Recorde
 	for (const event of events) state = definition.evolve(state, event);
 	return state;
 }
+
+/** Why a command was refused: an error value (never thrown), which the API maps to problem+json in one place. */
+export type Refusal = ActorError;
+
+/** What every decision may read besides the command and the state: when it is decided, and at which version. */
+export interface DecideContext {
+	/** The actor's clock when the command is decided (ms since the epoch); decisions never read a clock themselves. */
+	now: number;
+	/** The log's version the state is at. */
+	version: number;
+}
+
+/**
+ * A kind's decisions, in emmett's shape: `decide(command, state, context)` is pure and returns the events to
+ * propose (of the kind's catalog: `ProposalOf<typeof catalog>`) or a typed refusal. The actor only does I/O
+ * around it: timers, outbox, model and storage calls.
+ */
+export interface Decider<S, C, P extends ProposedEvent = ProposedEvent, X extends DecideContext = DecideContext> {
+	decide(command: C, state: S, context: X): P[] | Refusal;
+}
+
+/** Whether a decision is a refusal rather than events. */
+export const isRefusal = <P>(decided: P[] | Refusal): decided is Refusal => !Array.isArray(decided);
