@@ -5,6 +5,8 @@
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { actorName } from "../../src/actors/identity.ts";
+import { cameraFrames } from "../../src/actors/org-objects.ts";
+import { patternFrame } from "../../src/vision/test-pattern.ts";
 import { allEvents, call, createKey, createOrg, expectProblem, getJson, pageView, postBatch, Subscriber } from "./helpers.ts";
 import { ORG_ROUTES, seedSession, send, type Tenant } from "./routes.ts";
 
@@ -91,5 +93,60 @@ describe("names", () => {
 		const idA = env.SESSION.idFromName(actorName(a.org, shared));
 		const idB = env.SESSION.idFromName(actorName(b.org, shared));
 		expect(idA.equals(idB)).toBe(false);
+	});
+});
+
+describe("storage references in imported events", () => {
+	const frame = patternFrame("png", { square: { x: 5, y: 5, size: 20 } });
+
+	/** B uploads a frame; its camera's raw export (with B's R2 key in it) is what A tries to replay. */
+	async function bFrame() {
+		const camera = `cam-${crypto.randomUUID()}`;
+		const res = await call(`/v1/orgs/${b.org}/cameras/${camera}/frames`, {
+			method: "POST",
+			body: frame,
+			headers: { ...bearer(b.key), "content-type": "image/png" },
+		});
+		expect(res.status).toBe(202);
+		const { frameId, key } = await res.json<{ frameId: string; key: string }>();
+		const exported = await getJson<{ events: Record<string, unknown>[] }>(`/v1/orgs/${b.org}/cameras/${camera}/events?raw=true`, {
+			headers: bearer(b.key),
+		});
+		return { frameId, key, events: exported.events.map(({ actor: _actor, ...event }) => event) };
+	}
+
+	it("a frame key of B imported into A's sandbox camera serves nothing of B's", async () => {
+		const { frameId, key, events } = await bFrame();
+		expect(key.startsWith(`frames/${b.org}/`)).toBe(true);
+		const sandbox = `sandbox-${crypto.randomUUID()}`;
+		const imported = await call(`/v1/orgs/${a.org}/cameras/${sandbox}/import`, {
+			method: "POST",
+			body: JSON.stringify({ events }),
+			headers: bearer(a.key),
+		});
+		expect(imported.status, await imported.clone().text()).toBe(200);
+		const res = await call(`/v1/orgs/${a.org}/cameras/${sandbox}/frames/${frameId}`, { headers: bearer(a.key) });
+		const body = new Uint8Array(await res.clone().arrayBuffer());
+		expect(body.length === frame.length && body.every((byte, i) => byte === frame[i])).toBe(false);
+		await expectProblem(res, 404);
+		// The analyser reads through the same store, so the same key is refused to it as well.
+		expect(await cameraFrames(env.FRAMES, a.org, sandbox).get(key)).toMatchObject({
+			ok: false,
+			reason: expect.stringContaining("outside"),
+		});
+	});
+
+	it("an object under A's camera prefix stamped with another org is refused by its metadata", async () => {
+		const camera = `cam-${crypto.randomUUID()}`;
+		const ok = await call(`/v1/orgs/${a.org}/cameras/${camera}/frames`, {
+			method: "POST",
+			body: frame,
+			headers: { ...bearer(a.key), "content-type": "image/png" },
+		});
+		const { frameId, key } = await ok.json<{ frameId: string; key: string }>();
+		expect((await call(`/v1/orgs/${a.org}/cameras/${camera}/frames/${frameId}`, { headers: bearer(a.key) })).status).toBe(200);
+		// The same key, overwritten by a writer that stamps it as B's (nothing in Roost does; the check must not rely on that).
+		await env.FRAMES.put(key, frame, { customMetadata: { org: b.org, camera } });
+		await expectProblem(await call(`/v1/orgs/${a.org}/cameras/${camera}/frames/${frameId}`, { headers: bearer(a.key) }), 404);
 	});
 });
