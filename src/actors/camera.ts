@@ -92,6 +92,9 @@ export class CameraActor extends EventSourcedActor<CameraState> {
 	 * recorded is a duplicate: nothing is stored or appended again.
 	 */
 	async ingestFrame(upload: FrameUpload, meta: EventMeta = {}): Promise<Outcome<FrameAccepted>> {
+		// Before anything is stored: a sandbox takes no frames (and so never analyses one).
+		const refused = this.refuseIfSandbox();
+		if (refused) return refused;
 		const frameId = upload.frameId ?? uuidv7();
 		const receivedId = `${frameId}:received`;
 		if (this.log.existingIds([receivedId]).size > 0) return ok({ frameId, version: this.version, duplicate: true });
