@@ -225,7 +225,7 @@ export abstract class EventSourcedActor<S> extends Server<Env> {
 	}
 
 	/** Whether this actor is a sandbox (marked in storage by its first import), inert and closed to live writes. */
-	get isSandbox(): boolean {
+	protected get isSandbox(): boolean {
 		return this.#sandbox;
 	}
 
