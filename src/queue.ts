@@ -3,17 +3,19 @@
  * interaction id, so a redelivered message overwrites the same object instead of adding a copy.
  */
 import { z } from "zod";
+import { ID_PATTERN } from "./actors/identity.ts";
+import { interactionArchive, interactionName, ownerKey } from "./actors/org-objects.ts";
 import type { Env } from "./env.ts";
 import { INTERACTION_MESSAGE, interactionSchema } from "./events/interaction.ts";
 
 const interactionMessage = z.object({
 	id: z.string(),
 	type: z.literal(INTERACTION_MESSAGE),
-	data: z.object({ org: z.string(), interaction: interactionSchema }),
+	data: z.object({ org: z.string().regex(ID_PATTERN), interaction: interactionSchema }),
 });
 
 export function archiveKey(org: string, interactionId: string): string {
-	return `interactions/${org}/${encodeURIComponent(interactionId)}.json`;
+	return ownerKey("interactions", { org }, interactionName(interactionId));
 }
 
 export async function consumeInteractions(batch: MessageBatch<unknown>, env: Env): Promise<void> {
@@ -27,9 +29,9 @@ export async function consumeInteractions(batch: MessageBatch<unknown>, env: Env
 		}
 		const { org, interaction } = parsed.data.data;
 		try {
-			await env.ARCHIVE.put(archiveKey(org, interaction.id), JSON.stringify(interaction), {
-				httpMetadata: { contentType: "application/json" },
-				customMetadata: { source: interaction.source, messageId: parsed.data.id },
+			await interactionArchive(env.ARCHIVE, org).put(archiveKey(org, interaction.id), JSON.stringify(interaction), "application/json", {
+				source: interaction.source,
+				messageId: parsed.data.id,
 			});
 			message.ack();
 		} catch (error) {

@@ -132,6 +132,8 @@ const MAX_TIMERS_PER_ALARM = 1000;
 const OUTBOX_BATCH = 50;
 const MAX_OUTBOX_ROUNDS = 20;
 const NO_IDS: ReadonlySet<string> = new Set();
+/** The actor_meta key that marks a sandbox. */
+const SANDBOX_MARK = "sandbox";
 
 /** SQLite's refusal of a second row with a stored event id (the events table's unique id index). */
 function isDuplicateIdError(error: unknown): boolean {
@@ -156,6 +158,8 @@ export abstract class EventSourcedActor<S> extends Server<Env> {
 	#head = GENESIS_HASH;
 	#identity: ActorRef | undefined;
 	#identityStored = false;
+	/** Marked in actor_meta by the first import (or fork): a sandbox runs no timers, sends nothing and takes no live writes. */
+	#sandbox = false;
 	/** Fault-injection seam between the statements of an append's rows (src/actors/faults.ts; no-op unless a test arms it). */
 	readonly #afterRows = () => faultPoint("append.after-rows", this.ctx);
 
@@ -217,6 +221,20 @@ export abstract class EventSourcedActor<S> extends Server<Env> {
 			this.#identity = JSON.parse(row.value) as ActorRef;
 			this.#identityStored = true;
 		}
+		this.#sandbox = this.db.select().from(actorMeta).where(eq(actorMeta.key, SANDBOX_MARK)).get() !== undefined;
+	}
+
+	/** Whether this actor is a sandbox (marked in storage by its first import), inert and closed to live writes. */
+	protected get isSandbox(): boolean {
+		return this.#sandbox;
+	}
+
+	/** The refusal every live write to a sandbox gets, or null for an ordinary actor; check it before any side effect. */
+	protected refuseIfSandbox(): { ok: false; error: ActorError } | null {
+		if (!this.#sandbox) return null;
+		const { kind, id } = this.actor;
+		const detail = `${kind} ${id} is a sandbox: it takes imports only, never live writes, and runs no timers, messages or models.`;
+		return fail({ kind: "read_only", detail, errors: [{ path: "path.id", message: `${id} is a sandbox` }] });
 	}
 
 	/** Newest snapshot written by this reducer version, then the tail of the log after it. */
@@ -251,7 +269,7 @@ export abstract class EventSourcedActor<S> extends Server<Env> {
 	 * reduces and commits them with their effects in one transaction, and pushes them to subscribers.
 	 */
 	protected execute<R>(options: AppendOptions, plan: (state: S, version: number) => Plan<R, S> | ActorError): Outcome<R> {
-		return this.#run(options, plan);
+		return this.refuseIfSandbox() ?? this.#run(options, plan);
 	}
 
 	/** `firing`: the timer this command handles; it is moved on in the same transaction. */
@@ -289,7 +307,8 @@ export abstract class EventSourcedActor<S> extends Server<Env> {
 		const version = this.#version + rows.length;
 		const receipt: AppendReceipt = { version, appended: envelopes, duplicates };
 		const result = decided.result(receipt, state);
-		const effects = decided.effects?.(receipt, state) ?? {};
+		// A sandbox's events cause nothing outside it: no timers, no messages to the org or to queues.
+		const effects = this.#sandbox ? {} : (decided.effects?.(receipt, state) ?? {});
 		const badTimer = invalidTimers(effects.timers);
 		if (badTimer) return badTimer;
 		const snapshotDue = rows.length > 0 && Math.floor(version / this.snapshotEvery) > Math.floor(this.#version / this.snapshotEvery);
@@ -446,6 +465,8 @@ export abstract class EventSourcedActor<S> extends Server<Env> {
 
 	/** Sets or cancels timers outside a command (no events). */
 	protected changeTimers(changes: TimerChange[]): Outcome<{ timers: number }> {
+		const refused = this.refuseIfSandbox();
+		if (refused) return refused;
 		const bad = invalidTimers(changes);
 		if (bad) return bad;
 		this.ctx.storage.transactionSync(() => this.timers.apply(changes, this.now()));
@@ -471,6 +492,7 @@ export abstract class EventSourcedActor<S> extends Server<Env> {
 	override async onAlarm(): Promise<void> {
 		// The alarm that is running is spent; the rearm at the end sets the next one.
 		this.#armedAt = null;
+		if (this.#sandbox) return;
 		await this.#fireDueTimers(this.now());
 		await this.#drainOutbox();
 		await this.rearm();
@@ -483,6 +505,7 @@ export abstract class EventSourcedActor<S> extends Server<Env> {
 	 * alarm write.
 	 */
 	protected async rearm(): Promise<void> {
+		if (this.#sandbox) return;
 		const timer = this.timers.earliestDue();
 		const retry = this.outbox.nextAttemptAt();
 		const next = timer === null ? retry : retry === null ? timer : Math.min(timer, retry);
@@ -542,6 +565,7 @@ export abstract class EventSourcedActor<S> extends Server<Env> {
 
 	/** Delivers ready outbox messages; one drain at a time per object. */
 	#drainOutbox(): Promise<void> {
+		if (this.#sandbox) return Promise.resolve();
 		// Cleared when the drain settles (asynchronously, after this assignment), even if it found nothing to send.
 		this.#draining ??= this.#drainOnce().finally(() => {
 			this.#draining = undefined;
@@ -645,6 +669,10 @@ export abstract class EventSourcedActor<S> extends Server<Env> {
 	 * export imported into an empty actor reproduces its chain exactly.
 	 */
 	importEvents(rows: readonly ImportedEvent[]): Outcome<{ version: number; headHash: string; imported: number }> {
+		if (!this.#sandbox && this.#version > 0) {
+			const detail = `${this.actor.id} already has a live log: only an empty actor or a sandbox takes imports`;
+			return fail({ kind: "read_only", detail, errors: [{ path: "path.id", message: "is not a sandbox" }] });
+		}
 		const errors: FieldError[] = [];
 		rows.forEach((row, i) => {
 			if (row.seq !== this.#version + i + 1)
@@ -671,7 +699,9 @@ export abstract class EventSourcedActor<S> extends Server<Env> {
 	}
 
 	#importNow(rows: readonly ImportedEvent[], proposed: ProposedEvent[]): Outcome<{ version: number; headHash: string; imported: number }> {
-		return this.execute({}, () => ({
+		this.#markSandbox();
+		// Straight to #run: execute refuses sandboxes, and imports are the one way a sandbox is written.
+		return this.#run({}, () => ({
 			events: proposed,
 			result: (receipt) => {
 				const repeated = receipt.duplicates[0];
@@ -686,6 +716,14 @@ export abstract class EventSourcedActor<S> extends Server<Env> {
 				return { version: receipt.version, headHash: receipt.appended.at(-1)?.hash ?? this.#head, imported: receipt.appended.length };
 			},
 		}));
+	}
+
+	/** Marks this actor a sandbox in storage, before its first imported event: from then on it is inert for good. */
+	#markSandbox(): void {
+		if (this.#sandbox) return;
+		// Only an empty actor gets here (importEvents refuses a live one), so there are no timers or messages to drop.
+		this.db.insert(actorMeta).values({ key: SANDBOX_MARK, value: "true" }).onConflictDoNothing().run();
+		this.#sandbox = true;
 	}
 
 	/** State now, or as it was at version `at` (from the nearest snapshot at or below it). */

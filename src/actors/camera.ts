@@ -28,6 +28,7 @@ import { type LumaGrid, lumaGrid } from "../vision/measure.ts";
 import { decodeFrame } from "../vision/raster.ts";
 import { type AppendReceipt, EventSourcedActor, type Plan, type TimerPlan } from "./actor.ts";
 import { backoffDelay } from "./backoff.ts";
+import { cameraFrames, frameName, type OrgObjects } from "./org-objects.ts";
 import type { OutboxMessage } from "./outbox.ts";
 import { type Outcome, ok } from "./outcome.ts";
 import type { Timer, TimerChange } from "./timers.ts";
@@ -64,12 +65,6 @@ export interface FrameAccepted {
 	duplicate: boolean;
 }
 
-/** `frames/<org>/<camera>/<ISO time>-<frame id>.<jpg|png>`: listing a camera's prefix lists its frames in time order. */
-export function frameKey(org: string, camera: string, ts: number, frameId: string, contentType: ImageContentType): string {
-	const extension = formatOf(contentType) === "png" ? "png" : "jpg";
-	return `frames/${org}/${camera}/${new Date(ts).toISOString()}-${frameId}.${extension}`;
-}
-
 const positive = (value: string | undefined, fallback: number) => {
 	const n = Number(value);
 	return Number.isSafeInteger(n) && n > 0 ? n : fallback;
@@ -97,16 +92,16 @@ export class CameraActor extends EventSourcedActor<CameraState> {
 	 * recorded is a duplicate: nothing is stored or appended again.
 	 */
 	async ingestFrame(upload: FrameUpload, meta: EventMeta = {}): Promise<Outcome<FrameAccepted>> {
+		// Before anything is stored: a sandbox takes no frames (and so never analyses one).
+		const refused = this.refuseIfSandbox();
+		if (refused) return refused;
 		const frameId = upload.frameId ?? uuidv7();
 		const receivedId = `${frameId}:received`;
 		if (this.log.existingIds([receivedId]).size > 0) return ok({ frameId, version: this.version, duplicate: true });
 		const ts = upload.ts ?? this.now();
-		const { org, id: camera } = this.actor;
-		const key = frameKey(org, camera, ts, frameId, upload.contentType);
-		await this.env.FRAMES.put(key, upload.bytes, {
-			httpMetadata: { contentType: upload.contentType },
-			customMetadata: { org, camera, frameId, ts: String(ts) },
-		});
+		const frames = this.#frames();
+		const key = frames.keyOf(frameName(ts, frameId, upload.contentType));
+		await frames.put(key, upload.bytes, upload.contentType, { frameId, ts: String(ts) });
 		return this.execute({ meta }, (state) => {
 			const receivedAt = this.now();
 			const frame = {
@@ -199,13 +194,11 @@ export class CameraActor extends EventSourcedActor<CameraState> {
 
 	/** One frame's analysis, and the grid to compare the next frame with (null when the frame could not be decoded). */
 	async #analyse(frame: PendingFrame, previous: PreviousFrame | null): Promise<{ result: AnalysisResult; grid: LumaGrid | null }> {
-		const object = await this.env.FRAMES.get(frame.key);
-		if (!object)
-			return {
-				result: { ok: false, analyser: this.vision.analyser, error: `the frame is missing from storage (${frame.key})` },
-				grid: null,
-			};
-		const bytes = new Uint8Array(await object.arrayBuffer());
+		// The key comes from the log, which an import could have written: only this camera's own objects are read.
+		const read = await this.#frames().get(frame.key);
+		if (!read.ok)
+			return { result: { ok: false, analyser: this.vision.analyser, error: `the frame cannot be read: ${read.reason}` }, grid: null };
+		const bytes = new Uint8Array(await read.object.arrayBuffer());
 		const ai = this.env.AI;
 		const outcome = await analyseFrame(
 			{ bytes, format: formatOf(frame.contentType) },
@@ -227,15 +220,20 @@ export class CameraActor extends EventSourcedActor<CameraState> {
 		if (!last) return null;
 		if (this.#previous?.frameId === last.frameId) return this.#previous;
 		try {
-			const object = await this.env.FRAMES.get(last.key);
-			if (!object) return null;
+			const read = await this.#frames().get(last.key);
+			if (!read.ok) return null;
 			const format = formatOf(last.key.endsWith(".png") ? "image/png" : "image/jpeg");
-			this.#previous = { frameId: last.frameId, grid: lumaGrid(decodeFrame(new Uint8Array(await object.arrayBuffer()), format)) };
+			this.#previous = { frameId: last.frameId, grid: lumaGrid(decodeFrame(new Uint8Array(await read.object.arrayBuffer()), format)) };
 			return this.#previous;
 		} catch (error) {
 			console.warn(`camera ${this.actor.id}: cannot rebuild the previous frame's grid`, error);
 			return null;
 		}
+	}
+
+	/** This camera's objects in the FRAMES bucket; every frame read and write goes through it. */
+	#frames(): OrgObjects {
+		return cameraFrames(this.env.FRAMES, this.actor.org, this.actor.id);
 	}
 
 	#plan(before: CameraState, events: ProposedEvent[], timers: TimerChange[] = []): Plan<unknown, CameraState> | null {

@@ -116,7 +116,8 @@ export class ChatActor extends EventSourcedActor<ChatState> {
 	/** An answer still open when the object starts again was cut off by the restart: close it, and start the next. */
 	protected override onWake(): void {
 		const op = this.state.operation;
-		if (!op) return;
+		// A sandbox's imported operation is a record of the past, not an answer this instance was writing.
+		if (!op || this.isSandbox) return;
 		this.#end(op, (ts) => ({
 			id: operationEventId.end(op.operationId),
 			type: "llm.error",
@@ -141,7 +142,8 @@ export class ChatActor extends EventSourcedActor<ChatState> {
 	}
 
 	#ensureRunner(): void {
-		if (this.#runner || !this.state.operation) return;
+		// A sandbox never calls a model, whatever its imported state says is running or queued.
+		if (this.#runner || !this.state.operation || this.isSandbox) return;
 		const runner = this.#runAll().finally(() => {
 			this.#runner = undefined;
 		});

@@ -11,7 +11,9 @@ export type ActorError =
 	| { kind: "conflict"; detail: string; currentVersion: number }
 	/** A reducer refused the events: the whole batch was rejected. */
 	| { kind: "rejected"; detail: string; errors?: FieldError[] }
-	| { kind: "not_found"; detail: string };
+	| { kind: "not_found"; detail: string }
+	/** The actor is a sandbox: it takes imports, and refuses every live write. */
+	| { kind: "read_only"; detail: string; errors: FieldError[] };
 
 export type Outcome<T> = { ok: true; value: T } | { ok: false; error: ActorError };
 
@@ -30,6 +32,8 @@ export function statusOf(error: ActorError): { status: number; title: string } {
 			return { status: 422, title: "Events rejected" };
 		case "not_found":
 			return { status: 404, title: "Not found" };
+		case "read_only":
+			return { status: 403, title: "Sandbox is read-only" };
 	}
 }
 

@@ -1,6 +1,7 @@
 /** Camera frame ingest: one JPEG or PNG per request, checked against its bytes before anything is stored. */
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { actorName } from "../actors/identity.ts";
+import { cameraFrames } from "../actors/org-objects.ts";
 import { FRAME_ID_PATTERN } from "../events/camera.ts";
 import { IMAGE_CONTENT_TYPES, imageContentType, inspectImage } from "../vision/image-format.ts";
 import { id } from "./actors.ts";
@@ -127,9 +128,10 @@ export function cameraRoutes(): OpenAPIHono<AppEnv> {
 			const received = (await c.env.CAMERA.getByName(actorName(org, camera)).eventById(`${frameId}:received`)) as {
 				data: { key: string; contentType: string };
 			} | null;
-			const object = received ? await c.env.FRAMES.get(received.data.key) : null;
-			if (!received || !object) throw new ApiError(404, "Not found", `Camera ${camera} has no stored frame ${frameId}.`);
-			return new Response(object.body, {
+			// The key in the log is not trusted (an import can write any): only this camera's own objects are served.
+			const read = received ? await cameraFrames(c.env.FRAMES, org, camera).get(received.data.key) : null;
+			if (!received || !read?.ok) throw new ApiError(404, "Not found", `Camera ${camera} has no stored frame ${frameId}.`);
+			return new Response(read.object.body, {
 				headers: {
 					"content-type": received.data.contentType,
 					"cache-control": "private, max-age=86400, immutable",

@@ -1,8 +1,8 @@
 /**
  * What the replay/debug console needs beyond the shared reads: stored snapshots, the what-if
  * replay, importing an exported log into a sandbox actor, and forking an actor at a version.
- * Sandbox actors have ids starting with `sandbox-`; only they can be imported into, and they are
- * inert: imported events run no timers and send nothing.
+ * Sandbox actors have ids starting with `sandbox-`; only they can be imported into. The first import
+ * marks the actor a sandbox in its storage, and the kernel keeps it inert (see EventSourcedActor.isSandbox).
  */
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context } from "hono";

@@ -137,6 +137,8 @@ export function evolveChat(state: ChatState, event: RecordedEvent): ChatState {
 	switch (event.type) {
 		case "chat.user_message": {
 			const { messageId, operationId, text } = event.data as Data<{ messageId: string; operationId: string; text: string }>;
+			// The limit holds for every writer, imports included, not only for the route that posts messages.
+			if (state.queue.length >= MAX_QUEUE) throw new Error(`chat.user_message: ${MAX_QUEUE} messages are already waiting for an answer`);
 			return { ...state, queue: [...state.queue, { messageId, operationId, text, ts: event.ts }] };
 		}
 		case "llm.started": {
@@ -237,7 +239,8 @@ export function evolveChat(state: ChatState, event: RecordedEvent): ChatState {
 export const chatDefinition: ActorDefinition<ChatState> = {
 	kind: "chat",
 	catalog: chatCatalog,
-	reducerVersion: 2,
+	// 3: a user message beyond MAX_QUEUE waiting ones is refused (no valid log ever had one).
+	reducerVersion: 3,
 	initialState: initialChatState,
 	evolve: evolveChat,
 };

@@ -12,11 +12,26 @@ export const IMAGE_CONTENT_TYPES = Object.values(IMAGE_FORMATS) as [ImageContent
 /** Largest frame accepted, in pixels (3840 x 2160): decoding bigger ones would not fit a Worker's memory. */
 export const MAX_FRAME_PIXELS = 3840 * 2160;
 
+/**
+ * Most memory that decoding one frame may take, in bytes: what a 3840x2160 8-bit RGBA PNG needs. The isolate
+ * has 128 MB in all; a 16-bit PNG of that size would take about 200 MB.
+ */
+export const MAX_DECODE_BYTES = 96 * 1_048_576;
+
 export interface ImageInfo {
 	format: ImageFormat;
 	contentType: ImageContentType;
 	width: number;
 	height: number;
+}
+
+/** What the header says decoding will allocate: samples per pixel and bits per sample (and a PNG's palette). */
+interface Header {
+	width: number;
+	height: number;
+	channels: number;
+	bitDepth: number;
+	palette?: boolean;
 }
 
 export type Inspection = { ok: true; info: ImageInfo } | { ok: false; message: string };
@@ -54,20 +69,43 @@ export function inspectImage(bytes: Uint8Array, declared: ImageContentType): Ins
 	if (width * height > MAX_FRAME_PIXELS) {
 		return { ok: false, message: `is ${width}x${height}, more than the ${MAX_FRAME_PIXELS} pixels a frame may have (3840x2160)` };
 	}
+	const cost = decodeCost(format, read);
+	if (cost > MAX_DECODE_BYTES) {
+		return {
+			ok: false,
+			message: `would take ${mib(cost)} MiB to decode (${width}x${height}, ${read.channels} channels of ${read.bitDepth} bits), more than the ${mib(MAX_DECODE_BYTES)} MiB budget`,
+		};
+	}
 	return { ok: true, info: { format, contentType: IMAGE_FORMATS[format], width, height } };
 }
 
+/**
+ * Bytes the decoders allocate for an image, from its header (width x height x channels x bit depth): a PNG's
+ * inflated rows and their unfiltered copy, a palette's expansion, a JPEG's component planes, and the 8-bit
+ * RGBA raster every frame becomes.
+ */
+export function decodeCost(format: ImageFormat, header: Header): number {
+	const pixels = header.width * header.height;
+	const rgba = pixels * 4;
+	if (format === "jpeg") return pixels * header.channels * Math.ceil(header.bitDepth / 8) + rgba;
+	const samples = Math.ceil((header.width * header.channels * header.bitDepth) / 8) * header.height;
+	return 2 * samples + (header.palette ? rgba : 0) + rgba;
+}
+
+const mib = (bytes: number) => Math.round(bytes / 1_048_576);
 const hex = (bytes: Uint8Array) => [...bytes].map((b) => b.toString(16).padStart(2, "0")).join(" ") || "nothing";
 const u16 = (b: Uint8Array, at: number) => ((b[at] ?? 0) << 8) | (b[at + 1] ?? 0);
 const u32 = (b: Uint8Array, at: number) =>
 	(((b[at] ?? 0) << 24) | ((b[at + 1] ?? 0) << 16) | ((b[at + 2] ?? 0) << 8) | (b[at + 3] ?? 0)) >>> 0;
 const ascii = (b: Uint8Array, at: number) => String.fromCharCode(...b.subarray(at, at + 4));
 
+/** Samples per pixel of each PNG colour type: grey, RGB, palette index, grey + alpha, RGBA. */
+const PNG_CHANNELS: Record<number, number> = { 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 };
+
 /** Walks the chunk list: IHDR first, at least one IDAT, every chunk complete, IEND last. */
-function readPng(bytes: Uint8Array): { width: number; height: number } | string {
+function readPng(bytes: Uint8Array): Header | string {
 	let at = PNG_SIGNATURE.length;
-	let width = 0;
-	let height = 0;
+	let header: Header = { width: 0, height: 0, channels: 0, bitDepth: 0 };
 	let sawData = false;
 	for (let index = 0; ; index++) {
 		if (at + 12 > bytes.length) return "is truncated: the PNG ends before its IEND chunk";
@@ -76,12 +114,16 @@ function readPng(bytes: Uint8Array): { width: number; height: number } | string 
 		if (length > 0x7fffffff || at + 12 + length > bytes.length) return `is truncated: the PNG's ${type} chunk is cut short`;
 		if (index === 0) {
 			if (type !== "IHDR" || length !== 13) return "is not a valid PNG: it does not start with an IHDR chunk";
-			width = u32(bytes, at + 8);
-			height = u32(bytes, at + 12);
+			const colourType = bytes[at + 17] ?? 0;
+			const channels = PNG_CHANNELS[colourType];
+			const bitDepth = bytes[at + 16] ?? 0;
+			if (channels === undefined || ![1, 2, 4, 8, 16].includes(bitDepth))
+				return `is not a valid PNG: colour type ${colourType} with ${bitDepth}-bit samples`;
+			header = { width: u32(bytes, at + 8), height: u32(bytes, at + 12), channels, bitDepth, palette: colourType === 3 };
 		}
 		if (type === "IDAT") sawData = true;
 		at += 12 + length;
-		if (type === "IEND") return sawData ? { width, height } : "is not a valid PNG: it has no image data (IDAT)";
+		if (type === "IEND") return sawData ? header : "is not a valid PNG: it has no image data (IDAT)";
 	}
 }
 
@@ -89,9 +131,9 @@ function readPng(bytes: Uint8Array): { width: number; height: number } | string 
 const isStartOfFrame = (marker: number) => marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc;
 
 /** Walks the segments from SOI: a frame header before the first scan, entropy-coded data skipped, EOI at the end. */
-function readJpeg(bytes: Uint8Array): { width: number; height: number } | string {
+function readJpeg(bytes: Uint8Array): Header | string {
 	let at = 2;
-	let size: { width: number; height: number } | null = null;
+	let size: Header | null = null;
 	for (;;) {
 		// Fill bytes (0xFF repeated) may precede any marker.
 		while (bytes[at] === 0xff && bytes[at + 1] === 0xff) at++;
@@ -107,8 +149,8 @@ function readJpeg(bytes: Uint8Array): { width: number; height: number } | string
 		const length = u16(bytes, at + 2);
 		if (length < 2 || at + 2 + length > bytes.length) return "is truncated: a JPEG segment is cut short";
 		if (isStartOfFrame(marker)) {
-			if (length < 7) return "is not a valid JPEG: its frame header is too short";
-			size = { height: u16(bytes, at + 5), width: u16(bytes, at + 7) };
+			if (length < 8) return "is not a valid JPEG: its frame header is too short";
+			size = { bitDepth: bytes[at + 4] ?? 8, height: u16(bytes, at + 5), width: u16(bytes, at + 7), channels: bytes[at + 9] ?? 3 };
 		}
 		at += 2 + length;
 		if (marker === 0xda) {

@@ -5,7 +5,7 @@
  */
 import { convertIndexedToRgb, type DecodedPng, decode as decodePng } from "fast-png";
 import { decode as decodeJpeg } from "jpeg-js";
-import { type ImageFormat, MAX_FRAME_PIXELS } from "./image-format.ts";
+import { IMAGE_FORMATS, type ImageFormat, inspectImage, MAX_FRAME_PIXELS } from "./image-format.ts";
 
 export interface Raster {
 	width: number;
@@ -14,7 +14,11 @@ export interface Raster {
 	rgba: Uint8Array;
 }
 
+/** Decodes a frame, after its header shows that decoding fits the memory budget (MAX_DECODE_BYTES); throws otherwise. */
 export function decodeFrame(bytes: Uint8Array, format: ImageFormat): Raster {
+	// Checked here too, not only at upload: the bytes in R2 may predate the budget.
+	const inspected = inspectImage(bytes, IMAGE_FORMATS[format]);
+	if (!inspected.ok) throw new Error(`the frame ${inspected.message}`);
 	if (format === "jpeg") {
 		const image = decodeJpeg(bytes, {
 			useTArray: true,

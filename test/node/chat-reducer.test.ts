@@ -6,7 +6,7 @@ import { decideTurn, OFFLINE_LABEL, toolsFor } from "../../src/ai/offline.ts";
 import { bounded } from "../../src/ai/tools.ts";
 import { chatCatalog } from "../../src/events/chat.ts";
 import type { RecordedEvent } from "../../src/events/envelope.ts";
-import { type ChatMessage, type ChatState, chatDefinition, operationStatus, startNext } from "../../src/reducers/chat.ts";
+import { type ChatMessage, type ChatState, chatDefinition, MAX_QUEUE, operationStatus, startNext } from "../../src/reducers/chat.ts";
 import { fold } from "../../src/reducers/definition.ts";
 
 let seq = 0;
@@ -84,6 +84,15 @@ describe("an answer's life", () => {
 		const stopped = chatDefinition.evolve(state, recorded("chat.cancelled", { operationId: "a", tokens: 0 }));
 		expect(stopped.operation).toBeNull();
 		refuses(stopped, recorded("chat.cancelled", { operationId: "a", tokens: 0 }));
+	});
+
+	it(`at most ${MAX_QUEUE} messages wait behind the running answer, whoever appends them`, () => {
+		const waiting = Array.from({ length: MAX_QUEUE }, (_, i) => asked(`q${i}`));
+		const full = given(asked("a"), started("a"), ...waiting);
+		expect(full.queue).toHaveLength(MAX_QUEUE);
+		refuses(full, asked("one-too-many"));
+		// Once one starts, there is room again.
+		expect(chatDefinition.evolve(chatDefinition.evolve(full, replied("a", "done")), started("q0")).queue).toHaveLength(MAX_QUEUE - 1);
 	});
 
 	it("the next queued answer starts from the head of the queue", () => {

@@ -4,6 +4,7 @@
  * declared type is refused before anything is stored.
  */
 import { env } from "cloudflare:workers";
+import { encode as encodePng } from "fast-png";
 import { describe, expect, it } from "vitest";
 import { MAX_FRAME_BYTES } from "../../src/api/cameras.ts";
 import { patternFrame } from "../../src/vision/test-pattern.ts";
@@ -161,6 +162,18 @@ describe("a bad frame is refused and nothing is stored", () => {
 			expect(problem.errors?.map((e) => e.path)).toEqual(["header.x-frame-ts"]);
 		}
 		await expectNothingStored(camera);
+	});
+
+	it("a 65 KB 16-bit 3840x2160 PNG, which would take 158 MiB to decode, is 400 naming the body and the budget", async () => {
+		const camera = uniqueId("cam");
+		const bomb = encodePng({ width: 3840, height: 2160, data: new Uint16Array(3840 * 2160 * 4), channels: 4, depth: 16 });
+		const problem = await expectProblem(await postFrame(camera, bomb, "image/png"), 400);
+		expect(problem.errors).toEqual([
+			{ path: "body", message: expect.stringMatching(/would take 158 MiB to decode .*more than the 96 MiB budget/) },
+		]);
+		await expectNothingStored(camera);
+		// A frame within the budget still goes through.
+		expect((await postFrame(camera, png, "image/png")).status).toBe(202);
 	});
 
 	it(`a body over ${MAX_FRAME_BYTES} bytes is 413`, async () => {

@@ -1,0 +1,92 @@
+/**
+ * The one place that owns R2 keys. Every read and write of FRAMES and ARCHIVE goes through an
+ * `OrgObjects` for one owner (an org, or a camera of an org): keys are built under the owner's
+ * prefix, each object carries its owner in customMetadata, and a key outside the prefix or an
+ * object whose metadata names another owner is refused. So a key that came from an event (which
+ * an import can forge) can never reach another org's or another camera's objects.
+ */
+import type { ImageContentType } from "../vision/image-format.ts";
+import { formatOf } from "../vision/image-format.ts";
+
+/** Who owns the objects under a prefix: `<area>/<org>/` or `<area>/<org>/<camera>/`. */
+export interface ObjectOwner {
+	org: string;
+	camera?: string;
+}
+
+export type ObjectRead = { ok: true; object: R2ObjectBody } | { ok: false; reason: string };
+
+export type ObjectArea = "frames" | "interactions";
+
+/** Path ids cannot hold `/` (see identity.ts), so a segment that does is refused rather than trusted. */
+const SEGMENT = /^[^/]+$/;
+
+/** `<area>/<org>/[<camera>/]`; throws on a segment that could climb out of it. */
+export function ownerPrefix(area: ObjectArea, owner: ObjectOwner): string {
+	const segments = [area, owner.org, ...(owner.camera === undefined ? [] : [owner.camera])];
+	for (const segment of segments) if (!SEGMENT.test(segment)) throw new Error(`an R2 key segment cannot be "${segment}"`);
+	return `${segments.join("/")}/`;
+}
+
+/** The key of object `name` of `owner`. */
+export function ownerKey(area: ObjectArea, owner: ObjectOwner, name: string): string {
+	if (!SEGMENT.test(name)) throw new Error(`an R2 object name cannot be "${name}"`);
+	return ownerPrefix(area, owner) + name;
+}
+
+export class OrgObjects {
+	readonly prefix: string;
+
+	constructor(
+		private readonly bucket: R2Bucket,
+		private readonly area: ObjectArea,
+		private readonly owner: ObjectOwner,
+	) {
+		this.prefix = ownerPrefix(area, owner);
+	}
+
+	/** The key of `name` under this owner's prefix. */
+	keyOf(name: string): string {
+		return ownerKey(this.area, this.owner, name);
+	}
+
+	/** Whether `key` is one of this owner's: directly under its prefix, with no path tricks. */
+	holds(key: string): boolean {
+		return key.startsWith(this.prefix) && SEGMENT.test(key.slice(this.prefix.length));
+	}
+
+	async put(key: string, body: ArrayBuffer | string, contentType: string, metadata: Record<string, string> = {}): Promise<void> {
+		if (!this.holds(key)) throw new Error(`${key} is outside ${this.prefix}`);
+		await this.bucket.put(key, body, { httpMetadata: { contentType }, customMetadata: { ...metadata, ...this.#ownerMetadata() } });
+	}
+
+	/** Reads an object of this owner; a key outside the prefix is not even looked up, and an object stamped with another owner is refused. */
+	async get(key: string): Promise<ObjectRead> {
+		if (!this.holds(key)) return { ok: false, reason: `${key} is outside ${this.prefix}` };
+		const object = await this.bucket.get(key);
+		if (!object) return { ok: false, reason: `${key} is missing from storage` };
+		const stamped = object.customMetadata ?? {};
+		for (const [field, value] of Object.entries(this.#ownerMetadata())) {
+			if (stamped[field] !== value) return { ok: false, reason: `${key} belongs to another ${field}` };
+		}
+		return { ok: true, object };
+	}
+
+	#ownerMetadata(): Record<string, string> {
+		return { org: this.owner.org, ...(this.owner.camera === undefined ? {} : { camera: this.owner.camera }) };
+	}
+}
+
+/** A camera's frames: `frames/<org>/<camera>/`. */
+export const cameraFrames = (bucket: R2Bucket, org: string, camera: string) => new OrgObjects(bucket, "frames", { org, camera });
+
+/** An org's archived interactions: `interactions/<org>/`. */
+export const interactionArchive = (bucket: R2Bucket, org: string) => new OrgObjects(bucket, "interactions", { org });
+
+/** `<ISO time>-<frame id>.<jpg|png>`: listing a camera's prefix lists its frames in time order. */
+export function frameName(ts: number, frameId: string, contentType: ImageContentType): string {
+	return `${new Date(ts).toISOString()}-${frameId}.${formatOf(contentType) === "png" ? "png" : "jpg"}`;
+}
+
+/** `<interaction id>.json`, encoded so the id's `:` and `/` stay one segment; a redelivery overwrites the same object. */
+export const interactionName = (interactionId: string) => `${encodeURIComponent(interactionId)}.json`;
