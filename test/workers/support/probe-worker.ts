@@ -4,6 +4,8 @@
  * one row in the kinds table makes readable through every generic route. The probe is a real kernel
  * subclass on real storage and alarms; its handler records each firing as an event and can be told to fail.
  */
+// Roost's entry first, as a deployed Worker loads it: zod schemas made before @hono/zod-openapi loads have no .openapi.
+import "../../../src/index.ts";
 import { z } from "zod";
 import { type EventPage, EventSourcedActor, type KernelStatus, type Plan } from "../../../src/actors/actor.ts";
 import { actorName } from "../../../src/actors/identity.ts";
