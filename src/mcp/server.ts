@@ -68,7 +68,7 @@ const after = z
 /** The `kind` input; built with each server, since the kinds table is complete only once the Worker serves. */
 function kindInput() {
 	const rows = kinds().filter((row) => row.readBy.mcp && row.name !== "org");
-	const names = rows.map((row) => `${row.name} (${row.label})`).join(", ");
+	const names = rows.map((row) => (row.label === row.name ? row.name : `${row.name} (${row.label})`)).join(", ");
 	return z
 		.enum(readableKinds() as [string, ...string[]])
 		.describe(`Which kind of actor: org for the org itself, or one of its actors: ${names}.`);
