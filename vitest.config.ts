@@ -20,7 +20,7 @@ export default defineConfig({
 					cloudflareTest({
 						// No network here: bindings that only exist remotely (Workers AI) stay unbound in tests.
 						remoteBindings: false,
-						// Roost's entry plus a probe actor for kernel scheduler tests.
+						// Roost's entry plus a probe actor for kernel scheduler tests and a test-only actor kind (CALL).
 						main: "./test/workers/support/probe-worker.ts",
 						wrangler: { configPath: "./wrangler.jsonc" },
 						miniflare: {
@@ -40,7 +40,10 @@ export default defineConfig({
 								IP_RATE_LIMIT: { namespace_id: "1001", simple: { limit: 8, period: 60 } },
 								KEY_RATE_LIMIT: { namespace_id: "1002", simple: { limit: 5, period: 60 } },
 							},
-							durableObjects: { PROBE: { className: "ProbeActor", useSQLite: true } },
+							durableObjects: {
+								PROBE: { className: "ProbeActor", useSQLite: true },
+								CALL: { className: "CallActor", useSQLite: true },
+							},
 						},
 					}),
 				],

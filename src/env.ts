@@ -4,14 +4,22 @@ import type { OrgActor } from "./actors/org.ts";
 import type { PatternAnalyzerContainer } from "./actors/pattern-analyzer.ts";
 import type { RegistryActor } from "./actors/registry.ts";
 import type { SessionActor } from "./actors/session.ts";
+import type { BindingOf, BuiltinKind } from "./kinds.ts";
+
+/** The actor class of each kind in src/kinds.ts: a kind added there and missing here does not compile. */
+interface ActorClasses {
+	org: OrgActor;
+	session: SessionActor;
+	camera: CameraActor;
+	chat: ChatActor;
+	registry: RegistryActor;
+}
+
+/** Each kind's Durable Object namespace under its binding name (`ORG`, `SESSION`, ...). */
+type ActorNamespaces = { [K in BuiltinKind as BindingOf<K>]: DurableObjectNamespace<ActorClasses[K]> };
 
 /** Bindings and vars declared in wrangler.jsonc. */
-export interface Env {
-	ORG: DurableObjectNamespace<OrgActor>;
-	SESSION: DurableObjectNamespace<SessionActor>;
-	CAMERA: DurableObjectNamespace<CameraActor>;
-	CHAT: DurableObjectNamespace<ChatActor>;
-	REGISTRY: DurableObjectNamespace<RegistryActor>;
+export interface Env extends ActorNamespaces {
 	/** Opens the admin routes (creating and listing orgs) only; a secret when deployed. */
 	ADMIN_TOKEN: string;
 	/** Requests per client IP per period, across /v1 (wrangler.jsonc `ratelimits`). */

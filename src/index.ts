@@ -10,9 +10,13 @@ export { PatternAnalyzerContainer } from "./actors/pattern-analyzer.ts";
 export { RegistryActor } from "./actors/registry.ts";
 export { SessionActor } from "./actors/session.ts";
 
-const app = createApp();
+// Built on the first request, not at import: routes come from src/kinds.ts, which a test Worker extends first.
+let app: ReturnType<typeof createApp> | undefined;
 
 export default {
-	fetch: (request, env, ctx) => app.fetch(request, env, ctx),
+	fetch: (request, env, ctx) => {
+		app ??= createApp();
+		return app.fetch(request, env, ctx);
+	},
 	queue: (batch, env) => consumeInteractions(batch, env),
 } satisfies ExportedHandler<Env>;

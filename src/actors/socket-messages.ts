@@ -1,4 +1,4 @@
-/** WebSocket frames between an actor and its subscribers (CONTRACT.md, "WebSocket messages"). */
+/** WebSocket frames between an actor and its subscribers (docs/api.md, the `.../ws` route under "Actor reads"). */
 import { z } from "zod";
 import { type FieldError, zodErrors } from "../events/catalog.ts";
 import type { ActorRef, EventEnvelope } from "../events/envelope.ts";

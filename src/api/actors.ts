@@ -1,14 +1,15 @@
 /**
- * Routes every actor shares (CONTRACT.md): its log paged by seq, its state now or at a version,
- * chain verification, and the WebSocket subscription. Routes stay thin: validate, call the actor
- * once, shape the answer. Credentials are checked before any of them (requireOrgKey in app.ts).
+ * Routes every actor shares (docs/api.md, "Actor reads"): its log paged by seq, its state now or at a
+ * version, chain verification, and the WebSocket subscription, for every kind in src/kinds.ts that has a
+ * segment, and for the org. Routes stay thin: validate, call the actor once, shape the answer. Credentials
+ * are checked before any of them (requireOrgKey in app.ts).
  */
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import type { EventSourcedActor } from "../actors/actor.ts";
-import { actorName, ID_PATTERN } from "../actors/identity.ts";
+import { type AnyActorStub, actorStub as stubOf } from "../actors/directory.ts";
+import { ID_PATTERN } from "../actors/identity.ts";
 import { SEND_ONLY_HEADER } from "../actors/socket-messages.ts";
-import type { ActorKind } from "../events/envelope.ts";
+import { inOrgKinds, type KindReaders, kindAtSegment } from "../kinds.ts";
 import type { AppEnv } from "./context.ts";
 import { json, ORG_KEY, problems } from "./openapi.ts";
 import { ApiError, unwrap } from "./problem.ts";
@@ -16,15 +17,25 @@ import { validationHook } from "./validation.ts";
 
 export const id = z.string().regex(ID_PATTERN, "must be 1-128 letters, digits or . _ - and start with a letter or digit");
 
-/** Path segment -> actor kind, for the actors that live inside an org. */
-export const KIND_SEGMENTS = { sessions: "session", cameras: "camera", chats: "chat" } as const satisfies Record<string, ActorKind>;
-export type KindSegment = keyof typeof KIND_SEGMENTS;
+export function actorStub(env: AppEnv["Bindings"], kind: string, org: string, actorId: string): AnyActorStub {
+	return stubOf(env, { kind, org, id: actorId });
+}
 
-type AnyActorStub = DurableObjectStub<EventSourcedActor<unknown>>;
+/**
+ * The `{kind}` path parameter: the segments of the kinds in src/kinds.ts (all of them, or those `reader` lists),
+ * read when the routes are built. `kindOfSegment` turns a validated segment back into its kind.
+ */
+export function kindParam(reader?: keyof KindReaders) {
+	const segments = inOrgKinds()
+		.filter((row) => reader === undefined || row.readBy[reader])
+		.map((row) => row.segment);
+	return z.enum(segments as [string, ...string[]]).openapi({ param: { name: "kind", in: "path" } });
+}
 
-export function actorStub(env: AppEnv["Bindings"], kind: ActorKind, org: string, actorId: string): AnyActorStub {
-	const namespace = { org: env.ORG, session: env.SESSION, camera: env.CAMERA, chat: env.CHAT, registry: env.REGISTRY }[kind];
-	return (namespace as unknown as DurableObjectNamespace<EventSourcedActor<unknown>>).getByName(actorName(org, actorId));
+export function kindOfSegment(segment: string): string {
+	const row = kindAtSegment(segment);
+	if (!row) throw new ApiError(404, "Not found", `There is no kind of actor called ${segment}.`);
+	return row.name;
 }
 
 const eventsQuery = z.object({
@@ -73,7 +84,7 @@ function registerReads(
 	base: string,
 	params: PathParams,
 	tag: string,
-	locate: (params: Record<string, string>) => { kind: ActorKind; org: string; id: string },
+	locate: (params: Record<string, string>) => { kind: string; org: string; id: string },
 ): void {
 	const stub = (c: Context<AppEnv>, p: Record<string, string>) => {
 		const where = locate(p);
@@ -159,11 +170,11 @@ export function actorReadRoutes(): OpenAPIHono<AppEnv> {
 	const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 	const inOrg = z.object({
 		org: id.openapi({ param: { name: "org", in: "path" } }),
-		kind: z.enum(Object.keys(KIND_SEGMENTS) as [KindSegment, ...KindSegment[]]).openapi({ param: { name: "kind", in: "path" } }),
+		kind: kindParam(),
 		id: id.openapi({ param: { name: "id", in: "path" } }),
 	});
 	registerReads(app, "/v1/orgs/{org}/{kind}/{id}", inOrg, "actors", (p) => ({
-		kind: KIND_SEGMENTS[p.kind as KindSegment],
+		kind: kindOfSegment(p.kind as string),
 		org: p.org as string,
 		id: p.id as string,
 	}));

@@ -9,9 +9,8 @@ import type { Context } from "hono";
 import { uuidv7 } from "uuidv7";
 import type { EventPage, ImportedEvent } from "../actors/actor.ts";
 import type { Outcome } from "../actors/outcome.ts";
-import type { ActorKind } from "../events/envelope.ts";
 import { nestsDeeperThan, TOO_DEEP } from "../events/json-depth.ts";
-import { actorStub, id, KIND_SEGMENTS, type KindSegment } from "./actors.ts";
+import { actorStub, id, kindOfSegment, kindParam } from "./actors.ts";
 import { limitBody } from "./body-limit.ts";
 import type { AppEnv } from "./context.ts";
 import { json, ORG_KEY, problems } from "./openapi.ts";
@@ -65,15 +64,13 @@ const forkResult = z
 	})
 	.openapi("ForkResult");
 
-const kindParam = z.enum(Object.keys(KIND_SEGMENTS) as [KindSegment, ...KindSegment[]]).openapi({ param: { name: "kind", in: "path" } });
 const orgParam = id.openapi({ param: { name: "org", in: "path" } });
 const idParam = id.openapi({ param: { name: "id", in: "path" } });
-const inOrg = z.object({ org: orgParam, kind: kindParam, id: idParam });
 const orgOnly = z.object({ org: orgParam });
 
-type Where = { kind: ActorKind; org: string; id: string };
+type Where = { kind: string; org: string; id: string };
 const locateInOrg = (p: Record<string, string>): Where => ({
-	kind: KIND_SEGMENTS[p.kind as KindSegment],
+	kind: kindOfSegment(p.kind as string),
 	org: p.org as string,
 	id: p.id as string,
 });
@@ -148,6 +145,8 @@ function registerInspection(
 
 export function debugRoutes(): OpenAPIHono<AppEnv> {
 	const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
+	// The console's kinds, read from src/kinds.ts now that the Worker builds its routes.
+	const inOrg = z.object({ org: orgParam, kind: kindParam("console"), id: idParam });
 	registerInspection(app, "/v1/orgs/{org}/{kind}/{id}", inOrg, "actors", locateInOrg);
 	registerInspection(app, "/v1/orgs/{org}", orgOnly, "orgs", locateOrg);
 

@@ -7,7 +7,7 @@ import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import type { ActorDefinition } from "../reducers/definition.ts";
-import { type ActorPath, actorLabel, DEFINITIONS, kindOf, parseActor, SEGMENTS, type Segment } from "./actors.ts";
+import { type ActorPath, actorLabel, definitionOf, kindOf, parseActor, type Segment, segments, spokenList } from "./actors.ts";
 import { NetworkError, ProblemError, RoostClient } from "./client.ts";
 import { resolveConnection } from "./config.ts";
 import { CheckFailed, EXIT, UsageError } from "./errors.ts";
@@ -17,7 +17,10 @@ import { type CliIo, deltaText, json } from "./output.ts";
 import { type LocalReplayReport, replayActor } from "./replay.ts";
 import { fork, importFile } from "./sandbox.ts";
 
-export const USAGE = `roost: replay and debug an actor's log (docs/console.md)
+/** `org, sessions/<id>, cameras/<id> or chats/<id>`: the actors the CLI reads, from src/kinds.ts. */
+const actorForms = (): string => spokenList(["org", ...segments().map((segment) => `${segment}/<id>`)]);
+
+export const usage = (): string => `roost: replay and debug an actor's log (docs/console.md)
 
 Usage: roost <command> [options]
 
@@ -31,10 +34,10 @@ Usage: roost <command> [options]
                                                  with the server's snapshots and state (exit 1 on a difference)
   replay <actor> --server                        the same check run by the server, with the deployed reducers
   fork <actor> [--at N]                          copy its first N events (default all) into a new sandbox
-  import FILE [sessions|cameras|chats|<kind>/sandbox-<id>]
+  import FILE [${segments().join("|")}|<kind>/sandbox-<id>]
                                                  import an exported file into a new (or that) sandbox
 
-  <actor> is org, sessions/<id>, cameras/<id> or chats/<id>.
+  <actor> is ${actorForms()}.
 
 Options:
   --endpoint URL   the server (ROOST_ENDPOINT; default http://localhost:8787)
@@ -90,9 +93,9 @@ function wholeNumber(name: string, text: string | undefined): number | undefined
 }
 
 function actorArg(text: string | undefined, command: string): ActorPath {
-	if (!text) throw new UsageError(`${command} needs an actor: org, sessions/<id>, cameras/<id> or chats/<id>`);
+	if (!text) throw new UsageError(`${command} needs an actor: ${actorForms()}`);
 	const actor = parseActor(text);
-	if (!actor) throw new UsageError(`"${text}" is not an actor: write org, sessions/<id>, cameras/<id> or chats/<id>`);
+	if (!actor) throw new UsageError(`"${text}" is not an actor: write ${actorForms()}`);
 	return actor;
 }
 
@@ -140,7 +143,7 @@ async function dispatch(argv: readonly string[], io: CliIo): Promise<number> {
 	const { values, positionals } = parsed;
 	const [first, second] = positionals;
 	if (values.help || first === undefined || first === "help") {
-		io.stdout.write(USAGE);
+		io.stdout.write(usage());
 		return first === undefined && !values.help ? EXIT.usage : EXIT.ok;
 	}
 	const command = first === "events" ? `events ${second ?? ""}` : first;
@@ -230,9 +233,7 @@ async function dispatch(argv: readonly string[], io: CliIo): Promise<number> {
 				}
 				return report.ok ? EXIT.ok : EXIT.problemFound;
 			}
-			const definition = values.definition
-				? await loadDefinition(values.definition, io.cwd, actor)
-				: (DEFINITIONS[kindOf(actor)] as ActorDefinition<unknown>);
+			const definition = values.definition ? await loadDefinition(values.definition, io.cwd, actor) : definitionOf(kindOf(actor));
 			const report = await replayActor(client(), actor, definition, io, quiet);
 			if (values.json) io.stdout.write(`${JSON.stringify({ actor: actorLabel(actor), ...report })}\n`);
 			else printReplay(io, actor, report);
@@ -254,11 +255,12 @@ async function dispatch(argv: readonly string[], io: CliIo): Promise<number> {
 		}
 		case "import": {
 			const [file, into] = args;
-			if (!file) throw new UsageError("import needs a file: roost import FILE [sessions|cameras|chats|<kind>/sandbox-<id>]");
+			if (!file) throw new UsageError(`import needs a file: roost import FILE [${segments().join("|")}|<kind>/sandbox-<id>]`);
 			let target: Segment | ActorPath | undefined;
 			if (into !== undefined) {
-				target = (SEGMENTS as readonly string[]).includes(into) ? (into as Segment) : (parseActor(into) ?? undefined);
-				if (!target) throw new UsageError(`"${into}" is neither sessions, cameras nor chats, nor a sandbox like sessions/sandbox-1`);
+				target = (segments() as string[]).includes(into) ? (into as Segment) : (parseActor(into) ?? undefined);
+				if (!target)
+					throw new UsageError(`"${into}" is neither ${spokenList(segments(), "nor")}, nor a sandbox like ${segments()[0]}/sandbox-1`);
 			}
 			const c = client();
 			const result = await importFile(c, file, { target, quiet }, io);

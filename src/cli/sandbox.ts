@@ -5,7 +5,7 @@
  * sends an exported file, in chunks, after checking its chain here, and the server checks every hash again.
  */
 import { uuidv7 } from "uuidv7";
-import { type ActorPath, actorLabel, type Segment } from "./actors.ts";
+import { type ActorPath, actorLabel, type Segment, segmentOfKind, segments, spokenList } from "./actors.ts";
 import { ChainChecker, type ExportedEvent } from "./chain.ts";
 import type { RoostClient } from "./client.ts";
 import { CheckFailed, UsageError } from "./errors.ts";
@@ -26,13 +26,13 @@ export interface ForkResult {
 
 /** Copies the actor's first `at` events (default: all of them) into a new sandbox actor of the same kind. */
 export async function fork(client: RoostClient, actor: ActorPath, at?: number): Promise<ForkResult> {
-	if (actor.kind === "org") throw new UsageError("the org cannot be forked: fork a session, camera or chat");
+	if (actor.kind === "org") throw new UsageError(`the org cannot be forked: fork one of its ${spokenList(segments())}`);
 	const keep = at ?? (await client.version(actor));
 	return client.post<ForkResult>(client.path(actor, "/fork"), { at: keep });
 }
 
 export interface ImportOptions {
-	/** `sessions`, `cameras` or `chats`, or a sandbox to continue (`sessions/sandbox-…`); default: the file's kind, a new sandbox. */
+	/** A kind's segment (`sessions`), or a sandbox to continue (`sessions/sandbox-…`); default: the file's kind, a new sandbox. */
 	target?: ActorPath | Segment;
 	quiet: boolean;
 }
@@ -43,8 +43,6 @@ export interface ImportResult {
 	version: number;
 	headHash: string;
 }
-
-const SEGMENT_OF: Record<string, Segment> = { session: "sessions", camera: "cameras", chat: "chats" };
 
 /**
  * Imports an exported file into a sandbox. The file's chain is checked here first (a broken file sends
@@ -103,15 +101,16 @@ export async function importFile(client: RoostClient, path: string, options: Imp
 
 function resolveTarget(target: ImportOptions["target"], fileKind: string | undefined): ActorPath & { id: string } {
 	if (typeof target === "object") {
-		if (target.kind === "org") throw new UsageError("the org cannot be imported into: import into a session, camera or chat sandbox");
+		if (target.kind === "org")
+			throw new UsageError(`the org cannot be imported into: import into a sandbox of its ${spokenList(segments())}`);
 		return target;
 	}
-	const segment = target ?? (fileKind ? SEGMENT_OF[fileKind] : undefined);
+	const segment = target ?? (fileKind ? segmentOfKind(fileKind) : undefined);
 	if (!segment) {
 		throw new UsageError(
 			fileKind === "org"
-				? "an org's log cannot be imported (sandboxes are sessions, cameras or chats)"
-				: "say which kind of actor to import into: sessions, cameras or chats",
+				? `an org's log cannot be imported (sandboxes are ${spokenList(segments())})`
+				: `say which kind of actor to import into: ${spokenList(segments())}`,
 		);
 	}
 	return { kind: segment, id: `${SANDBOX_PREFIX}${uuidv7()}` };

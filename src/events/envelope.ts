@@ -1,7 +1,8 @@
-/** The event envelope: what every read and every WebSocket push carries (CONTRACT.md). */
+/** The event envelope: what every read and every WebSocket push carries (docs/events.md, "The envelope"). */
+import type { BuiltinKind } from "../kinds.ts";
 
-export const ACTOR_KINDS = ["org", "session", "camera", "chat", "registry"] as const;
-export type ActorKind = (typeof ACTOR_KINDS)[number];
+/** Roost's own actor kinds, as src/kinds.ts names them. */
+export type ActorKind = BuiltinKind;
 
 export interface ActorRef {
 	kind: ActorKind;

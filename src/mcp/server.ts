@@ -18,15 +18,19 @@ import { actorName, ID_PATTERN } from "../actors/identity.ts";
 import type { SessionList } from "../actors/org.ts";
 import type { Outcome } from "../actors/outcome.ts";
 import type { Env } from "../env.ts";
-import type { ActorKind, EventEnvelope } from "../events/envelope.ts";
+import type { EventEnvelope } from "../events/envelope.ts";
+import { kinds } from "../kinds.ts";
 import { PERIODS } from "../patterns/windows.ts";
 
 /** A page stops adding items once its JSON reaches this many characters (it always holds at least one item). */
 export const MAX_PAGE_CHARS = 200_000;
 
-/** The kinds of actor an org holds, as the tools name them. */
-export const READABLE_KINDS = ["org", "session", "camera", "chat"] as const satisfies readonly ActorKind[];
-type ReadableKind = (typeof READABLE_KINDS)[number];
+/** The kinds of actor an org holds, as the tools name them: the rows of src/kinds.ts that MCP reads (`org` first). */
+export const readableKinds = (): string[] =>
+	kinds()
+		.filter((row) => row.readBy.mcp)
+		.map((row) => row.name);
+type ReadableKind = string;
 
 type StateRead = Outcome<{ version: number; state: unknown }>;
 
@@ -61,7 +65,14 @@ const after = z
 	.min(0)
 	.default(0)
 	.describe("Only items after this seq: 0 for the start, then the `next` of the previous page.");
-const kind = z.enum(READABLE_KINDS).describe("Which kind of actor: the org itself, or one of its web sessions, cameras or chats.");
+/** The `kind` input; built with each server, since the kinds table is complete only once the Worker serves. */
+function kindInput() {
+	const rows = kinds().filter((row) => row.readBy.mcp && row.name !== "org");
+	const names = rows.map((row) => (row.label === row.name ? row.name : `${row.name} (${row.label})`)).join(", ");
+	return z
+		.enum(readableKinds() as [string, ...string[]])
+		.describe(`Which kind of actor: org for the org itself, or one of its actors: ${names}.`);
+}
 const actorId = id.optional().describe("The actor's id (a session, camera or chat id). Leave it out for the org.");
 
 /** An actor's id is required unless the kind is the org. */
@@ -73,7 +84,6 @@ function needsIdUnlessOrg(value: { kind: ReadableKind; id?: string | undefined }
 // ---- output pieces --------------------------------------------------------------------
 
 const json = z.record(z.string(), z.unknown());
-const actorRef = z.object({ kind: z.enum(READABLE_KINDS), id: z.string() });
 const envelope = z.object({
 	seq: z.number().int(),
 	id: z.string(),
@@ -167,6 +177,8 @@ export function createMcpServer(scope: McpScope): McpServer {
 		},
 	);
 	const { env, org } = scope;
+	const kind = kindInput();
+	const actorRef = z.object({ kind: z.enum(readableKinds() as [string, ...string[]]), id: z.string() });
 	const orgActor = env.ORG.getByName(actorName(org, org));
 	/** The actor a tool names; null when it names another org (only the org kind can). */
 	const locate = (kindOf: ReadableKind, actor: string | undefined) => {

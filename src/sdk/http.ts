@@ -9,7 +9,7 @@ export interface BatchAck {
 	version: number;
 }
 
-/** A problem+json body (CONTRACT.md, "Errors"). */
+/** A problem+json body (docs/api.md, "Errors"). */
 export interface Problem {
 	type?: string;
 	title?: string;

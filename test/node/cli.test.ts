@@ -9,7 +9,7 @@ import { appendFile, copyFile, mkdtemp, readFile, rm, writeFile } from "node:fs/
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { DEFINITIONS, publicState } from "../../src/cli/actors.ts";
+import { definitionOf, publicState } from "../../src/cli/actors.ts";
 import { type ExportedEvent, foldStored, parseNdjson } from "../../src/cli/chain.ts";
 import { RoostClient } from "../../src/cli/client.ts";
 import { run } from "../../src/cli/main.ts";
@@ -168,7 +168,7 @@ describe("state", () => {
 		const events = await exported(file);
 		for (let at = 0; at <= events.length; at++) {
 			const answer = JSON.parse((await cli(["state", "org", "--at", String(at), "--json"])).stdout) as { state: unknown };
-			expect(answer.state).toEqual(publicState("org", foldStored(DEFINITIONS.org, events.slice(0, at))));
+			expect(answer.state).toEqual(publicState("org", foldStored(definitionOf("org"), events.slice(0, at))));
 		}
 	});
 

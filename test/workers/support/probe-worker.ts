@@ -1,8 +1,11 @@
 /**
  * The Worker under test: Roost's own entry, plus a probe actor that exercises the kernel's
- * scheduler with timers of every kind. The probe is a real kernel subclass on real storage and
- * alarms; its handler records each firing as an event and can be told to fail.
+ * scheduler with timers of every kind, and a test-only actor kind (a phone call, ./call-kind.ts) that its
+ * one row in the kinds table makes readable through every generic route. The probe is a real kernel
+ * subclass on real storage and alarms; its handler records each firing as an event and can be told to fail.
  */
+// Roost's entry first, as a deployed Worker loads it: zod schemas made before @hono/zod-openapi loads have no .openapi.
+import "../../../src/index.ts";
 import { z } from "zod";
 import { type EventPage, EventSourcedActor, type KernelStatus, type Plan } from "../../../src/actors/actor.ts";
 import { actorName } from "../../../src/actors/identity.ts";
@@ -16,6 +19,7 @@ import type { ActorDefinition } from "../../../src/reducers/definition.ts";
 
 export * from "../../../src/index.ts";
 export { default } from "../../../src/index.ts";
+export { CallActor } from "./call-kind.ts";
 
 const fired = defineEvent("probe.fired", z.object({ timer: z.string(), scheduledAt: z.number().int(), payload: z.json().optional() }));
 

@@ -3,7 +3,7 @@
  * on demand, and its state at any version folded here with the same pure reducers the Worker runs
  * (src/reducers), from the nearest state already computed. Stepping one version folds one event.
  */
-import { type ActorPath, actorApiPath, DEFINITIONS, kindOf } from "../../../src/cli/actors.ts";
+import { type ActorPath, actorApiPath, definitionOf, kindOf } from "../../../src/cli/actors.ts";
 import { type ExportedEvent, recordedOf } from "../../../src/cli/chain.ts";
 import type { RecordedEvent } from "../../../src/events/envelope.ts";
 import type { ActorDefinition } from "../../../src/reducers/definition.ts";
@@ -32,7 +32,7 @@ export class ActorLog {
 		readonly api: RoostApi,
 		readonly actor: ActorPath,
 	) {
-		this.definition = DEFINITIONS[kindOf(actor)];
+		this.definition = definitionOf(kindOf(actor));
 		this.#checkpoints.set(0, this.definition.initialState());
 	}
 

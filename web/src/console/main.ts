@@ -7,7 +7,16 @@
 import "../shared/base.css";
 import "./console.css";
 import { uuidv7 } from "uuidv7";
-import { type ActorPath, actorApiPath, actorLabel, parseActor, type Segment } from "../../../src/cli/actors.ts";
+import {
+	type ActorPath,
+	actorApiPath,
+	actorLabel,
+	parseActor,
+	type Segment,
+	segmentOfKind,
+	segments,
+	spokenList,
+} from "../../../src/cli/actors.ts";
 import { checkChain, type ExportedEvent, parseNdjson, toNdjsonLine } from "../../../src/cli/chain.ts";
 import { ActorSocket } from "../shared/actor-socket.ts";
 import { ApiError, type RoostApi } from "../shared/api.ts";
@@ -25,7 +34,6 @@ import { Scrubber } from "./scrubber.ts";
 /** The server takes at most 1000 events and 8 MiB per import request. */
 const IMPORT_CHUNK_EVENTS = 1000;
 const IMPORT_CHUNK_CHARS = 4 * 1024 * 1024;
-const SEGMENT_OF: Record<string, Segment> = { session: "sessions", camera: "cameras", chat: "chats" };
 
 interface ChainReport {
 	ok: boolean;
@@ -311,11 +319,12 @@ class ConsolePage {
 		if (!chain.ok) throw new Error(`${file.name}: the chain breaks at seq ${chain.brokenAt} (${chain.reason}); nothing was imported`);
 		const fileKind = events[0]?.actor?.kind;
 		const segment: Segment | undefined = fileKind
-			? SEGMENT_OF[fileKind]
+			? segmentOfKind(fileKind)
 			: this.current && this.current.actor.kind !== "org"
 				? this.current.actor.kind
 				: undefined;
-		if (!segment) throw new Error("Only a session's, camera's or chat's log can be imported: sandboxes are of those kinds.");
+		if (!segment)
+			throw new Error(`Only the log of one of the org's ${spokenList(segments("console"))} can be imported: sandboxes are of those kinds.`);
 		const sandbox: ActorPath = { kind: segment, id: `sandbox-${uuidv7()}` };
 		const path = actorApiPath(this.api.org, sandbox, "/import");
 		let chunk: ExportedEvent[] = [];

@@ -3,7 +3,7 @@
  * what the org knows (its directories of sessions and cameras, and the actors named by the interactions on
  * its log), from the actors opened here before, and from the dashboard in this tab; any id can be typed.
  */
-import { type ActorPath, actorLabel, parseActor, SEGMENTS, type Segment } from "../../../src/cli/actors.ts";
+import { type ActorPath, actorLabel, parseActor, type Segment, segmentOfKind, segments } from "../../../src/cli/actors.ts";
 import type { RoostApi } from "../shared/api.ts";
 import { h, replace } from "../shared/dom.ts";
 
@@ -32,8 +32,6 @@ interface CamerasBody {
 interface InteractionEvent {
 	data: { source: string; actor: { kind: string; id: string } };
 }
-
-const SEGMENT_OF: Record<string, Segment> = { session: "sessions", camera: "cameras", chat: "chats" };
 
 export function rememberActor(actor: ActorPath): void {
 	if (actor.kind === "org") return;
@@ -67,7 +65,7 @@ export class Picker {
 			"select",
 			{ id: "picker-kind", onchange: () => this.#changedKind() },
 			h("option", { value: "org" }, "org"),
-			...SEGMENTS.map((segment) => h("option", { value: segment, selected: segment === "sessions" }, segment)),
+			...segments("console").map((segment, i) => h("option", { value: segment, selected: i === 0 }, segment)),
 		);
 		this.#id = h("input", {
 			id: "picker-id",
@@ -153,7 +151,7 @@ export class Picker {
 				type: "org.interaction_recorded",
 			});
 			for (const event of page.events) {
-				const segment = SEGMENT_OF[event.data.actor.kind];
+				const segment = segmentOfKind(event.data.actor.kind);
 				if (segment) this.add({ kind: segment, id: event.data.actor.id, note: `${event.data.source} interaction` });
 			}
 			after = page.next;

@@ -4,7 +4,9 @@
  * since browsers cannot set headers on a WebSocket). docs/api.md describes every route.
  */
 
-/** The event envelope every read and every socket push carries (CONTRACT.md). */
+import type { ActorPath } from "../../../src/cli/actors.ts";
+
+/** The event envelope every read and every socket push carries (docs/events.md, "The envelope"). */
 export interface EventEnvelope<D = Record<string, unknown>> {
 	seq: number;
 	id: string;
@@ -33,8 +35,8 @@ export class ApiError extends Error {
 	}
 }
 
-/** An actor inside the org: `{ kind: "org" }` for the org itself, else a session, camera or chat by id. */
-export type ActorRef = { kind: "org" } | { kind: "sessions" | "cameras" | "chats"; id: string };
+/** An actor inside the org: `{ kind: "org" }` for the org itself, else one of its actors by segment and id. */
+export type ActorRef = ActorPath;
 
 export type Query = Record<string, string | number | undefined>;
 

@@ -1,0 +1,52 @@
+/**
+ * A test-only actor kind, a phone call, added the way docs/architecture.md's "Add an actor kind" says: a catalog,
+ * a reducer, an actor class and one row in the kinds table. It is bound (`CALL`) only in vitest.config.ts, and
+ * nothing in src/ names it: test/workers/kinds-registry.test.ts reads it through every generic surface.
+ */
+import { z } from "zod";
+import { type AppendReceipt, EventSourcedActor } from "../../../src/actors/actor.ts";
+import type { Outcome } from "../../../src/actors/outcome.ts";
+import type { Env } from "../../../src/env.ts";
+import { defineEvent, EventCatalog } from "../../../src/events/catalog.ts";
+import type { ActorKind, RecordedEvent } from "../../../src/events/envelope.ts";
+import { registerKind } from "../../../src/kinds.ts";
+import type { ActorDefinition } from "../../../src/reducers/definition.ts";
+
+// events: what happened
+const noted = defineEvent("call.noted", z.object({ text: z.string().min(1).max(200) }));
+
+// reducer: what it means
+export interface CallState {
+	notes: string[];
+}
+
+export const callDefinition: ActorDefinition<CallState> = {
+	// ActorKind names Roost's own kinds; a kind registered at run time is carried by the same field.
+	kind: "call" as ActorKind,
+	catalog: new EventCatalog([noted]),
+	reducerVersion: 1,
+	initialState: () => ({ notes: [] }),
+	evolve: (state, event: RecordedEvent) => ({ notes: [...state.notes, (event.data as { text: string }).text] }),
+};
+
+// actor: where it lives
+export class CallActor extends EventSourcedActor<CallState> {
+	constructor(ctx: DurableObjectState, env: Env) {
+		super(ctx, env, callDefinition);
+	}
+
+	/** Notes `texts`, one event each, at `ts`. */
+	note(texts: string[], ts: number): Outcome<AppendReceipt> {
+		return this.append(texts.map((text, i) => ({ id: `note-${ts}-${i}`, type: "call.noted", ts, data: { text } })));
+	}
+}
+
+// the one row
+registerKind({
+	name: "call",
+	segment: "calls",
+	binding: "CALL",
+	label: "phone call",
+	definition: callDefinition as ActorDefinition<unknown>,
+	readBy: { console: true, mcp: true, cli: true },
+});
