@@ -47,7 +47,7 @@ export default defineConfig({
 						},
 					}),
 				],
-				test: { name: "workers", include: ["test/workers/**/*.test.ts"], testTimeout: 30_000 },
+				test: { name: "workers", include: ["test/workers/**/*.test.ts"], testTimeout: 30_000, hookTimeout: 60_000 },
 			},
 			{
 				plugins: [sqlAsText],
