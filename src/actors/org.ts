@@ -178,9 +178,17 @@ export class OrgActor extends EventSourcedActor<OrgState> {
 		return this.#run({ kind: "issue_key", ...input }, meta, (after) => keyOf(after, input.key.keyId));
 	}
 
-	/** Revokes a key; revoking a revoked key changes nothing and answers the same. */
+	/** Revokes a key; revoking a revoked key changes nothing and answers the same. Its sockets on this actor close at once. */
 	revokeKey(keyId: string, meta: EventMeta = {}): Outcome<KeyView> {
-		return this.#run({ kind: "revoke_key", keyId }, meta, (after) => keyOf(after, keyId));
+		const revoked = this.#run({ kind: "revoke_key", keyId }, meta, (after) => keyOf(after, keyId));
+		if (revoked.ok) this.closeSocketsOfKey(keyId);
+		return revoked;
+	}
+
+	/** The scope of key `keyId` while it is live (not revoked), else null: what every actor's open sockets are re-checked against. */
+	override liveKeyScope(keyId: string): Promise<KeyScope | null> {
+		const key = Object.hasOwn(this.state.keys, keyId) ? this.state.keys[keyId] : undefined;
+		return Promise.resolve(key && key.revokedAt === null ? key.scope : null);
 	}
 
 	/**

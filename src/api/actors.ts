@@ -7,7 +7,7 @@ import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { EventSourcedActor } from "../actors/actor.ts";
 import { actorName, ID_PATTERN } from "../actors/identity.ts";
-import { SEND_ONLY_HEADER } from "../actors/socket-messages.ts";
+import { SOCKET_KEY_HEADER, socketKeyHeader } from "../actors/socket-guard.ts";
 import type { ActorKind } from "../events/envelope.ts";
 import type { AppEnv } from "./context.ts";
 import { json, ORG_KEY, problems } from "./openapi.ts";
@@ -142,10 +142,11 @@ function registerReads(
 			if (c.req.header("upgrade")?.toLowerCase() !== "websocket") {
 				throw new ApiError(426, "Upgrade required", "This route is a WebSocket: send `Upgrade: websocket`.");
 			}
-			// Only the Worker says whether a socket is send-only (an ingest key's): whatever the client sent is replaced.
+			// Only the Worker names the socket's key (the actor re-checks it while the socket is open, and an ingest
+			// key's socket is send-only): whatever the client sent in that header is replaced.
+			const caller = c.get("caller");
 			const forwarded = new Request(c.req.raw);
-			if (c.get("caller").scope === "ingest") forwarded.headers.set(SEND_ONLY_HEADER, "1");
-			else forwarded.headers.delete(SEND_ONLY_HEADER);
+			forwarded.headers.set(SOCKET_KEY_HEADER, socketKeyHeader({ id: caller.keyId, scope: caller.scope }));
 			const upgraded = await stub(c, c.req.valid("param")).fetch(forwarded);
 			// A 101 from the actor keeps its socket only if rebuilt with it; the request id rides along like on every answer.
 			const headers = new Headers(upgraded.headers);
