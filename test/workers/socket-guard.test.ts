@@ -149,3 +149,61 @@ describe("socket budgets", () => {
 		for (const s of [...open.slice(1), fine, again]) s.close();
 	});
 });
+
+describe("socket tickets", () => {
+	const ticketFor = async (org: string, key: string) => {
+		const res = await exports.default.fetch(`${BASE}/v1/orgs/${org}/socket-tickets`, { method: "POST", headers: bearer(key) });
+		expect(res.status).toBe(201);
+		return res.json<{ ticket: string; expiresAt: number; scope: string }>();
+	};
+	const upgrade = (path: string, ticket: string) =>
+		exports.default.fetch(`${BASE}${path}/ws?ticket=${encodeURIComponent(ticket)}`, { headers: { upgrade: "websocket" } });
+
+	it("a ticket opens one socket once; the second use, an expired ticket and another org's ticket are refused", async () => {
+		const [a, b] = await Promise.all([createOrg("Tickets A"), createOrg("Tickets B")]);
+		const path = `/v1/orgs/${a.org}/sessions/${uniqueId("s")}`;
+		const first = await ticketFor(a.org, a.key);
+		expect(first).toMatchObject({ scope: "full", expiresAt: T0 + 60_000 });
+		expect(first.ticket).not.toContain(a.key);
+
+		const opened = await upgrade(path, first.ticket);
+		expect(opened.status).toBe(101);
+		opened.webSocket?.accept();
+		await expectProblem(await upgrade(path, first.ticket), 401);
+
+		const late = await ticketFor(a.org, a.key);
+		vi.setSystemTime(T0 + 60_000);
+		await expectProblem(await upgrade(path, late.ticket), 401);
+
+		// B's ticket on A's path: the same answer as B's key there, and it opens nothing.
+		const foreign = await ticketFor(b.org, b.key);
+		const refused = await upgrade(path, foreign.ticket);
+		expect(refused.webSocket).toBeNull();
+		await expectProblem(refused, 404);
+		// A ticket is no bearer token for other routes.
+		await expectProblem(
+			await exports.default.fetch(`${BASE}${path}/events?ticket=${encodeURIComponent((await ticketFor(a.org, a.key)).ticket)}`),
+			401,
+		);
+		opened.webSocket?.close();
+	});
+
+	it("an ingest key's ticket opens a send-only socket, and a ticket of a key revoked since is refused", async () => {
+		const { org, key } = await createOrg("Ticket scope");
+		const ingest = await createKey(org, key, "web", "ingest");
+		const path = `/v1/orgs/${org}/sessions/${uniqueId("s")}`;
+		const { ticket, scope } = await ticketFor(org, ingest.key);
+		expect(scope).toBe("ingest");
+		const res = await upgrade(path, ticket);
+		const socket = res.webSocket;
+		if (!socket) throw new Error(`no socket: ${res.status}`);
+		const hello = new Promise<unknown>((resolve) => socket.addEventListener("message", (e) => resolve(JSON.parse(e.data as string))));
+		socket.accept();
+		expect(await hello).toMatchObject({ t: "hello", sendOnly: true });
+		socket.close();
+
+		const unused = await ticketFor(org, ingest.key);
+		await revokeKey(org, key, ingest.keyId);
+		await expectProblem(await upgrade(path, unused.ticket), 401);
+	});
+});
