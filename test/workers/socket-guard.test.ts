@@ -8,7 +8,7 @@ import { env, exports } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { actorName } from "../../src/actors/identity.ts";
 import { CLOSE, KEY_CHECK_EVERY_MS, MAX_SOCKET_LIFETIME_MS, MAX_SOCKETS_PER_KEY, SOCKET_RATE } from "../../src/actors/socket-guard.ts";
-import { BASE, createKey, createOrg, expectProblem, pageView, postBatch, revokeKey, Subscriber, uniqueId } from "./helpers.ts";
+import { allEvents, BASE, createKey, createOrg, expectProblem, pageView, postBatch, revokeKey, Subscriber, uniqueId } from "./helpers.ts";
 
 const T0 = Date.UTC(2031, 0, 1, 0, 0, 0);
 const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
@@ -205,5 +205,30 @@ describe("socket tickets", () => {
 		const unused = await ticketFor(org, ingest.key);
 		await revokeKey(org, key, ingest.keyId);
 		await expectProblem(await upgrade(path, unused.ticket), 401);
+	});
+});
+
+describe("socket request ids", () => {
+	it("events written over a socket carry a server-made connection id, not the client's `_pk`", async () => {
+		const { org, key } = await createOrg("Socket ids");
+		const session = uniqueId("s");
+		const path = `/v1/orgs/${org}/sessions/${session}`;
+		const res = await exports.default.fetch(`${BASE}${path}/ws?token=${encodeURIComponent(key)}&_pk=forged`, {
+			headers: { upgrade: "websocket" },
+		});
+		const socket = res.webSocket;
+		if (!socket) throw new Error(`no socket: ${res.status}`);
+		const acked = new Promise<void>((resolve) =>
+			socket.addEventListener("message", (e) => {
+				if ((JSON.parse(e.data as string) as { t: string }).t === "ack") resolve();
+			}),
+		);
+		socket.accept();
+		socket.send(JSON.stringify({ t: "events", events: [pageView("/a")] }));
+		await acked;
+		const [, viewed] = await allEvents(path, { headers: bearer(key) });
+		expect(viewed?.meta.requestId).toMatch(/^ws:/);
+		expect(viewed?.meta.requestId).not.toBe("ws:forged");
+		socket.close();
 	});
 });
