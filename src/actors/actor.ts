@@ -25,19 +25,35 @@ import {
 	type ProposedEvent,
 	type RecordedEvent,
 } from "../events/envelope.ts";
+import type { KeyScope } from "../events/org.ts";
 import { eventForFold, recordedFromRow } from "../events/stored.ts";
 import type { ActorDefinition } from "../reducers/definition.ts";
 import { backoffDelay } from "./backoff.ts";
 import { actorStub } from "./directory.ts";
 import { faultPoint } from "./faults.ts";
 import { chainText, GENESIS_HASH, type HashedFields } from "./hash.ts";
-import { parseActorName } from "./identity.ts";
+import { actorName, parseActorName } from "./identity.ts";
 import { EventLog, type StoredEvent } from "./log.ts";
 import { type ActorMessage, type OutboxMessage, OutboxStore, type PendingMessage } from "./outbox.ts";
 import { type ActorError, fail, invalid, type Outcome, ok } from "./outcome.ts";
 import { actorMeta, clientActions } from "./schema.ts";
 import { type SnapshotInfo, SnapshotStore } from "./snapshots.ts";
-import { type ClientMessage, parseClientMessage, SEND_ONLY_HEADER, type ServerMessage } from "./socket-messages.ts";
+import {
+	type Bucket,
+	CLOSE,
+	KEY_CHECK_EVERY_MS,
+	KEY_RATE,
+	MAX_REFUSED_IN_A_ROW,
+	MAX_SOCKET_LIFETIME_MS,
+	MAX_SOCKETS_PER_KEY,
+	parseSocketKey,
+	SOCKET_KEY_HEADER,
+	SOCKET_RATE,
+	type SocketKey,
+	type SocketState,
+	takeToken,
+} from "./socket-guard.ts";
+import { type ClientMessage, parseClientMessage, type ServerMessage } from "./socket-messages.ts";
 import { checkSpec, type Timer, type TimerChange, TimerStore } from "./timers.ts";
 
 export interface AppendOptions {
@@ -120,9 +136,6 @@ export interface KernelStatus {
 	timers: Pick<Timer, "name" | "kind" | "scheduledAt" | "dueAt" | "attempts" | "lastError">[];
 }
 
-/** What a socket remembers across hibernation: the last seq it was sent, or that it is sent none. */
-type SocketState = { cursor: number } | { sendOnly: true };
-
 export const MAX_PAGE = 1000;
 /** Largest event data accepted, as JSON text; SQLite refuses rows over 2 MB. */
 export const MAX_EVENT_DATA_BYTES = 1_000_000;
@@ -134,6 +147,9 @@ const MAX_OUTBOX_ROUNDS = 20;
 const NO_IDS: ReadonlySet<string> = new Set();
 /** The actor_meta key that marks a sandbox. */
 const SANDBOX_MARK = "sandbox";
+/** The kernel's timer that re-checks open sockets' keys and lifetimes; armed only while a socket is open. */
+export const SOCKET_CHECK_TIMER = "~sockets";
+const keyTag = (keyId: string) => `key:${keyId}`;
 
 /** SQLite's refusal of a second row with a stored event id (the events table's unique id index). */
 function isDuplicateIdError(error: unknown): boolean {
@@ -160,6 +176,15 @@ export abstract class EventSourcedActor<S> extends Server<Env> {
 	#identityStored = false;
 	/** Marked in actor_meta by the first import (or fork): a sandbox runs no timers, sends nothing and takes no live writes. */
 	#sandbox = false;
+	/** The org's last answer on each socket key: its live scope (null: not live), when it was asked, and a question in flight. */
+	readonly #keyChecks = new Map<
+		string,
+		{ at: number; scope: KeyScope | null | undefined; pending?: Promise<KeyScope | null | undefined> }
+	>();
+	/** Per-key frame budgets on this actor (memory only: each socket's own budget is in its attachment). */
+	readonly #keyBudgets = new Map<string, Bucket>();
+	/** Client frames are handled one after another, in arrival order, even when one waits for a key check. */
+	#inbox: Promise<void> = Promise.resolve();
 	/** Fault-injection seam between the statements of an append's rows (src/actors/faults.ts; no-op unless a test arms it). */
 	readonly #afterRows = () => faultPoint("append.after-rows", this.ctx);
 
@@ -544,6 +569,7 @@ export abstract class EventSourcedActor<S> extends Server<Env> {
 	}
 
 	async #fire(timer: Timer, now: number): Promise<void> {
+		if (timer.name === SOCKET_CHECK_TIMER) return this.#socketCheckFired(timer);
 		let outcome: Outcome<unknown>;
 		try {
 			faultPoint("timer.before-handler", this.ctx);
@@ -785,11 +811,39 @@ export abstract class EventSourcedActor<S> extends Server<Env> {
 
 	// ---- subscriptions ------------------------------------------------------------------
 
+	/** Refuses a key's upgrade past MAX_SOCKETS_PER_KEY open sockets on this actor, before the socket is accepted. */
+	override async fetch(request: Request): Promise<Response> {
+		const key = parseSocketKey(request.headers.get(SOCKET_KEY_HEADER));
+		if (key && request.headers.get("upgrade")?.toLowerCase() === "websocket" && this.#socketCount(key.id) >= MAX_SOCKETS_PER_KEY) {
+			const detail = `This API key already holds ${MAX_SOCKETS_PER_KEY} sockets open on this actor; close one first.`;
+			return Response.json(
+				{ type: "about:blank", title: "Too many sockets", status: 429, detail },
+				{ status: 429, headers: { "content-type": "application/problem+json", "retry-after": "60" } },
+			);
+		}
+		return super.fetch(request);
+	}
+
+	override getConnectionTags(_connection: Connection, ctx: ConnectionContext): string[] {
+		const key = parseSocketKey(ctx.request.headers.get(SOCKET_KEY_HEADER));
+		return key ? [keyTag(key.id)] : [];
+	}
+
+	#socketCount(keyId: string): number {
+		let n = 0;
+		for (const _ of this.getConnections(keyTag(keyId))) n++;
+		return n;
+	}
+
 	override onConnect(connection: Connection<SocketState>, ctx: ConnectionContext): void {
-		if (ctx.request.headers.get(SEND_ONLY_HEADER) === "1") {
-			// An ingest key's socket: its frames are answered (acks, errors), and no events are pushed to it.
+		// Only the Worker sets the key header (it replaces any client value); an ingest key's socket is send-only.
+		const key = parseSocketKey(ctx.request.headers.get(SOCKET_KEY_HEADER));
+		const opened: SocketState = { ...(key ? { key } : {}), openedAt: this.now() };
+		if (key) this.#armSocketCheck();
+		if (key?.scope === "ingest") {
+			// Its frames are answered (acks, errors), and no events are pushed to it.
 			this.send(connection, { t: "hello", version: this.#version, actor: this.actor, sendOnly: true });
-			connection.setState({ sendOnly: true });
+			connection.setState({ ...opened, sendOnly: true });
 			return;
 		}
 		const after = Number(new URL(ctx.request.url).searchParams.get("after") ?? "0");
@@ -804,10 +858,23 @@ export abstract class EventSourcedActor<S> extends Server<Env> {
 			});
 		}
 		this.#sendRange(connection, from, this.#version);
-		connection.setState({ cursor: Math.max(from, this.#version) });
+		connection.setState({ ...opened, cursor: Math.max(from, this.#version) });
 	}
 
-	override onMessage(connection: Connection<SocketState>, message: WSMessage): void {
+	override onMessage(connection: Connection<SocketState>, message: WSMessage): Promise<void> {
+		if (!this.#withinBudget(connection)) return Promise.resolve();
+		const handled = this.#inbox.then(() => this.#handleFrame(connection, message));
+		this.#inbox = handled.catch(() => {});
+		return handled;
+	}
+
+	override onClose(connection: Connection): void {
+		for (const other of this.getConnections()) if (other.id !== connection.id) return;
+		this.#disarmSocketCheck();
+	}
+
+	async #handleFrame(connection: Connection<SocketState>, message: WSMessage): Promise<void> {
+		if (!(await this.#socketStillAllowed(connection))) return;
 		const parsed = parseClientMessage(message, this.clientMessageSchemas());
 		if (!parsed.ok) {
 			this.send(connection, { t: "error", status: 400, title: "Invalid message", detail: parsed.detail, errors: parsed.errors });
@@ -818,6 +885,122 @@ export abstract class EventSourcedActor<S> extends Server<Env> {
 			return;
 		}
 		this.onClientMessage(connection, parsed.message);
+	}
+
+	/**
+	 * Spends a token of the socket's budget (kept in its attachment, so it survives hibernation) and of its key's
+	 * on this actor. A refused frame is answered 429 with retry-after; too many refused in a row close the socket.
+	 */
+	#withinBudget(connection: Connection<SocketState>): boolean {
+		const state = connection.state ?? {};
+		const now = this.now();
+		const own = takeToken(state.budget, SOCKET_RATE, now);
+		const keyId = state.key?.id;
+		const shared = own.ok && keyId !== undefined ? takeToken(this.#keyBudgets.get(keyId), KEY_RATE, now) : undefined;
+		if (shared && keyId !== undefined) this.#keyBudgets.set(keyId, shared.bucket);
+		const refusal = !own.ok ? own : shared && !shared.ok ? shared : undefined;
+		const refused = refusal ? (state.refused ?? 0) + 1 : 0;
+		connection.setState({ ...state, budget: own.bucket, refused });
+		if (!refusal) return true;
+		if (refused > MAX_REFUSED_IN_A_ROW) {
+			this.#close(connection, CLOSE.tooManyMessages);
+			return false;
+		}
+		this.send(connection, {
+			t: "error",
+			status: 429,
+			title: "Too many messages",
+			detail: `This ${refusal === own ? "socket" : "API key"} sent more frames than its budget; retry after ${refusal.retryAfterSeconds} seconds.`,
+			retryAfter: refusal.retryAfterSeconds,
+		});
+		return false;
+	}
+
+	// ---- socket credentials: live keys and lifetimes -------------------------------------
+
+	/** Whether the socket may still be used: within its lifetime, and its key live with the scope it was opened with. Closes it if not. */
+	async #socketStillAllowed(connection: Connection<SocketState>, fresh = false): Promise<boolean> {
+		const state = connection.state;
+		if (state?.openedAt !== undefined && this.now() - state.openedAt >= MAX_SOCKET_LIFETIME_MS) {
+			this.#close(connection, CLOSE.lifetime);
+			return false;
+		}
+		if (!state?.key) return true;
+		const scope = await this.#liveScope(state.key.id, fresh);
+		return this.#keyVerdict(connection, state.key, scope);
+	}
+
+	#keyVerdict(connection: Connection, key: SocketKey, scope: KeyScope | null | undefined): boolean {
+		if (scope === undefined || scope === key.scope) return true;
+		this.#close(connection, scope === null ? CLOSE.revoked : CLOSE.scopeChanged);
+		return false;
+	}
+
+	/**
+	 * The key's live scope (null: not live; undefined: the org could not be asked), asked of the org when the last
+	 * answer is older than KEY_CHECK_EVERY_MS, or always if `fresh`. One question per key at a time.
+	 */
+	#liveScope(keyId: string, fresh = false): Promise<KeyScope | null | undefined> {
+		const known = this.#keyChecks.get(keyId);
+		if (known?.pending) return known.pending;
+		if (known && !fresh && this.now() - known.at < KEY_CHECK_EVERY_MS) return Promise.resolve(known.scope);
+		const pending = this.liveKeyScope(keyId).then(
+			(scope) => {
+				this.#keyChecks.set(keyId, { at: this.now(), scope });
+				return scope;
+			},
+			(error) => {
+				// The org did not answer: keep the last verdict until the next check; an outage never closes a socket.
+				console.warn(`${this.definition.kind}: key check failed: ${error instanceof Error ? error.message : error}`);
+				this.#keyChecks.set(keyId, { at: this.now(), scope: known?.scope });
+				return known?.scope;
+			},
+		);
+		this.#keyChecks.set(keyId, { at: known?.at ?? 0, scope: known?.scope, pending });
+		return pending;
+	}
+
+	/** The scope of the org's key `keyId` if it is live, else null. The org actor answers from its own state. */
+	protected liveKeyScope(keyId: string): Promise<KeyScope | null> {
+		const { org } = this.actor;
+		return this.env.ORG.getByName(actorName(org, org)).liveKeyScope(keyId);
+	}
+
+	/** Closes every socket opened with `keyId` now (the org does on revocation). */
+	protected closeSocketsOfKey(keyId: string): void {
+		this.#keyChecks.set(keyId, { at: this.now(), scope: null });
+		for (const connection of this.getConnections(keyTag(keyId))) this.#close(connection, CLOSE.revoked);
+	}
+
+	#close(connection: Connection, why: { code: number; reason: string }): void {
+		try {
+			connection.close(why.code, why.reason);
+		} catch {
+			// Already closing.
+		}
+	}
+
+	/** The timer's firing: asks the org afresh about every open socket's key and closes what is no longer allowed. */
+	async #socketCheckFired(timer: Timer): Promise<void> {
+		const sockets = [...this.getConnections<SocketState>()];
+		await Promise.all([...new Set(sockets.flatMap((c) => (c.state?.key ? [c.state.key.id] : [])))].map((id) => this.#liveScope(id, true)));
+		for (const connection of sockets) await this.#socketStillAllowed(connection);
+		if (sockets.some((c) => c.state?.key)) this.#run({}, () => ({ events: [], result: () => null }), timer);
+		else this.#disarmSocketCheck();
+	}
+
+	#armSocketCheck(): void {
+		if (this.timers.get(SOCKET_CHECK_TIMER)) return;
+		this.ctx.storage.transactionSync(() =>
+			this.timers.apply([{ name: SOCKET_CHECK_TIMER, spec: { every: KEY_CHECK_EVERY_MS } }], this.now()),
+		);
+		this.ctx.waitUntil(this.rearm());
+	}
+
+	#disarmSocketCheck(): void {
+		if (!this.timers.get(SOCKET_CHECK_TIMER)) return;
+		this.ctx.storage.transactionSync(() => this.timers.apply([{ name: SOCKET_CHECK_TIMER, cancel: true }], this.now()));
+		this.ctx.waitUntil(this.rearm());
 	}
 
 	/** Message types beyond ping that this actor kind accepts, as zod schemas by `t`. */
@@ -848,6 +1031,24 @@ export abstract class EventSourcedActor<S> extends Server<Env> {
 		}
 	}
 
+	/**
+	 * Publishing cannot wait for the org: a socket past its lifetime, or whose key the last answer says is not
+	 * live, is closed and skipped; a key whose answer is stale is asked again in the background.
+	 */
+	#mayReceive(connection: Connection<SocketState>, state: SocketState | null): boolean {
+		if (state?.openedAt !== undefined && this.now() - state.openedAt >= MAX_SOCKET_LIFETIME_MS) {
+			this.#close(connection, CLOSE.lifetime);
+			return false;
+		}
+		const key = state?.key;
+		if (!key) return true;
+		const known = this.#keyChecks.get(key.id);
+		if (known && known.at > 0 && !this.#keyVerdict(connection, key, known.scope)) return false;
+		if (!known || (!known.pending && this.now() - known.at >= KEY_CHECK_EVERY_MS))
+			this.ctx.waitUntil(this.#liveScope(key.id).then((scope) => void this.#keyVerdict(connection, key, scope)));
+		return true;
+	}
+
 	/** Pushes newly committed events to every subscribed socket, each exactly once by seq. */
 	#publish(envelopes: readonly EventEnvelope[]): void {
 		const first = envelopes[0];
@@ -855,6 +1056,7 @@ export abstract class EventSourcedActor<S> extends Server<Env> {
 		let frames: string[] | undefined;
 		for (const connection of this.getConnections<SocketState>()) {
 			const state = connection.state;
+			if (!this.#mayReceive(connection, state)) continue;
 			// A socket still inside onConnect has no cursor yet (its catch-up covers these events); a send-only socket never has one.
 			const cursor = state && "cursor" in state ? state.cursor : undefined;
 			if (cursor === undefined || cursor >= this.#version) continue;
@@ -870,7 +1072,7 @@ export abstract class EventSourcedActor<S> extends Server<Env> {
 			} else {
 				this.#sendRange(connection, cursor, this.#version);
 			}
-			connection.setState({ cursor: this.#version });
+			connection.setState({ ...state, cursor: this.#version });
 		}
 	}
 }

@@ -163,6 +163,16 @@ export interface OrgView {
 
 const encoder = new TextEncoder();
 
+/** A socket ticket as the org keeps it, under its SHA-256 (never the ticket itself). */
+interface SocketTicket {
+	keyId: string;
+	scope: KeyScope;
+	expiresAt: number;
+}
+const TICKET_PREFIX = "socket-ticket:";
+/** Unused, unexpired tickets an org may hold at once (a ticket lives 60 s). */
+const MAX_OPEN_TICKETS = 1000;
+
 export class OrgActor extends EventSourcedActor<OrgState> {
 	constructor(ctx: DurableObjectState, env: Env) {
 		super(ctx, env, orgDefinition);
@@ -178,9 +188,17 @@ export class OrgActor extends EventSourcedActor<OrgState> {
 		return this.#run({ kind: "issue_key", ...input }, meta, (after) => keyOf(after, input.key.keyId));
 	}
 
-	/** Revokes a key; revoking a revoked key changes nothing and answers the same. */
+	/** Revokes a key; revoking a revoked key changes nothing and answers the same. Its sockets on this actor close at once. */
 	revokeKey(keyId: string, meta: EventMeta = {}): Outcome<KeyView> {
-		return this.#run({ kind: "revoke_key", keyId }, meta, (after) => keyOf(after, keyId));
+		const revoked = this.#run({ kind: "revoke_key", keyId }, meta, (after) => keyOf(after, keyId));
+		if (revoked.ok) this.closeSocketsOfKey(keyId);
+		return revoked;
+	}
+
+	/** The scope of key `keyId` while it is live (not revoked), else null: what every actor's open sockets are re-checked against. */
+	override liveKeyScope(keyId: string): Promise<KeyScope | null> {
+		const key = Object.hasOwn(this.state.keys, keyId) ? this.state.keys[keyId] : undefined;
+		return Promise.resolve(key && key.revokedAt === null ? key.scope : null);
 	}
 
 	/**
@@ -196,6 +214,32 @@ export class OrgActor extends EventSourcedActor<OrgState> {
 			if (crypto.subtle.timingSafeEqual(given, encoder.encode(key.hash))) match = { keyId: id, scope: key.scope };
 		}
 		return match;
+	}
+
+	/**
+	 * Keeps a socket ticket's hash until it expires (src/api/socket-tickets.ts); false when the org already holds
+	 * MAX_OPEN_TICKETS unused ones, so minting cannot grow storage without bound.
+	 */
+	async storeSocketTicket(hash: string, ticket: SocketTicket): Promise<boolean> {
+		const now = this.now();
+		const open = await this.ctx.storage.list<SocketTicket>({ prefix: TICKET_PREFIX, limit: MAX_OPEN_TICKETS + 1 });
+		const expired = [...open].filter(([, t]) => t.expiresAt <= now).map(([name]) => name);
+		if (expired.length > 0) await this.ctx.storage.delete(expired);
+		if (open.size - expired.length >= MAX_OPEN_TICKETS) return false;
+		await this.ctx.storage.put(`${TICKET_PREFIX}${hash}`, ticket);
+		return true;
+	}
+
+	/** Spends a ticket: the key it was issued to, if it is unexpired and the key still live with the same scope, else null. */
+	async redeemSocketTicket(hash: string): Promise<{ keyId: string; scope: KeyScope } | null> {
+		if (!/^[0-9a-f]{64}$/.test(hash)) return null;
+		const name = `${TICKET_PREFIX}${hash}`;
+		const ticket = await this.ctx.storage.get<SocketTicket>(name);
+		if (!ticket) return null;
+		await this.ctx.storage.delete(name);
+		if (ticket.expiresAt <= this.now()) return null;
+		const scope = await this.liveKeyScope(ticket.keyId);
+		return scope === ticket.scope ? { keyId: ticket.keyId, scope } : null;
 	}
 
 	view(): Outcome<OrgView> {

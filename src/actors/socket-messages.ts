@@ -8,18 +8,22 @@ export type ServerMessage =
 	| { t: "event"; event: EventEnvelope }
 	| { t: "pong" }
 	| { t: "ack"; accepted: number; duplicates: number; version: number; clientActionId?: string }
-	| { t: "error"; status: number; title: string; detail: string; errors?: FieldError[]; currentVersion?: number; clientActionId?: string };
+	| {
+			t: "error";
+			status: number;
+			title: string;
+			detail: string;
+			errors?: FieldError[];
+			currentVersion?: number;
+			clientActionId?: string;
+			/** On a 429: seconds until a frame is accepted again. */
+			retryAfter?: number;
+	  };
 
 export interface ClientMessage {
 	t: string;
 	[key: string]: unknown;
 }
-
-/**
- * Set by the Worker (never taken from the client) on a socket it opened for an ingest-scoped key: the actor
- * takes the socket's frames and answers them, and pushes it no events.
- */
-export const SEND_ONLY_HEADER = "x-roost-send-only";
 
 /** Largest client frame accepted; the HTTP batch limit applies to sockets too. */
 export const MAX_CLIENT_FRAME_BYTES = 1_048_576;

@@ -8,7 +8,7 @@ import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { type AnyActorStub, actorStub as stubOf } from "../actors/directory.ts";
 import { ID_PATTERN } from "../actors/identity.ts";
-import { SEND_ONLY_HEADER } from "../actors/socket-messages.ts";
+import { SOCKET_KEY_HEADER, socketKeyHeader } from "../actors/socket-guard.ts";
 import { inOrgKinds, type KindReaders, kindAtSegment } from "../kinds.ts";
 import type { AppEnv } from "./context.ts";
 import { json, ORG_KEY, problems } from "./openapi.ts";
@@ -48,7 +48,16 @@ const eventsQuery = z.object({
 const stateQuery = z.object({ at: z.coerce.number().int().min(0).optional().openapi({ description: "Version to compute the state at." }) });
 const wsQuery = z.object({
 	after: z.coerce.number().int().min(0).default(0),
-	token: z.string().max(512).optional().openapi({ description: "The API key: browsers cannot set headers on a WebSocket." }),
+	ticket: z
+		.string()
+		.max(512)
+		.optional()
+		.openapi({ description: "A single-use ticket from POST /v1/orgs/{org}/socket-tickets (browsers)." }),
+	token: z
+		.string()
+		.max(512)
+		.optional()
+		.openapi({ description: "The API key, for Node clients; deprecated for browsers (URLs are logged): use `ticket`." }),
 });
 
 const envelope = z
@@ -144,7 +153,8 @@ function registerReads(
 			path: `${base}/ws`,
 			tags: [tag],
 			summary: "Subscribe over a WebSocket",
-			description: "WebSocket upgrade: hello, the events after `after`, then live events. The key goes in `?token=`.",
+			description:
+				"WebSocket upgrade: hello, the events after `after`, then live events. Browsers pass `?ticket=` (POST .../socket-tickets); `?token=<key>` is for Node clients.",
 			security: ORG_KEY,
 			request: { params, query: wsQuery },
 			responses: { 101: { description: "Switching protocols" }, ...problems(400, 401, 403, 404, 426, 429) },
@@ -153,10 +163,14 @@ function registerReads(
 			if (c.req.header("upgrade")?.toLowerCase() !== "websocket") {
 				throw new ApiError(426, "Upgrade required", "This route is a WebSocket: send `Upgrade: websocket`.");
 			}
-			// Only the Worker says whether a socket is send-only (an ingest key's): whatever the client sent is replaced.
-			const forwarded = new Request(c.req.raw);
-			if (c.get("caller").scope === "ingest") forwarded.headers.set(SEND_ONLY_HEADER, "1");
-			else forwarded.headers.delete(SEND_ONLY_HEADER);
+			// Only the Worker names the socket's key (the actor re-checks it while the socket is open, and an ingest
+			// key's socket is send-only): whatever the client sent in that header is replaced.
+			const caller = c.get("caller");
+			// partyserver names the connection after `_pk` if the URL has one: the server names it instead.
+			const url = new URL(c.req.url);
+			url.searchParams.delete("_pk");
+			const forwarded = new Request(url, c.req.raw);
+			forwarded.headers.set(SOCKET_KEY_HEADER, socketKeyHeader({ id: caller.keyId, scope: caller.scope }));
 			const upgraded = await stub(c, c.req.valid("param")).fetch(forwarded);
 			// A 101 from the actor keeps its socket only if rebuilt with it; the request id rides along like on every answer.
 			const headers = new Headers(upgraded.headers);

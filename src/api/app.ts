@@ -21,6 +21,7 @@ import { patternRoutes } from "./patterns.ts";
 import { ApiError, notFound, problemResponse } from "./problem.ts";
 import { limitByIp, limitByKey } from "./rate-limit.ts";
 import { sessionRoutes } from "./sessions.ts";
+import { socketTicketRoutes } from "./socket-tickets.ts";
 
 const SDK_CORS = {
 	origin: "*",
@@ -32,7 +33,12 @@ const SDK_CORS = {
 
 export function createApp(): OpenAPIHono<AppEnv> {
 	const app = new OpenAPIHono<AppEnv>();
-	app.use(requestId({ limitLength: 128 }));
+	// Request ids are made here, never taken from the client (whose X-Request-Id is kept apart: requestMeta).
+	app.use(requestId({ headerName: "" }));
+	app.use(async (c, next) => {
+		c.header("x-request-id", c.get("requestId"));
+		await next();
+	});
 	// The SDK posts from websites on other origins. Keys are bearer tokens, never cookies, so any origin may
 	// call; preflights are answered before rate limits and credentials (docs/sdk.md).
 	app.use("/v1/orgs/:org/*", cors(SDK_CORS));
@@ -46,6 +52,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
 	app.route("/", chatRoutes());
 	app.route("/", patternRoutes());
 	app.route("/", actorReadRoutes());
+	app.route("/", socketTicketRoutes());
 	// The MCP server: its own guards, since the org comes from the key rather than the path (docs/mcp.md).
 	app.route("/", mcpRoutes());
 	app.route("/", debugRoutes());

@@ -1,7 +1,8 @@
 /**
  * Credentials. The admin token opens the admin routes only (creating and listing orgs); everything
  * under /v1/orgs/:org needs one of that org's API keys, checked with its org actor on every request so
- * a revoked key stops working at once. Browsers send the key as `?token=` on WebSocket upgrades.
+ * a revoked key stops working at once. Browsers open WebSockets with `?ticket=` (a single-use socket ticket);
+ * `?token=<key>` on an upgrade still works for Node clients, and is deprecated for browsers (URLs are logged).
  *
  * 401: no credentials, or credentials that are not a live key (malformed, unknown, revoked).
  * 404: a live key of another org: the same answer as an org that does not exist, so nothing leaks.
@@ -13,6 +14,7 @@ import type { Env } from "../env.ts";
 import { claimedOrg, hashApiKey } from "./api-keys.ts";
 import type { AppEnv, Caller } from "./context.ts";
 import { ApiError, notFound } from "./problem.ts";
+import { ticketOwner } from "./socket-tickets.ts";
 
 export function bearerToken(request: Request): string | undefined {
 	const header = request.headers.get("authorization");
@@ -37,7 +39,14 @@ export async function sameSecret(given: string, expected: string): Promise<boole
 	return crypto.subtle.timingSafeEqual(a, b);
 }
 
-const HOW = "Send `Authorization: Bearer <token>` (or `?token=` on a WebSocket upgrade).";
+const HOW = "Send `Authorization: Bearer <token>` (or `?ticket=` from POST /v1/orgs/{org}/socket-tickets on a WebSocket upgrade).";
+
+/** A socket ticket in `?ticket=`, honoured on WebSocket upgrades of `/ws` routes only. */
+function socketTicket(request: Request): string | undefined {
+	if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") return undefined;
+	const url = new URL(request.url);
+	return url.pathname.endsWith("/ws") ? (url.searchParams.get("ticket") ?? undefined) : undefined;
+}
 
 const unauthorized = (detail: string) => new ApiError(401, "Unauthorized", detail);
 
@@ -56,6 +65,8 @@ const INGEST_ROUTES: readonly { method: string; path: RegExp }[] = [
 	{ method: "POST", path: /^\/v1\/orgs\/[^/]+\/sessions\/[^/]+\/events$/ },
 	{ method: "GET", path: /^\/v1\/orgs\/[^/]+\/sessions\/[^/]+\/ws$/ },
 	{ method: "POST", path: /^\/v1\/orgs\/[^/]+\/cameras\/[^/]+\/frames$/ },
+	// A ticket for that socket (an ingest key's ticket opens send-only sockets only).
+	{ method: "POST", path: /^\/v1\/orgs\/[^/]+\/socket-tickets$/ },
 ];
 
 function ingestRoute(method: string, path: string): boolean {
@@ -71,10 +82,16 @@ export const ingestOnly = (what: string) =>
 
 /** Lets a request through only with a live API key of the org in its path, and of a scope that opens the route. */
 export const requireOrgKey = createMiddleware<AppEnv>(async (c, next) => {
-	const token = bearerToken(c.req.raw);
-	if (!token) throw unauthorized(`This route needs an API key of the org. ${HOW}`);
-	const caller = await keyOwner(c.env, token);
-	if (!caller) throw unauthorized("The API key is not valid, or it was revoked.");
+	const ticket = socketTicket(c.req.raw);
+	const token = ticket ? undefined : bearerToken(c.req.raw);
+	if (!ticket && !token) throw unauthorized(`This route needs an API key of the org. ${HOW}`);
+	const caller = ticket ? await ticketOwner(c.env, ticket) : token ? await keyOwner(c.env, token) : null;
+	if (!caller)
+		throw unauthorized(
+			ticket
+				? "The socket ticket is not valid: unknown, used, expired, or its key was revoked."
+				: "The API key is not valid, or it was revoked.",
+		);
 	if (caller.org !== c.req.param("org")) throw notFound(c);
 	if (caller.scope === "ingest" && !ingestRoute(c.req.method, c.req.path)) throw ingestOnly(`${c.req.method} ${c.req.path}`);
 	c.set("caller", caller);

@@ -14,13 +14,21 @@ export interface Caller {
 
 export type AppEnv = { Bindings: Env; Variables: RequestIdVariables & { caller: Caller } };
 
-/** A caller's correlation id is carried into event metadata when it is a plausible id. */
-function correlationId(header: string | undefined): string | undefined {
+/** A caller's id (correlation id, its own request id) is carried into event metadata when it is a plausible id. */
+function plausibleId(header: string | undefined): string | undefined {
 	return header && /^[\w.:-]{1,128}$/.test(header) ? header : undefined;
 }
 
-/** Metadata every event written by this request carries: its request id, and the caller's correlation id (else the request id). */
+/**
+ * Metadata every event written by this request carries: the server's request id, the caller's correlation id
+ * (else the request id), and the caller's own X-Request-Id apart, as `clientRequestId`.
+ */
 export function requestMeta(c: Context<AppEnv>): EventMeta {
 	const requestId = c.get("requestId");
-	return { requestId, correlationId: correlationId(c.req.header("x-correlation-id")) ?? requestId };
+	const clientRequestId = plausibleId(c.req.header("x-request-id"));
+	return {
+		requestId,
+		correlationId: plausibleId(c.req.header("x-correlation-id")) ?? requestId,
+		...(clientRequestId ? { clientRequestId } : {}),
+	};
 }

@@ -13,7 +13,10 @@ export interface ActorRef {
 export interface EventMeta {
 	correlationId?: string;
 	causationId?: string;
+	/** Made by the server for the request that wrote the event. */
 	requestId?: string;
+	/** The caller's own X-Request-Id, when it was a plausible id: kept apart, never trusted as requestId. */
+	clientRequestId?: string;
 	clientActionId?: string;
 	operationId?: string;
 	/** The actor whose event caused this one (`<kind>:<id>` in the same org); set on events from outbox messages. */
@@ -24,6 +27,7 @@ export const META_KEYS = [
 	"correlationId",
 	"causationId",
 	"requestId",
+	"clientRequestId",
 	"clientActionId",
 	"operationId",
 	"causationActor",

@@ -484,7 +484,8 @@ export class SessionClient {
 		const wsBase = this.#endpoint.replace(/^http/i, "ws");
 		const path = `/v1/orgs/${encodeURIComponent(this.orgId)}/sessions/${encodeURIComponent(this.sessionId)}/ws`;
 		this.#live = new LiveChannel({
-			url: (after) => `${wsBase}${path}?after=${after}&token=${encodeURIComponent(this.#apiKey)}`,
+			// A single-use ticket per connection: the API key never goes in a URL, which proxies and servers log.
+			url: async (after) => `${wsBase}${path}?after=${after}&ticket=${encodeURIComponent(await this.#socketTicket())}`,
 			WebSocket: this.#options.WebSocket,
 			ackTimeoutMs: this.#options.ackTimeoutMs ?? DEFAULTS.ackTimeoutMs,
 			onEvent: (event) => this.#emit("event", event),
@@ -494,6 +495,15 @@ export class SessionClient {
 				if (this.#buffer.size > 0) this.#wakeNow();
 			},
 		});
+	}
+
+	async #socketTicket(): Promise<string> {
+		const res = await this.#fetch(`${this.#endpoint}/v1/orgs/${encodeURIComponent(this.orgId)}/socket-tickets`, {
+			method: "POST",
+			headers: { authorization: `Bearer ${this.#apiKey}` },
+		});
+		if (res.status !== 201) throw new Error(`socket ticket: HTTP ${res.status}`);
+		return ((await res.json()) as { ticket: string }).ticket;
 	}
 
 	/** In a browser: keep the buffer across a reload, send what we can as the page goes, resume when back online. */

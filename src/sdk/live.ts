@@ -20,7 +20,7 @@ type ServerFrame =
 	| ({ t: "error"; status: number } & Problem);
 
 export interface LiveChannelOptions {
-	url: (after: number) => string;
+	url: (after: number) => string | Promise<string>;
 	WebSocket?: WebSocketConstructor;
 	ackTimeoutMs: number;
 	onEvent: (event: EventEnvelope) => void;
@@ -42,7 +42,7 @@ export class LiveChannel {
 	#closed = false;
 
 	constructor(private readonly options: LiveChannelOptions) {
-		this.#socket = new ReconnectingWebSocket(() => options.url(this.#cursor), undefined, {
+		this.#socket = new ReconnectingWebSocket(async () => options.url(this.#cursor), undefined, {
 			...(options.WebSocket ? { WebSocket: options.WebSocket } : {}),
 			minReconnectionDelay: 1000,
 			maxReconnectionDelay: 30_000,

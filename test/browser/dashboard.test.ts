@@ -45,6 +45,8 @@ let proxy: TcpProxy;
 let browser: Browser;
 let context: BrowserContext;
 let page: Page;
+/** Every WebSocket URL the page opened. */
+const socketUrls: string[] = [];
 let org: string;
 let apiKey: string;
 let traffic: { stop(): Promise<void> } | undefined;
@@ -109,6 +111,7 @@ beforeAll(async () => {
 		problems.push({ text: message.text(), duringOutage: duringOutage() });
 	});
 	page.on("pageerror", (error) => problems.push({ text: `uncaught: ${error.message}`, duringOutage: false }));
+	page.on("websocket", (socket) => socketUrls.push(socket.url()));
 });
 
 afterAll(async () => {
@@ -360,6 +363,16 @@ describe("the dashboard in Chromium", () => {
 		await page.waitForSelector("#feed-list li[data-interaction]");
 		await page.screenshot({ path: `${SHOTS}/main-view-dark.png` });
 		await page.emulateMedia({ colorScheme: "light" });
+	});
+
+	it("opens every socket with a single-use ticket, never with the API key in the URL", () => {
+		expect(socketUrls.length).toBeGreaterThan(0);
+		for (const url of socketUrls) {
+			expect(new URL(url).searchParams.get("ticket")).toMatch(/^rt_/);
+			expect(url).not.toContain("token=");
+			expect(url).not.toContain(encodeURIComponent(apiKey));
+		}
+		expect(new Set(socketUrls.map((url) => new URL(url).searchParams.get("ticket"))).size).toBe(socketUrls.length);
 	});
 
 	it("logs no console errors, except the browser's own reports of connections failing while the network was cut", () => {

@@ -1,6 +1,6 @@
 import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { adminAuth, BASE, call, expectProblem, keyFor, pageView, postBatch, uniqueId } from "./helpers.ts";
+import { adminAuth, allEvents, BASE, call, expectProblem, keyFor, pageView, postBatch, uniqueId } from "./helpers.ts";
 
 describe("bad input", () => {
 	it("a body without events is a 400 naming the field", async () => {
@@ -71,10 +71,18 @@ describe("credentials", () => {
 });
 
 describe("request ids", () => {
-	it("every response carries x-request-id, and a caller's id is kept", async () => {
-		const ok = await postBatch("acme", uniqueId("s"), { events: [pageView("/a")] }, { "x-request-id": "caller-42" });
+	it("every response carries a server-made x-request-id; a caller's X-Request-Id is kept apart as meta.clientRequestId, never as requestId or correlationId", async () => {
+		const session = uniqueId("s");
+		const ok = await postBatch("acme", session, { events: [pageView("/a")] }, { "x-request-id": "caller-42" });
 		expect(ok.status).toBe(202);
-		expect(ok.headers.get("x-request-id")).toBe("caller-42");
+		const requestId = ok.headers.get("x-request-id");
+		expect(requestId).toMatch(/^[0-9a-f-]{36}$/);
+		const events = await allEvents(`/v1/orgs/acme/sessions/${session}`);
+		for (const event of events) expect(event.meta).toEqual({ requestId, correlationId: requestId, clientRequestId: "caller-42" });
+		// An implausible client id is not stored at all.
+		const odd = uniqueId("s");
+		await postBatch("acme", odd, { events: [pageView("/b")] }, { "x-request-id": "a b<script>" });
+		expect((await allEvents(`/v1/orgs/acme/sessions/${odd}`))[1]?.meta).not.toHaveProperty("clientRequestId");
 		const generated = await call(`/v1/orgs/acme/sessions/${uniqueId("s")}/state`);
 		expect(generated.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
 	});

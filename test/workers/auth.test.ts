@@ -20,6 +20,7 @@ const INGEST_ROUTES = [
 	"POST /v1/orgs/{org}/sessions/{id}/events",
 	"GET /v1/orgs/{org}/{kind}/{id}/ws (sessions)",
 	"POST /v1/orgs/{org}/cameras/{id}/frames",
+	"POST /v1/orgs/{org}/socket-tickets",
 ];
 
 beforeAll(async () => {

@@ -304,7 +304,7 @@ describe("reads", () => {
 		await postBatch(ORG, session, { events: [pageView("/a"), pageView("/b")] }, { "x-request-id": "req-123" });
 		const events = await allEvents(sessionPath(session));
 		expect(events[0]).toMatchObject({ seq: 1, type: "session.started", actor: { kind: "session", org: ORG, id: session } });
-		expect(events[1]?.meta).toMatchObject({ requestId: "req-123", correlationId: "req-123" });
+		expect(events[1]?.meta).toMatchObject({ requestId: expect.stringMatching(/^[0-9a-f-]{36}$/), clientRequestId: "req-123" });
 		expect(new Set(events.map((e) => e.hash)).size).toBe(3);
 		const verify = await getJson<{ ok: boolean; version: number; headHash: string }>(`${sessionPath(session)}/verify`);
 		expect(verify).toEqual({ ok: true, version: 3, headHash: events[2]?.hash });

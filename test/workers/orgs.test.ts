@@ -96,10 +96,10 @@ describe("creating an org", () => {
 	it("the request id is carried into the org's events", async () => {
 		const res = await postOrg({ name: "Traced" }, { "x-request-id": "req-org-1" });
 		const { org, apiKey } = await res.json<CreatedOrg>();
-		expect(res.headers.get("x-request-id")).toBe("req-org-1");
+		const requestId = res.headers.get("x-request-id");
 		const events = await allEvents(`/v1/orgs/${org.id}`, { headers: bearer(apiKey) });
 		expect(events.map((e) => e.type)).toEqual(["org.created", "org.key_created"]);
-		for (const event of events) expect(event.meta).toMatchObject({ requestId: "req-org-1", correlationId: "req-org-1" });
+		for (const event of events) expect(event.meta).toMatchObject({ requestId, correlationId: requestId, clientRequestId: "req-org-1" });
 	});
 });
 
@@ -200,13 +200,13 @@ describe("keys", () => {
 		expect(keys.filter((k) => k.label === "sdk" && k.revokedAt === null)).toHaveLength(1);
 	});
 
-	it("key events carry the request id that made them", async () => {
+	it("key events carry the caller's request id that made them (as clientRequestId)", async () => {
 		const { org, key } = await createOrg("Key trace");
 		const spare = await call(`/v1/orgs/${org}/keys`, { method: "POST", headers: { ...bearer(key), "x-request-id": "req-key-1" } });
 		const { key: made } = await spare.json<{ key: { id: string } }>();
 		await call(`/v1/orgs/${org}/keys/${made.id}`, { method: "DELETE", headers: { ...bearer(key), "x-request-id": "req-key-2" } });
 		const events = await allEvents(`/v1/orgs/${org}`, { headers: bearer(key) });
-		expect(events.slice(-2).map((e) => [e.type, e.meta.requestId])).toEqual([
+		expect(events.slice(-2).map((e) => [e.type, e.meta.clientRequestId])).toEqual([
 			["org.key_created", "req-key-1"],
 			["org.key_revoked", "req-key-2"],
 		]);

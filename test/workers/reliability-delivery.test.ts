@@ -6,7 +6,7 @@
 import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { actorName } from "../../src/actors/identity.ts";
-import { allEvents, BASE, type ClientEvent, call, createOrg, getJson, postBatch, uniqueId } from "./helpers.ts";
+import { allEvents, BASE, type ClientEvent, call, createKey, createOrg, getJson, postBatch, uniqueId } from "./helpers.ts";
 import { expectIntact, figure, LONG, seed } from "./reliability-support.ts";
 
 /** A small seeded PRNG (mulberry32), so a failing plan can be replayed with ROOST_SEED. */
@@ -173,6 +173,8 @@ describe("concurrent writers with expectedVersion", () => {
 		const session = uniqueId("race");
 		const path = `/v1/orgs/${org}/sessions/${session}`;
 		const auth = { authorization: `Bearer ${key}` };
+		// One key holds at most 20 sockets on an actor (docs/api.md, "WebSocket limits"): the socket writers share a few keys.
+		const socketKeys = await Promise.all(Array.from({ length: Math.ceil(writers / 25) }, () => createKey(org, key, "socket writer")));
 		const versionNow = async () => (await getJson<{ version: number }>(`${path}/state`, { headers: auth })).version;
 		const tally = { writers, conflicts: 0, attempts: 0, serverErrors: 0, socketWriters: 0 };
 		const wins: number[] = [];
@@ -198,7 +200,7 @@ describe("concurrent writers with expectedVersion", () => {
 		};
 		const socketWriter = async (i: number) => {
 			tally.socketWriters++;
-			const sub = await BatchSocket.open(path, key);
+			const sub = await BatchSocket.open(path, socketKeys[i % socketKeys.length]?.key ?? key);
 			let expectedVersion = await versionNow();
 			for (let attempt = 0; ; attempt++) {
 				tally.attempts++;

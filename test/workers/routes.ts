@@ -153,6 +153,7 @@ const readRoutes: OrgRoute[] = actorBases.flatMap(({ kind, base }): OrgRoute[] =
 export const ORG_ROUTES: OrgRoute[] = [
 	{ route: "GET /v1/orgs/{org}", method: "GET", path: (t) => `/v1/orgs/${t.org}`, ok: 200 },
 	{ route: "GET /v1/orgs/{org}/keys", method: "GET", path: (t) => `/v1/orgs/${t.org}/keys`, ok: 200 },
+	{ route: "POST /v1/orgs/{org}/socket-tickets", method: "POST", path: (t) => `/v1/orgs/${t.org}/socket-tickets`, ok: 201 },
 	{
 		route: "GET /v1/orgs/{org}/patterns",
 		method: "GET",

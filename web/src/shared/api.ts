@@ -68,12 +68,13 @@ export class RoostApi {
 		return this.#request<T>("POST", path, {}, body);
 	}
 
-	/** The actor's WebSocket, resuming after `after`. */
-	socketUrl(actor: ActorRef, after: number): string {
+	/** The actor's WebSocket, resuming after `after`, opened with a fresh single-use ticket (the key never goes in a URL). */
+	async socketUrl(actor: ActorRef, after: number): Promise<string> {
+		const { ticket } = await this.post<{ ticket: string }>(this.orgPath("/socket-tickets"), {});
 		const url = new URL(this.actorPath(actor, "/ws"), this.#origin);
 		url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
 		url.searchParams.set("after", String(after));
-		url.searchParams.set("token", this.apiKey);
+		url.searchParams.set("ticket", ticket);
 		return url.href;
 	}
 
