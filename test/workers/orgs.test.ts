@@ -1,4 +1,4 @@
-import { runInDurableObject } from "cloudflare:test";
+import { listDurableObjectIds, runInDurableObject } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { actorName, ID_PATTERN } from "../../src/actors/identity.ts";
@@ -210,5 +210,31 @@ describe("keys", () => {
 			["org.key_created", "req-key-1"],
 			["org.key_revoked", "req-key-2"],
 		]);
+	});
+});
+
+describe("keys naming orgs that do not exist", () => {
+	it("20 forged keys of made-up orgs are 401 and create no org Durable Object; real keys still work", async () => {
+		const ghosts = Array.from({ length: 20 }, (_, i) => `ghost-org-${i}-${uniqueId()}`);
+		for (const ghost of ghosts) {
+			const forged = `rk_${ghost}.${"G".repeat(43)}`;
+			const res = await exports.default.fetch(`${BASE}/v1/orgs/${ghost}/sessions`, { headers: bearer(forged) });
+			await expectProblem(res, 401);
+			const mcp = await exports.default.fetch(`${BASE}/mcp`, { method: "POST", headers: bearer(forged) });
+			await expectProblem(mcp, 401);
+		}
+		const created = new Set((await listDurableObjectIds(env.ORG)).map((id) => id.toString()));
+		for (const ghost of ghosts) expect(created.has(env.ORG.idFromName(actorName(ghost, ghost)).toString())).toBe(false);
+
+		const real = await createOrg("Real org");
+		expect((await call(`/v1/orgs/${real.org}`, { headers: bearer(real.key) })).status).toBe(200);
+		expect(created.has(env.ORG.idFromName(actorName(real.org, real.org)).toString())).toBe(false);
+		const after = new Set((await listDurableObjectIds(env.ORG)).map((id) => id.toString()));
+		expect(after.has(env.ORG.idFromName(actorName(real.org, real.org)).toString())).toBe(true);
+	});
+
+	it("a freshly created org's key works at once", async () => {
+		const fresh = await createOrg("Fresh org");
+		expect((await call(`/v1/orgs/${fresh.org}/sessions`, { headers: bearer(fresh.key) })).status).toBe(200);
 	});
 });
