@@ -84,6 +84,7 @@ const envelope = z.object({
 	data: z.unknown(),
 	meta: json,
 	hash: z.string(),
+	redacted: z.literal(true).optional(),
 });
 const next = z.number().int().nullable().describe("Pass as `after` for the next page; null on the last page.");
 const sessionListing = z.object({
@@ -136,13 +137,6 @@ function pageNext(kept: readonly { seq: number }[], cut: boolean, next: number |
 }
 
 const nextHint = (next: number | null) => (next === null ? "This is the last page." : `More: call again with after=${next}.`);
-
-/** Key hashes never leave the org actor, not even inside the events that recorded them. */
-function redact(event: EventEnvelope): EventEnvelope {
-	if (event.type !== "org.key_created" || event.data === null || typeof event.data !== "object") return event;
-	const { hash: _hash, ...data } = event.data as Record<string, unknown>;
-	return { ...event, data };
-}
 
 function countTypes(events: readonly EventEnvelope[]): string {
 	const counts = new Map<string, number>();
@@ -397,7 +391,7 @@ export function createMcpServer(scope: McpScope): McpServer {
 					next: null,
 				});
 			const page = await readEvents(ref, { after: input.after, limit: input.limit, type: input.type, raw: input.raw });
-			const fit = fitPage(page.events.map(redact));
+			const fit = fitPage(page.events);
 			const nextAfter = pageNext(fit.items, fit.cut, page.next);
 			const name = `${ref.kind} ${ref.id}`;
 			const shown = fit.items.length
