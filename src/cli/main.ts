@@ -199,8 +199,7 @@ async function dispatch(argv: readonly string[], io: CliIo): Promise<number> {
 						io.stdout.write(
 							`not checkable offline: ${report.unchecked.length} redacted events (seq ${report.unchecked.join(", ")}): the server hid a secret in their data; the chain goes on from their stated hash (\`roost verify <actor>\` checks them on the server)\n`,
 						);
-				}
-				else
+				} else
 					io.stdout.write(
 						`BROKEN: ${report.file}: at seq ${report.brokenAt}${report.line ? ` (line ${report.line})` : ""}: ${report.reason}\n`,
 					);
