@@ -23,6 +23,8 @@ import { PERIODS } from "../patterns/windows.ts";
 
 /** A page stops adding items once its JSON reaches this many characters (it always holds at least one item). */
 export const MAX_PAGE_CHARS = 200_000;
+/** A state larger than this as JSON is refused, not cut: a cut state would read as a different state. */
+export const MAX_STATE_CHARS = 200_000;
 
 /** The kinds of actor an org holds, as the tools name them. */
 export const READABLE_KINDS = ["org", "session", "camera", "chat"] as const satisfies readonly ActorKind[];
@@ -119,6 +121,16 @@ function answer(summary: string, structured: Record<string, unknown>): CallToolR
 /** A tool error that names the argument at fault, like the SDK's own input validation errors. */
 function badArgument(tool: string, argument: string, message: string): CallToolResult {
 	return { isError: true, content: [{ type: "text", text: `Invalid arguments for tool ${tool}: ${argument} ${message}` }] };
+}
+
+/** The refusal for a state over MAX_STATE_CHARS, saying its size and where to read it instead; null when it fits. */
+function oversizedState(tool: string, what: string, version: number, state: unknown): CallToolResult | null {
+	const chars = JSON.stringify(state)?.length ?? 0;
+	if (chars <= MAX_STATE_CHARS) return null;
+	const text =
+		`The state of ${what} at version ${version} is ${chars} characters of JSON, over the ${MAX_STATE_CHARS} that ${tool} returns. ` +
+		"Read its events with get_events (paged), or the whole state with GET /v1/orgs/{org}/{kind}/{id}/state.";
+	return { isError: true, content: [{ type: "text", text }] };
 }
 
 /** The longest prefix of `items` whose JSON fits `budget` characters, but at least one item. */
@@ -227,6 +239,8 @@ export function createMcpServer(scope: McpScope): McpServer {
 			if (!read.ok || read.value.version === 0) {
 				return answer(`No session ${session} in this org.`, { session, found: false, version: 0, state: null });
 			}
+			const tooLarge = oversizedState("get_session", `session ${session}`, read.value.version, read.value.state);
+			if (tooLarge) return tooLarge;
 			const state = read.value.state as { status?: string; currentPage?: string | null; endedVisits?: unknown[] };
 			const where = state.currentPage ? ` on ${state.currentPage}` : "";
 			return answer(
@@ -346,6 +360,8 @@ export function createMcpServer(scope: McpScope): McpServer {
 			const nextAfter = more ? (fit.items.at(-1)?.seq ?? null) : null;
 			// The model's window repeats messages the page already has; the rest of the state is the chat's own.
 			const { window: _window, ...state } = read.value.state as Record<string, unknown>;
+			const tooLarge = oversizedState("get_chat", `chat ${chat}`, read.value.version, state);
+			if (tooLarge) return tooLarge;
 			const running = state.operation ? "answering" : "idle";
 			const shown = fit.items.length
 				? `${fit.items.length} messages shown (seq ${fit.items[0]?.seq}..${fit.items.at(-1)?.seq})`
@@ -435,6 +451,8 @@ export function createMcpServer(scope: McpScope): McpServer {
 			const { version, state } = read.value;
 			// Version 0 now means no events at all; version 0 asked for (`at: 0`) is the start of an actor that may exist.
 			if (version === 0 && (input.at === undefined || !(await exists(ref)))) return nothing(ref);
+			const tooLarge = oversizedState("get_state_at", `${ref.kind} ${ref.id}`, version, state);
+			if (tooLarge) return tooLarge;
 			const when = input.at === undefined ? `now (version ${version})` : `at version ${version}`;
 			return answer(`State of ${ref.kind} ${ref.id} ${when}.`, { actor: ref, found: true, version, state });
 		},
