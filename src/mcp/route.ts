@@ -58,7 +58,10 @@ export function mcpRoutes(): Hono<AppEnv> {
 	app.post(MCP_PATH, async (c) => {
 		const messages = await batchSize(c.req.raw);
 		if (messages > MAX_MCP_BATCH)
-			return c.json(rpcError(null, -32600, `A JSON-RPC batch may hold at most ${MAX_MCP_BATCH} messages; this one holds ${messages}.`), 400);
+			return c.json(
+				rpcError(null, -32600, `A JSON-RPC batch may hold at most ${MAX_MCP_BATCH} messages; this one holds ${messages}.`),
+				400,
+			);
 		// The middleware counted the request once; a batch counts once per message.
 		await chargeKey(c, messages - 1);
 		const server = createMcpServer({ env: c.env, org: c.get("caller").org });
