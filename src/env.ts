@@ -20,8 +20,10 @@ type ActorNamespaces = { [K in BuiltinKind as BindingOf<K>]: DurableObjectNamesp
 
 /** Bindings and vars declared in wrangler.jsonc. */
 export interface Env extends ActorNamespaces {
-	/** Opens the admin routes (creating and listing orgs) only; a secret when deployed. */
-	ADMIN_TOKEN: string;
+	/** Opens the admin routes (creating and listing orgs) only; a secret when deployed (unset: the admin routes are 503). */
+	ADMIN_TOKEN?: string;
+	/** "development" only where wrangler.jsonc's local vars apply: the one place the public dev ADMIN_TOKEN is accepted. */
+	ROOST_ENV?: string;
 	/** Requests per client IP per period, across /v1 (wrangler.jsonc `ratelimits`). */
 	IP_RATE_LIMIT?: RateLimit;
 	/** Requests per API key per period, across an org's routes. */

@@ -281,9 +281,16 @@ export abstract class EventSourcedActor<S> extends Server<Env> {
 		}
 	}
 
-	#envelope(row: StoredEvent, raw = false): EventEnvelope {
+	/** An event as readers see it: redacted by the kind's definition unless `unredacted` (server-side copies only). */
+	#envelope(row: StoredEvent, raw = false, unredacted = false): EventEnvelope {
 		const recorded = recordedFromRow(row, raw ? undefined : this.definition.catalog);
-		return { ...recorded, actor: this.actor, hash: row.hash };
+		const shown = unredacted ? recorded : (this.definition.redactEvent?.(recorded) ?? recorded);
+		return { ...shown, actor: this.actor, hash: row.hash, ...(shown !== recorded ? { redacted: true as const } : {}) };
+	}
+
+	/** A state as readers see it. */
+	#shownState<T>(state: T): T {
+		return this.definition.redactState ? (this.definition.redactState(state as unknown as S) as unknown as T) : state;
 	}
 
 	// ---- appending ----------------------------------------------------------------------
@@ -630,14 +637,17 @@ export abstract class EventSourcedActor<S> extends Server<Env> {
 
 	// ---- reading ------------------------------------------------------------------------
 
-	/** Events after `after` in seq order; upcast to current versions unless `raw`. */
-	readEvents(query: { after?: number; limit?: number; type?: string; raw?: boolean } = {}): EventPage {
+	/**
+	 * Events after `after` in seq order; upcast to current versions unless `raw`. Redacted for readers unless
+	 * `unredacted`, which only server code copying a log inside its org sets (a fork), never a route's query.
+	 */
+	readEvents(query: { after?: number; limit?: number; type?: string; raw?: boolean; unredacted?: boolean } = {}): EventPage {
 		const after = Math.max(0, query.after ?? 0);
 		const limit = Math.min(Math.max(1, query.limit ?? 100), MAX_PAGE);
 		const rows = this.log.page(after, limit + 1, query.type);
 		const more = rows.length > limit;
 		const page = more ? rows.slice(0, limit) : rows;
-		return { events: page.map((row) => this.#envelope(row, query.raw)), next: more ? (page.at(-1)?.seq ?? null) : null };
+		return { events: page.map((row) => this.#envelope(row, query.raw, query.unredacted)), next: more ? (page.at(-1)?.seq ?? null) : null };
 	}
 
 	/** One event by its id, or null. */
@@ -651,7 +661,7 @@ export abstract class EventSourcedActor<S> extends Server<Env> {
 		const info = this.snapshots.list().find((s) => s.version === version);
 		if (!info) return null;
 		const state = this.snapshots.read<unknown>(version);
-		return state === undefined ? null : { version, reducerVersion: info.reducerVersion, state };
+		return state === undefined ? null : { version, reducerVersion: info.reducerVersion, state: this.#shownState(state) };
 	}
 
 	/**
@@ -665,8 +675,10 @@ export abstract class EventSourcedActor<S> extends Server<Env> {
 		let state = this.definition.initialState();
 		let checked = 0;
 		const compare = (version: number, stored: unknown, label: string) => {
-			const delta = diffJson(stored, state);
-			if (delta !== undefined) mismatches.push({ version, against: label, delta });
+			if (diffJson(stored, state) === undefined) return;
+			// The delta is shown to readers: redacted, and named as such when only hidden fields differ.
+			const delta = diffJson(this.#shownState(stored), this.#shownState(state)) ?? "differs only in redacted fields";
+			mismatches.push({ version, against: label, delta });
 		};
 		for (const row of this.log.range(0, this.#version)) {
 			state = this.definition.evolve(state, eventForFold(row, this.definition.catalog));
@@ -754,12 +766,12 @@ export abstract class EventSourcedActor<S> extends Server<Env> {
 
 	/** State now, or as it was at version `at` (from the nearest snapshot at or below it). */
 	readState(at?: number): Outcome<{ version: number; state: S; kernel?: KernelStatus }> {
-		if (at === undefined) return ok({ version: this.#version, state: this.#state, kernel: this.kernelStatus() });
-		if (at === this.#version) return ok({ version: this.#version, state: this.#state });
+		if (at === undefined) return ok({ version: this.#version, state: this.#shownState(this.#state), kernel: this.kernelStatus() });
+		if (at === this.#version) return ok({ version: this.#version, state: this.#shownState(this.#state) });
 		if (!Number.isSafeInteger(at) || at < 0 || at > this.#version) {
 			return invalid([{ path: "at", message: `must be an integer from 0 to the current version ${this.#version}` }]);
 		}
-		return ok({ version: at, state: this.stateAt(at) });
+		return ok({ version: at, state: this.#shownState(this.stateAt(at)) });
 	}
 
 	/** Timers and outbox depth: the work this actor still owes the world. */

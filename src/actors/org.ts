@@ -33,7 +33,6 @@ import {
 	type OrgCommand,
 	type OrgState,
 	orgDefinition,
-	publicOrgState,
 } from "../reducers/org.ts";
 import { decideRollups, lastCompleteWindow, type ReportRecord } from "../reducers/org-rollups.ts";
 import { EventSourcedActor, type Plan, type TimerPlan } from "./actor.ts";
@@ -524,12 +523,6 @@ export class OrgActor extends EventSourcedActor<OrgState> {
 			events: [{ id: interaction.id, type: "org.interaction_recorded", ts: this.now(), data: interaction }],
 			result: () => null,
 		};
-	}
-
-	/** Key hashes never leave the actor, at any version. */
-	override readState(at?: number): ReturnType<EventSourcedActor<OrgState>["readState"]> {
-		const read = super.readState(at);
-		return read.ok ? ok({ ...read.value, state: publicOrgState(read.value.state) }) : read;
 	}
 
 	/** Decides, stamps and appends; `answer` reads the state as it is once the events are folded in. */

@@ -35,6 +35,11 @@ export class RegistryActor extends EventSourcedActor<RegistryState> {
 		});
 	}
 
+	/** Whether the org was ever registered: the check that keeps forged keys from waking (and creating) org actors. */
+	hasOrg(org: string): boolean {
+		return Object.hasOwn(this.state.orgs, org);
+	}
+
 	/** Every org, oldest first. */
 	list(): RegisteredOrg[] {
 		return Object.entries(this.state.orgs)

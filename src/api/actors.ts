@@ -71,6 +71,9 @@ const envelope = z
 		data: z.unknown(),
 		meta: z.record(z.string(), z.string()),
 		hash: z.string(),
+		redacted: z.literal(true).optional().openapi({
+			description: "Set when a secret in `data` is hidden (`(redacted)`): `hash` covers the stored data, which only the server checks.",
+		}),
 	})
 	.openapi("EventEnvelope");
 const eventPage = z.object({ events: z.array(envelope), next: z.number().int().nullable() }).openapi("EventPage");

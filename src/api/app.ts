@@ -7,6 +7,7 @@ import { OpenAPIHono } from "@hono/zod-openapi";
 import { cors } from "hono/cors";
 import { HTTPException } from "hono/http-exception";
 import { requestId } from "hono/request-id";
+import { secureHeaders } from "hono/secure-headers";
 import { mcpRoutes } from "../mcp/route.ts";
 import { actorReadRoutes } from "./actors.ts";
 import { requireOrgKey } from "./auth.ts";
@@ -39,6 +40,23 @@ export function createApp(): OpenAPIHono<AppEnv> {
 		c.header("x-request-id", c.get("requestId"));
 		await next();
 	});
+	// The Worker answers JSON, never pages (those are static assets, with their own headers: web/static/_headers):
+	// nothing it returns may run, be framed, be sniffed as another type, or leak its URL in a Referer.
+	app.use(
+		secureHeaders({
+			contentSecurityPolicy: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] },
+			referrerPolicy: "no-referrer",
+			crossOriginResourcePolicy: false,
+			crossOriginOpenerPolicy: false,
+			crossOriginEmbedderPolicy: false,
+			originAgentCluster: false,
+			strictTransportSecurity: false,
+			xDnsPrefetchControl: false,
+			xDownloadOptions: false,
+			xPermittedCrossDomainPolicies: false,
+			xXssProtection: false,
+		}),
+	);
 	// The SDK posts from websites on other origins. Keys are bearer tokens, never cookies, so any origin may
 	// call; preflights are answered before rate limits and credentials (docs/sdk.md).
 	app.use("/v1/orgs/:org/*", cors(SDK_CORS));

@@ -13,6 +13,7 @@ import { actorName } from "../actors/identity.ts";
 import type { Env } from "../env.ts";
 import { claimedOrg, hashApiKey } from "./api-keys.ts";
 import type { AppEnv, Caller } from "./context.ts";
+import { orgExists } from "./org-existence.ts";
 import { ApiError, notFound } from "./problem.ts";
 import { ticketOwner } from "./socket-tickets.ts";
 
@@ -50,10 +51,32 @@ function socketTicket(request: Request): string | undefined {
 
 const unauthorized = (detail: string) => new ApiError(401, "Unauthorized", detail);
 
+/** The admin token wrangler.jsonc sets for local development: public, so accepted only where ROOST_ENV is "development". */
+export const DEV_ADMIN_TOKEN = "roost-dev-admin";
+
+/** The admin token this deployment accepts, or the 503 that says why it accepts none. */
+function adminSecret(env: Env): string {
+	const secret = env.ADMIN_TOKEN;
+	if (!secret)
+		throw new ApiError(
+			503,
+			"Not configured",
+			"The admin routes are off: the secret ADMIN_TOKEN is not set (`wrangler secret put ADMIN_TOKEN`).",
+		);
+	if (secret === DEV_ADMIN_TOKEN && env.ROOST_ENV !== "development")
+		throw new ApiError(
+			503,
+			"Not configured",
+			`The admin routes are off: ADMIN_TOKEN is the public development default, refused unless ROOST_ENV is "development". Set a secret with \`wrangler secret put ADMIN_TOKEN\`.`,
+		);
+	return secret;
+}
+
 export const requireAdmin = createMiddleware<AppEnv>(async (c, next) => {
+	const secret = adminSecret(c.env);
 	const token = bearerToken(c.req.raw);
 	if (!token) throw unauthorized(`This route needs the admin token. ${HOW}`);
-	if (!(await sameSecret(token, c.env.ADMIN_TOKEN))) throw unauthorized("The admin token is not valid.");
+	if (!(await sameSecret(token, secret))) throw unauthorized("The admin token is not valid.");
 	await next();
 });
 
@@ -98,10 +121,14 @@ export const requireOrgKey = createMiddleware<AppEnv>(async (c, next) => {
 	await next();
 });
 
-/** The org, key id and scope of a live API key (asked of the org the key names, compared in constant time there), or null. */
+/**
+ * The org, key id and scope of a live API key (asked of the org the key names, compared in constant time there), or
+ * null. The org must be in the registry first (cached per isolate: src/api/org-existence.ts).
+ */
 export async function keyOwner(env: Env, apiKey: string): Promise<Caller | null> {
 	const org = claimedOrg(apiKey);
-	if (!org) return null;
+	// A key naming an org that was never registered is refused here: asking its actor would create it.
+	if (!org || !(await orgExists(env, org))) return null;
 	const key = await env.ORG.getByName(actorName(org, org)).authenticate(await hashApiKey(apiKey));
 	return key ? { org, ...key } : null;
 }

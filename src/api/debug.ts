@@ -200,8 +200,14 @@ export function debugRoutes(): OpenAPIHono<AppEnv> {
 			const sandbox = actorStub(c.env, source.kind, source.org, sandboxId);
 			let result = { version: 0, headHash: "0".repeat(64) };
 			for (let after = 0; after < at; ) {
+				// The sandbox stays in the org and redacts as the source does; its chain must match, so it copies rows as stored.
 				// RPC typing cannot map the envelope's unknown data; the page is the kernel's EventPage.
-				const page = (await from.readEvents({ after, limit: Math.min(MAX_IMPORT_EVENTS, at - after), raw: true })) as unknown as EventPage;
+				const page = (await from.readEvents({
+					after,
+					limit: Math.min(MAX_IMPORT_EVENTS, at - after),
+					raw: true,
+					unredacted: true,
+				})) as unknown as EventPage;
 				const rows = page.events.filter((e) => e.seq <= at).map(({ actor: _actor, ...event }): ImportedEvent => event);
 				if (rows.length === 0) break;
 				result = unwrap((await sandbox.importEvents(rows)) as Outcome<z.infer<typeof importResult>>);

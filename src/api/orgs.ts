@@ -13,6 +13,7 @@ import { requireAdmin } from "./auth.ts";
 import { limitBody } from "./body-limit.ts";
 import { type AppEnv, requestMeta } from "./context.ts";
 import { ADMIN_TOKEN, json, ORG_KEY, problems } from "./openapi.ts";
+import { orgCreated } from "./org-existence.ts";
 import { ApiError, unwrap } from "./problem.ts";
 import { validationHook } from "./validation.ts";
 
@@ -80,12 +81,13 @@ export function orgRoutes(): OpenAPIHono<AppEnv> {
 			security: ADMIN_TOKEN,
 			middleware: [requireAdmin, limitBody(MAX_ORG_BODY_BYTES)] as const,
 			request: { body: { required: true, content: { "application/json": { schema: createOrgBody } } } },
-			responses: { 201: json(createdOrg, "The org, and its first API key"), ...problems(400, 401, 413, 429) },
+			responses: { 201: json(createdOrg, "The org, and its first API key"), ...problems(400, 401, 413, 429, 503) },
 		}),
 		async (c) => {
 			const { name, clientActionId } = c.req.valid("json");
 			const meta = requestMeta(c);
 			const registered = unwrap(await registry(c).register({ name, clientActionId }, meta));
+			orgCreated(registered.id);
 			const key = await mintApiKey(registered.id, "initial");
 			// A retry reaches the same org through the registry; the org then replaces the key the lost answer carried.
 			const created = unwrap(await orgActor(c, registered.id).create({ name: registered.name, key, clientActionId }, meta));
@@ -101,7 +103,7 @@ export function orgRoutes(): OpenAPIHono<AppEnv> {
 			summary: "List every org (admin)",
 			security: ADMIN_TOKEN,
 			middleware: [requireAdmin] as const,
-			responses: { 200: json(orgList, "Every org, oldest first"), ...problems(401, 429) },
+			responses: { 200: json(orgList, "Every org, oldest first"), ...problems(401, 429, 503) },
 		}),
 		async (c) => c.json({ orgs: await registry(c).list() }, 200),
 	);

@@ -32,7 +32,12 @@ export const limitByIp = createMiddleware<AppEnv>(async (c, next) => {
 
 /** Per API key; runs after requireOrgKey has named the caller. */
 export const limitByKey = createMiddleware<AppEnv>(async (c, next) => {
-	const caller = c.get("caller");
-	await within(c, c.env.KEY_RATE_LIMIT, `key:${caller.org}:${caller.keyId}`, "API key");
+	await chargeKey(c, 1);
 	await next();
 });
+
+/** Counts `times` requests against the caller's key: each message of a JSON-RPC batch is one request. */
+export async function chargeKey(c: Context<AppEnv>, times: number): Promise<void> {
+	const caller = c.get("caller");
+	for (let i = 0; i < times; i++) await within(c, c.env.KEY_RATE_LIMIT, `key:${caller.org}:${caller.keyId}`, "API key");
+}

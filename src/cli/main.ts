@@ -196,9 +196,13 @@ async function dispatch(argv: readonly string[], io: CliIo): Promise<number> {
 				const actor = args[0] ? actorArg(args[0], command) : undefined;
 				const report = await verifyFile(values.file, actor ? { client: client(), actor } : undefined);
 				if (values.json) io.stdout.write(`${JSON.stringify(report)}\n`);
-				else if (report.ok)
+				else if (report.ok) {
 					io.stdout.write(`ok: ${report.file}: chain of ${report.checked} events verified here, head ${report.headHash}\n`);
-				else
+					if (report.unchecked.length > 0)
+						io.stdout.write(
+							`not checkable offline: ${report.unchecked.length} redacted events (seq ${report.unchecked.join(", ")}): the server hid a secret in their data; the chain goes on from their stated hash (\`roost verify <actor>\` checks them on the server)\n`,
+						);
+				} else
 					io.stdout.write(
 						`BROKEN: ${report.file}: at seq ${report.brokenAt}${report.line ? ` (line ${report.line})` : ""}: ${report.reason}\n`,
 					);

@@ -63,6 +63,11 @@ export async function importFile(client: RoostClient, path: string, options: Imp
 		count++;
 	}
 	if (count === 0) throw new CheckFailed(`${path} holds no events`);
+	const { unchecked } = checker.result;
+	if (unchecked.length > 0)
+		throw new CheckFailed(
+			`${path} holds redacted events (seq ${unchecked.join(", ")}): their stored data is not in the file; fork the actor instead`,
+		);
 	const target = resolveTarget(options.target, fileKind);
 	if (!target.id.startsWith(SANDBOX_PREFIX))
 		throw new UsageError(`imports go only into sandbox actors: ids starting with "${SANDBOX_PREFIX}"`);

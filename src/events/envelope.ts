@@ -48,6 +48,8 @@ export interface RecordedEvent<T extends string = string, D = unknown> {
 export interface EventEnvelope<T extends string = string, D = unknown> extends RecordedEvent<T, D> {
 	actor: ActorRef;
 	hash: string;
+	/** Present when the actor hid part of the data from readers: the hash covers the stored data, not this one. */
+	redacted?: true;
 }
 
 /** An event a decider proposes; the kernel gives it seq, meta and hash when it is appended. */

@@ -5,7 +5,9 @@
  * so GET and DELETE are 405 (the transport's spec allows it; clients then simply do not listen).
  *
  * Around it, the same guards as /v1: rate limits per IP (before credentials) and per key, the API key checked
- * with its org actor on every request, a body limit, and problem+json for every refusal.
+ * with its org actor on every request, a body limit, and problem+json for every refusal. A JSON-RPC batch holds at
+ * most MAX_MCP_BATCH messages and each counts against the key's rate limit; the whole answer is at most
+ * MAX_MCP_RESPONSE_BYTES, past which the answers that do not fit are replaced by errors naming the limit.
  */
 import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
 import { Hono } from "hono";
@@ -15,12 +17,18 @@ import { bearerToken, ingestOnly, keyOwner } from "../api/auth.ts";
 import { limitBody } from "../api/body-limit.ts";
 import type { AppEnv } from "../api/context.ts";
 import { ApiError } from "../api/problem.ts";
-import { limitByIp, limitByKey } from "../api/rate-limit.ts";
+import { chargeKey, limitByIp, limitByKey } from "../api/rate-limit.ts";
 import { createMcpServer } from "./server.ts";
 
 export const MCP_PATH = "/mcp";
 /** JSON-RPC requests are small: tool names and arguments. */
 export const MAX_MCP_BODY_BYTES = 65_536;
+/** Most messages in one JSON-RPC batch; each counts as one request against the key's rate limit. */
+export const MAX_MCP_BATCH = 10;
+/** Most bytes of one answer, a single message's or a whole batch's. */
+export const MAX_MCP_RESPONSE_BYTES = 1_000_000;
+/** The JSON-RPC error code (implementation-defined server error range) for an answer over the byte limit. */
+export const TOO_LARGE_CODE = -32001;
 
 /** Browser clients (the MCP Inspector in direct mode) call from other origins; keys are bearer tokens, never cookies. */
 const MCP_CORS = {
@@ -48,6 +56,14 @@ export function mcpRoutes(): Hono<AppEnv> {
 	app.use(MCP_PATH, cors(MCP_CORS));
 	app.use(MCP_PATH, limitByIp, requireApiKey, limitByKey, limitBody(MAX_MCP_BODY_BYTES));
 	app.post(MCP_PATH, async (c) => {
+		const messages = await batchSize(c.req.raw);
+		if (messages > MAX_MCP_BATCH)
+			return c.json(
+				rpcError(null, -32600, `A JSON-RPC batch may hold at most ${MAX_MCP_BATCH} messages; this one holds ${messages}.`),
+				400,
+			);
+		// The middleware counted the request once; a batch counts once per message.
+		await chargeKey(c, messages - 1);
 		const server = createMcpServer({ env: c.env, org: c.get("caller").org });
 		const transport = new WebStandardStreamableHTTPServerTransport({
 			sessionIdGenerator: undefined,
@@ -56,7 +72,7 @@ export function mcpRoutes(): Hono<AppEnv> {
 		});
 		await server.connect(transport);
 		try {
-			return await transport.handleRequest(c.req.raw);
+			return capAnswer(await transport.handleRequest(c.req.raw));
 		} finally {
 			// With JSON responses the answer is complete here; closing drops the per-request server at once.
 			await server.close();
@@ -72,4 +88,47 @@ export function mcpRoutes(): Hono<AppEnv> {
 		);
 	});
 	return app;
+}
+
+/** How many JSON-RPC messages the body holds (1 unless it is a batch); the transport reports malformed bodies itself. */
+async function batchSize(request: Request): Promise<number> {
+	try {
+		const body: unknown = await request.clone().json();
+		return Array.isArray(body) ? body.length : 1;
+	} catch {
+		return 1;
+	}
+}
+
+function rpcError(id: unknown, code: number, message: string) {
+	return { jsonrpc: "2.0" as const, id: id ?? null, error: { code, message } };
+}
+
+/**
+ * Keeps the answer within MAX_MCP_RESPONSE_BYTES: answers are kept in order while they fit, and each that does not is
+ * replaced by an error naming the limit (the call can be sent again alone, or with a smaller `limit`).
+ */
+async function capAnswer(response: Response): Promise<Response> {
+	if (!response.headers.get("content-type")?.includes("application/json")) return response;
+	const text = await response.text();
+	const rebuilt = () => new Response(text, response);
+	if (new TextEncoder().encode(text).length <= MAX_MCP_RESPONSE_BYTES) return rebuilt();
+	const parsed = JSON.parse(text) as { id?: unknown } | { id?: unknown }[];
+	const answers = Array.isArray(parsed) ? parsed : [parsed];
+	let used = 2;
+	const kept = answers.map((answer) => {
+		const size = new TextEncoder().encode(JSON.stringify(answer)).length + 1;
+		if (used + size <= MAX_MCP_RESPONSE_BYTES) {
+			used += size;
+			return answer;
+		}
+		const message =
+			`This answer would take the response past its limit of ${MAX_MCP_RESPONSE_BYTES} bytes (it alone is ${size}). ` +
+			"Send this call on its own, or ask for less (a smaller `limit`, then page with `after`).";
+		used += 200;
+		return rpcError(answer.id, TOO_LARGE_CODE, message);
+	});
+	const headers = new Headers(response.headers);
+	headers.delete("content-length");
+	return new Response(JSON.stringify(Array.isArray(parsed) ? kept : kept[0]), { status: response.status, headers });
 }

@@ -24,6 +24,8 @@ import { PERIODS } from "../patterns/windows.ts";
 
 /** A page stops adding items once its JSON reaches this many characters (it always holds at least one item). */
 export const MAX_PAGE_CHARS = 200_000;
+/** A state larger than this as JSON is refused, not cut: a cut state would read as a different state. */
+export const MAX_STATE_CHARS = 200_000;
 
 /** The kinds of actor an org holds, as the tools name them: the rows of src/kinds.ts that MCP reads (`org` first). */
 export const readableKinds = (): string[] =>
@@ -94,6 +96,7 @@ const envelope = z.object({
 	data: z.unknown(),
 	meta: json,
 	hash: z.string(),
+	redacted: z.literal(true).optional(),
 });
 const next = z.number().int().nullable().describe("Pass as `after` for the next page; null on the last page.");
 const sessionListing = z.object({
@@ -130,6 +133,16 @@ function badArgument(tool: string, argument: string, message: string): CallToolR
 	return { isError: true, content: [{ type: "text", text: `Invalid arguments for tool ${tool}: ${argument} ${message}` }] };
 }
 
+/** The refusal for a state over MAX_STATE_CHARS, saying its size and where to read it instead; null when it fits. */
+function oversizedState(tool: string, what: string, version: number, state: unknown): CallToolResult | null {
+	const chars = JSON.stringify(state)?.length ?? 0;
+	if (chars <= MAX_STATE_CHARS) return null;
+	const text =
+		`The state of ${what} at version ${version} is ${chars} characters of JSON, over the ${MAX_STATE_CHARS} that ${tool} returns. ` +
+		"Read its events with get_events (paged), or the whole state with GET /v1/orgs/{org}/{kind}/{id}/state.";
+	return { isError: true, content: [{ type: "text", text }] };
+}
+
 /** The longest prefix of `items` whose JSON fits `budget` characters, but at least one item. */
 export function fitPage<T>(items: readonly T[], budget = MAX_PAGE_CHARS): { items: T[]; cut: boolean } {
 	let size = 2;
@@ -146,13 +159,6 @@ function pageNext(kept: readonly { seq: number }[], cut: boolean, next: number |
 }
 
 const nextHint = (next: number | null) => (next === null ? "This is the last page." : `More: call again with after=${next}.`);
-
-/** Key hashes never leave the org actor, not even inside the events that recorded them. */
-function redact(event: EventEnvelope): EventEnvelope {
-	if (event.type !== "org.key_created" || event.data === null || typeof event.data !== "object") return event;
-	const { hash: _hash, ...data } = event.data as Record<string, unknown>;
-	return { ...event, data };
-}
 
 function countTypes(events: readonly EventEnvelope[]): string {
 	const counts = new Map<string, number>();
@@ -245,6 +251,8 @@ export function createMcpServer(scope: McpScope): McpServer {
 			if (!read.ok || read.value.version === 0) {
 				return answer(`No session ${session} in this org.`, { session, found: false, version: 0, state: null });
 			}
+			const tooLarge = oversizedState("get_session", `session ${session}`, read.value.version, read.value.state);
+			if (tooLarge) return tooLarge;
 			const state = read.value.state as { status?: string; currentPage?: string | null; endedVisits?: unknown[] };
 			const where = state.currentPage ? ` on ${state.currentPage}` : "";
 			return answer(
@@ -364,6 +372,8 @@ export function createMcpServer(scope: McpScope): McpServer {
 			const nextAfter = more ? (fit.items.at(-1)?.seq ?? null) : null;
 			// The model's window repeats messages the page already has; the rest of the state is the chat's own.
 			const { window: _window, ...state } = read.value.state as Record<string, unknown>;
+			const tooLarge = oversizedState("get_chat", `chat ${chat}`, read.value.version, state);
+			if (tooLarge) return tooLarge;
 			const running = state.operation ? "answering" : "idle";
 			const shown = fit.items.length
 				? `${fit.items.length} messages shown (seq ${fit.items[0]?.seq}..${fit.items.at(-1)?.seq})`
@@ -409,7 +419,7 @@ export function createMcpServer(scope: McpScope): McpServer {
 					next: null,
 				});
 			const page = await readEvents(ref, { after: input.after, limit: input.limit, type: input.type, raw: input.raw });
-			const fit = fitPage(page.events.map(redact));
+			const fit = fitPage(page.events);
 			const nextAfter = pageNext(fit.items, fit.cut, page.next);
 			const name = `${ref.kind} ${ref.id}`;
 			const shown = fit.items.length
@@ -453,6 +463,8 @@ export function createMcpServer(scope: McpScope): McpServer {
 			const { version, state } = read.value;
 			// Version 0 now means no events at all; version 0 asked for (`at: 0`) is the start of an actor that may exist.
 			if (version === 0 && (input.at === undefined || !(await exists(ref)))) return nothing(ref);
+			const tooLarge = oversizedState("get_state_at", `${ref.kind} ${ref.id}`, version, state);
+			if (tooLarge) return tooLarge;
 			const when = input.at === undefined ? `now (version ${version})` : `at version ${version}`;
 			return answer(`State of ${ref.kind} ${ref.id} ${when}.`, { actor: ref, found: true, version, state });
 		},

@@ -16,7 +16,17 @@ export interface ActorDefinition<S, E extends RecordedEvent = RecordedEvent> {
 	initialState(): S;
 	/** Pure and deterministic: no clock, no randomness, no I/O. Throwing rejects the whole batch. */
 	evolve(state: S, event: E): S;
+	/**
+	 * What a reader may see of a stored event (secrets replaced by REDACTED): the kernel applies it on every read path
+	 * it serves (pages, by id, sockets). Pure; returns the event itself when nothing is hidden.
+	 */
+	redactEvent?(event: RecordedEvent): RecordedEvent;
+	/** What a reader may see of a state: now, at a version, in a snapshot. */
+	redactState?(state: S): S;
 }
+
+/** What a redacted field reads as. The row keeps the real value, so the server's chain check is unchanged. */
+export const REDACTED = "(redacted)";
 
 /** Folds events over the initial state (or a given one): the definition of state at a version. */
 export function fold<S>(definition: ActorDefinition<S>, events: Iterable<RecordedEvent>, from: S = definition.initialState()): S {

@@ -7,7 +7,7 @@ import type { RecordedEvent } from "../events/envelope.ts";
 import type { CameraStatus, Interaction, VisitStarted } from "../events/interaction.ts";
 import { type KeyScope, orgCatalog } from "../events/org.ts";
 import type { Finding } from "../patterns/detect.ts";
-import type { ActorDefinition } from "./definition.ts";
+import { type ActorDefinition, REDACTED } from "./definition.ts";
 import {
 	applyPattern,
 	applyReport,
@@ -262,4 +262,12 @@ export const orgDefinition: ActorDefinition<OrgState> = {
 	reducerVersion: 7,
 	initialState: initialOrgState,
 	evolve: evolveOrg,
+	redactEvent: redactKeyHash,
+	redactState: publicOrgState,
 };
+
+/** Key hashes never leave the org actor, not even inside the events that recorded them. */
+export function redactKeyHash(event: RecordedEvent): RecordedEvent {
+	if (event.type !== "org.key_created" || event.data === null || typeof event.data !== "object" || !("hash" in event.data)) return event;
+	return { ...event, data: { ...event.data, hash: REDACTED } };
+}

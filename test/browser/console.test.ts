@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { patternFrame, postFrame } from "../../scripts/camera-uploader.mjs";
 import { type ExportedEvent, foldStored, parseNdjson } from "../../src/cli/chain.ts";
 import { sessionDefinition } from "../../src/reducers/session.ts";
-import { type LocalRoost, startLocalRoost } from "./local-roost.ts";
+import { type LocalRoost, PAGE_SECURITY_HEADERS, securityHeadersOf, startLocalRoost } from "./local-roost.ts";
 import { tamperStoredEvent } from "./tamper.ts";
 
 interface Current {
@@ -115,7 +115,8 @@ afterAll(async () => {
 
 describe("the console", () => {
 	it("signs in with a key, picks a session, steps through versions and sees the diff each event made", async () => {
-		await page.goto(`${roost.url}/console`);
+		const served = await page.goto(`${roost.url}/console`);
+		expect(securityHeadersOf((await served?.allHeaders()) ?? {})).toEqual(PAGE_SECURITY_HEADERS);
 		await page.fill("#api-key", apiKey);
 		await page.click("#sign-in-form button[type=submit]");
 		await page.locator(`[data-actor="sessions/${session}"]`).click();

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { patternFrame, postFrame } from "../../scripts/camera-uploader.mjs";
 import { startDemoTraffic } from "../../scripts/demo-traffic.mjs";
 import { startTcpProxy, type TcpProxy } from "./dashboard-proxy.mjs";
-import { type LocalRoost, startLocalRoost } from "./local-roost.ts";
+import { type LocalRoost, PAGE_SECURITY_HEADERS, securityHeadersOf, startLocalRoost } from "./local-roost.ts";
 
 interface SocketStats {
 	name: string;
@@ -128,7 +128,14 @@ describe("the dashboard in Chromium", () => {
 			expect(res.status).toBe(200);
 			expect(res.headers.get("content-type")).toContain("text/html");
 			expect(await res.text()).toContain("/assets/dashboard.js");
+			const headers = securityHeadersOf(res.headers);
+			expect(headers).toEqual(PAGE_SECURITY_HEADERS);
+			expect(headers.csp).toContain("frame-ancestors 'none'");
 		}
+		// The Worker's own answers carry nosniff, no Referer, and a CSP that lets nothing run or frame them.
+		const api = securityHeadersOf((await fetch(`${roost.url}/openapi.json`)).headers);
+		expect(api).toMatchObject({ nosniff: "nosniff", referrer: "no-referrer" });
+		expect(api.csp).toContain("default-src 'none'");
 		expect((await fetch(`${roost.url}/openapi.json`)).headers.get("content-type")).toContain("application/json");
 		expect((await fetch(`${roost.url}/v1/orgs/${org}`)).status).toBe(401);
 		const unknown = await fetch(`${roost.url}/no-such-page`);
@@ -378,6 +385,8 @@ describe("the dashboard in Chromium", () => {
 	it("logs no console errors, except the browser's own reports of connections failing while the network was cut", () => {
 		const outside = problems.filter((p) => !p.duringOutage);
 		expect(outside).toEqual([]);
+		// The pages' CSP (web/static/_headers) refused nothing they load: scripts, styles, charts, sockets.
+		expect(problems.filter((p) => /Content Security Policy/i.test(p.text))).toEqual([]);
 		for (const p of problems) expect(p.text).toMatch(/WebSocket connection to .* failed|net::ERR_|Failed to load resource/);
 	});
 });

@@ -2,6 +2,8 @@
  * Roost's Worker on a local workerd, started the way `wrangler dev` starts it (wrangler's
  * unstable_startWorker with the repo's wrangler.jsonc), on a free loopback port with in-memory state.
  */
+
+import { expect } from "vitest";
 import { unstable_startWorker } from "wrangler";
 
 export interface EventEnvelope {
@@ -91,3 +93,15 @@ export async function startLocalRoost(options: { vars?: Record<string, string>; 
 		dispose: () => worker.dispose(),
 	};
 }
+
+/** The security headers every page carries (web/static/_headers): a strict CSP, no sniffing, no Referer, no framing. */
+export function securityHeadersOf(headers: Headers | Record<string, string>): Record<string, string | null> {
+	const get = (name: string) => (headers instanceof Headers ? headers.get(name) : (headers[name] ?? null));
+	return { csp: get("content-security-policy"), nosniff: get("x-content-type-options"), referrer: get("referrer-policy") };
+}
+
+export const PAGE_SECURITY_HEADERS = {
+	csp: expect.stringMatching(/(^|; )script-src 'self'(;|$)/),
+	nosniff: "nosniff",
+	referrer: "no-referrer",
+};

@@ -1,8 +1,10 @@
 import { describe, expect, it } from "vitest";
+import { GENESIS_HASH } from "../../src/actors/hash.ts";
 import { RATE_LIMIT_PERIOD_SECONDS } from "../../src/api/rate-limit.ts";
+import { checkChain, expectedHash } from "../../src/cli/chain.ts";
 import type { RecordedEvent } from "../../src/events/envelope.ts";
 import { orgCatalog } from "../../src/events/org.ts";
-import { fold } from "../../src/reducers/definition.ts";
+import { fold, REDACTED } from "../../src/reducers/definition.ts";
 import { decideOrg, keyViews, type OrgChange, type OrgState, orgDefinition, publicOrgState } from "../../src/reducers/org.ts";
 import wranglerConfig from "../../wrangler.jsonc?raw";
 
@@ -134,5 +136,30 @@ describe("rate limit config", () => {
 		const config = JSON.parse(text) as { ratelimits: { name: string; simple: { period: number } }[] };
 		expect(config.ratelimits.map((r) => r.name).sort()).toEqual(["IP_RATE_LIMIT", "KEY_RATE_LIMIT"]);
 		for (const limiter of config.ratelimits) expect(limiter.simple.period).toBe(RATE_LIMIT_PERIOD_SECONDS);
+	});
+});
+
+describe("redaction for readers", () => {
+	const log = [created(), keyCreated("k1", 1), keyCreated("k2", 2), revoked("k2")].map((c) => recorded(c));
+	const exported = (() => {
+		let prev = GENESIS_HASH;
+		return log.map((event) => {
+			const hash = expectedHash(prev, { ...event, hash: "" });
+			prev = hash;
+			const shown = orgDefinition.redactEvent?.(event) ?? event;
+			return { ...shown, hash, ...(shown !== event ? { redacted: true as const } : {}) };
+		});
+	})();
+
+	it("key hashes are replaced in key events and dropped from the state; other events are the same object", () => {
+		expect(exported.map((e) => (e.data as { hash?: string }).hash)).toEqual([undefined, REDACTED, REDACTED, undefined]);
+		expect(orgDefinition.redactEvent?.(log[0] as RecordedEvent)).toBe(log[0]);
+		expect(JSON.stringify(orgDefinition.redactState?.(fold(orgDefinition, log)))).not.toContain(hash(1));
+	});
+
+	it("an export read with redaction checks offline: redacted rows are not checkable, and the chain goes on from their hash", () => {
+		expect(checkChain(exported)).toMatchObject({ ok: true, checked: 2, unchecked: [2, 3], headHash: exported.at(-1)?.hash });
+		const tampered = exported.map((e) => (e.seq === 4 ? { ...e, ts: e.ts + 1 } : e));
+		expect(checkChain(tampered)).toMatchObject({ ok: false, brokenAt: 4 });
 	});
 });

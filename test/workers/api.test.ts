@@ -48,6 +48,20 @@ describe("bad input", () => {
 	});
 });
 
+describe("security headers", () => {
+	it("every answer of the Worker (JSON, problems, sockets) has nosniff, no Referer and a CSP that lets nothing run or frame it", async () => {
+		const socket = await call(`/v1/orgs/acme/sessions/${uniqueId("s")}/ws`, { headers: { upgrade: "websocket" } });
+		expect(socket.status).toBe(101);
+		socket.webSocket?.accept();
+		socket.webSocket?.close(1000, "done");
+		for (const res of [await call("/openapi.json"), await call("/v1/nothing-here"), await call("/v1/orgs/acme/sessions"), socket]) {
+			expect(res.headers.get("x-content-type-options")).toBe("nosniff");
+			expect(res.headers.get("referrer-policy")).toBe("no-referrer");
+			expect(res.headers.get("content-security-policy")).toBe("default-src 'none'; frame-ancestors 'none'");
+		}
+	});
+});
+
 describe("credentials", () => {
 	it("no token, a wrong token and the admin token are 401 on an org route", async () => {
 		await expectProblem(await exports.default.fetch(`${BASE}/v1/orgs/acme/sessions/s1/state`), 401);

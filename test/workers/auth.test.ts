@@ -4,8 +4,12 @@
  * unknown or revoked; 404 for another org's live key, exactly as for an org that does not exist;
  * 403 for a live key of the org whose scope (ingest) does not open the route.
  */
-import { exports } from "cloudflare:workers";
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
+import { env, exports } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
+import { DEV_ADMIN_TOKEN } from "../../src/api/auth.ts";
+import type { Env } from "../../src/env.ts";
+import worker from "../../src/index.ts";
 import { adminAuth, BASE, createKey, createOrg, expectProblem, type ProblemBody, revokeKey, uniqueId } from "./helpers.ts";
 import { ORG_ROUTES, type OrgRoute, seedSession, send, type Tenant } from "./routes.ts";
 
@@ -142,5 +146,38 @@ describe("admin routes", () => {
 		expect((await list(adminAuth.authorization)).status).toBe(200);
 		await expectProblem(await list(), 401);
 		await expectProblem(await list(`Bearer ${owner.key}`), 401);
+	});
+});
+
+describe("the admin token's configuration", () => {
+	/** The Worker's fetch with some vars changed, as a deployment with other vars or secrets would run it. */
+	const withEnv = async (vars: Partial<Env>, authorization?: string) => {
+		const ctx = createExecutionContext();
+		const res = await worker.fetch(
+			new Request(`${BASE}/v1/orgs`, { headers: authorization ? { authorization: `Bearer ${authorization}` } : {} }),
+			{ ...env, ...vars },
+			ctx,
+		);
+		await waitOnExecutionContext(ctx);
+		return res;
+	};
+
+	it("without ADMIN_TOKEN the admin routes are 503 naming the missing secret", async () => {
+		const body = await expectProblem(await withEnv({ ADMIN_TOKEN: undefined }, DEV_ADMIN_TOKEN), 503);
+		expect(body.detail).toContain("ADMIN_TOKEN is not set");
+		await expectProblem(await withEnv({ ADMIN_TOKEN: "" }), 503);
+	});
+
+	it("the public development token is refused outside development, even when it is sent", async () => {
+		const body = await expectProblem(await withEnv({ ADMIN_TOKEN: DEV_ADMIN_TOKEN, ROOST_ENV: "production" }, DEV_ADMIN_TOKEN), 503);
+		expect(body.detail).toContain("development default");
+		await expectProblem(await withEnv({ ADMIN_TOKEN: DEV_ADMIN_TOKEN, ROOST_ENV: undefined }, DEV_ADMIN_TOKEN), 503);
+	});
+
+	it("a real secret works in production, and the development token works in development", async () => {
+		const secret = `prod-${uniqueId()}`;
+		expect((await withEnv({ ADMIN_TOKEN: secret, ROOST_ENV: "production" }, secret)).status).toBe(200);
+		await expectProblem(await withEnv({ ADMIN_TOKEN: secret, ROOST_ENV: "production" }, DEV_ADMIN_TOKEN), 401);
+		expect((await withEnv({ ADMIN_TOKEN: DEV_ADMIN_TOKEN, ROOST_ENV: "development" }, DEV_ADMIN_TOKEN)).status).toBe(200);
 	});
 });

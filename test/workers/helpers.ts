@@ -1,8 +1,11 @@
+import { runInDurableObject } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { expect } from "vitest";
 import { actorName, ID_PATTERN } from "../../src/actors/identity.ts";
+import type { Outcome } from "../../src/actors/outcome.ts";
+import { REGISTRY_NAME, type RegistryActor } from "../../src/actors/registry.ts";
 import { mintApiKey } from "../../src/api/api-keys.ts";
-import type { EventEnvelope } from "../../src/events/envelope.ts";
+import type { EventEnvelope, ProposedEvent } from "../../src/events/envelope.ts";
 
 export const BASE = "http://roost.test";
 /** The admin token: it opens POST and GET /v1/orgs, and nothing under an org. */
@@ -36,6 +39,7 @@ export function keyFor(org: string): Promise<string> {
 }
 
 async function seedOrg(org: string): Promise<string> {
+	await registerFixtureOrg(org);
 	const stub = env.ORG.getByName(actorName(org, org));
 	const key = await mintApiKey(org, "test fixture");
 	const created = await stub.create({ name: org, key });
@@ -43,6 +47,19 @@ async function seedOrg(org: string): Promise<string> {
 	const issued = await stub.issueKey({ key });
 	if (!issued.ok) throw new Error(`cannot seed org ${org}: ${issued.error.detail}`);
 	return key.apiKey;
+}
+
+/**
+ * Lists a fixture org in the registry, as POST /v1/orgs does for the orgs it makes: keys of an org the registry does
+ * not know are refused. The registry mints ids, so a fixed id goes in through its kernel's append.
+ */
+async function registerFixtureOrg(org: string): Promise<void> {
+	await runInDurableObject(env.REGISTRY.getByName(REGISTRY_NAME), (registry: RegistryActor) => {
+		if (registry.hasOrg(org)) return;
+		const kernel = registry as unknown as { append(events: ProposedEvent[]): Outcome<unknown> };
+		const appended = kernel.append([{ id: `fixture-${org}`, type: "registry.org_registered", ts: Date.now(), data: { org, name: org } }]);
+		if (!appended.ok) throw new Error(`cannot register fixture org ${org}: ${appended.error.detail}`);
+	});
 }
 
 export interface TestOrg {

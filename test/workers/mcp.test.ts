@@ -12,7 +12,9 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { actorName } from "../../src/actors/identity.ts";
 import { createApp } from "../../src/api/app.ts";
 import type { EventEnvelope } from "../../src/events/envelope.ts";
-import { fitPage } from "../../src/mcp/server.ts";
+import { MAX_MCP_BATCH, MAX_MCP_RESPONSE_BYTES, TOO_LARGE_CODE } from "../../src/mcp/route.ts";
+import { fitPage, MAX_STATE_CHARS } from "../../src/mcp/server.ts";
+import { REDACTED } from "../../src/reducers/definition.ts";
 import { BASE, call, createKey, createOrg, expectProblem, pageView, postBatch, revokeKey, type TestOrg, uniqueId } from "./helpers.ts";
 
 const HOUR = 3_600_000;
@@ -267,7 +269,7 @@ describe("tools", () => {
 		expect(org.actor).toEqual({ kind: "org", id: world.a.org });
 		const keyEvent = org.events.find((e) => e.type === "org.key_created");
 		expect(keyEvent?.data).toMatchObject({ keyId: world.a.keyId });
-		expect(keyEvent?.data).not.toHaveProperty("hash");
+		expect(keyEvent?.data).toMatchObject({ hash: REDACTED });
 		const chat = await read<Page>(client, "get_events", { kind: "chat", id: world.chat, type: "chat.user_message" });
 		expect(chat.events).toHaveLength(1);
 		expect(await read(client, "get_events", { kind: "camera", id: uniqueId("never") })).toMatchObject({ events: [], next: null });
@@ -479,5 +481,90 @@ describe("pages", () => {
 		expect(fit.items.map((i) => i.seq)).toEqual([1, 2, 3]);
 		expect(fitPage(items, 10)).toEqual({ items: [items[0]], cut: true });
 		expect(fitPage(items)).toEqual({ items, cut: false });
+	});
+});
+
+describe("batches and answer sizes", () => {
+	const rpc = (body: unknown, key = world.a.key, app?: ReturnType<typeof createApp>, vars: Record<string, unknown> = {}) => {
+		const request = new Request(`${BASE}/mcp`, {
+			method: "POST",
+			headers: {
+				authorization: `Bearer ${key}`,
+				"content-type": "application/json",
+				accept: "application/json, text/event-stream",
+				"cf-connecting-ip": uniqueId("ip"),
+			},
+			body: JSON.stringify(body),
+		});
+		return app ? app.fetch(request, { ...env, ...vars }, createExecutionContext()) : exports.default.fetch(request);
+	};
+	const toolCall = (id: number, name: string, args: Record<string, unknown>) => ({
+		jsonrpc: "2.0",
+		id,
+		method: "tools/call",
+		params: { name, arguments: args },
+	});
+	type RpcAnswer = { id: number; result?: { isError?: boolean; content: { text: string }[] }; error?: { code: number; message: string } };
+
+	let big: string;
+	beforeAll(async () => {
+		big = uniqueId("big");
+		const pad = (n: number) => "x".repeat(190_000 + n);
+		const events: Record<string, unknown>[] = [0, 1, 2].map((n) => ({
+			id: `c${n}`,
+			type: "session.custom",
+			ts: Date.now(),
+			data: { name: `n${n}`, props: { pad: pad(n) } },
+		}));
+		// The traits stay in the session's state, which takes it past MAX_STATE_CHARS.
+		events.push({ id: "who", type: "session.identified", ts: Date.now(), data: { userId: "u", traits: { pad: pad(20_000) } } });
+		const res = await postBatch(world.a.org, big, { events }, { authorization: `Bearer ${world.a.key}` });
+		expect(res.status, await res.clone().text()).toBe(202);
+	});
+
+	it(`a batch of more than ${MAX_MCP_BATCH} messages is refused naming the limit, and none of it runs`, async () => {
+		const batch = Array.from({ length: 100 }, (_, i) => toolCall(i, "get_events", { kind: "session", id: big, limit: 1000 }));
+		const res = await rpc(batch);
+		expect(res.status).toBe(400);
+		const body = await res.json<{ id: null; error: { code: number; message: string } }>();
+		expect(body).toMatchObject({ id: null, error: { code: -32600 } });
+		expect(body.error.message).toContain(`at most ${MAX_MCP_BATCH} messages; this one holds 100`);
+	});
+
+	it("each message of a batch counts against the key's rate limit", async () => {
+		// The test budget is 5 requests per key per minute (vitest.config.ts).
+		const app = createApp();
+		const { key } = await createOrg("MCP batch limited");
+		const list = (n: number) => Array.from({ length: n }, (_, i) => ({ jsonrpc: "2.0", id: i, method: "tools/list" }));
+		expect((await rpc(list(4), key, app, { RATE_LIMITS: "on" })).status).toBe(200);
+		const over = await expectProblem(await rpc(list(2), key, app, { RATE_LIMITS: "on" }), 429);
+		expect(over.detail).toContain("API key");
+	});
+
+	it(`a batch whose answers pass ${MAX_MCP_RESPONSE_BYTES} bytes keeps those that fit and answers the rest with an error naming the limit`, async () => {
+		const batch = Array.from({ length: MAX_MCP_BATCH }, (_, i) => toolCall(i, "get_events", { kind: "session", id: big, limit: 1000 }));
+		const res = await rpc(batch);
+		expect(res.status).toBe(200);
+		const text = await res.text();
+		expect(new TextEncoder().encode(text).length).toBeLessThanOrEqual(MAX_MCP_RESPONSE_BYTES);
+		const answers = JSON.parse(text) as RpcAnswer[];
+		expect(answers.map((a) => a.id)).toEqual(batch.map((m) => m.id));
+		const cut = answers.filter((a) => a.error);
+		expect(answers[0]?.result?.isError).toBeUndefined();
+		expect(cut.length).toBeGreaterThan(0);
+		for (const answer of cut) {
+			expect(answer.error?.code).toBe(TOO_LARGE_CODE);
+			expect(answer.error?.message).toContain(`limit of ${MAX_MCP_RESPONSE_BYTES} bytes`);
+		}
+	});
+
+	it(`a state over ${MAX_STATE_CHARS} characters is refused with its size, not cut`, async () => {
+		const answers = (await (
+			await rpc([toolCall(1, "get_state_at", { kind: "session", id: big }), toolCall(2, "get_session", { id: big })])
+		).json()) as RpcAnswer[];
+		for (const answer of answers) {
+			expect(answer.result?.isError).toBe(true);
+			expect(answer.result?.content[0]?.text).toContain(`over the ${MAX_STATE_CHARS}`);
+		}
 	});
 });

@@ -1,10 +1,23 @@
-import { runInDurableObject } from "cloudflare:test";
+import { listDurableObjectIds, runInDurableObject } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { actorName, ID_PATTERN } from "../../src/actors/identity.ts";
 import { hashApiKey } from "../../src/api/api-keys.ts";
 import { MAX_ORG_BODY_BYTES } from "../../src/api/orgs.ts";
-import { adminAuth, allEvents, BASE, call, createKey, createOrg, expectProblem, getJson, revokeKey, uniqueId } from "./helpers.ts";
+import { REDACTED } from "../../src/reducers/definition.ts";
+import {
+	adminAuth,
+	allEvents,
+	BASE,
+	call,
+	createKey,
+	createOrg,
+	expectProblem,
+	getJson,
+	revokeKey,
+	Subscriber,
+	uniqueId,
+} from "./helpers.ts";
 
 const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
 
@@ -58,8 +71,9 @@ describe("creating an org", () => {
 		});
 		expect(stored).not.toContain(key);
 		expect(stored).not.toContain(key.split(".")[1]);
+		expect(stored).toContain(await hashApiKey(key));
 		const [, created] = await allEvents(`/v1/orgs/${org}`, { headers: bearer(key) });
-		expect(created).toMatchObject({ type: "org.key_created", data: { keyId, hash: await hashApiKey(key) } });
+		expect(created).toMatchObject({ type: "org.key_created", data: { keyId, hash: REDACTED }, redacted: true });
 	});
 
 	it("a retry with the same clientActionId returns the same org, and replaces the key the lost answer carried", async () => {
@@ -106,11 +120,8 @@ describe("creating an org", () => {
 describe("reading an org", () => {
 	it("the org view and its state show key ids, labels and times, never hashes, at any version", async () => {
 		const { org, key } = await createOrg("No hashes");
-		await createKey(org, key, "second");
-		const hashes = (await allEvents(`/v1/orgs/${org}`, { headers: bearer(key) }))
-			.filter((e) => e.type === "org.key_created")
-			.map((e) => (e.data as { hash: string }).hash);
-		expect(hashes).toHaveLength(2);
+		const second = await createKey(org, key, "second");
+		const hashes = [await hashApiKey(key), await hashApiKey(second.key)];
 		for (const path of [`/v1/orgs/${org}`, `/v1/orgs/${org}/keys`, `/v1/orgs/${org}/state`, `/v1/orgs/${org}/state?at=2`]) {
 			const text = await (await call(path, { headers: bearer(key) })).text();
 			for (const hash of hashes) expect(text).not.toContain(hash);
@@ -121,6 +132,66 @@ describe("reading an org", () => {
 		});
 		expect(state.name).toBe("No hashes");
 		expect(Object.values(state.keys).map((k) => k.label)).toEqual(["initial", "second"]);
+	});
+});
+
+describe("key hashes on every read path", () => {
+	it("no read of the org (events, by id, raw, state now and at, snapshots, replay, socket, MCP) holds a stored key hash", async () => {
+		const { org, key } = await createOrg("Hash walk");
+		// Ten more keys take the org past SNAPSHOT_EVERY (10 here), so a stored snapshot holds key hashes too.
+		const keys = [key];
+		for (let i = 0; i < 10; i++) keys.push((await createKey(org, key, `k${i}`)).key);
+		const hashes = await Promise.all(keys.map(hashApiKey));
+		const read = async (path: string) => {
+			const res = await call(path, { headers: bearer(key) });
+			expect(res.status, path).toBe(200);
+			return res.text();
+		};
+		const events = await allEvents(`/v1/orgs/${org}`, { headers: bearer(key) });
+		const keyEvent = events.find((e) => e.type === "org.key_created");
+		const snapshots = await getJson<{ snapshots: { version: number }[] }>(`/v1/orgs/${org}/snapshots`, { headers: bearer(key) });
+		expect(snapshots.snapshots.length).toBeGreaterThan(0);
+		const texts = [JSON.stringify(events)];
+		for (const path of [
+			`/v1/orgs/${org}/events?limit=1000`,
+			`/v1/orgs/${org}/events?limit=1000&raw=true`,
+			`/v1/orgs/${org}/events?id=${keyEvent?.id}`,
+			`/v1/orgs/${org}/events?id=${keyEvent?.id}&raw=true`,
+			`/v1/orgs/${org}/events?type=org.key_created&limit=1000`,
+			`/v1/orgs/${org}/state`,
+			`/v1/orgs/${org}/state?at=3`,
+			`/v1/orgs/${org}/replay`,
+			`/v1/orgs/${org}/verify`,
+			...snapshots.snapshots.map((s) => `/v1/orgs/${org}/snapshots/${s.version}`),
+		])
+			texts.push(await read(path));
+
+		const socket = await Subscriber.open(`/v1/orgs/${org}`, 0, key);
+		await socket.until((s) => s.events().length >= events.length);
+		texts.push(JSON.stringify(socket.frames));
+		socket.socket.close(1000, "done");
+
+		for (const [name, args] of [
+			["get_events", { kind: "org", limit: 1000 }],
+			["get_events", { kind: "org", limit: 1000, raw: true }],
+			["get_state_at", { kind: "org" }],
+			["get_state_at", { kind: "org", at: 3 }],
+		] as const) {
+			const res = await exports.default.fetch(`${BASE}/mcp`, {
+				method: "POST",
+				headers: { ...bearer(key), "content-type": "application/json", accept: "application/json, text/event-stream" },
+				body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name, arguments: args } }),
+			});
+			const text = await res.text();
+			expect(text, name).toContain('"structuredContent"');
+			texts.push(text);
+		}
+
+		for (const text of texts) for (const hash of hashes) expect(text).not.toContain(hash);
+		expect(keyEvent).toMatchObject({ data: { hash: REDACTED }, redacted: true });
+		// The chain is still checked on the stored rows, and every key still opens the org.
+		expect(JSON.parse(texts.find((t) => t.includes('"headHash"') && t.includes('"ok"')) ?? "{}")).toMatchObject({ ok: true });
+		for (const live of keys) expect((await call(`/v1/orgs/${org}`, { headers: bearer(live) })).status).toBe(200);
 	});
 });
 
@@ -210,5 +281,31 @@ describe("keys", () => {
 			["org.key_created", "req-key-1"],
 			["org.key_revoked", "req-key-2"],
 		]);
+	});
+});
+
+describe("keys naming orgs that do not exist", () => {
+	it("20 forged keys of made-up orgs are 401 and create no org Durable Object; real keys still work", async () => {
+		const ghosts = Array.from({ length: 20 }, (_, i) => `ghost-org-${i}-${uniqueId()}`);
+		for (const ghost of ghosts) {
+			const forged = `rk_${ghost}.${"G".repeat(43)}`;
+			const res = await exports.default.fetch(`${BASE}/v1/orgs/${ghost}/sessions`, { headers: bearer(forged) });
+			await expectProblem(res, 401);
+			const mcp = await exports.default.fetch(`${BASE}/mcp`, { method: "POST", headers: bearer(forged) });
+			await expectProblem(mcp, 401);
+		}
+		const created = new Set((await listDurableObjectIds(env.ORG)).map((id) => id.toString()));
+		for (const ghost of ghosts) expect(created.has(env.ORG.idFromName(actorName(ghost, ghost)).toString())).toBe(false);
+
+		const real = await createOrg("Real org");
+		expect((await call(`/v1/orgs/${real.org}`, { headers: bearer(real.key) })).status).toBe(200);
+		expect(created.has(env.ORG.idFromName(actorName(real.org, real.org)).toString())).toBe(false);
+		const after = new Set((await listDurableObjectIds(env.ORG)).map((id) => id.toString()));
+		expect(after.has(env.ORG.idFromName(actorName(real.org, real.org)).toString())).toBe(true);
+	});
+
+	it("a freshly created org's key works at once", async () => {
+		const fresh = await createOrg("Fresh org");
+		expect((await call(`/v1/orgs/${fresh.org}/sessions`, { headers: bearer(fresh.key) })).status).toBe(200);
 	});
 });
