@@ -233,10 +233,10 @@ export function createMcpServer(scope: McpScope): McpServer {
 			if (!read.ok || read.value.version === 0) {
 				return answer(`No session ${session} in this org.`, { session, found: false, version: 0, state: null });
 			}
-			const state = read.value.state as { status?: string; currentPage?: string | null; endedVisits?: unknown[] };
+			const state = read.value.state as { status?: string; currentPage?: string | null; endedVisits?: unknown[]; visitsEnded?: number };
 			const where = state.currentPage ? ` on ${state.currentPage}` : "";
 			return answer(
-				`Session ${session}: ${state.status}${where}, version ${read.value.version}, ${state.endedVisits?.length ?? 0} ended visits.`,
+				`Session ${session}: ${state.status}${where}, version ${read.value.version}, ${state.visitsEnded ?? state.endedVisits?.length ?? 0} ended visits.`,
 				{ session, found: true, version: read.value.version, state: read.value.state as Record<string, unknown> },
 			);
 		},
