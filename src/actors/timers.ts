@@ -127,11 +127,7 @@ export class TimerStore {
 
 	/** Keeps a timer whose handler failed, and tries it again after a backoff. */
 	failed(timer: Timer, error: string, retryAt: number): void {
-		this.db
-			.update(timers)
-			.set({ attempts: timer.attempts + 1, lastError: error.slice(0, 2000), dueAt: retryAt })
-			.where(eq(timers.name, timer.name))
-			.run();
+		this.#failure(timer, error, { dueAt: retryAt });
 	}
 
 	/**
@@ -139,9 +135,13 @@ export class TimerStore {
 	 * keeping its last error and attempts for the kernel status, until something sets it again (which unparks it).
 	 */
 	park(timer: Timer, error: string, now: number): void {
+		this.#failure(timer, error, { parkedAt: now });
+	}
+
+	#failure(timer: Timer, error: string, then: { dueAt: number } | { parkedAt: number }): void {
 		this.db
 			.update(timers)
-			.set({ attempts: timer.attempts + 1, lastError: error.slice(0, 2000), parkedAt: now })
+			.set({ attempts: timer.attempts + 1, lastError: error.slice(0, 2000), ...then })
 			.where(eq(timers.name, timer.name))
 			.run();
 	}
