@@ -879,7 +879,8 @@ export function overBytes(text: string, max: number): boolean {
 	return text.length * 3 > max && encoder.encode(text).length > max;
 }
 
-function positiveInt(value: string | undefined): number | undefined {
+/** A positive integer from an environment variable, or undefined when it is unset or not one. */
+export function positiveInt(value: string | undefined): number | undefined {
 	const n = Number(value);
 	return Number.isSafeInteger(n) && n > 0 ? n : undefined;
 }

@@ -11,8 +11,17 @@ import {
 	visitInteractionId,
 } from "../events/interaction.ts";
 import { eventTimeErrors, type SessionBatchInput, sessionBatchInput, type VisitSummary } from "../events/session.ts";
-import { decideInactivityEnd, decideSession, overVisitBudget, type SessionState, sessionDefinition } from "../reducers/session.ts";
-import { EventSourcedActor, type Plan } from "./actor.ts";
+import {
+	decideInactivityEnd,
+	decideSession,
+	MAX_VISIT_DATA_CHARS,
+	MAX_VISIT_EVENTS,
+	overVisitBudget,
+	type SessionState,
+	sessionDefinition,
+	type VisitBudget,
+} from "../reducers/session.ts";
+import { EventSourcedActor, type Plan, positiveInt } from "./actor.ts";
 import type { OutboxMessage } from "./outbox.ts";
 import { errorDetails, type Outcome, statusOf } from "./outcome.ts";
 import type { ClientMessage } from "./socket-messages.ts";
@@ -29,11 +38,16 @@ const DEFAULT_INACTIVITY_MS = 60 * 60_000;
 
 export class SessionActor extends EventSourcedActor<SessionState> {
 	readonly inactivityMs: number;
+	readonly visitBudget: VisitBudget;
 
 	constructor(ctx: DurableObjectState, env: Env) {
 		super(ctx, env, sessionDefinition);
 		const configured = Number(env.SESSION_INACTIVITY_MS);
 		this.inactivityMs = Number.isSafeInteger(configured) && configured > 0 ? configured : DEFAULT_INACTIVITY_MS;
+		this.visitBudget = {
+			events: positiveInt(env.SESSION_MAX_VISIT_EVENTS) ?? MAX_VISIT_EVENTS,
+			dataChars: positiveInt(env.SESSION_MAX_VISIT_DATA_CHARS) ?? MAX_VISIT_DATA_CHARS,
+		};
 	}
 
 	/**
@@ -55,7 +69,7 @@ export class SessionActor extends EventSourcedActor<SessionState> {
 					known.add(event.id);
 					return true;
 				});
-			const over = overVisitBudget(fresh, state);
+			const over = overVisitBudget(fresh, state, this.visitBudget);
 			if (over.length > 0) return { kind: "rejected", detail: "The open visit has no room for these events.", errors: over };
 			return {
 				events: decideSession({ kind: "record", events: fresh }, state),

@@ -45,6 +45,11 @@ export const MAX_TRAITS = 50;
 export const MAX_TRAITS_CHARS = 8_192;
 export const MAX_VISIT_EVENTS = 10_000;
 export const MAX_VISIT_DATA_CHARS = 8_000_000;
+/** What a visit may take; the session actor reads it from SESSION_MAX_VISIT_EVENTS / _DATA_CHARS (load tests raise it). */
+export interface VisitBudget {
+	events: number;
+	dataChars: number;
+}
 /** Ended visits kept in state, newest last; `visitsEnded` counts them all. */
 export const MAX_ENDED_VISITS = 20;
 /** A summary longer than this (JSON characters) drops list entries and says `truncated` (an event holds 1,000,000). */
@@ -100,7 +105,11 @@ export function decideSession(command: SessionCommand, state: SessionState): Pro
  * Events of a batch beyond what the open visit may still take (MAX_VISIT_EVENTS, MAX_VISIT_DATA_CHARS), one
  * error per event, so the SDK drops those and keeps the rest. A new visit starts empty: one batch always fits.
  */
-export function overVisitBudget(events: readonly ClientSessionEvent[], state: SessionState): FieldError[] {
+export function overVisitBudget(
+	events: readonly ClientSessionEvent[],
+	state: SessionState,
+	budget: VisitBudget = { events: MAX_VISIT_EVENTS, dataChars: MAX_VISIT_DATA_CHARS },
+): FieldError[] {
 	const visit = state.status === "active" ? state.visit : null;
 	let count = visit?.events ?? 0;
 	let chars = visit?.dataChars ?? 0;
@@ -108,15 +117,15 @@ export function overVisitBudget(events: readonly ClientSessionEvent[], state: Se
 	events.forEach((event, i) => {
 		count++;
 		chars += dataChars(event.data);
-		if (count > MAX_VISIT_EVENTS)
+		if (count > budget.events)
 			errors.push({
 				path: event.at ?? `events[${i}]`,
-				message: `the visit already holds ${MAX_VISIT_EVENTS} events; it takes more after it ends`,
+				message: `the visit already holds ${budget.events} events; it takes more after it ends`,
 			});
-		else if (chars > MAX_VISIT_DATA_CHARS)
+		else if (chars > budget.dataChars)
 			errors.push({
 				path: event.at ?? `events[${i}]`,
-				message: `the visit already holds ${MAX_VISIT_DATA_CHARS} characters of event data; it takes more after it ends`,
+				message: `the visit already holds ${budget.dataChars} characters of event data; it takes more after it ends`,
 			});
 	});
 	return errors;
