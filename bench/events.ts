@@ -10,7 +10,7 @@ export interface ClientEvent {
 	data: Record<string, unknown>;
 }
 
-export const BASE_TS = 1_800_000_000_000;
+export const BASE_TS = 1_700_000_000_000;
 
 /** The SDK's mix: page views over a dozen pages, clicks and custom events, 80 to 110 bytes of data each. */
 export function clientEvent(prefix: string, i: number): ClientEvent {

@@ -61,13 +61,16 @@ process.env.WRANGLER_LOG ??= "warn";
 const { unstable_startWorker } = await import("wrangler");
 execFileSync(process.execPath, ["web/build.mjs"], { cwd: root, stdio: "inherit" });
 // The Worker `npm start` runs (wrangler.jsonc), in-process, with file watching off: a source file saved during the
-// run must not reload the Worker under load. Only the admin token and the rate limits differ.
+// run must not reload the Worker under load. Only the admin token, the rate limits and the visit budget differ.
 const worker = await unstable_startWorker({
 	config: join(root, "wrangler.jsonc"),
 	bindings: {
 		ADMIN_TOKEN: { type: "plain_text", value: adminToken },
 		// One client IP sends everything here: the per-IP budget would refuse it within seconds.
 		RATE_LIMITS: { type: "plain_text", value: "off" },
+		// The hot session is one visit taking hundreds of thousands of events: far past what a real visit may take.
+		SESSION_MAX_VISIT_EVENTS: { type: "plain_text", value: "1000000000" },
+		SESSION_MAX_VISIT_DATA_CHARS: { type: "plain_text", value: "1000000000000" },
 	},
 	dev: { persist: join(state, "state"), inspector: false, watch: false, server: { hostname: "127.0.0.1", port } },
 });

@@ -44,6 +44,9 @@ export interface Env extends ActorNamespaces {
 	ROLLUP_REPORTS?: string;
 	/** Milliseconds without events before a web session ends (a decimal string; default one hour). */
 	SESSION_INACTIVITY_MS?: string;
+	/** What one web visit takes: events and characters of event data (decimal strings; defaults in src/reducers/session.ts). */
+	SESSION_MAX_VISIT_EVENTS?: string;
+	SESSION_MAX_VISIT_DATA_CHARS?: string;
 	/** Camera frames as uploaded (`frames/<org>/<camera>/...`, docs/cameras.md). */
 	FRAMES: R2Bucket;
 	/** Interactions from camera batches, consumed by this Worker like INTERACTIONS_QUEUE. */

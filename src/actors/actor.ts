@@ -132,14 +132,16 @@ class ImportMismatch extends Error {
 
 export interface KernelStatus {
 	outbox: { pending: number; oldestAt: number | null; nextAttemptAt: number | null };
-	/** The next timers by due time (at most 20). */
-	timers: Pick<Timer, "name" | "kind" | "scheduledAt" | "dueAt" | "attempts" | "lastError">[];
+	/** The next timers by due time (at most 20); a parked one has `parkedAt` and does not fire. */
+	timers: Pick<Timer, "name" | "kind" | "scheduledAt" | "dueAt" | "attempts" | "lastError" | "parkedAt">[];
 }
 
 export const MAX_PAGE = 1000;
 /** Largest event data accepted, as JSON text; SQLite refuses rows over 2 MB. */
 export const MAX_EVENT_DATA_BYTES = 1_000_000;
 const MAX_ID_LENGTH = 200;
+/** The last instant a JavaScript Date can hold: every stored `ts` is a valid date (kinds bound theirs more tightly). */
+export const MAX_EVENT_TS = 8_640_000_000_000_000;
 const DEFAULT_SNAPSHOT_EVERY = 200;
 const MAX_TIMERS_PER_ALARM = 1000;
 const OUTBOX_BATCH = 50;
@@ -401,8 +403,8 @@ export abstract class EventSourcedActor<S> extends Server<Env> {
 			if (typeof event.id !== "string" || event.id.length === 0 || event.id.length > MAX_ID_LENGTH) {
 				errors.push({ path: `${at}.id`, message: `must be a string of 1 to ${MAX_ID_LENGTH} characters` });
 			}
-			if (!Number.isSafeInteger(event.ts) || event.ts < 0) {
-				errors.push({ path: `${at}.ts`, message: "must be a non-negative integer (milliseconds since the epoch)" });
+			if (!Number.isSafeInteger(event.ts) || event.ts < 0 || event.ts > MAX_EVENT_TS) {
+				errors.push({ path: `${at}.ts`, message: `must be an integer from 0 to ${MAX_EVENT_TS} (milliseconds since the epoch)` });
 			}
 			const result = catalog.validate(event.type, event.data, event.v, at);
 			if (!result.ok) {
@@ -480,7 +482,8 @@ export abstract class EventSourcedActor<S> extends Server<Env> {
 
 	/**
 	 * Handles a due timer: returns the events its firing means (and their effects), or null for
-	 * none. Throwing, or returning an error, keeps the timer and retries it with backoff.
+	 * none. Throwing, or returning an error, keeps the timer and retries it with backoff; a plan whose events
+	 * fail validation (`invalid`) parks it instead (a retry of the same state would fail the same way).
 	 */
 	protected onTimer(timer: Timer, _state: S): TimerPlan<S> | Promise<TimerPlan<S>> {
 		throw new Error(`${this.definition.kind} has no handler for timer "${timer.name}"`);
@@ -589,6 +592,13 @@ export abstract class EventSourcedActor<S> extends Server<Env> {
 			outcome = fail({ kind: "rejected", detail: error instanceof Error ? error.message : String(error) });
 		}
 		if (outcome.ok) return;
+		if (outcome.error.kind === "invalid") {
+			// Its plan failed validation: the same state gives the same plan, so a retry would fail forever. Surface it instead.
+			const detail = `${outcome.error.detail} ${outcome.error.errors.map((e) => `${e.path}: ${e.message}`).join("; ")}`.trim();
+			console.error(`${this.definition.kind} timer "${timer.name}" parked after attempt ${timer.attempts + 1}: ${detail}`);
+			this.ctx.storage.transactionSync(() => this.timers.park(timer, detail, now));
+			return;
+		}
 		const retryAt = now + backoffDelay(timer.attempts + 1);
 		console.warn(
 			`${this.definition.kind} timer "${timer.name}" failed (attempt ${timer.attempts + 1}), retrying at ${new Date(retryAt).toISOString()}: ${outcome.error.detail}`,
@@ -778,9 +788,15 @@ export abstract class EventSourcedActor<S> extends Server<Env> {
 	kernelStatus(): KernelStatus {
 		return {
 			outbox: this.outbox.depth(),
-			timers: this.timers
-				.list(20)
-				.map(({ name, kind, scheduledAt, dueAt, attempts, lastError }) => ({ name, kind, scheduledAt, dueAt, attempts, lastError })),
+			timers: this.timers.list(20).map(({ name, kind, scheduledAt, dueAt, attempts, lastError, parkedAt }) => ({
+				name,
+				kind,
+				scheduledAt,
+				dueAt,
+				attempts,
+				lastError,
+				parkedAt,
+			})),
 		};
 	}
 
@@ -1115,7 +1131,8 @@ export function overBytes(text: string, max: number): boolean {
 	return text.length * 3 > max && encoder.encode(text).length > max;
 }
 
-function positiveInt(value: string | undefined): number | undefined {
+/** A positive integer from an environment variable, or undefined when it is unset or not one. */
+export function positiveInt(value: string | undefined): number | undefined {
 	const n = Number(value);
 	return Number.isSafeInteger(n) && n > 0 ? n : undefined;
 }

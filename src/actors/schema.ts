@@ -71,6 +71,8 @@ export const timers = sqliteTable(
 		payload: text("payload").notNull(),
 		attempts: integer("attempts").notNull().default(0),
 		lastError: text("last_error"),
+		/** When a failure that retrying cannot fix parked it (null: live); a parked timer never fires until set again. */
+		parkedAt: integer("parked_at"),
 	},
 	(t) => [index("timers_due").on(t.dueAt)],
 );

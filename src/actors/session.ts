@@ -10,9 +10,18 @@ import {
 	type VisitStarted,
 	visitInteractionId,
 } from "../events/interaction.ts";
-import { type SessionBatchInput, sessionBatchInput, type VisitSummary } from "../events/session.ts";
-import { decideInactivityEnd, decideSession, type SessionState, sessionDefinition } from "../reducers/session.ts";
-import { EventSourcedActor, type Plan } from "./actor.ts";
+import { eventTimeErrors, type SessionBatchInput, sessionBatchInput, type VisitSummary } from "../events/session.ts";
+import {
+	decideInactivityEnd,
+	decideSession,
+	MAX_VISIT_DATA_CHARS,
+	MAX_VISIT_EVENTS,
+	overVisitBudget,
+	type SessionState,
+	sessionDefinition,
+	type VisitBudget,
+} from "../reducers/session.ts";
+import { EventSourcedActor, type Plan, positiveInt } from "./actor.ts";
 import type { OutboxMessage } from "./outbox.ts";
 import { errorDetails, type Outcome, statusOf } from "./outcome.ts";
 import type { ClientMessage } from "./socket-messages.ts";
@@ -29,17 +38,27 @@ const DEFAULT_INACTIVITY_MS = 60 * 60_000;
 
 export class SessionActor extends EventSourcedActor<SessionState> {
 	readonly inactivityMs: number;
+	readonly visitBudget: VisitBudget;
 
 	constructor(ctx: DurableObjectState, env: Env) {
 		super(ctx, env, sessionDefinition);
 		const configured = Number(env.SESSION_INACTIVITY_MS);
 		this.inactivityMs = Number.isSafeInteger(configured) && configured > 0 ? configured : DEFAULT_INACTIVITY_MS;
+		this.visitBudget = {
+			events: positiveInt(env.SESSION_MAX_VISIT_EVENTS) ?? MAX_VISIT_EVENTS,
+			dataChars: positiveInt(env.SESSION_MAX_VISIT_DATA_CHARS) ?? MAX_VISIT_DATA_CHARS,
+		};
 	}
 
-	/** Appends an SDK batch: repeated event ids are counted as duplicates and not stored again. */
+	/**
+	 * Appends an SDK batch: repeated event ids are counted as duplicates and not stored again. Timestamps must
+	 * fall in the window around the server's clock (400), and the open visit must have room for the batch (422).
+	 */
 	recordBatch(input: SessionBatchInput, meta: EventMeta = {}): Outcome<BatchResult> {
 		const { events, clientActionId, expectedVersion } = input;
 		return this.execute({ clientActionId, expectedVersion, meta: { ...meta, clientActionId } }, (state) => {
+			const late = eventTimeErrors(events, this.now());
+			if (late.length > 0) return { kind: "invalid", detail: "Event times must be near the server's clock.", errors: late };
 			// With no visit open, the first new event starts one, so which ids are stored must be known first. In an
 			// open visit the kernel's own duplicate check at commit is enough (and costs no lookup).
 			const known = state.status === "active" ? new Set<string>() : this.log.existingIds(events.map((e) => e.id));
@@ -50,6 +69,8 @@ export class SessionActor extends EventSourcedActor<SessionState> {
 					known.add(event.id);
 					return true;
 				});
+			const over = overVisitBudget(fresh, state, this.visitBudget);
+			if (over.length > 0) return { kind: "rejected", detail: "The open visit has no room for these events.", errors: over };
 			return {
 				events: decideSession({ kind: "record", events: fresh }, state),
 				result: (receipt) => {

@@ -3,7 +3,7 @@
  * object's single alarm. Cron expressions are parsed by croner, never by hand.
  */
 import { Cron } from "croner";
-import { asc, count, eq, lte, min } from "drizzle-orm";
+import { and, asc, count, eq, isNull, lte, min } from "drizzle-orm";
 import type { DrizzleSqliteDODatabase } from "drizzle-orm/durable-sqlite";
 import { timers } from "./schema.ts";
 
@@ -22,6 +22,8 @@ export interface Timer {
 	payload: unknown;
 	attempts: number;
 	lastError: string | null;
+	/** When a failure that retrying cannot fix parked it; null while it is live. */
+	parkedAt: number | null;
 }
 
 export const MIN_INTERVAL_MS = 1_000;
@@ -103,7 +105,7 @@ export class TimerStore {
 			this.sql.exec(
 				`INSERT INTO timers (name, kind, spec, scheduled_at, due_at, payload, attempts, last_error) VALUES (?, ?, ?, ?, ?, ?, 0, NULL)
 				 ON CONFLICT(name) DO UPDATE SET kind = excluded.kind, spec = excluded.spec, scheduled_at = excluded.scheduled_at,
-				 due_at = excluded.due_at, payload = excluded.payload, attempts = 0, last_error = NULL`,
+				 due_at = excluded.due_at, payload = excluded.payload, attempts = 0, last_error = NULL, parked_at = NULL`,
 				row.name,
 				row.kind,
 				row.spec,
@@ -125,19 +127,31 @@ export class TimerStore {
 
 	/** Keeps a timer whose handler failed, and tries it again after a backoff. */
 	failed(timer: Timer, error: string, retryAt: number): void {
+		this.#failure(timer, error, { dueAt: retryAt });
+	}
+
+	/**
+	 * Keeps a timer whose handler failed in a way a retry cannot fix (its plan is invalid): it stops firing,
+	 * keeping its last error and attempts for the kernel status, until something sets it again (which unparks it).
+	 */
+	park(timer: Timer, error: string, now: number): void {
+		this.#failure(timer, error, { parkedAt: now });
+	}
+
+	#failure(timer: Timer, error: string, then: { dueAt: number } | { parkedAt: number }): void {
 		this.db
 			.update(timers)
-			.set({ attempts: timer.attempts + 1, lastError: error.slice(0, 2000), dueAt: retryAt })
+			.set({ attempts: timer.attempts + 1, lastError: error.slice(0, 2000), ...then })
 			.where(eq(timers.name, timer.name))
 			.run();
 	}
 
-	/** Timers due at or before `now`, earliest first (ties by name, so order is deterministic). */
+	/** Live timers due at or before `now`, earliest first (ties by name, so order is deterministic). */
 	due(now: number, limit: number): Timer[] {
 		return this.db
 			.select()
 			.from(timers)
-			.where(lte(timers.dueAt, now))
+			.where(and(lte(timers.dueAt, now), isNull(timers.parkedAt)))
 			.orderBy(asc(timers.dueAt), asc(timers.name))
 			.limit(limit)
 			.all()
@@ -158,6 +172,7 @@ export class TimerStore {
 			this.db
 				.select({ at: min(timers.dueAt) })
 				.from(timers)
+				.where(isNull(timers.parkedAt))
 				.get()?.at ?? null
 		);
 	}
@@ -177,5 +192,6 @@ function toTimer(row: typeof timers.$inferSelect): Timer {
 		payload: JSON.parse(row.payload),
 		attempts: row.attempts,
 		lastError: row.lastError,
+		parkedAt: row.parkedAt,
 	};
 }

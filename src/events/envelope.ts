@@ -65,6 +65,14 @@ export interface ProposedEvent<T extends string = string, D = unknown> {
 	at?: string;
 }
 
+/**
+ * Event ids an actor derives from another id or a counter start with `~`, which no client id may (client
+ * ids start with a letter or digit), so a client can never take an id the actor will need later.
+ * Logs written before this keep their old ids (`<id>:started`, `visit-<n>:ended`); they are never rewritten.
+ */
+export const DERIVED_ID_PREFIX = "~";
+export const derivedId = (name: string): string => `${DERIVED_ID_PREFIX}${name}`;
+
 /** Keeps only the meta keys that carry a value, so stored meta stays small and stable. */
 export function compactMeta(meta: EventMeta | undefined): EventMeta {
 	const out: EventMeta = {};

@@ -1,6 +1,6 @@
 /** What can happen in a web session. Clients submit the page/click/custom/identify/error events; the actor adds started/ended. */
 import { z } from "zod";
-import { defineEvent, EventCatalog } from "./catalog.ts";
+import { defineEvent, EventCatalog, type FieldError } from "./catalog.ts";
 import { nestsDeeperThan, TOO_DEEP } from "./json-depth.ts";
 
 const url = z.string().min(1).max(2048);
@@ -85,6 +85,8 @@ export const visitSummary = z.object({
 	clickTargets: z.record(z.string(), z.number().int()).optional(),
 	errors: z.number().int().nonnegative(),
 	userId: z.string().nullable(),
+	/** Present when pages, custom names or click targets were left out for being over a cap. */
+	truncated: z.boolean().optional(),
 });
 export type VisitSummary = z.infer<typeof visitSummary>;
 
@@ -102,6 +104,24 @@ export const EVENT_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 export const MAX_BATCH_EVENTS = 500;
 /** Client action ids start with a letter or digit; the kernel's own (outbox deliveries) start with `~`. */
 export const CLIENT_ACTION_ID_PATTERN = EVENT_ID_PATTERN;
+
+/**
+ * The window a client event's `ts` must fall in, around the server's clock: at most an hour ahead (as camera
+ * frames), and not before 2000-01-01 (backfills of older data are not web sessions).
+ */
+export const MAX_EVENT_TS_AHEAD_MS = 60 * 60_000;
+export const MIN_EVENT_TS = Date.UTC(2000, 0, 1);
+
+/** One error per event whose `ts` is outside the window at server time `now`. */
+export function eventTimeErrors(events: readonly { ts: number; at?: string }[], now: number): FieldError[] {
+	const errors: FieldError[] = [];
+	events.forEach((event, i) => {
+		const path = `${event.at ?? `events[${i}]`}.ts`;
+		if (event.ts > now + MAX_EVENT_TS_AHEAD_MS) errors.push({ path, message: "is more than an hour ahead of the server's clock" });
+		else if (event.ts < MIN_EVENT_TS) errors.push({ path, message: "is before 2000-01-01T00:00:00Z" });
+	});
+	return errors;
+}
 
 /** One event as a client submits it; its data is checked against its type's schema by the actor. */
 export const clientSessionEventInput = z.object({

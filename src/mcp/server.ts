@@ -253,10 +253,10 @@ export function createMcpServer(scope: McpScope): McpServer {
 			}
 			const tooLarge = oversizedState("get_session", `session ${session}`, read.value.version, read.value.state);
 			if (tooLarge) return tooLarge;
-			const state = read.value.state as { status?: string; currentPage?: string | null; endedVisits?: unknown[] };
+			const state = read.value.state as { status?: string; currentPage?: string | null; endedVisits?: unknown[]; visitsEnded?: number };
 			const where = state.currentPage ? ` on ${state.currentPage}` : "";
 			return answer(
-				`Session ${session}: ${state.status}${where}, version ${read.value.version}, ${state.endedVisits?.length ?? 0} ended visits.`,
+				`Session ${session}: ${state.status}${where}, version ${read.value.version}, ${state.visitsEnded ?? state.endedVisits?.length ?? 0} ended visits.`,
 				{ session, found: true, version: read.value.version, state: read.value.state as Record<string, unknown> },
 			);
 		},

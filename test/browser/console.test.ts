@@ -57,7 +57,7 @@ let tick = 0;
 /** A visit of `count` events: page views (every third one in the old v1 shape), clicks and a custom event. */
 async function visit(id: string, count: number, correlation: string): Promise<void> {
 	const batch = Array.from({ length: count }, (_, i) => {
-		const ts = 1_800_000_000_000 + tick++ * 1000;
+		const ts = 1_700_000_000_000 + tick++ * 1000;
 		if (i % 3 === 2)
 			return { id: `${id}-${i}`, type: "session.page_viewed", v: 1, ts, data: { url: `https://shop.example/old/${i}?ref=mail` } };
 		if (i % 3 === 1) return { id: `${id}-${i}`, type: "session.clicked", ts, data: { target: `#buy-${i}` } };

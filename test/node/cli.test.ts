@@ -83,7 +83,7 @@ function spawnCli(args: string[], env: Record<string, string> = {}): Promise<Ran
 }
 
 let counter = 0;
-const ts = () => 1_800_000_000_000 + counter++ * 1000;
+const ts = () => 1_700_000_000_000 + counter++ * 1000;
 const clientEvent = (i: number) => {
 	const id = `e-${counter}-${i}`;
 	switch (i % 6) {
@@ -317,7 +317,7 @@ describe("replay", () => {
 		const snapshots = await storedSnapshots();
 		expect(snapshots).toEqual([15, 22, 36, 42]);
 		expect(ran.stdout).toContain(
-			`replay sessions/${session} with session@2: ${version} of ${version} events folded, 4 snapshot(s) compared (15, 22, 36, 42)`,
+			`replay sessions/${session} with session@3: ${version} of ${version} events folded, 4 snapshot(s) compared (15, 22, 36, 42)`,
 		);
 		expect(ran.stdout).toContain("ok: the reducers here agree");
 		const server = await cli(["replay", `sessions/${session}`, "--server", "--json"]);
@@ -331,7 +331,7 @@ describe("replay", () => {
 		const report = await replayActor(client, { kind: "sessions", id: session }, changedSessionDefinition as never, quiet, true);
 		expect(report.ok).toBe(false);
 		expect(report.mismatches.map((m) => `${m.version} ${m.against}`)).toEqual([
-			...(await storedSnapshots()).map((v) => `${v} snapshot session@2`),
+			...(await storedSnapshots()).map((v) => `${v} snapshot session@3`),
 			`${version} state now`,
 		]);
 		expect(report.mismatches[0]?.delta).toHaveProperty(["visit", "pageViews"]);
@@ -340,7 +340,7 @@ describe("replay", () => {
 	it("a changed reducer given with --definition makes replay exit 1 with a diff report", async () => {
 		const ran = await cli(["replay", `sessions/${session}`, "--definition", join(import.meta.dirname, "cli-changed-reducer.ts")]);
 		expect(ran.code).toBe(1);
-		expect(ran.stdout).toContain("MISMATCH at version 15 against snapshot session@2 (stored → replayed here):");
+		expect(ran.stdout).toContain("MISMATCH at version 15 against snapshot session@3 (stored → replayed here):");
 		expect(ran.stdout).toContain(`MISMATCH at version ${version} against state now`);
 		expect(ran.stdout).toMatch(/pageViews: 5 => 10/);
 		expect(ran.stdout).not.toContain("ok: the reducers");

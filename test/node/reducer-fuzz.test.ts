@@ -20,6 +20,7 @@ import type { EventCatalog } from "../../src/events/catalog.ts";
 import type { ProposedEvent, RecordedEvent } from "../../src/events/envelope.ts";
 import type { Interaction } from "../../src/events/interaction.ts";
 import { orgCatalog } from "../../src/events/org.ts";
+import { EVENT_ID_PATTERN } from "../../src/events/session.ts";
 import { mergeMetrics, metricsOf } from "../../src/patterns/metrics.ts";
 import { cameraDefinition, decideBatchWindow, decideOffline } from "../../src/reducers/camera.ts";
 import { chatDefinition, startNext } from "../../src/reducers/chat.ts";
@@ -293,7 +294,12 @@ interface Kind<S> {
 const KINDS: Record<string, Kind<unknown>> = {
 	session: {
 		definition: sessionDefinition as ActorDefinition<unknown>,
-		decided: (state, ts) => (Math.floor(ts / 1000) % 5 === 0 ? decideInactivityEnd(state as never, ts) : []),
+		decided: (state, ts) => {
+			const ended = Math.floor(ts / 1000) % 5 === 0 ? decideInactivityEnd(state as never, ts) : [];
+			// Ids the session derives are outside what clients may send (security review #10).
+			for (const event of ended) expect(EVENT_ID_PATTERN.test(event.id), event.id).toBe(false);
+			return ended;
+		},
 	},
 	camera: {
 		definition: cameraDefinition as ActorDefinition<unknown>,

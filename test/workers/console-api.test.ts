@@ -141,7 +141,7 @@ describe("inspection", () => {
 			`${path(session)}/replay`,
 		);
 		expect(report.ok).toBe(false);
-		expect(report.mismatches.map((m) => m.against)).toEqual(expect.arrayContaining(["snapshot session@2", "state in memory"]));
+		expect(report.mismatches.map((m) => m.against)).toEqual(expect.arrayContaining(["snapshot session@3", "state in memory"]));
 		expect(report.mismatches[0]?.delta).toHaveProperty(["visit", "pageViews"]);
 	});
 });

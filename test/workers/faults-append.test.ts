@@ -24,7 +24,7 @@ let serial = 0;
 function clientEvents(count: number, kinds: number[]): ClientEvent[] {
 	return Array.from({ length: count }, (_, i) => {
 		const n = serial++;
-		const ts = 1_800_000_000_000 + n;
+		const ts = 1_700_000_000_000 + n;
 		const id = `f${n}`;
 		switch ((kinds[i] ?? 0) % 3) {
 			case 0:

@@ -115,7 +115,7 @@ describe("a fault in an outbox delivery or a timer firing", () => {
 					await abortAllDurableObjects();
 
 					const interaction = visitInteractionId(id, 1);
-					const visitEnd = (await session(id).eventById("visit-1:ended")) as EventEnvelope | null;
+					const visitEnd = (await session(id).eventById("~visit-1:ended")) as EventEnvelope | null;
 					if (!visitEnd) tally.lostEnds++;
 					expect(visitEnd?.type).toBe("session.ended");
 					const recorded = [

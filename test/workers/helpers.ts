@@ -133,7 +133,7 @@ export interface ClientEvent {
 }
 
 let counter = 0;
-export function pageView(path: string, ts = 1_800_000_000_000 + counter * 1000): ClientEvent {
+export function pageView(path: string, ts = 1_700_000_000_000 + counter * 1000): ClientEvent {
 	counter++;
 	return { id: uniqueId("e"), type: "session.page_viewed", ts, data: { url: `https://shop.example${path}`, path } };
 }

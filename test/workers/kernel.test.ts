@@ -9,6 +9,7 @@ import type { ProposedEvent, RecordedEvent } from "../../src/events/envelope.ts"
 import { fold } from "../../src/reducers/definition.ts";
 import { sessionDefinition } from "../../src/reducers/session.ts";
 import { allEvents, call, getJson, pageView, postBatch, uniqueId } from "./helpers.ts";
+import { probeStub } from "./support/probe-worker.ts";
 
 const ORG = "acme";
 const sessionPath = (id: string) => `/v1/orgs/${ORG}/sessions/${id}`;
@@ -67,7 +68,7 @@ describe("idempotency", () => {
 		const receipt = await runInDurableObject(stubOf(session), (instance: SessionActor) => {
 			const kernel = instance as unknown as Kernel;
 			return kernel.append([
-				{ id: uniqueId("e"), type: "session.page_viewed", ts: 7, data: { url: "https://x/b", path: "/b" } },
+				{ id: uniqueId("e"), type: "session.page_viewed", ts: 1_700_000_000_007, data: { url: "https://x/b", path: "/b" } },
 				{ ...first, ts: first.ts },
 			]);
 		});
@@ -111,7 +112,7 @@ describe("optimistic concurrency", () => {
 describe("atomic batches", () => {
 	it("one invalid event rejects the whole batch, names the field, and stores nothing", async () => {
 		const session = uniqueId("s");
-		const bad = { id: uniqueId("e"), type: "session.page_viewed", ts: 1, data: { path: "/x" } };
+		const bad = { id: uniqueId("e"), type: "session.page_viewed", ts: 1_700_000_000_001, data: { path: "/x" } };
 		const res = await postBatch(ORG, session, { events: [pageView("/a"), pageView("/b"), bad] });
 		expect(res.status).toBe(400);
 		const body = await res.json<{ errors: { path: string }[] }>();
@@ -122,7 +123,7 @@ describe("atomic batches", () => {
 
 	it("events the session emits itself cannot be submitted by a client", async () => {
 		const res = await postBatch(ORG, uniqueId("s"), {
-			events: [{ id: "x1", type: "session.ended", ts: 1, data: { reason: "inactivity", summary: {} } }],
+			events: [{ id: "x1", type: "session.ended", ts: 1_700_000_000_001, data: { reason: "inactivity", summary: {} } }],
 		});
 		expect(res.status).toBe(400);
 		expect((await res.json<{ errors: { path: string }[] }>()).errors[0]?.path).toBe("events[0].type");
@@ -136,8 +137,8 @@ describe("atomic batches", () => {
 			const kernel = instance as unknown as Kernel;
 			// A second start while a visit is open is refused by the reducer.
 			return kernel.append([
-				{ id: uniqueId("e"), type: "session.page_viewed", ts: 5, data: { url: "https://x/y", path: "/y" } },
-				{ id: uniqueId("e"), type: "session.started", ts: 6, data: { visit: 2 } },
+				{ id: uniqueId("e"), type: "session.page_viewed", ts: 1_700_000_000_005, data: { url: "https://x/y", path: "/y" } },
+				{ id: uniqueId("e"), type: "session.started", ts: 1_700_000_000_006, data: { visit: 2 } },
 			]);
 		});
 		expect(outcome.ok).toBe(false);
@@ -205,34 +206,37 @@ describe("snapshots", () => {
 	});
 
 	it("a state larger than one SQLite row snapshots across rows and restores", async () => {
-		const session = uniqueId("s");
-		const longPath = (i: number) => `/${String(i).padStart(6, "0")}/${"x".repeat(1990)}`;
-		let n = 0;
+		// A probe actor keeps what it is sent (a session no longer can: its visit is capped).
+		const stub = probeStub(env, uniqueId("big"));
+		const text = (i: number) => `${String(i).padStart(6, "0")}/${"x".repeat(1990)}`;
 		for (let batch = 0; batch < 6; batch++) {
-			const events = Array.from({ length: 200 }, () => {
-				const path = longPath(n++);
-				return { id: uniqueId("e"), type: "session.page_viewed", ts: 1_000 + n, data: { url: `https://x${path}`.slice(0, 2048), path } };
-			});
-			const res = await postBatch(ORG, session, { events });
-			expect(res.status).toBe(202);
+			const outcome = await stub.hold(
+				Array.from({ length: 200 }, (_, i) => text(batch * 200 + i)),
+				batch * 200,
+			);
+			expect(outcome.ok).toBe(true);
 		}
-		const stub = stubOf(session);
-		const described = await stub.describe();
-		const newest = described.snapshots.at(-1);
+		const newest = (await stub.describe()).snapshots.at(-1);
 		expect(newest?.bytes).toBeGreaterThan(2_000_000);
 		expect(newest?.parts).toBeGreaterThanOrEqual(3);
 
 		await evictDurableObject(stub);
-		const { state } = await getJson<{ state: { visit: { pages: string[] } } }>(`${sessionPath(session)}/state`);
-		expect(state.visit.pages).toHaveLength(1200);
-		expect(state.visit.pages[1199]).toBe(longPath(1199));
+		const state = await stub.probeState();
+		expect(state.held).toHaveLength(1200);
+		expect(state.held[1199]).toBe(text(1199));
 	});
 });
 
 describe("schema evolution", () => {
 	it("an event stored at an old version is read upcast, and raw reads show it as stored", async () => {
 		const session = uniqueId("s");
-		const old = { id: uniqueId("e"), type: "session.page_viewed", v: 1, ts: 10, data: { url: "https://shop.example/cart?step=2" } };
+		const old = {
+			id: uniqueId("e"),
+			type: "session.page_viewed",
+			v: 1,
+			ts: 1_700_000_000_010,
+			data: { url: "https://shop.example/cart?step=2" },
+		};
 		expect((await postBatch(ORG, session, { events: [old] })).status).toBe(202);
 
 		const [, upcast] = await allEvents(sessionPath(session));
@@ -261,10 +265,10 @@ describe("reads", () => {
 		await postBatch(ORG, session, { events: Array.from({ length: 12 }, (_, i) => pageView(`/r${i % 4}`)) });
 		await postBatch(ORG, session, {
 			events: [
-				{ id: uniqueId("e"), type: "session.identified", ts: 2_000_000_000_000, data: { userId: "u-1", traits: { plan: "pro" } } },
-				{ id: uniqueId("e"), type: "session.custom", ts: 2_000_000_000_001, data: { name: "add_to_cart", props: { sku: "A1" } } },
-				{ id: uniqueId("e"), type: "session.clicked", ts: 2_000_000_000_002, data: { target: "main > button.buy" } },
-				{ id: uniqueId("e"), type: "session.error", ts: 2_000_000_000_003, data: { message: "TypeError: x is undefined" } },
+				{ id: uniqueId("e"), type: "session.identified", ts: 1_700_000_000_000, data: { userId: "u-1", traits: { plan: "pro" } } },
+				{ id: uniqueId("e"), type: "session.custom", ts: 1_700_000_000_001, data: { name: "add_to_cart", props: { sku: "A1" } } },
+				{ id: uniqueId("e"), type: "session.clicked", ts: 1_700_000_000_002, data: { target: "main > button.buy" } },
+				{ id: uniqueId("e"), type: "session.error", ts: 1_700_000_000_003, data: { message: "TypeError: x is undefined" } },
 			],
 		});
 		const events = await allEvents(sessionPath(session));
@@ -284,7 +288,7 @@ describe("reads", () => {
 		await postBatch(ORG, session, {
 			events: [
 				pageView("/a"),
-				{ id: uniqueId("e"), type: "session.clicked", ts: 5, data: { target: "a" } },
+				{ id: uniqueId("e"), type: "session.clicked", ts: 1_700_000_000_005, data: { target: "a" } },
 				pageView("/b"),
 				pageView("/c"),
 			],

@@ -22,7 +22,7 @@ function prng(s: number): () => number {
 }
 
 function event(i: number, prefix: string): ClientEvent {
-	const ts = 1_800_000_000_000 + i;
+	const ts = 1_700_000_000_000 + i;
 	return i % 3 === 0
 		? { id: `${prefix}-${i}`, type: "session.clicked", ts, data: { target: `a#x${i % 11}` } }
 		: { id: `${prefix}-${i}`, type: "session.page_viewed", ts, data: { url: `https://shop.example/${i % 17}`, path: `/${i % 17}` } };

@@ -111,6 +111,30 @@ describe("scheduler", () => {
 		expect(await stub.timer("flaky")).toBeUndefined();
 	});
 
+	it("a timer whose plan is always invalid is parked after its first failure, not retried forever", async () => {
+		const stub = probe();
+		await stub.setTimers([
+			{ name: "doomed", spec: { once: T0 + 1_000 } },
+			{ name: "other", spec: { once: T0 + 60_000 } },
+		]);
+		await stub.planInvalid(true);
+		vi.setSystemTime(T0 + 1_000);
+		await runDurableObjectAlarm(stub);
+		const parked = await stub.timer("doomed");
+		expect(parked).toMatchObject({ attempts: 1, parkedAt: T0 + 1_000, lastError: expect.stringContaining("scheduledAt") });
+		// The kernel status shows it, and the alarm is armed for the live timer only: the parked one never fires again.
+		expect((await stub.kernel()).timers).toContainEqual(expect.objectContaining({ name: "doomed", attempts: 1, parkedAt: T0 + 1_000 }));
+		expect(await stub.alarmAt()).toBe(T0 + 60_000);
+		await stub.planInvalid(false);
+		vi.setSystemTime(T0 + 30 * 60_000);
+		await runDurableObjectAlarm(stub);
+		expect(await stub.timer("doomed")).toMatchObject({ attempts: 1, parkedAt: T0 + 1_000 });
+		expect(await firings(stub)).toEqual([{ timer: "other", at: T0 + 60_000 }]);
+		// Setting it again unparks it.
+		await stub.setTimers([{ name: "doomed", spec: { once: T0 + 40 * 60_000 } }]);
+		expect(await stub.timer("doomed")).toMatchObject({ attempts: 0, parkedAt: null, lastError: null });
+	});
+
 	it("rescheduling and cancelling are idempotent", async () => {
 		const stub = probe();
 		await stub.setTimers([{ name: "t", spec: { once: T0 + 5_000 } }]);

@@ -361,7 +361,7 @@ describe("SDK against the real Worker", () => {
 		expect(preflight.headers.get("access-control-allow-methods")).toContain("POST");
 		expect(preflight.headers.get("access-control-allow-headers")).toContain("authorization");
 
-		const body = JSON.stringify({ events: [{ id: uniqueId("e"), type: "session.custom", ts: 1, data: { name: "x" } }] });
+		const body = JSON.stringify({ events: [{ id: uniqueId("e"), type: "session.custom", ts: Date.now(), data: { name: "x" } }] });
 		const accepted = await exports.default.fetch(url, {
 			method: "POST",
 			headers: { origin, authorization: `Bearer ${key}`, "content-type": "application/json" },

@@ -3,7 +3,7 @@ import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { actorName } from "../../src/actors/identity.ts";
 import { archiveKey } from "../../src/queue.ts";
-import { allEvents, createOrg, getJson, pageView, postBatch, uniqueId } from "./helpers.ts";
+import { allEvents, createKey, createOrg, getJson, pageView, postBatch, Subscriber, uniqueId } from "./helpers.ts";
 
 const ORG = "acme";
 const HOUR = 3_600_000;
@@ -157,7 +157,7 @@ describe("hand-over", () => {
 		expect((await getJson<StateBody>(`${path(session)}/state`)).kernel.outbox.pending).toBe(0);
 		// The org's event names the session event that caused it.
 		const [recorded] = (await allEvents(`/v1/orgs/${ORG}`)).filter((e) => e.id === `session:${session}:visit-1`);
-		expect(recorded?.meta).toMatchObject({ causationId: "visit-1:ended", causationActor: `session:${session}` });
+		expect(recorded?.meta).toMatchObject({ causationId: "~visit-1:ended", causationActor: `session:${session}` });
 	});
 
 	it("the org lists a session as active while its visit is open, and as ended after", async () => {
@@ -253,5 +253,89 @@ describe("hand-over", () => {
 			endedAt: T0 + HOUR,
 			summary: { pageViews: 2, pages: ["/a", "/b"] },
 		});
+	});
+});
+
+describe("attacks from the security review", () => {
+	it("one ingest key sending many batches of long distinct paths and names cannot keep the visit from ending, nor grow its snapshots", async () => {
+		const org = await createOrg("Growing session");
+		const ingest = await createKey(org.org, org.key, "page", "ingest");
+		const auth = { authorization: `Bearer ${ingest.key}` };
+		const session = uniqueId("s");
+		const longPath = (i: number) => `/${String(i).padStart(6, "0")}/${"p".repeat(1990)}`;
+		let n = 0;
+		// 8 batches of 150 distinct ~2 KB paths and 50 distinct custom names: 1,200 paths, 2.4 MB of them.
+		for (let batch = 0; batch < 8; batch++) {
+			const events = Array.from({ length: 200 }, (_, i) => {
+				const k = n++;
+				const ts = T0 + k;
+				if (i % 4 === 3) return { id: `e${k}`, type: "session.custom", ts, data: { name: `${"c".repeat(100)}${k}` } };
+				const path = longPath(k);
+				return { id: `e${k}`, type: "session.page_viewed", ts, data: { url: `https://x${path}`, path } };
+			});
+			const res = await postBatch(org.org, session, { events }, auth);
+			expect(res.status).toBe(202);
+		}
+		const stub = env.SESSION.getByName(actorName(org.org, session));
+		const snapshots = (await stub.describe()).snapshots;
+		const largest = Math.max(...snapshots.map((s) => s.bytes));
+		console.log(`[figure] growing session: ${JSON.stringify({ events: n, snapshots: snapshots.length, largestSnapshotBytes: largest })}`);
+		expect(largest).toBeLessThan(100_000);
+
+		vi.setSystemTime(T0 + HOUR);
+		await runDurableObjectAlarm(stub);
+		const ended = (await allEvents(`/v1/orgs/${org.org}/sessions/${session}`, { headers: { authorization: `Bearer ${org.key}` } })).at(-1);
+		expect(ended).toMatchObject({
+			id: "~visit-1:ended",
+			type: "session.ended",
+			data: { summary: { events: n, pageViews: 1200, truncated: true } },
+		});
+		// Within what an event may hold (1,000,000 characters), with room to spare: the summary is cut at 200,000.
+		expect(JSON.stringify(ended?.data).length).toBeLessThan(201_000);
+		expect((await stub.kernelStatus()).timers).toEqual([]);
+	});
+
+	it("a client event with the id the visit's end would take does not keep the visit open", async () => {
+		const session = uniqueId("s");
+		const res = await postBatch(ORG, session, {
+			events: [pageView("/", T0), { id: "visit-1:ended", type: "session.custom", ts: T0 + 1, data: { name: "squat" } }],
+		});
+		expect(res.status).toBe(202);
+		await at(T0 + HOUR, session);
+		expect((await getJson<StateBody>(`${path(session)}/state`)).state.status).toBe("ended");
+		expect(await types(session)).toEqual(["session.started", "session.page_viewed", "session.custom", "session.ended"]);
+	});
+
+	it("a client event with the id a later visit's start would take does not block that visit", async () => {
+		const session = uniqueId("s");
+		const squat = uniqueId("next");
+		await postBatch(ORG, session, {
+			events: [pageView("/", T0), { id: `${squat}:started`, type: "session.custom", ts: T0 + 1, data: { name: "squat" } }],
+		});
+		await at(T0 + HOUR, session);
+		const res = await postBatch(ORG, session, { events: [{ ...pageView("/again", T0 + HOUR + 1), id: squat }] });
+		expect(res.status).toBe(202);
+		const { state } = await getJson<StateBody>(`${path(session)}/state`);
+		expect(state).toMatchObject({ status: "active", visit: { number: 2 } });
+	});
+
+	it("a ts far from the server's clock is refused over HTTP, naming the field, and nothing is stored", async () => {
+		const session = uniqueId("s");
+		const res = await postBatch(ORG, session, { events: [pageView("/", T0), pageView("/far", 9e15), pageView("/ahead", T0 + 2 * HOUR)] });
+		expect(res.status).toBe(400);
+		expect(res.headers.get("content-type")).toContain("application/problem+json");
+		const problem = await res.json<{ errors: { path: string }[] }>();
+		expect(problem.errors.map((e) => e.path)).toEqual(["events[1].ts", "events[2].ts"]);
+		expect((await getJson<StateBody>(`${path(session)}/state`)).version).toBe(0);
+	});
+
+	it("a ts far from the server's clock is refused over the socket, naming the field", async () => {
+		const session = uniqueId("s");
+		const socket = await Subscriber.open(path(session));
+		socket.socket.send(JSON.stringify({ t: "events", events: [pageView("/", T0), pageView("/past", 1)] }));
+		await socket.until((s) => s.frames.some((f) => f.t === "error" || f.t === "ack"));
+		expect(socket.frames.find((f) => f.t === "error")).toMatchObject({ status: 400, errors: [{ path: "events[1].ts" }] });
+		expect((await getJson<StateBody>(`${path(session)}/state`)).version).toBe(0);
+		socket.socket.close();
 	});
 });

@@ -23,20 +23,28 @@ export { CallActor } from "./call-kind.ts";
 
 const fired = defineEvent("probe.fired", z.object({ timer: z.string(), scheduledAt: z.number().int(), payload: z.json().optional() }));
 
+/** Text the probe keeps in its state, so a test can grow a state past one SQLite row. */
+const held = defineEvent("probe.held", z.object({ text: z.string() }));
+
 interface ProbeState {
 	firings: number;
+	held: string[];
 }
 
 const probeDefinition: ActorDefinition<ProbeState> = {
 	kind: "probe" as ActorKind,
-	catalog: new EventCatalog([fired]),
+	catalog: new EventCatalog([fired, held]),
 	reducerVersion: 1,
-	initialState: () => ({ firings: 0 }),
-	evolve: (state, _event: RecordedEvent) => ({ firings: state.firings + 1 }),
+	initialState: () => ({ firings: 0, held: [] }),
+	evolve: (state, event: RecordedEvent) =>
+		event.type === "probe.held"
+			? { ...state, held: [...state.held, (event.data as { text: string }).text] }
+			: { ...state, firings: state.firings + 1 },
 };
 
 export class ProbeActor extends EventSourcedActor<ProbeState> {
 	#failuresLeft = 0;
+	#invalid = false;
 
 	constructor(ctx: DurableObjectState, env: Env) {
 		super(ctx, env, probeDefinition);
@@ -60,6 +68,23 @@ export class ProbeActor extends EventSourcedActor<ProbeState> {
 		this.#failuresLeft = n;
 	}
 
+	/** From now on every firing plans an event its catalog refuses, as a handler deriving a bad event would. */
+	planInvalid(on: boolean): void {
+		this.#invalid = on;
+	}
+
+	/** Appends one `probe.held` event per text. */
+	hold(texts: string[], from: number): Outcome<{ version: number }> {
+		return this.execute({}, () => ({
+			events: texts.map((text, i) => ({ id: `held-${from + i}`, type: "probe.held", ts: 0, data: { text } })),
+			result: (receipt) => ({ version: receipt.version }),
+		}));
+	}
+
+	probeState(): ProbeState {
+		return this.state;
+	}
+
 	timer(name: string): Timer | undefined {
 		return this.timers.get(name);
 	}
@@ -79,7 +104,7 @@ export class ProbeActor extends EventSourcedActor<ProbeState> {
 					id: `${timer.name}@${timer.scheduledAt}`,
 					type: "probe.fired",
 					ts: timer.scheduledAt,
-					data: { timer: timer.name, scheduledAt: timer.scheduledAt, payload: timer.payload ?? undefined },
+					data: { timer: timer.name, scheduledAt: this.#invalid ? "never" : timer.scheduledAt, payload: timer.payload ?? undefined },
 				},
 			],
 			result: () => null,
@@ -93,10 +118,13 @@ export interface ProbeStub extends DurableObjectStub {
 	emit(messages: OutboxMessage[]): Promise<Outcome<null>>;
 	kernel(): Promise<KernelStatus>;
 	failNext(n: number): Promise<void>;
+	planInvalid(on: boolean): Promise<void>;
+	hold(texts: string[], from: number): Promise<Outcome<{ version: number }>>;
+	probeState(): Promise<{ firings: number; held: string[] }>;
 	timer(name: string): Promise<Timer | undefined>;
 	alarmAt(): Promise<number | null>;
 	readEvents(query: { after?: number; limit?: number }): Promise<EventPage>;
-	describe(): Promise<{ version: number }>;
+	describe(): Promise<{ version: number; snapshots: { version: number; bytes: number; parts: number }[] }>;
 }
 
 /** A probe actor by name, from the namespace bound only in the test configuration. */

@@ -8,6 +8,7 @@ import { type ActorPath, parseActor } from "../../../src/cli/actors.ts";
 import type { ExportedEvent } from "../../../src/cli/chain.ts";
 import type { RecordedEvent } from "../../../src/events/envelope.ts";
 import { h, replace } from "../shared/dom.ts";
+import { isoTime } from "../shared/format.ts";
 
 export interface EventViewActions {
 	/** Opens the actor that caused this event, at the causing event when its id is known there. */
@@ -52,7 +53,7 @@ export class EventView {
 				h("dt", {}, "id"),
 				h("dd", {}, h("code", {}, raw.id)),
 				h("dt", {}, "time"),
-				h("dd", {}, `${new Date(raw.ts).toISOString()} (${raw.ts})`),
+				h("dd", {}, `${isoTime(raw.ts)} (${raw.ts})`),
 				h("dt", {}, "hash"),
 				h("dd", {}, h("code", { class: "hash" }, raw.hash), broken ? h("span", { class: "pill bad" }, "the chain breaks here") : null),
 			),

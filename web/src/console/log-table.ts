@@ -4,11 +4,12 @@
  */
 import type { ExportedEvent } from "../../../src/cli/chain.ts";
 import { h, replace } from "../shared/dom.ts";
+import { isoTime } from "../shared/format.ts";
 import type { ActorLog } from "./actor-log.ts";
 
 const ROWS = 50;
 
-const time = (ts: number) => new Date(ts).toISOString().replace("T", " ").replace("Z", "");
+const time = (ts: number) => isoTime(ts).replace("T", " ").replace("Z", "");
 
 export class LogTable {
 	readonly #body: HTMLTableSectionElement;

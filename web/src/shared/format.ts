@@ -19,6 +19,12 @@ export function duration(ms: number): string {
 	return `${Math.floor(m / 60)}h ${String(m % 60).padStart(2, "0")}m`;
 }
 
+/** An instant as ISO 8601 (UTC), or the raw number when it is no valid date (a log may hold any stored `ts`). */
+export function isoTime(ts: number): string {
+	const date = new Date(ts);
+	return Number.isNaN(date.getTime()) ? String(ts) : date.toISOString();
+}
+
 export const clock = (ts: number): string => new Date(ts).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" });
 
 export const dateTime = (ts: number): string =>
