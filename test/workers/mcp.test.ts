@@ -516,7 +516,6 @@ describe("batches and answer sizes", () => {
 			ts: Date.now(),
 			data: { name: `n${n}`, props: { pad: pad(n) } },
 		}));
-		// The traits stay in the session's state, which takes it past MAX_STATE_CHARS.
 		events.push({ id: "who", type: "session.identified", ts: Date.now(), data: { userId: "u", traits: { pad: pad(20_000) } } });
 		const res = await postBatch(world.a.org, big, { events }, { authorization: `Bearer ${world.a.key}` });
 		expect(res.status, await res.clone().text()).toBe(202);
@@ -559,8 +558,35 @@ describe("batches and answer sizes", () => {
 	});
 
 	it(`a state over ${MAX_STATE_CHARS} characters is refused with its size, not cut`, async () => {
+		// A live visit keeps bounded state (docs/events.md); an imported sandbox may hold an ended visit of any size.
+		const sandbox = uniqueId("sandbox-big");
+		const ts = Date.now();
+		const pages = Array.from({ length: 30 }, (_, i) => `/${i}/${"p".repeat(8_000)}`);
+		const summary = {
+			visit: 1,
+			startedAt: ts,
+			lastEventAt: ts,
+			durationMs: 0,
+			events: 30,
+			pageViews: 30,
+			clicks: 0,
+			pages,
+			customEvents: {},
+			errors: 0,
+			userId: null,
+		};
+		const events = [
+			{ seq: 1, id: "s", type: "session.started", v: 1, ts, data: { visit: 1 }, meta: {} },
+			{ seq: 2, id: "e", type: "session.ended", v: 1, ts, data: { reason: "inactivity", summary }, meta: {} },
+		];
+		const imported = await exports.default.fetch(`${BASE}/v1/orgs/${world.a.org}/sessions/${sandbox}/import`, {
+			method: "POST",
+			headers: { authorization: `Bearer ${world.a.key}`, "content-type": "application/json" },
+			body: JSON.stringify({ events }),
+		});
+		expect(imported.status, await imported.clone().text()).toBe(200);
 		const answers = (await (
-			await rpc([toolCall(1, "get_state_at", { kind: "session", id: big }), toolCall(2, "get_session", { id: big })])
+			await rpc([toolCall(1, "get_state_at", { kind: "session", id: sandbox }), toolCall(2, "get_session", { id: sandbox })])
 		).json()) as RpcAnswer[];
 		for (const answer of answers) {
 			expect(answer.result?.isError).toBe(true);
