@@ -189,10 +189,11 @@ export class OrgActor extends EventSourcedActor<OrgState> {
 
 	/** Runs the rollup of `period`'s last complete window now (and whatever it is built from); a window already rolled up is a duplicate. */
 	runRollup(period: Period, meta: EventMeta = {}): Outcome<RollupRun> {
-		const window = lastCompleteWindow(period, this.now());
+		const asOf = this.now();
+		const window = lastCompleteWindow(period, asOf);
 		const command: OrgCommand = { kind: "roll_up", detect: !this.analyzeInContainer, forceUpTo: { period, window } };
 		return this.execute({ meta }, (state, version): Plan<RollupRun, OrgState> | ActorError => {
-			const events = decideOrg(command, state, this.#context(version));
+			const events = decideOrg(command, state, this.#context(version, asOf));
 			if (isRefusal(events)) return events;
 			const missing = ROLLUP_TIMERS.filter((t) => !this.timers.get(t.name));
 			if (events.length === 0 && isRolledUp(state, period, window)) {
@@ -354,8 +355,8 @@ export class OrgActor extends EventSourcedActor<OrgState> {
 		return { kind: "record_interaction", interaction: parsed.data };
 	}
 
-	#context(version: number): OrgContext {
-		return { now: this.now(), version, newId: uuidv7 };
+	#context(version: number, now = this.now()): OrgContext {
+		return { now, version, newId: uuidv7 };
 	}
 
 	/** A plan that appends what `command` decides and answers nothing. */
