@@ -9,23 +9,27 @@
 import { uuidv7 } from "uuidv7";
 import { type AnswerOutcome, MAX_STEPS, streamAnswer } from "../ai/answer.ts";
 import { withCoalescedDeltas } from "../ai/coalesce.ts";
-import { historyMessages, instructions, promptMessages, summaryStep } from "../ai/history.ts";
-import { chooseModel, type ModelChoice } from "../ai/provider.ts";
-import { bounded, chatTools, type HistoryMessage, type OrgReader } from "../ai/tools.ts";
+import { historyMessages, instructions, promptMessages } from "../ai/history.ts";
+import { chooseModel } from "../ai/provider.ts";
+import { bounded, chatTools, type HistoryMessage, type Json, type OrgReader } from "../ai/tools.ts";
 import type { Env } from "../env.ts";
-import type { ChatCancelInput, ChatMessageInput } from "../events/chat.ts";
-import type { EventMeta, ProposedEvent } from "../events/envelope.ts";
+import { type ChatCancelInput, type ChatMessageInput, chatCatalog } from "../events/chat.ts";
+import type { EventMeta } from "../events/envelope.ts";
 import { INTERACTION_MESSAGE, type Interaction } from "../events/interaction.ts";
+import { storedEventOf } from "../events/stored.ts";
 import {
+	type ChatCommand,
+	type ChatContext,
+	type ChatProposal,
 	type ChatState,
 	chatDefinition,
-	MAX_QUEUE,
+	decideChat,
 	type OperationStatus,
 	operationEventId,
 	operationStatus,
 	type RunningOperation,
-	startNext,
 } from "../reducers/chat.ts";
+import { isRefusal } from "../reducers/definition.ts";
 import { EventSourcedActor } from "./actor.ts";
 import { actorName } from "./identity.ts";
 import type { OutboxMessage } from "./outbox.ts";
@@ -62,23 +66,14 @@ export class ChatActor extends EventSourcedActor<ChatState> {
 	postMessage(input: ChatMessageInput, meta: EventMeta = {}): Outcome<MessageAccepted> {
 		const messageId = uuidv7();
 		const operationId = uuidv7();
+		const command: ChatCommand = { kind: "post_message", messageId, operationId, text: input.text, clientActionId: input.clientActionId };
 		const outcome = this.execute<MessageAccepted>(
 			{ clientActionId: input.clientActionId, meta: { ...meta, clientActionId: input.clientActionId } },
-			(state) => {
-				if (state.queue.length >= MAX_QUEUE) {
-					return { kind: "rejected" as const, detail: `${MAX_QUEUE} messages are already waiting for an answer; cancel one or wait` };
-				}
-				const ts = this.now();
+			(state, version) => {
+				const events = decideChat(command, state, this.#context(version));
+				if (isRefusal(events)) return events;
 				const queued = state.operation !== null;
-				const message: ProposedEvent = {
-					id: messageId,
-					type: "chat.user_message",
-					ts,
-					data: { messageId, operationId, text: input.text, clientActionId: input.clientActionId },
-					meta: { operationId },
-				};
-				const start = queued ? [] : startNext([{ messageId, operationId, text: input.text, ts }], this.#provider(), ts);
-				return { events: [message, ...start], result: (receipt) => ({ messageId, operationId, version: receipt.version, queued }) };
+				return { events, result: (receipt) => ({ messageId, operationId, version: receipt.version, queued }) };
 			},
 		);
 		this.#ensureRunner();
@@ -95,18 +90,10 @@ export class ChatActor extends EventSourcedActor<ChatState> {
 				return ok({ operationId, status: "ended", version: this.version });
 			return fail({ kind: "not_found", detail: `this chat has no operation ${operationId}` });
 		}
-		const outcome = this.execute<CancelResult>({ meta: { ...meta, operationId } }, (state) => {
-			const ts = this.now();
-			const tokens = state.operation?.operationId === operationId ? state.operation.tokens : 0;
-			const cancelled: ProposedEvent = {
-				id: operationEventId.end(operationId),
-				type: "chat.cancelled",
-				ts,
-				data: { operationId, tokens },
-			};
-			// The next queued answer starts in the same batch, so an idle chat never has a queue.
-			const next = status === "running" ? startNext(state.queue, this.#provider(), ts) : [];
-			return { events: [cancelled, ...next], result: (receipt) => ({ operationId, status: "cancelled", version: receipt.version }) };
+		const outcome = this.execute<CancelResult>({ meta: { ...meta, operationId } }, (state, version) => {
+			const events = decideChat({ kind: "cancel", operationId }, state, this.#context(version));
+			if (isRefusal(events)) return events;
+			return { events, result: (receipt) => ({ operationId, status: "cancelled", version: receipt.version }) };
 		});
 		if (outcome.ok && status === "running") this.#abort?.abort();
 		this.#ensureRunner();
@@ -118,27 +105,16 @@ export class ChatActor extends EventSourcedActor<ChatState> {
 		const op = this.state.operation;
 		// A sandbox's imported operation is a record of the past, not an answer this instance was writing.
 		if (!op || this.isSandbox) return;
-		this.#end(op, (ts) => ({
-			id: operationEventId.end(op.operationId),
-			type: "llm.error",
-			ts,
-			data: {
-				operationId: op.operationId,
-				reason: "interrupted",
-				message: "the chat restarted while this answer was being written",
-				transient: false,
-				retrying: false,
-				attempt: op.attempt,
-			},
-		}));
+		const message = "the chat restarted while this answer was being written";
+		this.#end(op, { kind: "fail", operationId: op.operationId, reason: "interrupted", message, transient: false });
 		this.#ensureRunner();
 	}
 
 	// ---- running answers -----------------------------------------------------------------
 
-	#provider(): { kind: ModelChoice["kind"]; model: string } {
+	#context(version: number): ChatContext {
 		const choice = chooseModel(this.env);
-		return { kind: choice.kind, model: choice.modelId };
+		return { now: this.now(), version, provider: { kind: choice.kind, model: choice.modelId } };
 	}
 
 	#ensureRunner(): void {
@@ -180,16 +156,10 @@ export class ChatActor extends EventSourcedActor<ChatState> {
 		try {
 			for (let attempt = op.attempt; ; attempt++) {
 				const calls = new Map<string, number>();
-				const recordCall = (toolCallId: string, toolName: string, input: unknown, step: number) =>
-					this.#appendRunning(operationId, controller, (running, ts) => {
-						calls.set(toolCallId, running.toolCalls);
-						return {
-							id: operationEventId.toolCalled(operationId, running.toolCalls),
-							type: "llm.tool_called",
-							ts,
-							data: { operationId, call: running.toolCalls, step, toolCallId, toolName, input },
-						};
-					});
+				const recordCall = (toolCallId: string, toolName: string, input: Json, step: number) => {
+					const call = this.#decideRunning(controller, { kind: "tool_called", operationId, step, toolCallId, toolName, input });
+					if (call?.type === "llm.tool_called") calls.set(toolCallId, call.data.call);
+				};
 				const outcome = await streamAnswer(
 					{
 						model,
@@ -201,24 +171,14 @@ export class ChatActor extends EventSourcedActor<ChatState> {
 						tokenIntervalMs: nonNegative(this.env.CHAT_TOKEN_INTERVAL_MS),
 					},
 					{
-						token: (text) =>
-							this.#appendRunning(operationId, controller, (running, ts) => ({
-								id: operationEventId.token(operationId, running.tokens),
-								type: "llm.token",
-								ts,
-								data: { operationId, index: running.tokens, text },
-							})),
+						token: (text) => this.#decideRunning(controller, { kind: "token", operationId, text }),
 						toolCalled: ({ toolCallId, toolName, input, step }) => recordCall(toolCallId, toolName, bounded(input ?? null), step),
 						toolResult: ({ toolCallId, toolName, output, error }) => {
 							// A result without its call (an invalid call the SDK reports only as an error): record the call first.
 							if (!calls.has(toolCallId)) recordCall(toolCallId, toolName, null, 0);
 							const call = calls.get(toolCallId) ?? 0;
-							this.#appendRunning(operationId, controller, (_running, ts) => ({
-								id: operationEventId.toolResult(operationId, call),
-								type: "llm.tool_result",
-								ts,
-								data: { operationId, call, toolCallId, toolName, output: bounded(output ?? null), ...(error ? { error } : {}) },
-							}));
+							const result = { toolCallId, toolName, output: bounded(output ?? null), ...(error ? { error } : {}) };
+							this.#decideRunning(controller, { kind: "tool_result", operationId, call, ...result });
 						},
 					},
 				);
@@ -240,74 +200,29 @@ export class ChatActor extends EventSourcedActor<ChatState> {
 				this.#fail(op, outcome.message, outcome.transient);
 				return false;
 			}
-			this.#appendRunning(operationId, controller, (_running, ts) => ({
-				id: operationEventId.retry(operationId, attempt),
-				type: "llm.error",
-				ts,
-				data: { operationId, reason: "model_error", message: outcome.message, transient: true, retrying: true, attempt },
-			}));
+			this.#decideRunning(controller, { kind: "retry", operationId, message: outcome.message, attempt });
 			return true;
 		}
-		this.#end(
-			op,
-			(ts, state) => ({
-				id: operationEventId.end(operationId),
-				type: "chat.assistant_message",
-				ts,
-				data: {
-					operationId,
-					messageId: `${operationId}:reply`,
-					text: state.operation?.text ?? outcome.text,
-					usage: outcome.usage,
-					finishReason: outcome.finishReason,
-					steps: outcome.steps,
-					tokens: state.operation?.tokens ?? 0,
-				},
-			}),
-			keep,
-		);
+		const { usage, finishReason, steps } = outcome;
+		this.#end(op, { kind: "complete", operationId, usage, finishReason, steps, keep });
 		return false;
 	}
 
 	#fail(op: RunningOperation, message: string, transient: boolean): void {
-		this.#end(op, (ts, state) => ({
-			id: operationEventId.end(op.operationId),
-			type: "llm.error",
-			ts,
-			data: {
-				operationId: op.operationId,
-				reason: "model_error",
-				message,
-				transient,
-				retrying: false,
-				attempt: state.operation?.attempt ?? op.attempt,
-			},
-		}));
+		this.#end(op, { kind: "fail", operationId: op.operationId, reason: "model_error", message, transient });
 	}
 
 	/**
-	 * Appends the event that ends `op`, with the next queued answer's start and, after a reply, the summary step
-	 * that keeps the window at `keep` messages: one batch, so no state in between is visible.
+	 * Appends what ends `op` (with the next queued answer's start and, after a reply, the summary step), and hands an
+	 * answered question to the org as an interaction, like an ended web visit.
 	 */
-	#end(op: RunningOperation, end: (ts: number, state: ChatState) => ProposedEvent, keep?: number): void {
-		const outcome = this.execute({ meta: { operationId: op.operationId } }, (state) => {
-			if (state.operation?.operationId !== op.operationId) return { events: [], result: () => null };
-			const ts = this.now();
-			const events: ProposedEvent[] = [end(ts, state)];
-			if (keep !== undefined && events[0]?.type === "chat.assistant_message") {
-				const data = events[0].data as { messageId: string; text: string };
-				const window = [
-					...state.window,
-					{ role: "assistant" as const, messageId: data.messageId, operationId: op.operationId, text: data.text, ts, seq: 0 },
-				];
-				const step = summaryStep(window, state.summary, keep);
-				if (step) events.push({ id: operationEventId.summary(op.operationId), type: "chat.summarized", ts, data: step });
-			}
-			events.push(...startNext(state.queue, this.#provider(), ts));
+	#end(op: RunningOperation, command: Extract<ChatCommand, { kind: "complete" | "fail" }>): void {
+		const outcome = this.execute({ meta: { operationId: op.operationId } }, (state, version) => {
+			const events = decideChat(command, state, this.#context(version));
+			if (isRefusal(events)) return events;
 			return {
 				events,
 				result: () => null,
-				// An answered question is an interaction for the org, like an ended web visit.
 				effects: (receipt) => {
 					const reply = receipt.appended.find((e) => e.type === "chat.assistant_message" && e.meta.operationId === op.operationId);
 					return reply ? { outbox: this.#handOver(state.operation ?? op, reply.ts, reply.id) } : {};
@@ -322,7 +237,7 @@ export class ChatActor extends EventSourcedActor<ChatState> {
 		const { org, id } = this.actor;
 		const toolCalls: Record<string, number> = {};
 		for (const row of this.log.reverseByType("llm.tool_called", Math.max(op.toolCalls, 0) + 10)) {
-			const call = JSON.parse(row.data) as { operationId: string; toolName: string };
+			const call = storedEventOf(row, chatCatalog, "llm.tool_called").data;
 			if (call.operationId !== op.operationId) continue;
 			toolCalls[call.toolName] = (toolCalls[call.toolName] ?? 0) + 1;
 		}
@@ -347,26 +262,29 @@ export class ChatActor extends EventSourcedActor<ChatState> {
 		];
 	}
 
-	/** Appends one event of the running operation, unless it was cancelled or has ended meanwhile. */
-	#appendRunning(operationId: string, controller: AbortController, event: (op: RunningOperation, ts: number) => ProposedEvent): void {
-		if (controller.signal.aborted) return;
-		const outcome = this.execute({ meta: { operationId } }, (state) => {
-			const op = state.operation;
-			if (op?.operationId !== operationId) return { events: [], result: () => null };
-			return { events: [event(op, this.now())], result: () => null };
+	/** Decides and appends one step of the running operation, unless it was cancelled or has ended meanwhile; the event appended, if any. */
+	#decideRunning(controller: AbortController, command: ChatCommand & { operationId: string }): ChatProposal | undefined {
+		if (controller.signal.aborted) return undefined;
+		let decided: ChatProposal | undefined;
+		const outcome = this.execute({ meta: { operationId: command.operationId } }, (state, version) => {
+			const events = decideChat(command, state, this.#context(version));
+			if (isRefusal(events)) return events;
+			decided = events[0];
+			return { events, result: () => null };
 		});
-		if (!outcome.ok) throw new Error(`chat ${this.actor.id}: cannot append to ${operationId}: ${outcome.error.detail}`);
+		if (!outcome.ok) throw new Error(`chat ${this.actor.id}: cannot append to ${command.operationId}: ${outcome.error.detail}`);
+		return decided;
 	}
 
 	/** The chat's messages from its log, newest `limit` before `before`, oldest first. */
 	#history(query: { limit: number; before?: number }): { messages: HistoryMessage[]; total: number } {
 		const before = query.before ?? Number.MAX_SAFE_INTEGER;
 		const found: HistoryMessage[] = [];
-		for (const type of ["chat.user_message", "chat.assistant_message"]) {
+		for (const type of ["chat.user_message", "chat.assistant_message"] as const) {
 			for (const row of this.log.reverseByType(type, 1000)) {
 				if (row.seq >= before) continue;
-				const data = JSON.parse(row.data) as { text: string };
-				found.push({ seq: row.seq, role: type === "chat.user_message" ? "user" : "assistant", text: data.text, ts: row.ts });
+				const { text } = storedEventOf(row, chatCatalog, type).data;
+				found.push({ seq: row.seq, role: type === "chat.user_message" ? "user" : "assistant", text, ts: row.ts });
 			}
 		}
 		found.sort((a, b) => a.seq - b.seq);

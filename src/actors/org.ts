@@ -3,9 +3,10 @@
  * routes asks this actor whether its key is good, so a revocation takes effect on the next request.
  */
 import { uuidv7 } from "uuidv7";
+import type { z } from "zod";
 import type { Env } from "../env.ts";
 import { zodErrors } from "../events/catalog.ts";
-import type { EventMeta, ProposedEvent } from "../events/envelope.ts";
+import type { EventMeta } from "../events/envelope.ts";
 import {
 	CAMERA_STATUS_MESSAGE,
 	cameraStatusSchema,
@@ -17,128 +18,52 @@ import {
 	visitInteractionId,
 	visitStartedSchema,
 } from "../events/interaction.ts";
-import type { KeyScope } from "../events/org.ts";
+import { type KeyScope, orgCatalog } from "../events/org.ts";
+import { eventOfType } from "../events/stored.ts";
 import { analyze } from "../patterns/analyzer.ts";
 import type { Finding, RollupRecord } from "../patterns/detect.ts";
-import { describeMetrics, type MetricsView } from "../patterns/metrics.ts";
-import { PERIODS, type Period, type PeriodOrAll, SCHEDULE, type Window, windowLabel } from "../patterns/windows.ts";
+import { describeMetrics } from "../patterns/metrics.ts";
+import { PERIODS, type Period, type PeriodOrAll, SCHEDULE, type Window } from "../patterns/windows.ts";
 import { writeReport } from "../patterns/write-report.ts";
+import { isRefusal, type Refusal } from "../reducers/definition.ts";
 import {
 	decideOrg,
+	isRolledUp,
 	type KeyView,
 	keyView,
 	keyViews,
 	type NewKey,
-	type OrgChange,
 	type OrgCommand,
+	type OrgContext,
+	type OrgProposal,
 	type OrgState,
 	orgDefinition,
 } from "../reducers/org.ts";
-import { decideRollups, lastCompleteWindow, type ReportRecord } from "../reducers/org-rollups.ts";
-import { EventSourcedActor, type Plan, type TimerPlan } from "./actor.ts";
+import { lastCompleteWindow } from "../reducers/org-rollups.ts";
+import { type AppendReceipt, EventSourcedActor, type Plan, type TimerPlan } from "./actor.ts";
+import {
+	listSessions,
+	MAX_SEARCH_SCAN,
+	type SessionHit,
+	type SessionList,
+	type SessionListQuery,
+	type SessionSearch,
+	searchSessions,
+	storedInteractions,
+} from "./org-sessions.ts";
+import { type PatternsView, patternsView, type RollupRun, rollupView } from "./org-views.ts";
 import type { ActorMessage } from "./outbox.ts";
 import { type ActorError, fail, type Outcome, ok } from "./outcome.ts";
 import { analyzeInContainer } from "./pattern-analyzer.ts";
 import type { Timer, TimerChange } from "./timers.ts";
 
+export type { SessionHit, SessionList, SessionListing, SessionListQuery, SessionSearch } from "./org-sessions.ts";
+export type { PatternsView, RollupRun, RollupView } from "./org-views.ts";
+
 /** The rollup timers every org runs (UTC): hourly at :00, daily 02:00, weekly Monday 03:00, monthly the 1st 04:00, yearly 1 January 05:00. */
 export const ROLLUP_TIMERS: TimerChange[] = PERIODS.map((period) => ({ name: `rollup:${period}`, spec: { cron: SCHEDULE[period].cron } }));
 
 type RollupRecordRef = { period: Period } & Window;
-
-export interface RollupView extends Window {
-	period: PeriodOrAll;
-	label: string;
-	metrics: MetricsView;
-}
-
-export interface RollupRun {
-	period: Period;
-	window: Window;
-	/** True when the window was already rolled up: nothing was appended. */
-	duplicate: boolean;
-	rollup: RollupView | null;
-}
-
-export interface PatternsView {
-	period: PeriodOrAll;
-	rollups: RollupView[];
-	patterns: Finding[];
-	reports: ReportRecord[];
-}
-
-function rollupView(record: RollupRecord): RollupView {
-	return {
-		period: record.period,
-		start: record.start,
-		end: record.end,
-		label: windowLabel(record.period, record),
-		metrics: describeMetrics(record.metrics),
-	};
-}
-
-function parseCursor(cursor: string | undefined): { phase: "active" | "ended"; at: number } {
-	const match = /^([ae])(\d{1,15})$/.exec(cursor ?? "");
-	if (!match) return { phase: "active", at: 0 };
-	return { phase: match[1] === "e" ? "ended" : "active", at: Number(match[2]) };
-}
-
-export interface SessionListQuery {
-	status?: "active" | "ended" | "all";
-	from?: number;
-	to?: number;
-	limit?: number;
-	cursor?: string;
-}
-
-export interface SessionListing {
-	session: string;
-	status: "active" | "ended";
-	visit: number;
-	startedAt: number;
-	endedAt: number | null;
-	summary: Summary | null;
-}
-
-export interface SessionList {
-	sessions: SessionListing[];
-	/** How many sessions are active now (within the time filter). */
-	active: number;
-	/** Pass back to get the next page; null on the last. A page may hold fewer than `limit` and still have a cursor. */
-	cursor: string | null;
-}
-
-/** Filters for searching ended web visits; every given one must match. */
-export interface SessionSearch {
-	userId?: string;
-	/** A path the visit viewed, exactly (`/shoes`). */
-	page?: string;
-	/** Ended at or after / before (ms). */
-	from?: number;
-	to?: number;
-	limit?: number;
-}
-
-export interface SessionHit {
-	session: string;
-	interactionId: string;
-	seq: number;
-	startedAt: number;
-	endedAt: number;
-	summary: Summary;
-}
-
-/** How far back a search reads, so one query's cost stays bounded however long the org's history. */
-const MAX_SEARCH_SCAN = 5000;
-
-function matches(interaction: Interaction, query: SessionSearch): boolean {
-	const summary = interaction.summary as { userId?: string | null; pages?: string[] };
-	if (query.userId !== undefined && summary.userId !== query.userId) return false;
-	if (query.page !== undefined && !summary.pages?.includes(query.page)) return false;
-	if (query.from !== undefined && interaction.endedAt < query.from) return false;
-	if (query.to !== undefined && interaction.endedAt >= query.to) return false;
-	return true;
-}
 
 /** An interaction as the org recorded it: where it sits in the org's log, and when it arrived. */
 export interface RecordedInteraction extends Omit<Interaction, "summary"> {
@@ -254,69 +179,37 @@ export class OrgActor extends EventSourcedActor<OrgState> {
 	interactions(query: { after?: number; limit?: number } = {}): { interactions: RecordedInteraction[]; next: number | null } {
 		const page = this.readEvents({ ...query, type: "org.interaction_recorded" });
 		return {
-			interactions: page.events.map((event) => ({
-				...(event.data as Interaction),
-				summary: (event.data as Interaction).summary as Summary,
-				seq: event.seq,
-				recordedAt: event.ts,
-			})),
+			interactions: page.events.map((event) => {
+				const interaction = eventOfType(event, orgCatalog, "org.interaction_recorded").data;
+				return { ...interaction, summary: interaction.summary as Summary, seq: event.seq, recordedAt: event.ts };
+			}),
 			next: page.next,
 		};
 	}
 
-	/**
-	 * Web visits that ended, newest first, matching every given filter: a user id, a page path the
-	 * visit included, or a window on when it ended. Reads the org's log of interactions backwards.
-	 */
-	searchSessions(query: SessionSearch = {}): { sessions: SessionHit[]; scanned: number } {
-		const limit = Math.min(Math.max(1, query.limit ?? 20), 200);
-		const sessions: SessionHit[] = [];
-		let scanned = 0;
-		for (const row of this.log.reverseByType("org.interaction_recorded", MAX_SEARCH_SCAN)) {
-			scanned++;
-			const interaction = JSON.parse(row.data) as Interaction;
-			if (interaction.source !== "web" || !matches(interaction, query)) continue;
-			sessions.push({
-				session: interaction.actor.id,
-				interactionId: interaction.id,
-				seq: row.seq,
-				startedAt: interaction.startedAt,
-				endedAt: interaction.endedAt,
-				summary: interaction.summary as Summary,
-			});
-			if (sessions.length >= limit) break;
-		}
-		return { sessions, scanned };
-	}
-
-	/** Interactions arrive from other actors' outboxes; the interaction's id is the event id, so a re-sent one is a duplicate. */
 	/** Runs the rollup of `period`'s last complete window now (and whatever it is built from); a window already rolled up is a duplicate. */
 	runRollup(period: Period, meta: EventMeta = {}): Outcome<RollupRun> {
 		const asOf = this.now();
 		const window = lastCompleteWindow(period, asOf);
-		return this.execute({ meta }, (state): Plan<RollupRun, OrgState> | ActorError => {
-			if (state.createdAt === null) return { kind: "not_found", detail: "the org does not exist" };
+		const command: OrgCommand = { kind: "roll_up", detect: !this.analyzeInContainer, forceUpTo: { period, window } };
+		return this.execute({ meta }, (state, version): Plan<RollupRun, OrgState> | ActorError => {
+			const events = decideOrg(command, state, this.#context(version, asOf));
+			if (isRefusal(events)) return events;
 			const missing = ROLLUP_TIMERS.filter((t) => !this.timers.get(t.name));
-			const ensureTimers = () => ({ timers: missing });
-			if ((state.rollups.through[period] ?? Number.NEGATIVE_INFINITY) >= window.end) {
+			if (events.length === 0 && isRolledUp(state, period, window)) {
 				const record = state.rollups.recent[period].find((r) => r.start === window.start);
 				return {
 					events: [],
 					result: () => ({ period, window, duplicate: true, rollup: record ? rollupView(record) : null }),
-					effects: ensureTimers,
+					effects: () => ({ timers: missing }),
 				};
 			}
-			const plan = this.#rollupPlan(decideRollups(state.rollups, asOf, { forceUpTo: period, detect: !this.analyzeInContainer }));
+			const plan = this.#rollupPlan(events);
 			return {
 				...plan,
 				result: (receipt) => {
-					const done = receipt.appended.find(
-						(e) =>
-							e.type === "org.rollup_completed" &&
-							(e.data as RollupRecord).period === period &&
-							(e.data as RollupRecord).start === window.start,
-					);
-					return { period, window, duplicate: false, rollup: done ? rollupView(done.data as RollupRecord) : null };
+					const done = appendedRollups(events, receipt).find((r) => r.period === period && r.start === window.start);
+					return { period, window, duplicate: false, rollup: done ? rollupView(done) : null };
 				},
 				effects: (receipt, after) => ({ timers: [...(plan.effects?.(receipt, after).timers ?? []), ...missing] }),
 			};
@@ -325,39 +218,14 @@ export class OrgActor extends EventSourcedActor<OrgState> {
 
 	/** Rollups of one period (newest first), the patterns found in them and the reports written on them; `all` is all time. */
 	patterns(query: { period: PeriodOrAll; limit?: number }): PatternsView {
-		const limit = Math.min(Math.max(1, query.limit ?? 24), 200);
-		const { rollups, createdAt } = this.state;
-		if (query.period === "all") {
-			const through = rollups.through.daily;
-			const rollup =
-				createdAt === null || through === null
-					? []
-					: [{ period: "all" as const, start: createdAt, end: through, label: "all time", metrics: describeMetrics(rollups.all) }];
-			return {
-				period: "all",
-				rollups: rollup,
-				patterns: rollups.patterns.slice(-limit).reverse(),
-				reports: rollups.reports.slice(-limit).reverse(),
-			};
-		}
-		const period = query.period;
-		return {
-			period,
-			rollups: rollups.recent[period].slice(-limit).reverse().map(rollupView),
-			patterns: rollups.patterns
-				.filter((f) => f.period === period)
-				.slice(-limit)
-				.reverse(),
-			reports: rollups.reports
-				.filter((r) => r.period === period)
-				.slice(-limit)
-				.reverse(),
-		};
+		return patternsView(this.state, query);
 	}
 
 	protected override onTimer(timer: Timer, state: OrgState): TimerPlan<OrgState> | Promise<TimerPlan<OrgState>> {
-		if (timer.name.startsWith("rollup:"))
-			return this.#rollupPlan(decideRollups(state.rollups, this.now(), { detect: !this.analyzeInContainer }));
+		if (timer.name.startsWith("rollup:")) {
+			const events = decideOrg({ kind: "roll_up", detect: !this.analyzeInContainer }, state, this.#context(this.version));
+			return isRefusal(events) ? events : this.#rollupPlan(events);
+		}
 		if (timer.name.startsWith("report:")) return this.#reportPlan(timer.payload as RollupRecordRef);
 		if (timer.name.startsWith("analyze:")) return this.#analyzePlan(timer.payload as RollupRecordRef);
 		return super.onTimer(timer, state);
@@ -372,12 +240,12 @@ export class OrgActor extends EventSourcedActor<OrgState> {
 	 * Rollups and patterns to append. Right after, each rollup gets its analysis (when the container
 	 * does it) and then its report, as timers: they survive a restart and retry on failure.
 	 */
-	#rollupPlan(events: ProposedEvent[]): Plan<null, OrgState> {
+	#rollupPlan(events: OrgProposal[]): Plan<null, OrgState> {
 		return {
 			events,
 			result: () => null,
 			effects: (receipt) => {
-				const rollups = receipt.appended.filter((e) => e.type === "org.rollup_completed").map((e) => e.data as RollupRecord);
+				const rollups = appendedRollups(events, receipt);
 				const ref = (r: RollupRecord) => ({ period: r.period, start: r.start, end: r.end });
 				const at = this.now();
 				return {
@@ -411,10 +279,7 @@ export class OrgActor extends EventSourcedActor<OrgState> {
 			);
 			findings = analyze(request, "worker").findings;
 		}
-		return {
-			events: findings.map((finding) => ({ id: finding.id, type: "org.pattern_detected", ts: this.now(), data: finding })),
-			result: () => null,
-		};
+		return this.#decided({ kind: "record_patterns", findings });
 	}
 
 	/** Writes the report on one rollup. The rollup is read after the await: only the report's text comes from before it. */
@@ -423,10 +288,7 @@ export class OrgActor extends EventSourcedActor<OrgState> {
 		const record = this.state.rollups.recent[ref.period].find((r) => r.start === ref.start);
 		if (!record) return null;
 		const written = await writeReport(this.env, ref.period, ref, describeMetrics(record.metrics), findings(this.state));
-		return {
-			events: [{ id: `report:${ref.period}:${ref.start}`, type: "org.report_written", ts: this.now(), data: { ...ref, ...written } }],
-			result: () => null,
-		};
+		return this.#decided({ kind: "record_report", ref, written });
 	}
 
 	get reportPeriods(): Period[] {
@@ -435,52 +297,24 @@ export class OrgActor extends EventSourcedActor<OrgState> {
 	}
 
 	/**
+	 * Web visits that ended, newest first, matching every given filter: a user id, a page path the
+	 * visit included, or a window on when it ended. Reads the org's log of interactions backwards.
+	 */
+	searchSessions(query: SessionSearch = {}): { sessions: SessionHit[]; scanned: number } {
+		return searchSessions(this.#endedVisits(), query);
+	}
+
+	/**
 	 * The org's web sessions: `active` ones (a visit open now, newest first, from the directory),
-	 * `ended` visits (newest first, from the interactions), or both. Time filters apply to when the
-	 * visit started (active) or ended (ended); `cursor` pages on from where the last page stopped.
+	 * `ended` visits (newest first, from the interactions), or both; see `listSessions` in org-sessions.ts.
 	 */
 	listSessions(query: SessionListQuery = {}): SessionList {
-		const status = query.status ?? "all";
-		const limit = Math.min(Math.max(1, query.limit ?? 50), 200);
-		const inWindow = (at: number) => (query.from === undefined || at >= query.from) && (query.to === undefined || at < query.to);
-		const active: SessionListing[] =
-			status === "ended"
-				? []
-				: Object.entries(this.state.activeSessions)
-						.filter(([, s]) => inWindow(s.startedAt))
-						.sort(([a, x], [b, y]) => y.startedAt - x.startedAt || a.localeCompare(b))
-						.map(([session, s]) => ({ session, status: "active", visit: s.visit, startedAt: s.startedAt, endedAt: null, summary: null }));
-		// The cursor is `a<offset>` while active sessions are listed, then `e<seq>`: ended visits before that seq of the log (`e0`: from the newest).
-		const cursor = parseCursor(query.cursor);
-		const page: SessionListing[] = [];
-		if (cursor.phase === "active") page.push(...active.slice(cursor.at, cursor.at + limit));
-		if (cursor.phase === "active" && cursor.at + limit < active.length) {
-			return { sessions: page, active: active.length, cursor: `a${cursor.at + limit}` };
-		}
-		if (status === "active") return { sessions: page, active: active.length, cursor: null };
-		// A page the active sessions filled continues with the ended ones, from the newest (`e0`).
-		if (page.length >= limit) return { sessions: page, active: active.length, cursor: "e0" };
-		let before = cursor.phase === "ended" && cursor.at > 0 ? cursor.at : Number.MAX_SAFE_INTEGER;
-		let scanned = 0;
-		for (const row of this.log.reverseByType("org.interaction_recorded", MAX_SEARCH_SCAN, before)) {
-			scanned++;
-			before = row.seq;
-			const interaction = JSON.parse(row.data) as Interaction;
-			if (interaction.source !== "web" || !inWindow(interaction.endedAt)) continue;
-			const summary = interaction.summary as Summary;
-			page.push({
-				session: interaction.actor.id,
-				status: "ended",
-				visit: typeof summary.visit === "number" ? summary.visit : 1,
-				startedAt: interaction.startedAt,
-				endedAt: interaction.endedAt,
-				summary,
-			});
-			if (page.length >= limit) break;
-		}
-		// A full page, or a scan that used its budget, continues from where it stopped; a short scan reached the start of the log.
-		const more = page.length >= limit || scanned >= MAX_SEARCH_SCAN;
-		return { sessions: page, active: active.length, cursor: more && before > 1 ? `e${before}` : null };
+		return listSessions(this.state.activeSessions, (before) => this.#endedVisits(before), query);
+	}
+
+	/** Recorded interactions before seq `before`, newest first, upcast: at most MAX_SEARCH_SCAN per read. */
+	#endedVisits(before?: number) {
+		return storedInteractions(this.log.reverseByType("org.interaction_recorded", MAX_SEARCH_SCAN, before));
 	}
 
 	/** The org's cameras with their last known status, most recently changed first. */
@@ -492,53 +326,54 @@ export class OrgActor extends EventSourcedActor<OrgState> {
 		};
 	}
 
+	/** What other actors' outboxes deliver: interactions, visit starts and camera changes, each validated, then decided. */
 	protected override onActorMessage(message: ActorMessage): Plan<unknown, OrgState> | ActorError {
+		const command = this.#messageCommand(message);
+		if (command === null) return super.onActorMessage(message, this.state);
+		return "refused" in command ? command.refused : this.#decided(command);
+	}
+
+	/** The command a delivered message asks for, a refusal of its data, or null for a type the org does not handle. */
+	#messageCommand(message: ActorMessage): OrgCommand | { refused: Refusal } | null {
+		const invalid = (what: string, error: z.ZodError) => ({
+			refused: { kind: "invalid" as const, detail: `the ${what} has invalid fields`, errors: zodErrors(error, "data") },
+		});
 		if (message.type === CAMERA_STATUS_MESSAGE) {
 			const parsed = cameraStatusSchema.safeParse(message.data);
-			if (!parsed.success)
-				return { kind: "invalid", detail: "the camera status has invalid fields", errors: zodErrors(parsed.error, "data") };
-			return {
-				events: [{ id: message.id.replace(/>org$/, ""), type: "org.camera_status", ts: this.now(), data: parsed.data }],
-				result: () => null,
-			};
+			if (!parsed.success) return invalid("camera status", parsed.error);
+			return { kind: "record_camera_status", id: message.id.replace(/>org$/, ""), status: parsed.data };
 		}
 		if (message.type === VISIT_STARTED_MESSAGE) {
 			const parsed = visitStartedSchema.safeParse(message.data);
-			if (!parsed.success) return { kind: "invalid", detail: "the visit has invalid fields", errors: zodErrors(parsed.error, "data") };
-			const { session, visit } = parsed.data;
-			// A start delivered after its own end (a retried delivery) must not list an ended visit as active.
-			const ended = this.log.existingIds([visitInteractionId(session, visit)]).size > 0;
-			return {
-				events: ended
-					? []
-					: [{ id: `${visitInteractionId(session, visit)}:started`, type: "org.visit_started", ts: this.now(), data: parsed.data }],
-				result: () => null,
-			};
+			if (!parsed.success) return invalid("visit", parsed.error);
+			const ended = this.log.existingIds([visitInteractionId(parsed.data.session, parsed.data.visit)]).size > 0;
+			return { kind: "record_visit_started", visit: parsed.data, ended };
 		}
-		if (message.type !== INTERACTION_MESSAGE) return super.onActorMessage(message, this.state);
+		if (message.type !== INTERACTION_MESSAGE) return null;
 		const parsed = interactionSchema.safeParse(message.data);
-		if (!parsed.success) return { kind: "invalid", detail: "the interaction has invalid fields", errors: zodErrors(parsed.error, "data") };
-		const interaction = parsed.data;
-		return {
-			events: [{ id: interaction.id, type: "org.interaction_recorded", ts: this.now(), data: interaction }],
-			result: () => null,
-		};
+		if (!parsed.success) return invalid("interaction", parsed.error);
+		return { kind: "record_interaction", interaction: parsed.data };
 	}
 
-	/** Decides, stamps and appends; `answer` reads the state as it is once the events are folded in. */
+	#context(version: number, now = this.now()): OrgContext {
+		return { now, version, newId: uuidv7 };
+	}
+
+	/** A plan that appends what `command` decides and answers nothing. */
+	#decided(command: OrgCommand): Plan<null, OrgState> | ActorError {
+		const events = decideOrg(command, this.state, this.#context(this.version));
+		return isRefusal(events) ? events : { events, result: () => null };
+	}
+
+	/** Decides and appends; `answer` reads the state as it is once the events are folded in. */
 	#run<R>(command: OrgCommand, meta: EventMeta, answer: (after: OrgState) => R): Outcome<R> {
 		return this.execute({ meta }, (state, version) => {
-			const decided = decideOrg(command, state, version);
-			if (!Array.isArray(decided)) return decided;
-			const events = decided.map((change) => this.#stamp(change));
+			const events = decideOrg(command, state, this.#context(version));
+			if (isRefusal(events)) return events;
 			// An org starts its rollup schedule the moment it is created.
 			const created = events.some((e) => e.type === "org.created");
 			return { events, result: (_receipt, after) => answer(after), effects: () => (created ? { timers: ROLLUP_TIMERS } : {}) };
 		});
-	}
-
-	#stamp(change: OrgChange): ProposedEvent {
-		return { id: uuidv7(), type: change.type, ts: this.now(), data: change.data };
 	}
 
 	#profile(state: OrgState): OrgProfile {
@@ -550,4 +385,10 @@ function keyOf(state: OrgState, keyId: string): KeyView {
 	const key = state.keys[keyId];
 	if (!key) throw new Error(`no key ${keyId}`);
 	return keyView(keyId, key);
+}
+
+/** The rollups among the decided `events` that the receipt appended (a duplicate id was not), as they were decided. */
+function appendedRollups(events: readonly OrgProposal[], receipt: AppendReceipt): RollupRecord[] {
+	const appended = new Set(receipt.appended.map((e) => e.id));
+	return events.flatMap((e) => (e.type === "org.rollup_completed" && appended.has(e.id) ? [e.data] : []));
 }

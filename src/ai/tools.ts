@@ -6,6 +6,9 @@
 import { tool } from "ai";
 import { z } from "zod";
 
+/** A JSON value, as event data holds it (`z.json()`). */
+export type Json = z.core.util.JSONType;
+
 /** Largest tool result, as JSON text. */
 export const MAX_TOOL_RESULT_CHARS = 6000;
 
@@ -43,9 +46,9 @@ export interface ToolDeps {
  * Shrinks a value until its JSON fits `max` characters: arrays lose items from the end (the oldest-first lists
  * keep their head, newest-first lists their newest), long strings are cut. Adds `truncated: true` when it cut.
  */
-export function bounded(input: unknown, max = MAX_TOOL_RESULT_CHARS): unknown {
+export function bounded(input: unknown, max = MAX_TOOL_RESULT_CHARS): Json {
 	// Plain JSON from here on (no undefined, no class instances): it is stored as event data.
-	const value: unknown = input === undefined ? null : JSON.parse(JSON.stringify(input));
+	const value: Json = input === undefined ? null : JSON.parse(JSON.stringify(input));
 	if (JSON.stringify(value).length <= max) return value;
 	let current = value;
 	for (let round = 0; round < 40 && JSON.stringify(current).length > max; round++) current = shrink(current);
@@ -53,7 +56,7 @@ export function bounded(input: unknown, max = MAX_TOOL_RESULT_CHARS): unknown {
 	return current !== null && typeof current === "object" && !Array.isArray(current) ? { ...current, truncated: true } : current;
 }
 
-function shrink(value: unknown): unknown {
+function shrink(value: Json): Json {
 	if (typeof value === "string") return value.length > 200 ? `${value.slice(0, Math.floor(value.length / 2))}…` : value;
 	if (Array.isArray(value)) return value.length > 1 ? value.slice(0, Math.ceil(value.length / 2)).map(shrink) : value.map(shrink);
 	if (value !== null && typeof value === "object") return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, shrink(v)]));

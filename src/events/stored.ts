@@ -4,7 +4,7 @@
  * JSON text until something asks for it, which saves a JSON.parse per event (about a third of a fold's
  * time). Pure module: the kernel and the Node replay bench (bench/replay.mjs) run this same code.
  */
-import type { EventCatalog } from "./catalog.ts";
+import type { EventCatalog, EventNamed, EventOf } from "./catalog.ts";
 import type { EventMeta, RecordedEvent } from "./envelope.ts";
 
 /** The columns of a stored event a fold needs, data and meta as the JSON text the events table keeps (a type, not an
@@ -63,4 +63,22 @@ export function recordedFromRow(row: StoredRow, catalog?: EventCatalog): Recorde
 	const data: unknown = JSON.parse(row.data);
 	const lifted = catalog ? catalog.upcast(row.type, row.v, data) : { v: row.v, data };
 	return { seq: row.seq, id: row.id, type: row.type, v: lifted.v, ts: row.ts, data: lifted.data, meta: JSON.parse(row.meta) as EventMeta };
+}
+
+/**
+ * A stored row of one type as its catalog's event, upcast to the current version, for reads that select rows by type
+ * (`reverseByType`): the catalog validated the row when it was written, so its data has that type's current shape.
+ */
+export function storedEventOf<C extends EventCatalog, T extends EventOf<C>["type"]>(row: StoredRow, catalog: C, type: T): EventNamed<C, T> {
+	return eventOfType(eventForFold(row, catalog), catalog, type);
+}
+
+/** An event a kernel read handed out (validated and upcast) as its catalog's event of `type`; another type throws. */
+export function eventOfType<C extends EventCatalog, T extends EventOf<C>["type"]>(
+	event: RecordedEvent,
+	_catalog: C,
+	type: T,
+): EventNamed<C, T> {
+	if (event.type !== type) throw new Error(`seq ${event.seq} is ${event.type}, not ${type}`);
+	return event as EventNamed<C, T>;
 }

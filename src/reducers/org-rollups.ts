@@ -4,8 +4,9 @@
  * its hours, a week and a month from days, a year from months), and all-time grows with each day.
  * Pure: the instant a decision is made for comes in as `asOf`, and each decision is an event.
  */
-import type { ProposedEvent } from "../events/envelope.ts";
+import type { ProposalOf } from "../events/catalog.ts";
 import type { Interaction } from "../events/interaction.ts";
+import type { orgCatalog } from "../events/org.ts";
 import { detectPatterns, type Finding, type RollupRecord } from "../patterns/detect.ts";
 import { emptyMetrics, type Metrics, mergeAll, mergeMetrics, metricsOf } from "../patterns/metrics.ts";
 import { BUILT_FROM, isDue, PERIODS, type Period, windowAt, windowStart } from "../patterns/windows.ts";
@@ -122,9 +123,9 @@ export interface RollupOptions {
  * Every rollup due at `asOf`, oldest window first (a lower period first on ties, so a day always
  * follows its last hour), each followed by the patterns it shows.
  */
-export function decideRollups(state: RollupState, asOf: number, options: RollupOptions = {}): ProposedEvent[] {
+export function decideRollups(state: RollupState, asOf: number, options: RollupOptions = {}): ProposalOf<typeof orgCatalog>[] {
 	const { forceUpTo, detect = true } = options;
-	const events: ProposedEvent[] = [];
+	const events: ProposalOf<typeof orgCatalog>[] = [];
 	const forcedRank = forceUpTo === undefined ? -1 : PERIODS.indexOf(forceUpTo);
 	let working = state;
 	for (let n = 0; n < MAX_WINDOWS_PER_DECISION; n++) {

@@ -2,23 +2,28 @@
  * What an org's events mean, and what its commands decide. Pure: no clock, no randomness, no I/O;
  * key ids, hashes and timestamps come in on the commands and events.
  */
-import type { ActorError } from "../actors/outcome.ts";
+import type { DataOf, EventOf, ProposalOf } from "../events/catalog.ts";
 import type { RecordedEvent } from "../events/envelope.ts";
-import type { CameraStatus, Interaction, VisitStarted } from "../events/interaction.ts";
+import { type CameraStatus, type Interaction, type VisitStarted, visitInteractionId } from "../events/interaction.ts";
 import { type KeyScope, orgCatalog } from "../events/org.ts";
 import type { Finding } from "../patterns/detect.ts";
-import { type ActorDefinition, REDACTED } from "./definition.ts";
+import type { Period, Window } from "../patterns/windows.ts";
+import { type ActorDefinition, type DecideContext, type Decider, REDACTED, type Refusal } from "./definition.ts";
 import {
 	applyPattern,
 	applyReport,
 	applyRollup,
+	decideRollups,
 	initialRollups,
-	type ReportRecord,
-	type RollupCompleted,
 	type RollupState,
 	recordInteraction,
 	rollupsFrom,
 } from "./org-rollups.ts";
+
+/** Every event an org's log can hold, by type: `evolve` narrows `data` by switching on `type`. */
+export type OrgEvent = EventOf<typeof orgCatalog>;
+/** An event the org's decider may propose. */
+export type OrgProposal = ProposalOf<typeof orgCatalog>;
 
 export interface OrgKey {
 	label: string | null;
@@ -88,19 +93,37 @@ export interface NewKey {
 	scope?: KeyScope;
 }
 
+/** What an org can be asked to do: manage its keys, record what its actors hand over, roll up, and record analyses and reports. */
 export type OrgCommand =
 	| { kind: "create"; name: string; key: NewKey; clientActionId?: string }
 	| { kind: "issue_key"; key: NewKey; clientActionId?: string }
-	| { kind: "revoke_key"; keyId: string };
+	| { kind: "revoke_key"; keyId: string }
+	/** An interaction another actor handed over; its id is the event's, so a re-sent one is a duplicate. */
+	| { kind: "record_interaction"; interaction: Interaction }
+	/** `ended`: the visit's interaction is already in the log (a start delivered after its own end). */
+	| { kind: "record_visit_started"; visit: VisitStarted; ended: boolean }
+	/** `id`: the outbox message's, so a re-sent change is a duplicate. */
+	| { kind: "record_camera_status"; id: string; status: CameraStatus }
+	/** The rollups due now (a timer), or forced up to `forceUpTo` for its last complete `window` (an ad hoc run). */
+	| { kind: "roll_up"; detect: boolean; forceUpTo?: { period: Period; window: Window } }
+	| { kind: "record_patterns"; findings: Finding[] }
+	| {
+			kind: "record_report";
+			ref: { period: Period } & Window;
+			written: Omit<DataOf<typeof orgCatalog, "org.report_written">, "period" | keyof Window>;
+	  };
 
-/** An event a command decides, before the actor gives it an id and a timestamp. */
-export type OrgChange =
-	| { type: "org.created"; data: { name: string; clientActionId?: string } }
-	| { type: "org.key_created"; data: { keyId: string; hash: string; label?: string; clientActionId?: string; scope?: KeyScope } }
-	| { type: "org.key_revoked"; data: { keyId: string } };
+/** Besides time and version, an org's decisions need fresh event ids for key changes (random, so minted by the actor). */
+export interface OrgContext extends DecideContext {
+	newId(): string;
+}
 
-const keyCreated = (key: NewKey, clientActionId: string | undefined): OrgChange => ({
+type KeyChange = Extract<OrgProposal, { type: "org.created" | "org.key_created" | "org.key_revoked" }>;
+
+const keyCreated = (key: NewKey, clientActionId: string | undefined, context: OrgContext): KeyChange => ({
+	id: context.newId(),
 	type: "org.key_created",
+	ts: context.now,
 	data: {
 		keyId: key.keyId,
 		hash: key.hash,
@@ -111,26 +134,71 @@ const keyCreated = (key: NewKey, clientActionId: string | undefined): OrgChange 
 	},
 });
 
+const keyRevoked = (keyId: string, context: OrgContext): KeyChange => ({
+	id: context.newId(),
+	type: "org.key_revoked",
+	ts: context.now,
+	data: { keyId },
+});
+
 /** Keys are shown once and never stored, so a retried action cannot return its first key: it revokes it and issues another. */
-function replaceActionKeys(state: OrgState, key: NewKey, clientActionId: string | undefined): OrgChange[] {
+function replaceActionKeys(state: OrgState, key: NewKey, clientActionId: string | undefined, context: OrgContext): KeyChange[] {
 	const stale = clientActionId ? activeKeyIds(state).filter((id) => state.keys[id]?.clientActionId === clientActionId) : [];
-	return [...stale.map((keyId): OrgChange => ({ type: "org.key_revoked", data: { keyId } })), keyCreated(key, clientActionId)];
+	return [...stale.map((keyId) => keyRevoked(keyId, context)), keyCreated(key, clientActionId, context)];
 }
 
-export function decideOrg(command: OrgCommand, state: OrgState, version: number): OrgChange[] | ActorError {
+/** The org's decisions: pure, with time and fresh ids from the context. */
+export function decideOrg(command: OrgCommand, state: OrgState, context: OrgContext): OrgProposal[] | Refusal {
+	switch (command.kind) {
+		case "create":
+		case "issue_key":
+		case "revoke_key":
+			return decideKeys(command, state, context);
+		case "record_interaction":
+			return [{ id: command.interaction.id, type: "org.interaction_recorded", ts: context.now, data: command.interaction }];
+		case "record_visit_started": {
+			const { visit, ended } = command;
+			// A start delivered after its own end (a retried delivery) must not list an ended visit as active.
+			if (ended) return [];
+			return [{ id: `${visitInteractionId(visit.session, visit.visit)}:started`, type: "org.visit_started", ts: context.now, data: visit }];
+		}
+		case "record_camera_status":
+			return [{ id: command.id, type: "org.camera_status", ts: context.now, data: command.status }];
+		case "roll_up":
+			return decideRollUp(command, state, context);
+		case "record_patterns":
+			return command.findings.map((finding) => ({ id: finding.id, type: "org.pattern_detected", ts: context.now, data: finding }));
+		case "record_report": {
+			const { ref, written } = command;
+			return [{ id: `report:${ref.period}:${ref.start}`, type: "org.report_written", ts: context.now, data: { ...ref, ...written } }];
+		}
+	}
+}
+
+function decideKeys(
+	command: Extract<OrgCommand, { kind: "create" | "issue_key" | "revoke_key" }>,
+	state: OrgState,
+	context: OrgContext,
+): KeyChange[] | Refusal {
 	switch (command.kind) {
 		case "create": {
 			const { name, key, clientActionId } = command;
 			if (state.createdAt === null) {
-				return [{ type: "org.created", data: { name, ...(clientActionId ? { clientActionId } : {}) } }, keyCreated(key, clientActionId)];
+				const created: KeyChange = {
+					id: context.newId(),
+					type: "org.created",
+					ts: context.now,
+					data: { name, ...(clientActionId ? { clientActionId } : {}) },
+				};
+				return [created, keyCreated(key, clientActionId, context)];
 			}
-			if (clientActionId && state.createdBy === clientActionId) return replaceActionKeys(state, key, clientActionId);
+			if (clientActionId && state.createdBy === clientActionId) return replaceActionKeys(state, key, clientActionId, context);
 			return { kind: "rejected", detail: "the org already exists" };
 		}
 		case "issue_key": {
 			if (state.createdAt === null) return { kind: "not_found", detail: "the org does not exist" };
 			if (state.keys[command.key.keyId]) return { kind: "rejected", detail: `key id ${command.key.keyId} is taken` };
-			return replaceActionKeys(state, command.key, command.clientActionId);
+			return replaceActionKeys(state, command.key, command.clientActionId, context);
 		}
 		case "revoke_key": {
 			const key = state.keys[command.keyId];
@@ -141,13 +209,29 @@ export function decideOrg(command: OrgCommand, state: OrgState, version: number)
 				return {
 					kind: "conflict",
 					detail: "this is the org's last active full key: create another full key before revoking it, or the org is locked out",
-					currentVersion: version,
+					currentVersion: context.version,
 				};
 			}
-			return [{ type: "org.key_revoked", data: { keyId: command.keyId } }];
+			return [keyRevoked(command.keyId, context)];
 		}
 	}
 }
+
+/** Rollups due now; an ad hoc run of a window already rolled up decides nothing. */
+function decideRollUp(command: Extract<OrgCommand, { kind: "roll_up" }>, state: OrgState, context: OrgContext): OrgProposal[] | Refusal {
+	const { forceUpTo, detect } = command;
+	if (!forceUpTo) return decideRollups(state.rollups, context.now, { detect });
+	if (state.createdAt === null) return { kind: "not_found", detail: "the org does not exist" };
+	if (isRolledUp(state, forceUpTo.period, forceUpTo.window)) return [];
+	return decideRollups(state.rollups, context.now, { forceUpTo: forceUpTo.period, detect });
+}
+
+/** Whether `window` of `period` is already rolled up. */
+export function isRolledUp(state: OrgState, period: Period, window: Window): boolean {
+	return (state.rollups.through[period] ?? Number.NEGATIVE_INFINITY) >= window.end;
+}
+
+export const orgDecider = { decide: decideOrg } satisfies Decider<OrgState, OrgCommand, OrgProposal, OrgContext>;
 
 export function activeKeyIds(state: OrgState): string[] {
 	return Object.keys(state.keys).filter((id) => state.keys[id]?.revokedAt === null);
@@ -171,8 +255,6 @@ export function publicOrgState(state: OrgState): OrgState {
 	return { ...state, keys };
 }
 
-type Data<T> = T & Record<string, unknown>;
-
 /** A web visit's interaction closes its session's entry, if that entry is for this visit or an earlier one. */
 function withoutEndedVisit(active: ActiveSessions, interaction: Interaction): ActiveSessions {
 	if (interaction.source !== "web") return active;
@@ -183,53 +265,35 @@ function withoutEndedVisit(active: ActiveSessions, interaction: Interaction): Ac
 	return rest;
 }
 
-export function evolveOrg(state: OrgState, event: RecordedEvent): OrgState {
+export function evolveOrg(state: OrgState, event: OrgEvent): OrgState {
 	switch (event.type) {
 		case "org.created": {
 			if (state.createdAt !== null) throw new Error("org already created");
-			const { name, clientActionId } = event.data as Data<{ name: string; clientActionId?: string }>;
+			const { name, clientActionId } = event.data;
 			return { ...state, name, createdAt: event.ts, createdBy: clientActionId ?? null, rollups: rollupsFrom(event.ts) };
 		}
-		case "org.key_created": {
-			const { keyId, hash, label, clientActionId, scope } = event.data as Data<{
-				keyId: string;
-				hash: string;
-				label?: string;
-				clientActionId?: string;
-				scope?: KeyScope;
-			}>;
-			if (state.createdAt === null) throw new Error("a key needs a created org");
-			if (state.keys[keyId]) throw new Error(`key ${keyId} already exists`);
-			const key: OrgKey = {
-				label: label ?? null,
-				scope: scope ?? "full",
-				createdAt: event.ts,
-				revokedAt: null,
-				clientActionId: clientActionId ?? null,
-				hash,
-			};
-			return { ...state, keys: { ...state.keys, [keyId]: key } };
-		}
+		case "org.key_created":
+			return addKey(state, event);
 		case "org.key_revoked": {
-			const { keyId } = event.data as Data<{ keyId: string }>;
+			const { keyId } = event.data;
 			const key = state.keys[keyId];
 			if (!key) throw new Error(`no key ${keyId}`);
 			if (key.revokedAt !== null) throw new Error(`key ${keyId} is already revoked`);
 			return { ...state, keys: { ...state.keys, [keyId]: { ...key, revokedAt: event.ts } } };
 		}
 		case "org.visit_started": {
-			const { session, visit, startedAt } = event.data as VisitStarted;
+			const { session, visit, startedAt } = event.data;
 			return { ...state, activeSessions: { ...state.activeSessions, [session]: { visit, startedAt } } };
 		}
 		case "org.camera_status": {
-			const { camera, status, at } = event.data as CameraStatus;
+			const { camera, status, at } = event.data;
 			const known = state.cameras[camera];
 			// A late delivery of an older change must not undo a newer one.
 			if (known && known.since > at) return state;
 			return { ...state, cameras: { ...state.cameras, [camera]: { status, since: at } } };
 		}
 		case "org.interaction_recorded": {
-			const interaction = event.data as Interaction;
+			const interaction = event.data;
 			const counts = state.interactions;
 			return {
 				...state,
@@ -244,17 +308,32 @@ export function evolveOrg(state: OrgState, event: RecordedEvent): OrgState {
 			};
 		}
 		case "org.rollup_completed":
-			return { ...state, rollups: applyRollup(state.rollups, event.data as RollupCompleted) };
+			return { ...state, rollups: applyRollup(state.rollups, event.data) };
 		case "org.pattern_detected":
-			return { ...state, rollups: applyPattern(state.rollups, event.data as Finding) };
+			return { ...state, rollups: applyPattern(state.rollups, event.data) };
 		case "org.report_written":
-			return { ...state, rollups: applyReport(state.rollups, event.data as ReportRecord) };
+			return { ...state, rollups: applyReport(state.rollups, event.data) };
 		default:
-			throw new Error(`org has no reducer for ${event.type}`);
+			throw new Error(`org has no reducer for ${(event as { type: string }).type}`);
 	}
 }
 
-export const orgDefinition: ActorDefinition<OrgState> = {
+function addKey(state: OrgState, event: Extract<OrgEvent, { type: "org.key_created" }>): OrgState {
+	const { keyId, hash, label, clientActionId, scope } = event.data;
+	if (state.createdAt === null) throw new Error("a key needs a created org");
+	if (state.keys[keyId]) throw new Error(`key ${keyId} already exists`);
+	const key: OrgKey = {
+		label: label ?? null,
+		scope: scope ?? "full",
+		createdAt: event.ts,
+		revokedAt: null,
+		clientActionId: clientActionId ?? null,
+		hash,
+	};
+	return { ...state, keys: { ...state.keys, [keyId]: key } };
+}
+
+export const orgDefinition: ActorDefinition<OrgState, OrgEvent> = {
 	kind: "org",
 	catalog: orgCatalog,
 	// 2: keys and the creating action joined the state. 3: interaction counts. 4: rollups, patterns, reports. 5: active sessions. 6: cameras.

@@ -5,35 +5,43 @@ import { foldSummary, MAX_SUMMARY_CHARS, promptMessages, summaryStep } from "../
 import { decideTurn, OFFLINE_LABEL, toolsFor } from "../../src/ai/offline.ts";
 import { bounded } from "../../src/ai/tools.ts";
 import { chatCatalog } from "../../src/events/chat.ts";
-import type { RecordedEvent } from "../../src/events/envelope.ts";
-import { type ChatMessage, type ChatState, chatDefinition, MAX_QUEUE, operationStatus, startNext } from "../../src/reducers/chat.ts";
+import type { ProposedEvent } from "../../src/events/envelope.ts";
+import {
+	type ChatMessage,
+	type ChatProposal,
+	type ChatState,
+	chatDefinition,
+	decideChat,
+	MAX_QUEUE,
+	operationStatus,
+	startNext,
+} from "../../src/reducers/chat.ts";
 import { fold } from "../../src/reducers/definition.ts";
+import { deciderSpec, recorded } from "../support/decider-spec.ts";
 
-let seq = 0;
-const recorded = (type: string, data: unknown, ts = 1000 + seq): RecordedEvent => {
-	const checked = chatCatalog.validate(type, data);
-	if (!checked.ok) throw new Error(`${type}: ${JSON.stringify(checked.errors)}`);
-	return { seq: ++seq, id: `e${seq}`, type, v: 1, ts, data: checked.data, meta: {} };
-};
-const asked = (op: string, text = `question ${op}`) => recorded("chat.user_message", { messageId: `m-${op}`, operationId: op, text });
-const started = (op: string) => recorded("llm.started", { operationId: op, messageId: `m-${op}`, provider: "test", model: "mock" });
-const token = (op: string, index: number, text: string) => recorded("llm.token", { operationId: op, index, text });
+const spec = deciderSpec(chatDefinition, decideChat, { provider: { kind: "test", model: "mock" } });
+let n = 0;
+/** A chat event as the log would hold it; ids and times count up. */
+const event = (proposal: Omit<ChatProposal, "id" | "ts">): ChatProposal => ({ id: `e${++n}`, ts: 1000 + n, ...proposal }) as ChatProposal;
+const asked = (op: string, text = `question ${op}`) =>
+	event({ type: "chat.user_message", data: { messageId: `m-${op}`, operationId: op, text } });
+const started = (op: string) =>
+	event({ type: "llm.started", data: { operationId: op, messageId: `m-${op}`, provider: "test", model: "mock" } });
+const token = (op: string, index: number, text: string) => event({ type: "llm.token", data: { operationId: op, index, text } });
+const usage = { inputTokens: 3, outputTokens: 4, totalTokens: 7 };
 const replied = (op: string, text: string) =>
-	recorded("chat.assistant_message", {
-		operationId: op,
-		messageId: `${op}:reply`,
-		text,
-		usage: { inputTokens: 3, outputTokens: 4, totalTokens: 7 },
-		finishReason: "stop",
-		steps: 1,
-		tokens: 1,
+	event({
+		type: "chat.assistant_message",
+		data: { operationId: op, messageId: `${op}:reply`, text, usage, finishReason: "stop", steps: 1, tokens: 1 },
 	});
 const failed = (op: string, retrying: boolean, attempt = 1) =>
-	recorded("llm.error", { operationId: op, reason: "model_error", message: "boom", transient: true, retrying, attempt });
+	event({ type: "llm.error", data: { operationId: op, reason: "model_error", message: "boom", transient: true, retrying, attempt } });
+const cancelled = (op: string) => event({ type: "chat.cancelled", data: { operationId: op, tokens: 0 } });
 
 /** Given these events, the state is their fold. */
-const given = (...events: RecordedEvent[]): ChatState => fold(chatDefinition, events);
-const refuses = (state: ChatState, event: RecordedEvent) => expect(() => chatDefinition.evolve(state, event)).toThrow();
+const given = (...events: ProposedEvent[]): ChatState => spec.given(...events).state;
+/** Given these events, the last one is refused: no log can hold them. */
+const refuses = (...events: ProposedEvent[]) => expect(() => given(...events)).toThrow();
 
 describe("an answer's life", () => {
 	it("a message waits in the queue until its answer starts, then joins the window", () => {
@@ -56,43 +64,44 @@ describe("an answer's life", () => {
 	});
 
 	it("a token out of order, or for an answer that is not running, is refused", () => {
-		const running = given(asked("a"), started("a"), token("a", 0, "x"));
-		refuses(running, token("a", 2, "gap"));
-		refuses(running, token("a", 0, "repeat"));
-		refuses(running, token("b", 1, "other"));
-		refuses(given(asked("a"), started("a"), replied("a", "done")), token("a", 1, "late"));
+		const running = [asked("a"), started("a"), token("a", 0, "x")];
+		refuses(...running, token("a", 2, "gap"));
+		refuses(...running, token("a", 0, "repeat"));
+		refuses(...running, token("b", 1, "other"));
+		refuses(asked("a"), started("a"), replied("a", "done"), token("a", 1, "late"));
 	});
 
 	it("a second answer cannot start while one runs", () => {
-		refuses(given(asked("a"), started("a"), asked("b")), started("b"));
+		refuses(asked("a"), started("a"), asked("b"), started("b"));
 	});
 
 	it("a retrying error restarts the text and keeps counting indexes; a final one fails the operation", () => {
-		const retried = given(asked("a"), started("a"), token("a", 0, "half"), failed("a", true));
-		expect(retried.operation).toMatchObject({ attempt: 2, text: "", tokens: 1 });
-		const next = chatDefinition.evolve(retried, token("a", 1, "whole"));
+		const retriedLog = [asked("a"), started("a"), token("a", 0, "half"), failed("a", true)];
+		expect(given(...retriedLog).operation).toMatchObject({ attempt: 2, text: "", tokens: 1 });
+		const next = given(...retriedLog, token("a", 1, "whole"));
 		expect(next.operation?.text).toBe("whole");
-		const gaveUp = chatDefinition.evolve(next, failed("a", false, 2));
+		const gaveUp = given(...retriedLog, token("a", 1, "whole"), failed("a", false, 2));
 		expect(gaveUp.operation).toBeNull();
 		expect(operationStatus(gaveUp, "a")).toBe("failed");
 	});
 
 	it("cancelling drops a queued message or ends the running answer", () => {
-		const state = given(asked("a"), started("a"), asked("b"), recorded("chat.cancelled", { operationId: "b", tokens: 0 }));
+		const log = [asked("a"), started("a"), asked("b"), cancelled("b")];
+		const state = given(...log);
 		expect(state.queue).toEqual([]);
 		expect(operationStatus(state, "b")).toBe("cancelled");
-		const stopped = chatDefinition.evolve(state, recorded("chat.cancelled", { operationId: "a", tokens: 0 }));
+		const stopped = given(...log, cancelled("a"));
 		expect(stopped.operation).toBeNull();
-		refuses(stopped, recorded("chat.cancelled", { operationId: "a", tokens: 0 }));
+		refuses(...log, cancelled("a"), cancelled("a"));
 	});
 
 	it(`at most ${MAX_QUEUE} messages wait behind the running answer, whoever appends them`, () => {
 		const waiting = Array.from({ length: MAX_QUEUE }, (_, i) => asked(`q${i}`));
 		const full = given(asked("a"), started("a"), ...waiting);
 		expect(full.queue).toHaveLength(MAX_QUEUE);
-		refuses(full, asked("one-too-many"));
+		refuses(asked("a"), started("a"), ...waiting, asked("one-too-many"));
 		// Once one starts, there is room again.
-		expect(chatDefinition.evolve(chatDefinition.evolve(full, replied("a", "done")), started("q0")).queue).toHaveLength(MAX_QUEUE - 1);
+		expect(given(asked("a"), started("a"), ...waiting, replied("a", "done"), started("q0")).queue).toHaveLength(MAX_QUEUE - 1);
 	});
 
 	it("the next queued answer starts from the head of the queue", () => {
@@ -100,6 +109,128 @@ describe("an answer's life", () => {
 		expect(startNext(state.queue, { kind: "test", model: "mock" }, 5).map((e) => [e.id, e.data])).toEqual([
 			["b:started", { operationId: "b", messageId: "m-b", provider: "test", model: "mock" }],
 		]);
+	});
+});
+
+describe("decide", () => {
+	const post = (op: string) => ({
+		kind: "post_message" as const,
+		messageId: `m-${op}`,
+		operationId: op,
+		text: `question ${op}`,
+		clientActionId: `c-${op}`,
+	});
+	const startedAt = (op: string, ts: number) => ({
+		id: `${op}:started`,
+		type: "llm.started",
+		ts,
+		data: { operationId: op, messageId: `m-${op}`, provider: "test", model: "mock" },
+		meta: { operationId: op },
+	});
+
+	it("a message to an idle chat starts its answer in the same batch; behind a running one it only queues", () => {
+		const message = (op: string, ts: number) => ({
+			id: `m-${op}`,
+			type: "chat.user_message",
+			ts,
+			data: { messageId: `m-${op}`, operationId: op, text: `question ${op}`, clientActionId: `c-${op}` },
+			meta: { operationId: op },
+		});
+		spec
+			.given()
+			.when(post("a"), { now: 50 })
+			.thenDecides([message("a", 50), startedAt("a", 50)]);
+		spec
+			.given(asked("a"), started("a"))
+			.when(post("b"), { now: 60 })
+			.thenDecides([message("b", 60)]);
+	});
+
+	it(`a message beyond ${MAX_QUEUE} waiting ones is refused`, () => {
+		const waiting = Array.from({ length: MAX_QUEUE }, (_, i) => asked(`q${i}`));
+		spec
+			.given(asked("a"), started("a"), ...waiting)
+			.when(post("late"))
+			.thenRefuses("rejected", /already waiting/);
+	});
+
+	it("cancelling the running answer ends it and starts the next; a queued one is only dropped; an unknown one is not found", () => {
+		const log = [asked("a"), started("a"), token("a", 0, "x"), asked("b")];
+		spec
+			.given(...log)
+			.when({ kind: "cancel", operationId: "a" }, { now: 70 })
+			.thenDecides([{ id: "a:end", type: "chat.cancelled", ts: 70, data: { operationId: "a", tokens: 1 } }, startedAt("b", 70)]);
+		spec
+			.given(...log)
+			.when({ kind: "cancel", operationId: "b" }, { now: 70 })
+			.thenDecides([{ id: "b:end", type: "chat.cancelled", ts: 70, data: { operationId: "b", tokens: 0 } }]);
+		spec
+			.given(...log)
+			.when({ kind: "cancel", operationId: "zz" })
+			.thenRefuses("not_found");
+	});
+
+	it("tokens and tool calls take the next index of the running answer; for an ended answer nothing is decided", () => {
+		const log = [asked("a"), started("a"), token("a", 0, "x")];
+		spec
+			.given(...log)
+			.when({ kind: "token", operationId: "a", text: "y" }, { now: 80 })
+			.thenDecides([{ id: "a:token:1", type: "llm.token", ts: 80, data: { operationId: "a", index: 1, text: "y" } }]);
+		const call = {
+			kind: "tool_called" as const,
+			operationId: "a",
+			step: 0,
+			toolCallId: "t1",
+			toolName: "get_patterns",
+			input: { period: "daily" },
+		};
+		spec
+			.given(...log)
+			.when(call, { now: 80 })
+			.thenDecides([
+				{
+					id: "a:call:0",
+					type: "llm.tool_called",
+					ts: 80,
+					data: { operationId: "a", call: 0, step: 0, toolCallId: "t1", toolName: "get_patterns", input: { period: "daily" } },
+				},
+			]);
+		spec
+			.given(...log, replied("a", "x"))
+			.when({ kind: "token", operationId: "a", text: "late" })
+			.thenDecides([]);
+	});
+
+	it("completing records the reply with the answer's text, folds what exceeds the window, and starts the next answer", () => {
+		const log = [asked("a"), started("a"), token("a", 0, "Hel"), token("a", 1, "lo"), asked("b")];
+		const complete = { kind: "complete" as const, operationId: "a", usage, finishReason: "stop", steps: 1, keep: 1 };
+		const decided = spec
+			.given(...log)
+			.when(complete, { now: 90 })
+			.decided();
+		if (!("events" in decided)) throw new Error("expected events");
+		expect(decided.events.map((e) => e.type)).toEqual(["chat.assistant_message", "chat.summarized", "llm.started"]);
+		expect(decided.events[0]).toMatchObject({ id: "a:end", data: { text: "Hello", tokens: 2, messageId: "a:reply" } });
+		expect(decided.state.window.map((m) => m.text)).toEqual(["Hello", "question b"]);
+		expect(decided.state.operation?.operationId).toBe("b");
+	});
+
+	it("a failure ends the answer with its attempt; a retry keeps it running", () => {
+		const log = [asked("a"), started("a"), failed("a", true)];
+		const fail = { kind: "fail" as const, operationId: "a", reason: "model_error" as const, message: "down", transient: false };
+		spec
+			.given(...log)
+			.when(fail, { now: 99 })
+			.thenDecides([
+				{
+					id: "a:end",
+					type: "llm.error",
+					ts: 99,
+					data: { operationId: "a", reason: "model_error", message: "down", transient: false, retrying: false, attempt: 2 },
+				},
+			]);
+		const retried = spec.given(asked("a"), started("a")).when({ kind: "retry", operationId: "a", message: "busy", attempt: 1 }).decided();
+		expect(retried).toMatchObject({ events: [{ id: "a:error:1", data: { retrying: true } }], state: { operation: { attempt: 2 } } });
 	});
 });
 
@@ -133,7 +264,8 @@ describe("history and summary", () => {
 		const step = summaryStep(window, null, 4);
 		expect(step?.dropped).toBe(3);
 		const state: ChatState = { ...chatDefinition.initialState(), window };
-		const after = chatDefinition.evolve(state, recorded("chat.summarized", step));
+		const summarized = event({ type: "chat.summarized", data: step ?? { dropped: 1, summary: "" } });
+		const after = fold(chatDefinition, recorded(chatCatalog, [summarized]), state);
 		expect(after.window.map((m) => m.messageId)).toEqual(["m3", "m4", "m5", "m6"]);
 		expect(after.summary).toBe(step?.summary);
 	});

@@ -2,105 +2,133 @@ import { describe, expect, it } from "vitest";
 import { GENESIS_HASH } from "../../src/actors/hash.ts";
 import { RATE_LIMIT_PERIOD_SECONDS } from "../../src/api/rate-limit.ts";
 import { checkChain, expectedHash } from "../../src/cli/chain.ts";
-import type { RecordedEvent } from "../../src/events/envelope.ts";
+import type { ProposedEvent, RecordedEvent } from "../../src/events/envelope.ts";
 import { orgCatalog } from "../../src/events/org.ts";
 import { fold, REDACTED } from "../../src/reducers/definition.ts";
-import { decideOrg, keyViews, type OrgChange, type OrgState, orgDefinition, publicOrgState } from "../../src/reducers/org.ts";
+import { decideOrg, keyViews, type OrgProposal, type OrgState, orgDefinition, publicOrgState } from "../../src/reducers/org.ts";
 import wranglerConfig from "../../wrangler.jsonc?raw";
+import { deciderSpec, recorded } from "../support/decider-spec.ts";
 
 const hash = (n: number) => n.toString(16).padStart(64, "0");
-let seq = 0;
-const recorded = (change: OrgChange, ts = 1000 + seq): RecordedEvent => ({
-	seq: ++seq,
-	id: `e${seq}`,
-	type: change.type,
-	v: 1,
-	ts,
-	data: change.data,
-	meta: {},
+/** Each decision mints its event ids from `id1`. */
+const spec = deciderSpec(orgDefinition, decideOrg, () => {
+	let minted = 0;
+	return { newId: () => `id${++minted}` };
 });
-const created = (clientActionId?: string): OrgChange => ({
+
+type KeyChange = Omit<Extract<OrgProposal, { type: "org.created" | "org.key_created" | "org.key_revoked" }>, "id" | "ts">;
+const created = (clientActionId?: string): KeyChange => ({
 	type: "org.created",
 	data: { name: "Acme", ...(clientActionId ? { clientActionId } : {}) },
 });
-const keyCreated = (keyId: string, n: number, clientActionId?: string): OrgChange => ({
+const keyCreated = (keyId: string, n: number, clientActionId?: string): KeyChange => ({
 	type: "org.key_created",
 	data: { keyId, hash: hash(n), ...(clientActionId ? { clientActionId } : {}) },
 });
-const revoked = (keyId: string): OrgChange => ({ type: "org.key_revoked", data: { keyId } });
+const revoked = (keyId: string): KeyChange => ({ type: "org.key_revoked", data: { keyId } });
 
-/** Given these events, the state is their fold. */
-const given = (...changes: OrgChange[]): OrgState =>
-	fold(
-		orgDefinition,
-		changes.map((c) => recorded(c)),
-	);
+let n = 0;
+/** A change as the log would hold it: ids and times count up. */
+const logged = (change: KeyChange, ts = 1000 + n): ProposedEvent => ({ id: `e${++n}`, ts, ...change });
+/** Changes as one decision makes them at `now`: ids minted from `id1`. */
+const decision = (now: number, ...changes: KeyChange[]): ProposedEvent[] => changes.map((c, i) => ({ id: `id${i + 1}`, ts: now, ...c }));
+/** Given these changes, in a log. */
+const given = (...changes: KeyChange[]) => spec.given(...changes.map((c) => logged(c)));
+/** Given these changes, the state is their fold. */
+const stateOf = (...changes: KeyChange[]): OrgState => given(...changes).state;
 const key = (keyId: string, n: number) => ({ keyId, hash: hash(n) });
 
 describe("decide", () => {
 	it("creating a new org records it with its first key", () => {
-		expect(decideOrg({ kind: "create", name: "Acme", key: key("k1", 1), clientActionId: "a1" }, given(), 0)).toEqual([
-			created("a1"),
-			keyCreated("k1", 1, "a1"),
-		]);
+		given()
+			.when({ kind: "create", name: "Acme", key: key("k1", 1), clientActionId: "a1" }, { now: 5 })
+			.thenDecides(decision(5, created("a1"), keyCreated("k1", 1, "a1")));
 	});
 
 	it("creating it again with the same action replaces that action's key; with another action it is refused", () => {
-		const state = given(created("a1"), keyCreated("k1", 1, "a1"));
-		expect(decideOrg({ kind: "create", name: "Acme", key: key("k2", 2), clientActionId: "a1" }, state, 2)).toEqual([
-			revoked("k1"),
-			keyCreated("k2", 2, "a1"),
-		]);
-		expect(decideOrg({ kind: "create", name: "Acme", key: key("k2", 2), clientActionId: "other" }, state, 2)).toMatchObject({
-			kind: "rejected",
-		});
-		expect(decideOrg({ kind: "create", name: "Acme", key: key("k2", 2) }, state, 2)).toMatchObject({ kind: "rejected" });
+		const org = () => given(created("a1"), keyCreated("k1", 1, "a1"));
+		org()
+			.when({ kind: "create", name: "Acme", key: key("k2", 2), clientActionId: "a1" }, { now: 7 })
+			.thenDecides(decision(7, revoked("k1"), keyCreated("k2", 2, "a1")));
+		org()
+			.when({ kind: "create", name: "Acme", key: key("k2", 2), clientActionId: "other" })
+			.thenRefuses("rejected");
+		org()
+			.when({ kind: "create", name: "Acme", key: key("k2", 2) })
+			.thenRefuses("rejected");
 	});
 
 	it("issuing a key needs the org; a retried action revokes the key it issued before", () => {
-		expect(decideOrg({ kind: "issue_key", key: key("k1", 1) }, given(), 0)).toMatchObject({ kind: "not_found" });
-		const state = given(created(), keyCreated("k1", 1), keyCreated("k2", 2, "ci"));
-		expect(decideOrg({ kind: "issue_key", key: key("k3", 3) }, state, 3)).toEqual([keyCreated("k3", 3)]);
-		expect(decideOrg({ kind: "issue_key", key: key("k3", 3), clientActionId: "ci" }, state, 3)).toEqual([
-			revoked("k2"),
-			keyCreated("k3", 3, "ci"),
-		]);
-		expect(decideOrg({ kind: "issue_key", key: key("k1", 9) }, state, 3)).toMatchObject({ kind: "rejected" });
+		given()
+			.when({ kind: "issue_key", key: key("k1", 1) })
+			.thenRefuses("not_found");
+		const org = () => given(created(), keyCreated("k1", 1), keyCreated("k2", 2, "ci"));
+		org()
+			.when({ kind: "issue_key", key: key("k3", 3) }, { now: 9 })
+			.thenDecides(decision(9, keyCreated("k3", 3)));
+		org()
+			.when({ kind: "issue_key", key: key("k3", 3), clientActionId: "ci" }, { now: 9 })
+			.thenDecides(decision(9, revoked("k2"), keyCreated("k3", 3, "ci")));
+		org()
+			.when({ kind: "issue_key", key: key("k1", 9) })
+			.thenRefuses("rejected");
 	});
 
 	it("revoking: unknown is not found, revoked again is nothing, the last live key is a conflict", () => {
-		const state = given(created(), keyCreated("k1", 1), keyCreated("k2", 2), revoked("k2"));
-		expect(decideOrg({ kind: "revoke_key", keyId: "nope" }, state, 4)).toMatchObject({ kind: "not_found" });
-		expect(decideOrg({ kind: "revoke_key", keyId: "k2" }, state, 4)).toEqual([]);
-		expect(decideOrg({ kind: "revoke_key", keyId: "k1" }, state, 4)).toMatchObject({ kind: "conflict", currentVersion: 4 });
-		expect(decideOrg({ kind: "revoke_key", keyId: "k1" }, given(created(), keyCreated("k1", 1), keyCreated("k3", 3)), 3)).toEqual([
-			revoked("k1"),
-		]);
+		const org = () => given(created(), keyCreated("k1", 1), keyCreated("k2", 2), revoked("k2"));
+		org().when({ kind: "revoke_key", keyId: "nope" }).thenRefuses("not_found");
+		org().when({ kind: "revoke_key", keyId: "k2" }).thenDecides([]);
+		expect(org().when({ kind: "revoke_key", keyId: "k1" }).decided()).toMatchObject({ refusal: { kind: "conflict", currentVersion: 4 } });
+		given(created(), keyCreated("k1", 1), keyCreated("k3", 3))
+			.when({ kind: "revoke_key", keyId: "k1" }, { now: 3 })
+			.thenDecides(decision(3, revoked("k1")));
 	});
 
 	it("an ingest key is issued with its scope, and live ingest keys do not make the last full key revocable", () => {
 		const ingestKey = { ...key("k2", 2), scope: "ingest" as const };
-		const state = given(created(), keyCreated("k1", 1));
-		const issued = decideOrg({ kind: "issue_key", key: ingestKey }, state, 2);
-		expect(issued).toEqual([{ type: "org.key_created", data: { keyId: "k2", hash: hash(2), scope: "ingest" } }]);
+		const org = () => given(created(), keyCreated("k1", 1));
+		const ingest: KeyChange = { type: "org.key_created", data: { keyId: "k2", hash: hash(2), scope: "ingest" } };
+		org().when({ kind: "issue_key", key: ingestKey }, { now: 4 }).thenDecides(decision(4, ingest));
 		// A full key is written without a scope, as before scopes existed.
-		expect(decideOrg({ kind: "issue_key", key: { ...key("k3", 3), scope: "full" } }, state, 2)).toEqual([keyCreated("k3", 3)]);
-		const withIngest = given(created(), keyCreated("k1", 1), ...(issued as OrgChange[]));
-		expect(decideOrg({ kind: "revoke_key", keyId: "k1" }, withIngest, 3)).toMatchObject({ kind: "conflict" });
-		expect(decideOrg({ kind: "revoke_key", keyId: "k2" }, withIngest, 3)).toEqual([revoked("k2")]);
+		org()
+			.when({ kind: "issue_key", key: { ...key("k3", 3), scope: "full" } }, { now: 4 })
+			.thenDecides(decision(4, keyCreated("k3", 3)));
+		const withIngest = () => given(created(), keyCreated("k1", 1), ingest);
+		withIngest().when({ kind: "revoke_key", keyId: "k1" }).thenRefuses("conflict");
+		withIngest()
+			.when({ kind: "revoke_key", keyId: "k2" }, { now: 4 })
+			.thenDecides(decision(4, revoked("k2")));
+	});
+
+	it("a visit start delivered after its visit ended decides nothing; otherwise it lists the session", () => {
+		const visit = { session: "s1", visit: 2, startedAt: 50 };
+		given(created()).when({ kind: "record_visit_started", visit, ended: true }).thenDecides([]);
+		given(created())
+			.when({ kind: "record_visit_started", visit, ended: false }, { now: 60 })
+			.thenDecides([{ id: "session:s1:visit-2:started", type: "org.visit_started", ts: 60, data: visit }]);
+	});
+
+	it("an ad hoc rollup of a window already rolled up decides nothing; before the org exists it is not found", () => {
+		const window = { start: 0, end: 1 };
+		given()
+			.when({ kind: "roll_up", detect: true, forceUpTo: { period: "hourly", window } })
+			.thenRefuses("not_found");
+		given(created())
+			.when({ kind: "roll_up", detect: true, forceUpTo: { period: "hourly", window } })
+			.thenDecides([]);
 	});
 });
 
 describe("evolve", () => {
 	it("keys keep their hash, label, action and times; revocation stamps revokedAt from the event", () => {
-		const state = fold(orgDefinition, [recorded(created(), 10), recorded(keyCreated("k1", 1, "a"), 11), recorded(revoked("k1"), 12)]);
+		const state = spec.given(logged(created(), 10), logged(keyCreated("k1", 1, "a"), 11), logged(revoked("k1"), 12)).state;
 		expect(state.keys.k1).toEqual({ label: null, scope: "full", createdAt: 11, revokedAt: 12, clientActionId: "a", hash: hash(1) });
 		expect(state.createdAt).toBe(10);
 	});
 
 	it("a key created without a scope (as before scopes existed) is full; an ingest key keeps its scope", () => {
-		const ingest: OrgChange = { type: "org.key_created", data: { keyId: "k2", hash: hash(2), scope: "ingest" } };
-		const state = given(created(), keyCreated("k1", 1), ingest);
+		const ingest: KeyChange = { type: "org.key_created", data: { keyId: "k2", hash: hash(2), scope: "ingest" } };
+		const state = stateOf(created(), keyCreated("k1", 1), ingest);
 		expect(state.keys.k1?.scope).toBe("full");
 		expect(state.keys.k2?.scope).toBe("ingest");
 		expect(keyViews(state).map((k) => [k.id, k.scope])).toEqual([
@@ -110,14 +138,14 @@ describe("evolve", () => {
 	});
 
 	it("refuses keys before the org, a key id twice, and revoking an unknown or revoked key", () => {
-		expect(() => given(keyCreated("k1", 1))).toThrow(/created org/);
-		expect(() => given(created(), keyCreated("k1", 1), keyCreated("k1", 2))).toThrow(/already exists/);
-		expect(() => given(created(), revoked("k1"))).toThrow(/no key/);
-		expect(() => given(created(), keyCreated("k1", 1), revoked("k1"), revoked("k1"))).toThrow(/already revoked/);
+		expect(() => stateOf(keyCreated("k1", 1))).toThrow(/created org/);
+		expect(() => stateOf(created(), keyCreated("k1", 1), keyCreated("k1", 2))).toThrow(/already exists/);
+		expect(() => stateOf(created(), revoked("k1"))).toThrow(/no key/);
+		expect(() => stateOf(created(), keyCreated("k1", 1), revoked("k1"), revoked("k1"))).toThrow(/already revoked/);
 	});
 
 	it("the public state and key views carry no hashes", () => {
-		const state = given(created(), keyCreated("k1", 1));
+		const state = stateOf(created(), keyCreated("k1", 1));
 		expect(JSON.stringify(publicOrgState(state))).not.toContain(hash(1));
 		expect(JSON.stringify(keyViews(state))).not.toContain(hash(1));
 		expect(state.keys.k1?.hash).toBe(hash(1));
@@ -140,7 +168,10 @@ describe("rate limit config", () => {
 });
 
 describe("redaction for readers", () => {
-	const log = [created(), keyCreated("k1", 1), keyCreated("k2", 2), revoked("k2")].map((c) => recorded(c));
+	const log = recorded(
+		orgCatalog,
+		[created(), keyCreated("k1", 1), keyCreated("k2", 2), revoked("k2")].map((c) => logged(c)),
+	);
 	const exported = (() => {
 		let prev = GENESIS_HASH;
 		return log.map((event) => {

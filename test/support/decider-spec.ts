@@ -18,6 +18,7 @@ export function recorded(catalog: EventCatalog, events: readonly ProposedEvent[]
 	});
 }
 
+type ContextDefaults<X> = Omit<X, keyof DecideContext> & Partial<DecideContext>;
 type Decide<S, C, X> = (command: C, state: S, context: X) => ProposedEvent[] | Refusal;
 
 export interface Then<S> {
@@ -31,12 +32,13 @@ export interface Then<S> {
 
 /**
  * `spec(definition, decide, context)` returns `given(...events).when(command)`; `context` fills in what the
- * command's context leaves out (`now` defaults to the last given event's time, `version` to their count).
+ * command's context leaves out (`now` defaults to the last given event's time, `version` to their count). Pass a
+ * function to get a fresh context for each `when` (e.g. an id generator that starts again).
  */
 export function deciderSpec<S, C, X extends DecideContext>(
 	definition: ActorDefinition<S>,
 	decide: Decide<S, C, X>,
-	defaults: Omit<X, keyof DecideContext> & Partial<DecideContext>,
+	defaults: ContextDefaults<X> | (() => ContextDefaults<X>),
 ) {
 	return {
 		given(...events: ProposedEvent[]) {
@@ -48,7 +50,7 @@ export function deciderSpec<S, C, X extends DecideContext>(
 					const full = {
 						now: history.at(-1)?.ts ?? 0,
 						version: history.length,
-						...defaults,
+						...(typeof defaults === "function" ? defaults() : defaults),
 						...context,
 					} as X;
 					const decide_ = () => decide(command, state, full);
