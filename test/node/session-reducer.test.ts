@@ -1,6 +1,8 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, expectTypeOf, it } from "vitest";
+import type { DataOf } from "../../src/events/catalog.ts";
 import { DERIVED_ID_PREFIX, type ProposedEvent } from "../../src/events/envelope.ts";
 import {
+	type ClientSessionType,
 	EVENT_ID_PATTERN,
 	eventTimeErrors,
 	MAX_EVENT_TS_AHEAD_MS,
@@ -28,6 +30,7 @@ import {
 	summarize,
 	type Visit,
 } from "../../src/reducers/session.ts";
+import type { ClientEventType, SessionEventData } from "../../src/sdk/events.ts";
 import { deciderSpec, recorded } from "../support/decider-spec.ts";
 
 /** The server's clock in these specs; client events fall just after it, inside the accepted window. */
@@ -189,6 +192,18 @@ describe("catalog", () => {
 	it("validation errors name the field under where the event sits", () => {
 		const result = sessionCatalog.validate("session.clicked", { target: 5 }, undefined, "events[4]");
 		expect(result).toEqual({ ok: false, errors: [{ path: "events[4].data.target", message: expect.any(String) }] });
+	});
+});
+
+describe("the SDK's mirror of the client events (src/sdk/events.ts, which cannot import zod)", () => {
+	type Catalog<T extends ClientSessionType> = DataOf<typeof sessionCatalog, T>;
+	it("has the catalog's client types and, for each, the catalog's data shape (checked by tsc)", () => {
+		expectTypeOf<ClientEventType>().toEqualTypeOf<ClientSessionType>();
+		expectTypeOf<SessionEventData["session.page_viewed"]>().toEqualTypeOf<Catalog<"session.page_viewed">>();
+		expectTypeOf<SessionEventData["session.clicked"]>().toEqualTypeOf<Catalog<"session.clicked">>();
+		expectTypeOf<SessionEventData["session.custom"]>().toEqualTypeOf<Catalog<"session.custom">>();
+		expectTypeOf<SessionEventData["session.identified"]>().toEqualTypeOf<Catalog<"session.identified">>();
+		expectTypeOf<SessionEventData["session.error"]>().toEqualTypeOf<Catalog<"session.error">>();
 	});
 });
 
