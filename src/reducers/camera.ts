@@ -375,46 +375,10 @@ export function evolveCamera(state: CameraState, event: CameraEvent): CameraStat
 		case "camera.offline":
 			if (state.status !== "online") throw new Error(`the camera is ${state.status}, not online`);
 			return { ...state, status: "offline", offlineSince: event.ts, offlineCount: state.offlineCount + 1 };
-		case "camera.frame_analyzed": {
-			const { data } = event;
-			const { frame, rest } = takePending(state, data.frameId, event.type);
-			const open = state.batch ?? openBatch(state, frame.receivedAt);
-			const batch: OpenBatch = {
-				...open,
-				frames: open.frames + 1,
-				analysed: open.analysed + 1,
-				motionFrames: open.motionFrames + (data.motion ? 1 : 0),
-				peopleSeen: data.peopleCount === null ? open.peopleSeen : Math.max(open.peopleSeen ?? 0, data.peopleCount),
-				analysers: { ...open.analysers, [data.analyser]: (open.analysers[data.analyser] ?? 0) + 1 },
-				lastDescription: data.description,
-			};
-			const motion =
-				data.motion && state.motion.active
-					? { ...state.motion, lastMotionAt: Math.max(state.motion.lastMotionAt ?? frame.receivedAt, frame.receivedAt) }
-					: state.motion;
-			return {
-				...state,
-				pending: rest,
-				analysed: state.analysed + 1,
-				lastAnalysis: { ...data, key: frame.key, ts: event.ts },
-				motion,
-				batch,
-			};
-		}
-		case "camera.analysis_failed": {
-			const { data } = event;
-			const { frame, rest } = takePending(state, data.frameId, event.type);
-			if (data.next !== "give_up") {
-				return { ...state, pending: state.pending.map((p) => (p === frame ? { ...p, attempts: data.attempt } : p)) };
-			}
-			const open = state.batch ?? openBatch(state, frame.receivedAt);
-			return {
-				...state,
-				pending: rest,
-				analysisFailures: state.analysisFailures + 1,
-				batch: { ...open, frames: open.frames + 1, failed: open.failed + 1 },
-			};
-		}
+		case "camera.frame_analyzed":
+			return frameAnalyzed(state, event);
+		case "camera.analysis_failed":
+			return analysisFailed(state, event);
 		case "camera.motion_started": {
 			if (state.motion.active) throw new Error("motion has already started");
 			const { episode } = event.data;
@@ -449,6 +413,50 @@ export function evolveCamera(state: CameraState, event: CameraEvent): CameraStat
 		default:
 			return unknownEvent(event);
 	}
+}
+
+/** An analysis takes its frame off the pending list and counts it in the open batch (motion, people, analyser). */
+function frameAnalyzed(state: CameraState, event: EventNamed<typeof cameraCatalog, "camera.frame_analyzed">): CameraState {
+	const { data } = event;
+	const { frame, rest } = takePending(state, data.frameId, event.type);
+	const open = state.batch ?? openBatch(state, frame.receivedAt);
+	const batch: OpenBatch = {
+		...open,
+		frames: open.frames + 1,
+		analysed: open.analysed + 1,
+		motionFrames: open.motionFrames + (data.motion ? 1 : 0),
+		peopleSeen: data.peopleCount === null ? open.peopleSeen : Math.max(open.peopleSeen ?? 0, data.peopleCount),
+		analysers: { ...open.analysers, [data.analyser]: (open.analysers[data.analyser] ?? 0) + 1 },
+		lastDescription: data.description,
+	};
+	const motion =
+		data.motion && state.motion.active
+			? { ...state.motion, lastMotionAt: Math.max(state.motion.lastMotionAt ?? frame.receivedAt, frame.receivedAt) }
+			: state.motion;
+	return {
+		...state,
+		pending: rest,
+		analysed: state.analysed + 1,
+		lastAnalysis: { ...data, key: frame.key, ts: event.ts },
+		motion,
+		batch,
+	};
+}
+
+/** A failure counts an attempt, or, when the frame is given up, takes it off the list and counts it in the open batch. */
+function analysisFailed(state: CameraState, event: EventNamed<typeof cameraCatalog, "camera.analysis_failed">): CameraState {
+	const { data } = event;
+	const { frame, rest } = takePending(state, data.frameId, event.type);
+	if (data.next !== "give_up") {
+		return { ...state, pending: state.pending.map((p) => (p === frame ? { ...p, attempts: data.attempt } : p)) };
+	}
+	const open = state.batch ?? openBatch(state, frame.receivedAt);
+	return {
+		...state,
+		pending: rest,
+		analysisFailures: state.analysisFailures + 1,
+		batch: { ...open, frames: open.frames + 1, failed: open.failed + 1 },
+	};
 }
 
 function unknownEvent(event: never): never {
