@@ -17,7 +17,7 @@ import type { Env } from "../src/env.ts";
 import { defineEvent, EventCatalog } from "../src/events/catalog.ts";
 // Before anything that loads the event schemas: the app's module graph extends zod for OpenAPI first.
 import app, { SessionActor } from "../src/index.ts";
-import type { ActorDefinition } from "../src/reducers/definition.ts";
+import { type ActorDefinition, fold } from "../src/reducers/definition.ts";
 import { type SessionState, sessionDefinition } from "../src/reducers/session.ts";
 import { BASE_TS, type ClientEvent, clientEvent, storedVersion } from "./events.ts";
 
@@ -175,7 +175,7 @@ export class BenchSessionActor extends SessionActor {
 				}
 				hash = createHash("sha256").update(chainText(hash, row)).digest("hex");
 				rows.push({ ...row, hash });
-				state = sessionDefinition.evolve(state, { ...row, data: JSON.parse(row.data), meta: JSON.parse(row.meta) });
+				state = fold(sessionDefinition, [{ ...row, data: JSON.parse(row.data), meta: JSON.parse(row.meta) }], state);
 				version = seq;
 				if (seq % this.snapshotEvery === 0) snapshotsDue.push({ version: seq, state });
 			}

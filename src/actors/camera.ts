@@ -7,26 +7,27 @@
 import { uuidv7 } from "uuidv7";
 import type { Env } from "../env.ts";
 import type { BatchSummary } from "../events/camera.ts";
-import type { EventMeta, ProposedEvent } from "../events/envelope.ts";
+import type { EventMeta } from "../events/envelope.ts";
 import { CAMERA_STATUS_MESSAGE, type CameraStatus, INTERACTION_MESSAGE, type Interaction } from "../events/interaction.ts";
 import {
 	type AnalysisResult,
+	type CameraCommand,
 	type CameraLimits,
+	type CameraProposal,
 	type CameraState,
 	cameraDefinition,
+	closedBatches,
 	DEFAULT_LIMITS,
-	decideAnalyses,
-	decideBatchWindow,
-	decideFrame,
-	decideOffline,
+	decideCamera,
 	type PendingFrame,
 } from "../reducers/camera.ts";
+import { isRefusal, type Refusal } from "../reducers/definition.ts";
 import { analyseFrame, type PreviousFrame } from "../vision/analyser.ts";
 import { isVisionBinding, type VisionConfig, visionConfig } from "../vision/config.ts";
 import { formatOf, type ImageContentType } from "../vision/image-format.ts";
 import { type LumaGrid, lumaGrid } from "../vision/measure.ts";
 import { decodeFrame } from "../vision/raster.ts";
-import { type AppendReceipt, EventSourcedActor, type Plan, type TimerPlan } from "./actor.ts";
+import { type AppendReceipt, EventSourcedActor, type TimerPlan } from "./actor.ts";
 import { backoffDelay } from "./backoff.ts";
 import { cameraFrames, frameName, type OrgObjects } from "./org-objects.ts";
 import type { OutboxMessage } from "./outbox.ts";
@@ -39,7 +40,6 @@ export const BATCH_TIMER = "batch";
 export const HEARTBEAT_TIMER = "heartbeat";
 export const ANALYSIS_TIMER = "vision";
 
-export const DEFAULT_OFFLINE_AFTER_MS = 5 * 60_000;
 export const DEFAULT_BATCH_MS = 5 * 60_000;
 /** Frames analysed per firing of the analysis timer, within a time budget; the timer comes back at once for the rest. */
 const FRAMES_PER_FIRING = 8;
@@ -71,7 +71,6 @@ const positive = (value: string | undefined, fallback: number) => {
 };
 
 export class CameraActor extends EventSourcedActor<CameraState> {
-	readonly offlineAfterMs: number;
 	readonly batchMs: number;
 	readonly limits: CameraLimits;
 	readonly vision: VisionConfig;
@@ -80,9 +79,12 @@ export class CameraActor extends EventSourcedActor<CameraState> {
 
 	constructor(ctx: DurableObjectState, env: Env) {
 		super(ctx, env, cameraDefinition);
-		this.offlineAfterMs = positive(env.CAMERA_OFFLINE_AFTER_MS, DEFAULT_OFFLINE_AFTER_MS);
 		this.batchMs = positive(env.CAMERA_BATCH_MS, DEFAULT_BATCH_MS);
-		this.limits = { ...DEFAULT_LIMITS, quietMs: positive(env.CAMERA_MOTION_QUIET_MS, DEFAULT_LIMITS.quietMs) };
+		this.limits = {
+			...DEFAULT_LIMITS,
+			quietMs: positive(env.CAMERA_MOTION_QUIET_MS, DEFAULT_LIMITS.quietMs),
+			offlineAfterMs: positive(env.CAMERA_OFFLINE_AFTER_MS, DEFAULT_LIMITS.offlineAfterMs),
+		};
 		this.vision = visionConfig(env);
 		if (this.vision.warning) console.warn(`camera: ${this.vision.warning}`);
 	}
@@ -102,7 +104,7 @@ export class CameraActor extends EventSourcedActor<CameraState> {
 		const frames = this.#frames();
 		const key = frames.keyOf(frameName(ts, frameId, upload.contentType));
 		await frames.put(key, upload.bytes, upload.contentType, { frameId, ts: String(ts) });
-		return this.execute({ meta }, (state) => {
+		return this.execute({ meta }, (state, version) => {
 			const receivedAt = this.now();
 			const frame = {
 				frameId,
@@ -114,8 +116,10 @@ export class CameraActor extends EventSourcedActor<CameraState> {
 				receivedAt,
 				ts,
 			};
+			const decided = decideCamera({ kind: "record_frame", frame }, state, { now: receivedAt, version, limits: this.limits });
+			if (isRefusal(decided)) return decided;
 			return {
-				events: decideFrame(state, frame, this.limits),
+				events: decided,
 				result: (receipt): FrameAccepted => {
 					const duplicate = receipt.duplicates.includes(receivedId);
 					return { frameId, version: receipt.version, duplicate, ...(duplicate ? {} : { key }) };
@@ -124,7 +128,7 @@ export class CameraActor extends EventSourcedActor<CameraState> {
 					if (receipt.appended.length === 0) return {};
 					const timers: TimerChange[] = [
 						// Every frame pushes the offline mark back, measured by the server's clock.
-						{ name: HEARTBEAT_TIMER, spec: { once: receivedAt + this.offlineAfterMs } },
+						{ name: HEARTBEAT_TIMER, spec: { once: receivedAt + this.limits.offlineAfterMs } },
 						{ name: ANALYSIS_TIMER, spec: { once: this.now() } },
 					];
 					return this.#effects(state, receipt, after, timers);
@@ -136,13 +140,15 @@ export class CameraActor extends EventSourcedActor<CameraState> {
 	protected override onTimer(timer: Timer, state: CameraState): TimerPlan<CameraState> | Promise<TimerPlan<CameraState>> {
 		switch (timer.name) {
 			case HEARTBEAT_TIMER:
-				return this.#plan(state, decideOffline(state, timer.scheduledAt, this.offlineAfterMs));
+				return this.#plan(state, this.#decide({ kind: "check_offline", at: timer.scheduledAt }, state));
 			case BATCH_TIMER: {
-				const events = decideBatchWindow(state, timer.scheduledAt);
+				const decided = this.#decide({ kind: "close_window", at: timer.scheduledAt }, state);
 				// During a motion episode the window waits: the episode closes the batch when motion stops.
 				const wait: TimerChange[] =
-					events.length === 0 && state.batch ? [{ name: BATCH_TIMER, spec: { once: timer.scheduledAt + this.batchMs } }] : [];
-				return this.#plan(state, events, wait);
+					!isRefusal(decided) && decided.length === 0 && state.batch
+						? [{ name: BATCH_TIMER, spec: { once: timer.scheduledAt + this.batchMs } }]
+						: [];
+				return this.#plan(state, decided, wait);
 			}
 			case ANALYSIS_TIMER:
 				return this.#analysePending();
@@ -172,7 +178,8 @@ export class CameraActor extends EventSourcedActor<CameraState> {
 			if (grid) previous = lastGood = { frameId: frame.frameId, grid };
 		}
 		const state = this.state;
-		const events = decideAnalyses(state, results, this.limits);
+		const events = this.#decide({ kind: "record_analyses", results }, state);
+		if (isRefusal(events)) return events;
 		const retry = results.find((r) => !r.result.ok);
 		return {
 			events,
@@ -236,7 +243,13 @@ export class CameraActor extends EventSourcedActor<CameraState> {
 		return cameraFrames(this.env.FRAMES, this.actor.org, this.actor.id);
 	}
 
-	#plan(before: CameraState, events: ProposedEvent[], timers: TimerChange[] = []): Plan<unknown, CameraState> | null {
+	/** The camera's decision on the state as it is now, with the limits read from the environment. */
+	#decide(command: CameraCommand, state: CameraState): CameraProposal[] | Refusal {
+		return decideCamera(command, state, { now: this.now(), version: this.version, limits: this.limits });
+	}
+
+	#plan(before: CameraState, events: CameraProposal[] | Refusal, timers: TimerChange[] = []): TimerPlan<CameraState> {
+		if (isRefusal(events)) return events;
 		if (events.length === 0 && timers.length === 0) return null;
 		return { events, result: () => null, effects: (receipt, after) => this.#effects(before, receipt, after, timers) };
 	}
@@ -247,11 +260,7 @@ export class CameraActor extends EventSourcedActor<CameraState> {
 		const window: TimerChange[] = opened
 			? [{ name: BATCH_TIMER, spec: { once: Math.max(opened.openedAt + this.batchMs, this.now()) } }]
 			: [];
-		const outbox = receipt.appended
-			.filter((event) => event.type === "camera.batch_closed")
-			.flatMap((event) =>
-				this.#handOver((event.data as { reason: string; summary: BatchSummary }).summary, (event.data as { reason: string }).reason),
-			);
+		const outbox = closedBatches(receipt.appended).flatMap((event) => this.#handOver(event.data.summary, event.data.reason));
 		return { timers: [...timers, ...window], outbox: [...this.#statusChanges(receipt), ...outbox] };
 	}
 

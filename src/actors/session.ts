@@ -2,7 +2,7 @@
 import type { Connection } from "partyserver";
 import { z } from "zod";
 import type { Env } from "../env.ts";
-import type { EventEnvelope, EventMeta } from "../events/envelope.ts";
+import type { EventMeta } from "../events/envelope.ts";
 import {
 	INTERACTION_MESSAGE,
 	type Interaction,
@@ -10,18 +10,18 @@ import {
 	type VisitStarted,
 	visitInteractionId,
 } from "../events/interaction.ts";
-import { eventTimeErrors, type SessionBatchInput, sessionBatchInput, type VisitSummary } from "../events/session.ts";
+import { type SessionBatchInput, sessionBatchInput, type VisitSummary } from "../events/session.ts";
+import { isRefusal } from "../reducers/definition.ts";
 import {
-	decideInactivityEnd,
+	DEFAULT_VISIT_BUDGET,
 	decideSession,
-	MAX_VISIT_DATA_CHARS,
-	MAX_VISIT_EVENTS,
-	overVisitBudget,
+	needsStoredIds,
+	type SessionContext,
 	type SessionState,
 	sessionDefinition,
 	type VisitBudget,
 } from "../reducers/session.ts";
-import { EventSourcedActor, type Plan, positiveInt } from "./actor.ts";
+import { EventSourcedActor, positiveInt, type TimerPlan } from "./actor.ts";
 import type { OutboxMessage } from "./outbox.ts";
 import { errorDetails, type Outcome, statusOf } from "./outcome.ts";
 import type { ClientMessage } from "./socket-messages.ts";
@@ -45,8 +45,8 @@ export class SessionActor extends EventSourcedActor<SessionState> {
 		const configured = Number(env.SESSION_INACTIVITY_MS);
 		this.inactivityMs = Number.isSafeInteger(configured) && configured > 0 ? configured : DEFAULT_INACTIVITY_MS;
 		this.visitBudget = {
-			events: positiveInt(env.SESSION_MAX_VISIT_EVENTS) ?? MAX_VISIT_EVENTS,
-			dataChars: positiveInt(env.SESSION_MAX_VISIT_DATA_CHARS) ?? MAX_VISIT_DATA_CHARS,
+			events: positiveInt(env.SESSION_MAX_VISIT_EVENTS) ?? DEFAULT_VISIT_BUDGET.events,
+			dataChars: positiveInt(env.SESSION_MAX_VISIT_DATA_CHARS) ?? DEFAULT_VISIT_BUDGET.dataChars,
 		};
 	}
 
@@ -56,25 +56,17 @@ export class SessionActor extends EventSourcedActor<SessionState> {
 	 */
 	recordBatch(input: SessionBatchInput, meta: EventMeta = {}): Outcome<BatchResult> {
 		const { events, clientActionId, expectedVersion } = input;
-		return this.execute({ clientActionId, expectedVersion, meta: { ...meta, clientActionId } }, (state) => {
-			const late = eventTimeErrors(events, this.now());
-			if (late.length > 0) return { kind: "invalid", detail: "Event times must be near the server's clock.", errors: late };
-			// With no visit open, the first new event starts one, so which ids are stored must be known first. In an
-			// open visit the kernel's own duplicate check at commit is enough (and costs no lookup).
-			const known = state.status === "active" ? new Set<string>() : this.log.existingIds(events.map((e) => e.id));
-			const fresh = events
-				.map((event, i) => ({ ...event, at: `events[${i}]` }))
-				.filter((event) => {
-					if (known.has(event.id)) return false;
-					known.add(event.id);
-					return true;
-				});
-			const over = overVisitBudget(fresh, state, this.visitBudget);
-			if (over.length > 0) return { kind: "rejected", detail: "The open visit has no room for these events.", errors: over };
+		return this.execute({ clientActionId, expectedVersion, meta: { ...meta, clientActionId } }, (state, version) => {
+			const stored = needsStoredIds(state) ? this.log.existingIds(events.map((e) => e.id)) : new Set<string>();
+			const decided = decideSession({ kind: "record", events, stored }, state, this.#context(version));
+			if (isRefusal(decided)) return decided;
+			const [first] = decided;
+			const opened = first?.type === "session.started" ? first : null;
+			const proposed = decided.length - (opened ? 1 : 0);
 			return {
-				events: decideSession({ kind: "record", events: fresh }, state),
+				events: decided,
 				result: (receipt) => {
-					const duplicates = events.length - fresh.length + receipt.duplicates.length;
+					const duplicates = events.length - proposed + receipt.duplicates.length;
 					return { accepted: events.length - duplicates, duplicates, version: receipt.version };
 				},
 				// Every new event re-arms the inactivity timer, measured from when the server received it; a new visit is announced to the org.
@@ -82,33 +74,35 @@ export class SessionActor extends EventSourcedActor<SessionState> {
 					receipt.appended.length > 0
 						? {
 								timers: [{ name: INACTIVITY_TIMER, spec: { once: this.now() + this.inactivityMs } }],
-								outbox: this.#announce(receipt.appended),
+								outbox: opened && receipt.appended.some((e) => e.id === opened.id) ? this.#announce(opened.data.visit, opened.ts) : [],
 							}
 						: {},
 			};
 		});
 	}
 
-	protected override onTimer(timer: Timer, state: SessionState): Plan<unknown, SessionState> | null {
+	protected override onTimer(timer: Timer, state: SessionState): TimerPlan<SessionState> {
 		if (timer.name !== INACTIVITY_TIMER) throw new Error(`session has no timer "${timer.name}"`);
-		const events = decideInactivityEnd(state, timer.scheduledAt);
-		const ended = events[0];
-		if (!ended) return null;
+		const decided = decideSession({ kind: "end_inactive", at: timer.scheduledAt }, state, this.#context(this.version));
+		if (isRefusal(decided)) return decided;
+		const [ended] = decided;
+		if (ended?.type !== "session.ended") return null;
 		return {
-			events,
+			events: decided,
 			result: () => null,
 			effects: (receipt) =>
-				receipt.appended.length > 0 ? { outbox: this.#handOver(ended.data as { summary: VisitSummary }, timer.scheduledAt, ended.id) } : {},
+				receipt.appended.length > 0 ? { outbox: this.#handOver(ended.data.summary, timer.scheduledAt, ended.id) } : {},
 		};
 	}
 
-	/** Tells the org about a visit that started in these events, so its directory lists the session as active. */
-	#announce(appended: readonly EventEnvelope[]): OutboxMessage[] {
-		const started = appended.find((e) => e.type === "session.started");
-		if (!started) return [];
+	#context(version: number): SessionContext {
+		return { now: this.now(), version, budget: this.visitBudget };
+	}
+
+	/** Tells the org that visit `visit` started at `startedAt`, so its directory lists the session as active. */
+	#announce(visit: number, startedAt: number): OutboxMessage[] {
 		const { org, id } = this.actor;
-		const visit = (started.data as { visit: number }).visit;
-		const data: VisitStarted = { session: id, visit, startedAt: started.ts };
+		const data: VisitStarted = { session: id, visit, startedAt };
 		return [
 			{
 				id: `${visitInteractionId(id, visit)}>started`,
@@ -120,7 +114,7 @@ export class SessionActor extends EventSourcedActor<SessionState> {
 	}
 
 	/** The ended visit as an interaction, for the org and for the interactions queue. */
-	#handOver({ summary }: { summary: VisitSummary }, endedAt: number, causedBy: string): OutboxMessage[] {
+	#handOver(summary: VisitSummary, endedAt: number, causedBy: string): OutboxMessage[] {
 		const { org, id } = this.actor;
 		const interaction: Interaction = {
 			id: visitInteractionId(id, summary.visit),

@@ -1,6 +1,6 @@
 /** What can happen in a web session. Clients submit the page/click/custom/identify/error events; the actor adds started/ended. */
 import { z } from "zod";
-import { defineEvent, EventCatalog, type FieldError } from "./catalog.ts";
+import { defineEvent, EventCatalog, type EventOf, type FieldError } from "./catalog.ts";
 import { nestsDeeperThan, TOO_DEEP } from "./json-depth.ts";
 
 const url = z.string().min(1).max(2048);
@@ -96,8 +96,11 @@ export const sessionEnded = defineEvent("session.ended", z.object({ reason: z.en
 
 export const sessionCatalog = new EventCatalog([sessionStarted, pageViewed, clicked, custom, identified, errored, sessionEnded]);
 
-/** Types a client (SDK, socket) may submit. */
+/** Types a client (SDK, socket) may submit: every type but the actor's own (`internal: true` in the catalog). */
+export type ClientSessionType = Exclude<EventOf<typeof sessionCatalog>["type"], "session.started" | "session.ended">;
 export const CLIENT_SESSION_EVENT_TYPES = sessionCatalog.types.filter((type) => !sessionCatalog.get(type)?.internal);
+const clientTypes = new Set(CLIENT_SESSION_EVENT_TYPES);
+export const isClientSessionType = (type: string): type is ClientSessionType => clientTypes.has(type);
 
 /** Event ids: UUIDv7 from the SDK, or any id of these characters. */
 export const EVENT_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;

@@ -11,13 +11,14 @@
  * motion episode is exactly one batch. Frames count toward the batch that is open when their
  * analysis (or its final failure) is recorded.
  */
-import type { z } from "zod";
-import { type BatchSummary, cameraCatalog, type frameAnalyzed, type frameReceived } from "../events/camera.ts";
+import { type BATCH_CLOSE_REASONS, type BatchSummary, cameraCatalog } from "../events/camera.ts";
+import type { DataOf, EventNamed, EventOf, ProposalOf } from "../events/catalog.ts";
 import type { ProposedEvent, RecordedEvent } from "../events/envelope.ts";
-import { type ActorDefinition, fold } from "./definition.ts";
+import { type ActorDefinition, type DecideContext, fold, type Refusal } from "./definition.ts";
 
-export type FrameReceivedData = z.infer<typeof frameReceived.schema>;
-export type FrameAnalyzedData = z.infer<typeof frameAnalyzed.schema>;
+export type FrameReceivedData = DataOf<typeof cameraCatalog, "camera.frame_received">;
+export type FrameAnalyzedData = DataOf<typeof cameraCatalog, "camera.frame_analyzed">;
+type BatchCloseReason = (typeof BATCH_CLOSE_REASONS)[number];
 /** An analysis as the analyser gives it, before it is tied to a frame. */
 export type AnalysisData = Omit<FrameAnalyzedData, "frameId">;
 
@@ -99,20 +100,59 @@ export interface CameraLimits {
 	maxPending: number;
 	/** Motion stops at the first still frame at least this long after the last frame with motion. */
 	quietMs: number;
+	/** A camera with no frame for this long is marked offline when its heartbeat fires. */
+	offlineAfterMs: number;
 }
 
-export const DEFAULT_LIMITS: CameraLimits = { maxAttempts: 3, maxPending: 120, quietMs: 10_000 };
+export const DEFAULT_LIMITS: CameraLimits = { maxAttempts: 3, maxPending: 120, quietMs: 10_000, offlineAfterMs: 5 * 60_000 };
 
 // ---- decide -----------------------------------------------------------------------------
+
+export type CameraEvent = EventOf<typeof cameraCatalog>;
+export type CameraProposal = ProposalOf<typeof cameraCatalog>;
+type Proposal<T extends CameraProposal["type"]> = Extract<CameraProposal, { type: T }>;
 
 export interface IncomingFrame extends FrameReceivedData {
 	ts: number;
 }
 
+export type AnalysisResult =
+	| { ok: true; analysis: AnalysisData }
+	| { ok: false; analyser: AnalysisData["analyser"]; error: string; fallback?: AnalysisData };
+
+/** What the camera is asked to decide; the actor does the I/O around it (R2, the analyser, timers, outbox). */
+export type CameraCommand =
+	/** A frame was stored in R2. */
+	| { kind: "record_frame"; frame: IncomingFrame }
+	/** Analyses came back for pending frames, in frame order. */
+	| { kind: "record_analyses"; results: readonly { frameId: string; result: AnalysisResult }[] }
+	/** The heartbeat fired for the instant `at`. */
+	| { kind: "check_offline"; at: number }
+	/** The open batch's window ended at `at`. */
+	| { kind: "close_window"; at: number };
+
+export interface CameraContext extends DecideContext {
+	limits: CameraLimits;
+}
+
+/** The camera's decisions. None is refused: a command that changes nothing decides no events. */
+export function decideCamera(command: CameraCommand, state: CameraState, context: CameraContext): CameraProposal[] | Refusal {
+	switch (command.kind) {
+		case "record_frame":
+			return decideFrame(state, command.frame, context.limits);
+		case "record_analyses":
+			return decideAnalyses(state, command.results, context.limits);
+		case "check_offline":
+			return decideOffline(state, command.at, context.limits.offlineAfterMs);
+		case "close_window":
+			return decideBatchWindow(state, command.at);
+	}
+}
+
 /** A frame was stored: it comes online if it was not, the frame is recorded and queued for analysis. */
-export function decideFrame(state: CameraState, frame: IncomingFrame, limits: CameraLimits = DEFAULT_LIMITS): ProposedEvent[] {
+function decideFrame(state: CameraState, frame: IncomingFrame, limits: CameraLimits): CameraProposal[] {
 	const { ts, ...data } = frame;
-	const events: ProposedEvent[] = [];
+	const events: CameraProposal[] = [];
 	if (state.status !== "online") {
 		const offlineSince = state.offlineSince;
 		events.push({
@@ -130,17 +170,8 @@ export function decideFrame(state: CameraState, frame: IncomingFrame, limits: Ca
 	return events;
 }
 
-export type AnalysisResult =
-	| { ok: true; analysis: AnalysisData }
-	| { ok: false; analyser: AnalysisData["analyser"]; error: string; fallback?: AnalysisData };
-
 /** An analysis came back for a pending frame: record it (or the failure), and start or stop motion around it. */
-export function decideAnalysis(
-	state: CameraState,
-	frameId: string,
-	result: AnalysisResult,
-	limits: CameraLimits = DEFAULT_LIMITS,
-): ProposedEvent[] {
+function decideAnalysis(state: CameraState, frameId: string, result: AnalysisResult, limits: CameraLimits): CameraProposal[] {
 	const frame = state.pending.find((p) => p.frameId === frameId);
 	if (!frame) return [];
 	if (result.ok) return analysed(state, frame, result.analysis, limits);
@@ -153,12 +184,12 @@ export function decideAnalysis(
 }
 
 /** Several analyses, in frame order: each decided on the state the ones before it leave. */
-export function decideAnalyses(
+function decideAnalyses(
 	state: CameraState,
 	results: readonly { frameId: string; result: AnalysisResult }[],
-	limits: CameraLimits = DEFAULT_LIMITS,
-): ProposedEvent[] {
-	const events: ProposedEvent[] = [];
+	limits: CameraLimits,
+): CameraProposal[] {
+	const events: CameraProposal[] = [];
 	let current = state;
 	for (const { frameId, result } of results) {
 		const decided = decideAnalysis(current, frameId, result, limits);
@@ -173,7 +204,7 @@ function failure(
 	analyser: AnalysisData["analyser"],
 	error: string,
 	next: "retry" | "fallback" | "give_up",
-): ProposedEvent {
+): Proposal<"camera.analysis_failed"> {
 	const attempt = frame.attempts + 1;
 	return {
 		id: `${frame.frameId}:failed-${attempt}`,
@@ -183,9 +214,9 @@ function failure(
 	};
 }
 
-function analysed(state: CameraState, frame: PendingFrame, analysis: AnalysisData, limits: CameraLimits): ProposedEvent[] {
+function analysed(state: CameraState, frame: PendingFrame, analysis: AnalysisData, limits: CameraLimits): CameraProposal[] {
 	const at = frame.receivedAt;
-	const event: ProposedEvent = {
+	const event: Proposal<"camera.frame_analyzed"> = {
 		id: `${frame.frameId}:analyzed`,
 		type: "camera.frame_analyzed",
 		ts: frame.ts,
@@ -194,7 +225,7 @@ function analysed(state: CameraState, frame: PendingFrame, analysis: AnalysisDat
 	const { motion } = state;
 	if (analysis.motion && !motion.active) {
 		const episode = motion.episode + 1;
-		const started: ProposedEvent = {
+		const started: Proposal<"camera.motion_started"> = {
 			id: `episode-${episode}:started`,
 			type: "camera.motion_started",
 			ts: at,
@@ -211,7 +242,7 @@ function analysed(state: CameraState, frame: PendingFrame, analysis: AnalysisDat
 	return [event];
 }
 
-function stopping(state: CameraState, frameId: string | null, at: number, reason: "still" | "offline"): ProposedEvent {
+function stopping(state: CameraState, frameId: string | null, at: number, reason: "still" | "offline"): Proposal<"camera.motion_stopped"> {
 	const { episode, since, lastMotionAt } = state.motion;
 	return {
 		id: `episode-${episode}:stopped`,
@@ -221,7 +252,7 @@ function stopping(state: CameraState, frameId: string | null, at: number, reason
 	};
 }
 
-function closing(state: CameraState, at: number, reason: "window" | "motion_started" | "motion_stopped" | "offline"): ProposedEvent {
+function closing(state: CameraState, at: number, reason: BatchCloseReason): Proposal<"camera.batch_closed"> {
 	const batch = state.batch;
 	if (!batch) throw new Error("no batch is open");
 	const summary = summarize(state, batch, at);
@@ -229,9 +260,9 @@ function closing(state: CameraState, at: number, reason: "window" | "motion_star
 }
 
 /** The heartbeat ran out at `at`: offline, ending any motion episode with it. Nothing if a frame came since. */
-export function decideOffline(state: CameraState, at: number, offlineAfterMs: number): ProposedEvent[] {
+function decideOffline(state: CameraState, at: number, offlineAfterMs: number): CameraProposal[] {
 	if (state.status !== "online" || !state.lastFrame || state.lastFrame.receivedAt + offlineAfterMs > at) return [];
-	const offline: ProposedEvent = {
+	const offline: Proposal<"camera.offline"> = {
 		id: `offline-${state.offlineCount + 1}`,
 		type: "camera.offline",
 		ts: at,
@@ -244,9 +275,14 @@ export function decideOffline(state: CameraState, at: number, offlineAfterMs: nu
 }
 
 /** The open batch's window ended at `at`: close it, unless a motion episode is going on (it closes when motion stops). */
-export function decideBatchWindow(state: CameraState, at: number): ProposedEvent[] {
+function decideBatchWindow(state: CameraState, at: number): CameraProposal[] {
 	if (!state.batch || state.motion.active) return [];
 	return [closing(state, at, "window")];
+}
+
+/** The batch closes among events the kernel appended (it appends only what the catalog validated, so the type decides the data). */
+export function closedBatches(events: readonly RecordedEvent[]): EventNamed<typeof cameraCatalog, "camera.batch_closed">[] {
+	return events.filter((event): event is EventNamed<typeof cameraCatalog, "camera.batch_closed"> => event.type === "camera.batch_closed");
 }
 
 /** What a batch amounts to if it closes at `at`: the summary the org receives. */
@@ -283,8 +319,6 @@ function after(state: CameraState, events: ProposedEvent[]): CameraState {
 
 // ---- evolve -----------------------------------------------------------------------------
 
-type Data<T> = T & Record<string, unknown>;
-
 function openBatch(state: CameraState, at: number): OpenBatch {
 	return {
 		number: state.batchesClosed + 1,
@@ -309,10 +343,10 @@ function takePending(state: CameraState, frameId: string, type: string): { frame
 	return { frame, rest: state.pending.filter((p) => p.frameId !== frameId) };
 }
 
-export function evolveCamera(state: CameraState, event: RecordedEvent): CameraState {
+export function evolveCamera(state: CameraState, event: CameraEvent): CameraState {
 	switch (event.type) {
 		case "camera.frame_received": {
-			const data = event.data as Data<FrameReceivedData>;
+			const { data } = event;
 			const { bytes, ...frame } = data;
 			return {
 				...state,
@@ -327,7 +361,7 @@ export function evolveCamera(state: CameraState, event: RecordedEvent): CameraSt
 		}
 		case "camera.online": {
 			if (state.status === "online") throw new Error("the camera is already online");
-			const { offlineSince } = event.data as Data<{ offlineSince: number | null }>;
+			const { offlineSince } = event.data;
 			const batch = state.batch ?? openBatch(state, event.ts);
 			const offlineMs = offlineSince === null ? 0 : Math.max(0, event.ts - Math.max(offlineSince, batch.startedAt));
 			return {
@@ -341,49 +375,13 @@ export function evolveCamera(state: CameraState, event: RecordedEvent): CameraSt
 		case "camera.offline":
 			if (state.status !== "online") throw new Error(`the camera is ${state.status}, not online`);
 			return { ...state, status: "offline", offlineSince: event.ts, offlineCount: state.offlineCount + 1 };
-		case "camera.frame_analyzed": {
-			const data = event.data as Data<FrameAnalyzedData>;
-			const { frame, rest } = takePending(state, data.frameId, event.type);
-			const open = state.batch ?? openBatch(state, frame.receivedAt);
-			const batch: OpenBatch = {
-				...open,
-				frames: open.frames + 1,
-				analysed: open.analysed + 1,
-				motionFrames: open.motionFrames + (data.motion ? 1 : 0),
-				peopleSeen: data.peopleCount === null ? open.peopleSeen : Math.max(open.peopleSeen ?? 0, data.peopleCount),
-				analysers: { ...open.analysers, [data.analyser]: (open.analysers[data.analyser] ?? 0) + 1 },
-				lastDescription: data.description,
-			};
-			const motion =
-				data.motion && state.motion.active
-					? { ...state.motion, lastMotionAt: Math.max(state.motion.lastMotionAt ?? frame.receivedAt, frame.receivedAt) }
-					: state.motion;
-			return {
-				...state,
-				pending: rest,
-				analysed: state.analysed + 1,
-				lastAnalysis: { ...data, key: frame.key, ts: event.ts },
-				motion,
-				batch,
-			};
-		}
-		case "camera.analysis_failed": {
-			const data = event.data as Data<{ frameId: string; attempt: number; next: "retry" | "fallback" | "give_up" }>;
-			const { frame, rest } = takePending(state, data.frameId, event.type);
-			if (data.next !== "give_up") {
-				return { ...state, pending: state.pending.map((p) => (p === frame ? { ...p, attempts: data.attempt } : p)) };
-			}
-			const open = state.batch ?? openBatch(state, frame.receivedAt);
-			return {
-				...state,
-				pending: rest,
-				analysisFailures: state.analysisFailures + 1,
-				batch: { ...open, frames: open.frames + 1, failed: open.failed + 1 },
-			};
-		}
+		case "camera.frame_analyzed":
+			return frameAnalyzed(state, event);
+		case "camera.analysis_failed":
+			return analysisFailed(state, event);
 		case "camera.motion_started": {
 			if (state.motion.active) throw new Error("motion has already started");
-			const { episode } = event.data as Data<{ episode: number }>;
+			const { episode } = event.data;
 			const open = state.batch ?? openBatch(state, event.ts);
 			return {
 				...state,
@@ -393,7 +391,7 @@ export function evolveCamera(state: CameraState, event: RecordedEvent): CameraSt
 		}
 		case "camera.motion_stopped": {
 			if (!state.motion.active) throw new Error("no motion is going on");
-			const { durationMs } = event.data as Data<{ durationMs: number }>;
+			const { durationMs } = event.data;
 			return {
 				...state,
 				motion: { ...state.motion, active: false, since: null },
@@ -401,7 +399,7 @@ export function evolveCamera(state: CameraState, event: RecordedEvent): CameraSt
 			};
 		}
 		case "camera.batch_closed": {
-			const { summary } = event.data as Data<{ summary: BatchSummary }>;
+			const { summary } = event.data;
 			if (state.batch?.number !== summary.batch) throw new Error(`batch ${summary.batch} is not the open batch`);
 			const closed: CameraState = {
 				...state,
@@ -413,11 +411,59 @@ export function evolveCamera(state: CameraState, event: RecordedEvent): CameraSt
 			return { ...closed, batch: state.status === "offline" ? null : openBatch(closed, event.ts) };
 		}
 		default:
-			throw new Error(`camera has no reducer for ${event.type}`);
+			return unknownEvent(event);
 	}
 }
 
-export const cameraDefinition: ActorDefinition<CameraState> = {
+/** An analysis takes its frame off the pending list and counts it in the open batch (motion, people, analyser). */
+function frameAnalyzed(state: CameraState, event: EventNamed<typeof cameraCatalog, "camera.frame_analyzed">): CameraState {
+	const { data } = event;
+	const { frame, rest } = takePending(state, data.frameId, event.type);
+	const open = state.batch ?? openBatch(state, frame.receivedAt);
+	const batch: OpenBatch = {
+		...open,
+		frames: open.frames + 1,
+		analysed: open.analysed + 1,
+		motionFrames: open.motionFrames + (data.motion ? 1 : 0),
+		peopleSeen: data.peopleCount === null ? open.peopleSeen : Math.max(open.peopleSeen ?? 0, data.peopleCount),
+		analysers: { ...open.analysers, [data.analyser]: (open.analysers[data.analyser] ?? 0) + 1 },
+		lastDescription: data.description,
+	};
+	const motion =
+		data.motion && state.motion.active
+			? { ...state.motion, lastMotionAt: Math.max(state.motion.lastMotionAt ?? frame.receivedAt, frame.receivedAt) }
+			: state.motion;
+	return {
+		...state,
+		pending: rest,
+		analysed: state.analysed + 1,
+		lastAnalysis: { ...data, key: frame.key, ts: event.ts },
+		motion,
+		batch,
+	};
+}
+
+/** A failure counts an attempt, or, when the frame is given up, takes it off the list and counts it in the open batch. */
+function analysisFailed(state: CameraState, event: EventNamed<typeof cameraCatalog, "camera.analysis_failed">): CameraState {
+	const { data } = event;
+	const { frame, rest } = takePending(state, data.frameId, event.type);
+	if (data.next !== "give_up") {
+		return { ...state, pending: state.pending.map((p) => (p === frame ? { ...p, attempts: data.attempt } : p)) };
+	}
+	const open = state.batch ?? openBatch(state, frame.receivedAt);
+	return {
+		...state,
+		pending: rest,
+		analysisFailures: state.analysisFailures + 1,
+		batch: { ...open, frames: open.frames + 1, failed: open.failed + 1 },
+	};
+}
+
+function unknownEvent(event: never): never {
+	throw new Error(`camera has no reducer for ${(event as CameraEvent).type}`);
+}
+
+export const cameraDefinition: ActorDefinition<CameraState, CameraEvent> = {
 	kind: "camera",
 	catalog: cameraCatalog,
 	reducerVersion: 1,

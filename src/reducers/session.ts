@@ -3,10 +3,10 @@
  * on the events. State is plain JSON so it snapshots as it is.
  */
 
-import type { FieldError } from "../events/catalog.ts";
-import { derivedId, type ProposedEvent, type RecordedEvent } from "../events/envelope.ts";
-import { sessionCatalog, type VisitSummary } from "../events/session.ts";
-import type { ActorDefinition } from "./definition.ts";
+import type { EventOf, FieldError, ProposalOf } from "../events/catalog.ts";
+import { derivedId, type ProposedEvent } from "../events/envelope.ts";
+import { type ClientSessionType, eventTimeErrors, isClientSessionType, sessionCatalog, type VisitSummary } from "../events/session.ts";
+import type { ActorDefinition, DecideContext, Refusal } from "./definition.ts";
 
 export interface Visit {
 	number: number;
@@ -78,7 +78,7 @@ export const initialSessionState = (): SessionState => ({
 	visitsEnded: 0,
 });
 
-/** A client event as the SDK sends it. */
+/** A client event as the SDK sends it (the batch input, with where it sat in the batch). */
 export interface ClientSessionEvent {
 	id: string;
 	type: string;
@@ -88,28 +88,88 @@ export interface ClientSessionEvent {
 	at?: string;
 }
 
-export type SessionCommand = { kind: "record"; events: ClientSessionEvent[] };
+export type SessionEvent = EventOf<typeof sessionCatalog>;
+/** A client's event proposed as it was sent: the kernel validates its data against the catalog when it stages the batch. */
+export type ClientProposal = ProposedEvent<ClientSessionType, unknown>;
+/** What the session decides: its own events (typed by the catalog) and the client's events it lets through. */
+export type SessionProposal = ProposalOf<typeof sessionCatalog> | ClientProposal;
 
-/** Turns a command into events. Events arriving when no visit is open start one first. */
-export function decideSession(command: SessionCommand, state: SessionState): ProposedEvent[] {
-	const [first] = command.events;
-	if (!first) return [];
-	const events: ProposedEvent[] = command.events.map((e) => ({ id: e.id, type: e.type, ts: e.ts, v: e.v, data: e.data, at: e.at }));
-	if (state.status === "active") return events;
-	const visit = (state.visit?.number ?? 0) + 1;
-	// Derived from the first new event's id, so a retried batch yields the same id and dedupes; `~` keeps it out of client ids.
-	return [{ id: derivedId(`${first.id}:started`), type: "session.started", ts: first.ts, data: { visit } }, ...events];
+export type SessionCommand =
+	/** A client batch. `stored`: those of its ids already in the log (the actor looks them up when `needsStoredIds`). */
+	| { kind: "record"; events: readonly ClientSessionEvent[]; stored: ReadonlySet<string> }
+	/** The inactivity timer fired for the instant `at`. */
+	| { kind: "end_inactive"; at: number };
+
+export interface SessionContext extends DecideContext {
+	/** What the open visit may take (the actor reads SESSION_MAX_VISIT_EVENTS / _DATA_CHARS). */
+	budget: VisitBudget;
+}
+
+export const DEFAULT_VISIT_BUDGET: VisitBudget = { events: MAX_VISIT_EVENTS, dataChars: MAX_VISIT_DATA_CHARS };
+
+/**
+ * With no visit open, the first new event starts one, so the batch's stored ids must be known first. In an open
+ * visit the kernel's own duplicate check at commit is enough (and costs no lookup).
+ */
+export const needsStoredIds = (state: SessionState): boolean => state.status !== "active";
+
+/** The session's decisions: a client batch, or the end of a visit by inactivity. */
+export function decideSession(command: SessionCommand, state: SessionState, context: SessionContext): SessionProposal[] | Refusal {
+	switch (command.kind) {
+		case "record":
+			return decideBatch(command.events, command.stored, state, context);
+		case "end_inactive":
+			return decideInactivityEnd(state, command.at);
+	}
 }
 
 /**
- * Events of a batch beyond what the open visit may still take (MAX_VISIT_EVENTS, MAX_VISIT_DATA_CHARS), one
- * error per event, so the SDK drops those and keeps the rest. A new visit starts empty: one batch always fits.
+ * A client batch: times must fall in the window around the server's clock (invalid), repeated and stored ids are
+ * dropped, the open visit must have room for the rest (rejected), and events arriving when no visit is open start one.
  */
-export function overVisitBudget(
+function decideBatch(
 	events: readonly ClientSessionEvent[],
+	stored: ReadonlySet<string>,
 	state: SessionState,
-	budget: VisitBudget = { events: MAX_VISIT_EVENTS, dataChars: MAX_VISIT_DATA_CHARS },
-): FieldError[] {
+	context: SessionContext,
+): SessionProposal[] | Refusal {
+	const late = eventTimeErrors(events, context.now);
+	if (late.length > 0) return { kind: "invalid", detail: "Event times must be near the server's clock.", errors: late };
+	const internal = notClientTypes(events);
+	if (internal.length > 0) return { kind: "invalid", detail: "Only client event types may be sent.", errors: internal };
+	const seen = new Set(stored);
+	const fresh = events
+		.map((event, i) => ({ ...event, at: `events[${i}]` }))
+		.filter((event) => {
+			if (seen.has(event.id)) return false;
+			seen.add(event.id);
+			return true;
+		});
+	const over = overVisitBudget(fresh, state, context.budget);
+	if (over.length > 0) return { kind: "rejected", detail: "The open visit has no room for these events.", errors: over };
+	const [first] = fresh;
+	if (!first) return [];
+	const proposed: SessionProposal[] = fresh.flatMap((e) =>
+		isClientSessionType(e.type) ? [{ id: e.id, type: e.type, ts: e.ts, v: e.v, data: e.data, at: e.at }] : [],
+	);
+	if (state.status === "active") return proposed;
+	const visit = (state.visit?.number ?? 0) + 1;
+	// Derived from the first new event's id, so a retried batch yields the same id and dedupes; `~` keeps it out of client ids.
+	return [{ id: derivedId(`${first.id}:started`), type: "session.started", ts: first.ts, data: { visit } }, ...proposed];
+}
+
+/** Events whose type a client may not send (the batch input's schema already refuses them; this keeps the decision total). */
+function notClientTypes(events: readonly ClientSessionEvent[]): FieldError[] {
+	return events.flatMap((event, i) =>
+		isClientSessionType(event.type) ? [] : [{ path: `events[${i}].type`, message: `"${event.type}" is not a client session event type` }],
+	);
+}
+
+/**
+ * Events of a batch beyond what the open visit may still take (its event and data budgets), one error per event,
+ * so the SDK drops those and keeps the rest. A new visit starts empty: one batch always fits.
+ */
+function overVisitBudget(events: readonly ClientSessionEvent[], state: SessionState, budget: VisitBudget): FieldError[] {
 	const visit = state.status === "active" ? state.visit : null;
 	let count = visit?.events ?? 0;
 	let chars = visit?.dataChars ?? 0;
@@ -134,7 +194,7 @@ export function overVisitBudget(
 const dataChars = (data: unknown): number => JSON.stringify(data ?? null).length;
 
 /** When a visit's inactivity timer fires at `at`: the end of the open visit, or nothing if none is open. */
-export function decideInactivityEnd(state: SessionState, at: number): ProposedEvent[] {
+function decideInactivityEnd(state: SessionState, at: number): SessionProposal[] {
 	if (state.status !== "active" || !state.visit) return [];
 	return [
 		{
@@ -186,100 +246,119 @@ function fullSummary(visit: Visit, userId: string | null): VisitSummary {
 	};
 }
 
-type Data<T> = T & Record<string, unknown>;
-
 /** A count kept under a client-chosen key; never one inherited from Object.prototype (`counts.constructor`). */
 const countOf = (counts: Record<string, number>, key: string): number => (Object.hasOwn(counts, key) ? (counts[key] ?? 0) : 0);
 
-export function evolveSession(state: SessionState, event: RecordedEvent): SessionState {
-	if (event.type === "session.started") {
-		if (state.status === "active") throw new Error("a visit is already open");
-		const { visit: number } = event.data as Data<{ visit: number }>;
-		return {
-			...state,
-			status: "active",
-			visit: {
-				number,
-				startedAt: event.ts,
-				lastEventAt: event.ts,
-				events: 0,
-				pageViews: 0,
-				clicks: 0,
-				pages: [],
-				pagesChars: 0,
-				customEvents: {},
-				clickTargets: {},
-				errors: 0,
-				dataChars: 0,
-				truncated: false,
-			},
-			currentPage: null,
-			lastEvent: { type: event.type, ts: event.ts, seq: event.seq },
-		};
-	}
-	const visit = state.visit;
-	if (state.status !== "active" || !visit) throw new Error(`${event.type} needs an open visit (session is ${state.status})`);
-	if (event.type === "session.ended") {
-		const { summary } = event.data as Data<{ summary: VisitSummary }>;
-		return {
-			...state,
-			status: "ended",
-			currentPage: null,
-			lastEvent: { type: event.type, ts: event.ts, seq: event.seq },
-			endedVisits: [...state.endedVisits, summary].slice(-MAX_ENDED_VISITS),
-			visitsEnded: state.visitsEnded + 1,
-		};
-	}
-
-	const touched: Visit = {
-		...visit,
-		events: visit.events + 1,
-		lastEventAt: Math.max(visit.lastEventAt, event.ts),
-		dataChars: visit.dataChars + dataChars(event.data),
-	};
-	const next: SessionState = { ...state, visit: touched, lastEvent: { type: event.type, ts: event.ts, seq: event.seq } };
+export function evolveSession(state: SessionState, event: SessionEvent): SessionState {
 	switch (event.type) {
+		case "session.started":
+			if (state.status === "active") throw new Error("a visit is already open");
+			return {
+				...state,
+				status: "active",
+				visit: newVisit(event.data.visit, event.ts),
+				currentPage: null,
+				lastEvent: lastEventOf(event),
+			};
+		case "session.ended":
+			openVisit(state, event);
+			return {
+				...state,
+				status: "ended",
+				currentPage: null,
+				lastEvent: lastEventOf(event),
+				endedVisits: [...state.endedVisits, event.data.summary].slice(-MAX_ENDED_VISITS),
+				visitsEnded: state.visitsEnded + 1,
+			};
 		case "session.page_viewed": {
-			const { path } = event.data as Data<{ path: string }>;
-			touched.pageViews++;
-			if (!touched.pages.includes(path)) {
-				if (touched.pages.length < MAX_VISIT_PAGES && touched.pagesChars + path.length <= MAX_VISIT_PAGE_CHARS) {
-					touched.pages = [...touched.pages, path];
-					touched.pagesChars += path.length;
-				} else touched.truncated = true;
+			const { next, visit } = touch(state, event);
+			const { path } = event.data;
+			visit.pageViews++;
+			if (!visit.pages.includes(path)) {
+				if (visit.pages.length < MAX_VISIT_PAGES && visit.pagesChars + path.length <= MAX_VISIT_PAGE_CHARS) {
+					visit.pages = [...visit.pages, path];
+					visit.pagesChars += path.length;
+				} else visit.truncated = true;
 			}
 			next.currentPage = path;
 			return next;
 		}
 		case "session.clicked": {
-			const { target } = event.data as Data<{ target: string }>;
-			touched.clicks++;
+			const { next, visit } = touch(state, event);
+			const { target } = event.data;
+			visit.clicks++;
 			// Own keys only: a target named like an Object.prototype member ("constructor") is a target like any other.
-			const known = Object.hasOwn(touched.clickTargets, target);
-			if (known || Object.keys(touched.clickTargets).length < MAX_CLICK_TARGETS) {
-				touched.clickTargets = { ...touched.clickTargets, [target]: countOf(touched.clickTargets, target) + 1 };
-			} else touched.truncated = true;
+			const known = Object.hasOwn(visit.clickTargets, target);
+			if (known || Object.keys(visit.clickTargets).length < MAX_CLICK_TARGETS) {
+				visit.clickTargets = { ...visit.clickTargets, [target]: countOf(visit.clickTargets, target) + 1 };
+			} else visit.truncated = true;
 			return next;
 		}
 		case "session.custom": {
-			const { name } = event.data as Data<{ name: string }>;
-			if (Object.hasOwn(touched.customEvents, name) || Object.keys(touched.customEvents).length < MAX_CUSTOM_NAMES) {
-				touched.customEvents = { ...touched.customEvents, [name]: countOf(touched.customEvents, name) + 1 };
-			} else touched.truncated = true;
+			const { next, visit } = touch(state, event);
+			const { name } = event.data;
+			if (Object.hasOwn(visit.customEvents, name) || Object.keys(visit.customEvents).length < MAX_CUSTOM_NAMES) {
+				visit.customEvents = { ...visit.customEvents, [name]: countOf(visit.customEvents, name) + 1 };
+			} else visit.truncated = true;
 			return next;
 		}
 		case "session.identified": {
-			const { userId, traits } = event.data as Data<{ userId: string; traits?: Record<string, unknown> }>;
+			const { next } = touch(state, event);
+			const { userId, traits } = event.data;
 			next.userId = userId;
 			next.traits = traits ? mergeTraits(state.traits, traits) : state.traits;
 			return next;
 		}
-		case "session.error":
-			touched.errors++;
+		case "session.error": {
+			const { next, visit } = touch(state, event);
+			visit.errors++;
 			return next;
+		}
 		default:
-			throw new Error(`session has no reducer for ${event.type}`);
+			return unknownEvent(event);
 	}
+}
+
+function unknownEvent(event: never): never {
+	throw new Error(`session has no reducer for ${(event as SessionEvent).type}`);
+}
+
+const lastEventOf = (event: SessionEvent): SessionState["lastEvent"] => ({ type: event.type, ts: event.ts, seq: event.seq });
+
+function newVisit(number: number, at: number): Visit {
+	return {
+		number,
+		startedAt: at,
+		lastEventAt: at,
+		events: 0,
+		pageViews: 0,
+		clicks: 0,
+		pages: [],
+		pagesChars: 0,
+		customEvents: {},
+		clickTargets: {},
+		errors: 0,
+		dataChars: 0,
+		truncated: false,
+	};
+}
+
+/** The open visit; every event but the start needs one. */
+function openVisit(state: SessionState, event: SessionEvent): Visit {
+	if (state.status !== "active" || !state.visit) throw new Error(`${event.type} needs an open visit (session is ${state.status})`);
+	return state.visit;
+}
+
+/** A client event's share of the open visit: counted, its time and data added. `visit` is the next state's own copy to update. */
+function touch(state: SessionState, event: SessionEvent): { next: SessionState; visit: Visit } {
+	const open = openVisit(state, event);
+	const visit: Visit = {
+		...open,
+		events: open.events + 1,
+		lastEventAt: Math.max(open.lastEventAt, event.ts),
+		dataChars: open.dataChars + dataChars(event.data),
+	};
+	return { next: { ...state, visit, lastEvent: lastEventOf(event) }, visit };
 }
 
 /** Traits merged over the previous ones, each kept only if the whole stays within MAX_TRAITS and MAX_TRAITS_CHARS. */
@@ -299,7 +378,7 @@ function mergeTraits(previous: Record<string, unknown>, traits: Record<string, u
 	return merged;
 }
 
-export const sessionDefinition: ActorDefinition<SessionState> = {
+export const sessionDefinition: ActorDefinition<SessionState, SessionEvent> = {
 	kind: "session",
 	catalog: sessionCatalog,
 	// 2: visits count clicks per target. 3: visits cap pages, custom names and traits, count data, keep 20 ended visits.

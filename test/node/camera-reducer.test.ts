@@ -1,37 +1,42 @@
 import { describe, expect, it } from "vitest";
-import { cameraCatalog } from "../../src/events/camera.ts";
-import type { ProposedEvent, RecordedEvent } from "../../src/events/envelope.ts";
+import type { ProposedEvent } from "../../src/events/envelope.ts";
 import {
 	type AnalysisData,
 	type AnalysisResult,
+	type CameraCommand,
 	type CameraLimits,
+	type CameraProposal,
 	type CameraState,
 	cameraDefinition,
 	DEFAULT_LIMITS,
-	decideAnalysis,
-	decideBatchWindow,
-	decideFrame,
-	decideOffline,
+	decideCamera,
 } from "../../src/reducers/camera.ts";
-import { fold } from "../../src/reducers/definition.ts";
+import { deciderSpec } from "../support/decider-spec.ts";
 
 const T0 = 1_900_000_000_000;
 const SECOND = 1_000;
 const MINUTE = 60_000;
-const limits: CameraLimits = { ...DEFAULT_LIMITS, quietMs: 10 * SECOND };
+const limits: CameraLimits = { ...DEFAULT_LIMITS, quietMs: 10 * SECOND, offlineAfterMs: 5 * MINUTE };
+const camera = deciderSpec(cameraDefinition, decideCamera, { limits });
 
-let seq = 0;
-/** Events as the kernel would record them: validated against the catalog, then folded. */
-function record(state: CameraState, events: ProposedEvent[]): CameraState {
-	return fold(
-		cameraDefinition,
-		events.map((e): RecordedEvent => {
-			const checked = cameraCatalog.validate(e.type, e.data);
-			if (!checked.ok) throw new Error(`${e.type}: ${JSON.stringify(checked.errors)}`);
-			return { seq: ++seq, id: e.id, type: e.type, v: 1, ts: e.ts, data: checked.data, meta: {} };
-		}),
-		state,
-	);
+interface Step {
+	/** What the last command decided. */
+	events: CameraProposal[];
+	/** The state after them. */
+	state: CameraState;
+	/** Every event so far: the given of the next step. */
+	history: CameraProposal[];
+}
+const start: Step = { events: [], state: cameraDefinition.initialState(), history: [] };
+
+/** Given the events so far, when this command: what it decides (no camera command is refused). */
+function when(history: readonly CameraProposal[], command: CameraCommand): Step {
+	const decided = camera
+		.given(...history)
+		.when(command)
+		.decided();
+	if ("refusal" in decided) throw new Error(`refused: ${decided.refusal.detail}`);
+	return { events: decided.events, state: decided.state, history: [...history, ...decided.events] };
 }
 
 const still = (over: Partial<AnalysisData> = {}): AnalysisResult => ({
@@ -50,42 +55,34 @@ const still = (over: Partial<AnalysisData> = {}): AnalysisResult => ({
 });
 const moving = (over: Partial<AnalysisData> = {}) =>
 	still({ motion: true, motionScore: 0.1, changedRegions: [{ x: 0, y: 0, width: 0.2, height: 0.2 }], ...over });
+const analyses = (frameId: string, result: AnalysisResult): CameraCommand => ({ kind: "record_analyses", results: [{ frameId, result }] });
 
 let frames = 0;
-/** A frame received at `at` and, unless `analyse` is null, analysed as `analyse`. */
-function frame(state: CameraState, at: number, analyse: AnalysisResult | null = still()): { state: CameraState; events: ProposedEvent[] } {
+/** After `history`, a frame received at `at` and, unless `analyse` is null, analysed as `analyse`. */
+function frame(history: readonly CameraProposal[], at: number, analyse: AnalysisResult | null = still()): Step {
 	const frameId = `f${++frames}`;
-	const received = decideFrame(
-		state,
-		{ frameId, key: `frames/o/c/${frameId}.png`, contentType: "image/png", bytes: 100, width: 4, height: 3, receivedAt: at, ts: at },
-		limits,
-	);
-	let next = record(state, received);
-	if (!analyse) return { state: next, events: received };
-	const analysed = decideAnalysis(next, frameId, analyse, limits);
-	next = record(next, analysed);
-	return { state: next, events: [...received, ...analysed] };
+	const received = when(history, {
+		kind: "record_frame",
+		frame: { frameId, key: `frames/o/c/${frameId}.png`, contentType: "image/png", bytes: 100, width: 4, height: 3, receivedAt: at, ts: at },
+	});
+	if (!analyse) return received;
+	const analysed = when(received.history, analyses(frameId, analyse));
+	return { ...analysed, events: [...received.events, ...analysed.events] };
 }
 
-/** Frames at the given seconds after T0, each still or moving. */
-function given(...plan: [number, "still" | "moving"][]): { state: CameraState; events: ProposedEvent[] } {
-	let state = cameraDefinition.initialState();
-	const events: ProposedEvent[] = [];
-	for (const [second, kind] of plan) {
-		const step = frame(state, T0 + second * SECOND, kind === "moving" ? moving() : still());
-		state = step.state;
-		events.push(...step.events);
-	}
-	return { state, events };
+/** Frames at the given seconds after T0, each still or moving; `events` are all of them. */
+function given(...plan: [number, "still" | "moving"][]): Step {
+	let step = start;
+	for (const [second, kind] of plan) step = frame(step.history, T0 + second * SECOND, kind === "moving" ? moving() : still());
+	return { ...step, events: step.history };
 }
 
 const types = (events: ProposedEvent[]) => events.map((e) => e.type);
-const closed = (events: ProposedEvent[]) =>
-	events.filter((e) => e.type === "camera.batch_closed").map((e) => e.data as { reason: string; summary: Record<string, unknown> });
+const closed = (events: CameraProposal[]) => events.flatMap((e) => (e.type === "camera.batch_closed" ? [e.data] : []));
 
 describe("frames", () => {
 	it("the first frame brings the camera online and opens its first batch", () => {
-		const { state, events } = frame(cameraDefinition.initialState(), T0, null);
+		const { state, events } = frame([], T0, null);
 		expect(events.map((e) => [e.id, e.type])).toEqual([
 			["online-1", "camera.online"],
 			[`f${frames}:received`, "camera.frame_received"],
@@ -94,10 +91,10 @@ describe("frames", () => {
 	});
 
 	it("a full analysis backlog gives up its oldest frame rather than grow", () => {
-		let state = cameraDefinition.initialState();
-		for (let i = 0; i < limits.maxPending; i++) state = frame(state, T0 + i, null).state;
-		const oldest = state.pending[0]?.frameId;
-		const { state: after, events } = frame(state, T0 + SECOND, null);
+		let step = start;
+		for (let i = 0; i < limits.maxPending; i++) step = frame(step.history, T0 + i, null);
+		const oldest = step.state.pending[0]?.frameId;
+		const { state: after, events } = frame(step.history, T0 + SECOND, null);
 		expect(events[0]).toMatchObject({
 			type: "camera.analysis_failed",
 			data: { frameId: oldest, next: "give_up", error: expect.stringContaining("backlog") },
@@ -142,23 +139,26 @@ describe("motion episodes", () => {
 	});
 
 	it("the batch window waits while motion goes on, and closes a quiet batch", () => {
-		const moving = given([0, "moving"]).state;
-		expect(decideBatchWindow(moving, T0 + 5 * MINUTE)).toEqual([]);
-		const quiet = given([0, "still"]).state;
-		expect(decideBatchWindow(quiet, T0 + 5 * MINUTE)).toEqual([
+		const window = { kind: "close_window", at: T0 + 5 * MINUTE } as const;
+		camera
+			.given(...given([0, "moving"]).history)
+			.when(window)
+			.thenDecides([]);
+		expect(when(given([0, "still"]).history, window).events).toEqual([
 			expect.objectContaining({ id: "batch-1:closed", ts: T0 + 5 * MINUTE, data: expect.objectContaining({ reason: "window" }) }),
 		]);
 	});
 
 	it("people seen is the most in one frame, and null when no analyser counted", () => {
 		const counted = frame(
-			frame(given([0, "still"]).state, T0 + SECOND, still({ peopleCount: 3, analyser: "workers-ai" })).state,
+			frame(given([0, "still"]).history, T0 + SECOND, still({ peopleCount: 3, analyser: "workers-ai" })).history,
 			T0 + 2 * SECOND,
 			still({ peopleCount: 1 }),
-		).state;
-		expect(counted.batch?.peopleSeen).toBe(3);
-		expect(decideBatchWindow(counted, T0 + MINUTE)[0]?.data).toMatchObject({ summary: { peopleSeen: 3, analyser: "mixed" } });
-		expect(decideBatchWindow(given([0, "still"]).state, T0 + MINUTE)[0]?.data).toMatchObject({
+		);
+		const window = { kind: "close_window", at: T0 + MINUTE } as const;
+		expect(counted.state.batch?.peopleSeen).toBe(3);
+		expect(when(counted.history, window).events[0]?.data).toMatchObject({ summary: { peopleSeen: 3, analyser: "mixed" } });
+		expect(when(given([0, "still"]).history, window).events[0]?.data).toMatchObject({
 			summary: { peopleSeen: null, analyser: "offline" },
 		});
 	});
@@ -166,29 +166,31 @@ describe("motion episodes", () => {
 
 describe("offline and online", () => {
 	it("the heartbeat marks the camera offline only once its time since the last frame is up", () => {
-		const { state } = given([0, "still"]);
-		expect(decideOffline(state, T0 + 5 * MINUTE - 1, 5 * MINUTE)).toEqual([]);
-		expect(decideOffline(state, T0 + 5 * MINUTE, 5 * MINUTE)).toEqual([
+		const { history } = given([0, "still"]);
+		camera
+			.given(...history)
+			.when({ kind: "check_offline", at: T0 + 5 * MINUTE - 1 })
+			.thenDecides([]);
+		expect(when(history, { kind: "check_offline", at: T0 + 5 * MINUTE }).events).toEqual([
 			{ id: "offline-1", type: "camera.offline", ts: T0 + 5 * MINUTE, data: { lastFrameAt: T0, silentMs: 5 * MINUTE } },
 		]);
 	});
 
 	it("going offline during motion ends the episode and its batch, and no batch opens until the camera is back", () => {
-		const { state } = given([0, "moving"]);
-		const events = decideOffline(state, T0 + 5 * MINUTE, 5 * MINUTE);
-		expect(types(events)).toEqual(["camera.offline", "camera.motion_stopped", "camera.batch_closed"]);
-		const after = record(state, events);
-		expect(after).toMatchObject({ status: "offline", batch: null, lastBatchEndedAt: T0 + 5 * MINUTE });
-		const back = frame(after, T0 + 9 * MINUTE);
+		const offline = when(given([0, "moving"]).history, { kind: "check_offline", at: T0 + 5 * MINUTE });
+		expect(types(offline.events)).toEqual(["camera.offline", "camera.motion_stopped", "camera.batch_closed"]);
+		expect(offline.state).toMatchObject({ status: "offline", batch: null, lastBatchEndedAt: T0 + 5 * MINUTE });
+		const back = frame(offline.history, T0 + 9 * MINUTE);
 		expect(back.events[0]).toMatchObject({ type: "camera.online", data: { offlineSince: T0 + 5 * MINUTE, offlineMs: 4 * MINUTE } });
 		expect(back.state.batch).toMatchObject({ startedAt: T0 + 5 * MINUTE, offlineMs: 4 * MINUTE });
 	});
 
 	it("an outage inside an open batch is counted in it, including the part still running when it closes", () => {
-		const { state } = given([0, "still"]);
-		const offline = record(state, decideOffline(state, T0 + 5 * MINUTE, 5 * MINUTE));
-		expect(decideBatchWindow(offline, T0 + 7 * MINUTE)[0]?.data).toMatchObject({ summary: { offlineMs: 2 * MINUTE } });
-		const back = frame(offline, T0 + 6 * MINUTE).state;
+		const offline = when(given([0, "still"]).history, { kind: "check_offline", at: T0 + 5 * MINUTE });
+		expect(when(offline.history, { kind: "close_window", at: T0 + 7 * MINUTE }).events[0]?.data).toMatchObject({
+			summary: { offlineMs: 2 * MINUTE },
+		});
+		const back = frame(offline.history, T0 + 6 * MINUTE).state;
 		expect(back.batch?.offlineMs).toBe(MINUTE);
 	});
 });
@@ -202,29 +204,30 @@ describe("analysis failures", () => {
 	});
 
 	it("a failure is retried until the last attempt, which falls back to the offline measurement when there is one", () => {
-		let { state } = frame(cameraDefinition.initialState(), T0, null);
-		const frameId = state.pending[0]?.frameId ?? "";
+		let step = frame([], T0, null);
+		const frameId = step.state.pending[0]?.frameId ?? "";
 		const nexts: string[] = [];
 		for (let attempt = 1; attempt <= limits.maxAttempts; attempt++) {
-			const events = decideAnalysis(state, frameId, failed((still() as { analysis: AnalysisData }).analysis), limits);
-			nexts.push(...events.filter((e) => e.type === "camera.analysis_failed").map((e) => (e.data as { next: string }).next));
-			state = record(state, events);
+			step = when(step.history, analyses(frameId, failed((still() as { analysis: AnalysisData }).analysis)));
+			nexts.push(...step.events.flatMap((e) => (e.type === "camera.analysis_failed" ? [e.data.next] : [])));
 		}
 		expect(nexts).toEqual(["retry", "retry", "fallback"]);
-		expect(state).toMatchObject({ pending: [], analysed: 1, analysisFailures: 0, lastAnalysis: { frameId, analyser: "offline" } });
+		expect(step.state).toMatchObject({ pending: [], analysed: 1, analysisFailures: 0, lastAnalysis: { frameId, analyser: "offline" } });
 	});
 
 	it("without a fallback, the last attempt gives the frame up; it still counts in its batch", () => {
-		let { state } = frame(cameraDefinition.initialState(), T0, null);
-		const frameId = state.pending[0]?.frameId ?? "";
-		for (let attempt = 1; attempt <= limits.maxAttempts; attempt++) state = record(state, decideAnalysis(state, frameId, failed(), limits));
-		expect(state).toMatchObject({ pending: [], analysed: 0, analysisFailures: 1, batch: { frames: 1, failed: 1 } });
-		expect(decideAnalysis(state, frameId, still(), limits)).toEqual([]);
+		let step = frame([], T0, null);
+		const frameId = step.state.pending[0]?.frameId ?? "";
+		for (let attempt = 1; attempt <= limits.maxAttempts; attempt++) step = when(step.history, analyses(frameId, failed()));
+		expect(step.state).toMatchObject({ pending: [], analysed: 0, analysisFailures: 1, batch: { frames: 1, failed: 1 } });
+		camera
+			.given(...step.history)
+			.when(analyses(frameId, still()))
+			.thenDecides([]);
 	});
 
 	it("an analysis of a frame that is not waiting is refused", () => {
-		const state = cameraDefinition.initialState();
 		const analysed = { frameId: "ghost", ...(still() as { analysis: AnalysisData }).analysis };
-		expect(() => record(state, [{ id: "ghost:analyzed", type: "camera.frame_analyzed", ts: T0, data: analysed }])).toThrow(/not waiting/);
+		expect(() => camera.given({ id: "ghost:analyzed", type: "camera.frame_analyzed", ts: T0, data: analysed })).toThrow(/not waiting/);
 	});
 });

@@ -22,13 +22,13 @@ import type { Interaction } from "../../src/events/interaction.ts";
 import { orgCatalog } from "../../src/events/org.ts";
 import { EVENT_ID_PATTERN } from "../../src/events/session.ts";
 import { mergeMetrics, metricsOf } from "../../src/patterns/metrics.ts";
-import { cameraDefinition, decideBatchWindow, decideOffline } from "../../src/reducers/camera.ts";
+import { cameraDefinition, DEFAULT_LIMITS, decideCamera } from "../../src/reducers/camera.ts";
 import { chatDefinition, startNext } from "../../src/reducers/chat.ts";
-import { type ActorDefinition, fold } from "../../src/reducers/definition.ts";
+import { type ActorDefinition, fold, isRefusal, type Refusal } from "../../src/reducers/definition.ts";
 import { orgDefinition } from "../../src/reducers/org.ts";
 import { decideRollups, recordInteraction, rollupsFrom } from "../../src/reducers/org-rollups.ts";
 import { registryDefinition } from "../../src/reducers/registry.ts";
-import { decideInactivityEnd, sessionDefinition } from "../../src/reducers/session.ts";
+import { DEFAULT_VISIT_BUDGET, decideSession, sessionDefinition } from "../../src/reducers/session.ts";
 
 const LONG = process.env.ROOST_LONG === "1";
 const SEED = Number(process.env.ROOST_SEED);
@@ -285,6 +285,12 @@ function checkDeterminism<S>(definition: ActorDefinition<S>, folded: Folded<S>, 
 	expect(roundTrip(again(accepted.map(roundTrip)))).toEqual(roundTrip(state));
 }
 
+/** The events a decider decided; these commands are never refused. */
+function events(decided: ProposedEvent[] | Refusal): ProposedEvent[] {
+	if (isRefusal(decided)) throw new Error(`refused: ${decided.detail}`);
+	return decided;
+}
+
 interface Kind<S> {
 	definition: ActorDefinition<S>;
 	/** Events the actor decides by itself from a state at time `ts` (timers, queue). */
@@ -295,7 +301,10 @@ const KINDS: Record<string, Kind<unknown>> = {
 	session: {
 		definition: sessionDefinition as ActorDefinition<unknown>,
 		decided: (state, ts) => {
-			const ended = Math.floor(ts / 1000) % 5 === 0 ? decideInactivityEnd(state as never, ts) : [];
+			const ended =
+				Math.floor(ts / 1000) % 5 === 0
+					? events(decideSession({ kind: "end_inactive", at: ts }, state as never, { now: ts, version: 0, budget: DEFAULT_VISIT_BUDGET }))
+					: [];
 			// Ids the session derives are outside what clients may send (security review #10).
 			for (const event of ended) expect(EVENT_ID_PATTERN.test(event.id), event.id).toBe(false);
 			return ended;
@@ -303,8 +312,11 @@ const KINDS: Record<string, Kind<unknown>> = {
 	},
 	camera: {
 		definition: cameraDefinition as ActorDefinition<unknown>,
-		decided: (state, ts) =>
-			ts % 7 === 0 ? decideOffline(state as never, ts, 60_000) : ts % 7 === 1 ? decideBatchWindow(state as never, ts) : [],
+		decided: (state, ts) => {
+			const context = { now: ts, version: 0, limits: { ...DEFAULT_LIMITS, offlineAfterMs: 60_000 } };
+			if (ts % 7 === 0) return events(decideCamera({ kind: "check_offline", at: ts }, state as never, context));
+			return ts % 7 === 1 ? events(decideCamera({ kind: "close_window", at: ts }, state as never, context)) : [];
+		},
 	},
 	chat: {
 		definition: chatDefinition as ActorDefinition<unknown>,
@@ -406,7 +418,10 @@ describe("regressions found by the fuzzers", () => {
 		]);
 		expect(state.visit?.clickTargets).toEqual({ constructor: 2 });
 		expect(Object.getOwnPropertyNames(state.visit?.customEvents).sort()).toEqual(["__proto__", "toString"]);
-		const [ended] = decideInactivityEnd(state, 1_800_000_100_000);
+		const endAt = 1_800_000_100_000;
+		const [ended] = events(
+			decideSession({ kind: "end_inactive", at: endAt }, state, { now: endAt, version: 5, budget: DEFAULT_VISIT_BUDGET }),
+		);
 		expect(ended && sessionDefinition.catalog.validate(ended.type, ended.data).ok).toBe(true);
 	});
 

@@ -25,7 +25,12 @@ describe("stored rows read back for a fold", () => {
 	});
 
 	it("folds to the same state as fully parsed events", () => {
-		expect(rows.map((row) => eventForFold(row, catalog)).reduce(sessionDefinition.evolve, sessionDefinition.initialState())).toEqual(
+		expect(
+			fold(
+				sessionDefinition,
+				rows.map((row) => eventForFold(row, catalog)),
+			),
+		).toEqual(
 			fold(
 				sessionDefinition,
 				rows.map((row) => recordedFromRow(row, catalog)),

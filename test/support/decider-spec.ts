@@ -19,15 +19,15 @@ export function recorded(catalog: EventCatalog, events: readonly ProposedEvent[]
 }
 
 type ContextDefaults<X> = Omit<X, keyof DecideContext> & Partial<DecideContext>;
-type Decide<S, C, X> = (command: C, state: S, context: X) => ProposedEvent[] | Refusal;
+type Decide<S, C, X, P extends ProposedEvent> = (command: C, state: S, context: X) => P[] | Refusal;
 
-export interface Then<S> {
+export interface Then<S, P extends ProposedEvent = ProposedEvent> {
 	/** The decided events, compared field by field (ids, types, times and data). */
 	thenDecides(expected: readonly ProposedEvent[]): void;
 	/** The command is refused with this kind of error (and a detail matching `detail`, when given). */
 	thenRefuses(kind: Refusal["kind"], detail?: string | RegExp): void;
 	/** The decision and the state it leads to, for assertions the two above do not cover. */
-	decided(): { events: ProposedEvent[]; state: S } | { refusal: Refusal; state: S };
+	decided(): { events: P[]; state: S } | { refusal: Refusal; state: S };
 }
 
 /**
@@ -35,9 +35,9 @@ export interface Then<S> {
  * command's context leaves out (`now` defaults to the last given event's time, `version` to their count). Pass a
  * function to get a fresh context for each `when` (e.g. an id generator that starts again).
  */
-export function deciderSpec<S, C, X extends DecideContext>(
+export function deciderSpec<S, C, X extends DecideContext, P extends ProposedEvent = ProposedEvent>(
 	definition: ActorDefinition<S>,
-	decide: Decide<S, C, X>,
+	decide: Decide<S, C, X, P>,
 	defaults: ContextDefaults<X> | (() => ContextDefaults<X>),
 ) {
 	return {
@@ -46,7 +46,7 @@ export function deciderSpec<S, C, X extends DecideContext>(
 			const state = fold(definition, history);
 			return {
 				state,
-				when(command: C, context: Partial<X> = {}): Then<S> {
+				when(command: C, context: Partial<X> = {}): Then<S, P> {
 					const full = {
 						now: history.at(-1)?.ts ?? 0,
 						version: history.length,
