@@ -15,8 +15,10 @@ const ORG = "acme";
 const sessionPath = (id: string) => `/v1/orgs/${ORG}/sessions/${id}`;
 const stubOf = (id: string) => env.SESSION.getByName(actorName(ORG, id));
 
-/** The kernel's protected append, reached from inside the object as a test would from a subclass. */
-type Kernel = { append(events: ProposedEvent[]): Outcome<AppendReceipt> };
+/** The kernel's protected execute, reached from inside the object as a test would from a subclass. */
+type Kernel = { execute<R>(options: object, plan: () => { events: ProposedEvent[]; result: (receipt: AppendReceipt) => R }): Outcome<R> };
+/** Appends events as they are, through the kernel's command path; the receipt is the answer. */
+const append = (kernel: Kernel, events: ProposedEvent[]) => kernel.execute({}, () => ({ events, result: (receipt) => receipt }));
 
 const replayed = (events: RecordedEvent[]) => fold(sessionDefinition, events);
 
@@ -67,7 +69,7 @@ describe("idempotency", () => {
 		await postBatch(ORG, session, { events: [first] });
 		const receipt = await runInDurableObject(stubOf(session), (instance: SessionActor) => {
 			const kernel = instance as unknown as Kernel;
-			return kernel.append([
+			return append(kernel, [
 				{ id: uniqueId("e"), type: "session.page_viewed", ts: 1_700_000_000_007, data: { url: "https://x/b", path: "/b" } },
 				{ ...first, ts: first.ts },
 			]);
@@ -136,7 +138,7 @@ describe("atomic batches", () => {
 		const outcome = await runInDurableObject(stub, (instance: SessionActor) => {
 			const kernel = instance as unknown as Kernel;
 			// A second start while a visit is open is refused by the reducer.
-			return kernel.append([
+			return append(kernel, [
 				{ id: uniqueId("e"), type: "session.page_viewed", ts: 1_700_000_000_005, data: { url: "https://x/y", path: "/y" } },
 				{ id: uniqueId("e"), type: "session.started", ts: 1_700_000_000_006, data: { visit: 2 } },
 			]);

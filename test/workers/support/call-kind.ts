@@ -37,7 +37,8 @@ export class CallActor extends EventSourcedActor<CallState> {
 
 	/** Notes `texts`, one event each, at `ts`. */
 	note(texts: string[], ts: number): Outcome<AppendReceipt> {
-		return this.append(texts.map((text, i) => ({ id: `note-${ts}-${i}`, type: "call.noted", ts, data: { text } })));
+		const events = texts.map((text, i) => ({ id: `note-${ts}-${i}`, type: "call.noted", ts, data: { text } }));
+		return this.execute({}, () => ({ events, result: (receipt) => receipt }));
 	}
 }
 
