@@ -4,6 +4,8 @@ import type { OutboxMessage } from "../outbox.ts";
 import type { ActorError } from "../outcome.ts";
 import type { Timer, TimerChange } from "../timers.ts";
 
+export type { ChainReport, ReplayReport } from "./reports.ts";
+
 export interface AppendOptions {
 	/** The version the caller last saw; a mismatch is a conflict, never an overwrite. */
 	expectedVersion?: number;
@@ -48,25 +50,6 @@ export interface EventPage {
 	events: EventEnvelope[];
 	/** Pass as `after` for the next page; null when this page reached the end. */
 	next: number | null;
-}
-
-export interface ChainReport {
-	ok: boolean;
-	version: number;
-	headHash: string;
-	brokenAt?: number;
-	reason?: string;
-}
-
-export interface ReplayReport {
-	version: number;
-	/** The reducer version this code has, as `<kind>@<n>`. */
-	reducerVersion: string;
-	checked: number;
-	snapshots: number;
-	/** Where the replayed state differs: at which version, from what, and the JSON delta (jsondiffpatch format). */
-	mismatches: { version: number; against: string; delta: unknown }[];
-	ok: boolean;
 }
 
 /** An exported event as `GET .../events?raw=true` gives it (the envelope without `actor`; the hash, if kept, is checked). */
