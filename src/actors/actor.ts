@@ -10,8 +10,9 @@ import { migrate } from "drizzle-orm/durable-sqlite/migrator";
 import { type Connection, type ConnectionContext, Server, type WSMessage } from "partyserver";
 import migrations from "../../migrations/migrations.js";
 import type { Env } from "../env.ts";
-import type { ActorRef, EventEnvelope, ProposedEvent } from "../events/envelope.ts";
+import type { ActorRef, EventEnvelope, ProposedEvent, RecordedEvent } from "../events/envelope.ts";
 import type { KeyScope } from "../events/org.ts";
+import { eventForFold } from "../events/stored.ts";
 import type { ActorDefinition } from "../reducers/definition.ts";
 import { faultPoint } from "./faults.ts";
 import { GENESIS_HASH } from "./hash.ts";
@@ -38,9 +39,6 @@ import type { SocketState } from "./socket-guard.ts";
 import type { ClientMessage, parseClientMessage, ServerMessage } from "./socket-messages.ts";
 import { type Timer, type TimerChange, TimerStore } from "./timers.ts";
 
-export { SOCKET_CHECK_TIMER } from "./kernel/socket-keys.ts";
-export { MAX_EVENT_DATA_BYTES, MAX_EVENT_TS, overBytes } from "./kernel/stage.ts";
-export { MAX_PAGE } from "./kernel/subscriptions.ts";
 export type {
 	AppendOptions,
 	AppendReceipt,
@@ -312,6 +310,16 @@ export abstract class EventSourcedActor<S, P extends ProposedEvent = ProposedEve
 	/** The fold of the log's first `at` events. */
 	protected stateAt(at: number): S {
 		return this.#reads.stateAt(at);
+	}
+
+	/**
+	 * Events of one type with seq below `before`, newest first, at most `limit`, read lazily and upcast like every
+	 * other read (meta stays unparsed until read). `E`: that type's event, e.g. `EventNamed<typeof catalog, T>`;
+	 * the catalog validated it on append and upcasts it here, so it is of that shape.
+	 */
+	protected *newestOfType<E extends RecordedEvent = RecordedEvent>(type: E["type"], limit: number, before?: number): Generator<E> {
+		const { catalog } = this.definition;
+		for (const row of this.log.reverseByType(type, limit, before)) yield eventForFold(row, catalog) as E;
 	}
 
 	/** Recomputes the hash chain end to end. */

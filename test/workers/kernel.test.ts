@@ -254,6 +254,24 @@ describe("schema evolution", () => {
 		expect((await getJson<{ state: { currentPage: string } }>(`${sessionPath(session)}/state`)).state.currentPage).toBe("/cart");
 	});
 
+	it("the newest events of a type are read upcast, like every other read of the log", async () => {
+		const session = uniqueId("s");
+		const old = {
+			id: uniqueId("e"),
+			type: "session.page_viewed",
+			v: 1,
+			ts: 1_700_000_000_010,
+			data: { url: "https://shop.example/cart?x=1" },
+		};
+		await postBatch(ORG, session, { events: [old, pageView("/b")] });
+		const newest = await runInDurableObject(stubOf(session), (instance: SessionActor) => {
+			const kernel = instance as unknown as { newestOfType(type: string, limit: number, before?: number): Iterable<RecordedEvent> };
+			return [...kernel.newestOfType("session.page_viewed", 10)].map(({ seq, v, data }) => ({ seq, v, data }));
+		});
+		expect(newest.map((e) => e.seq)).toEqual([3, 2]);
+		expect(newest[1]).toEqual({ seq: 2, v: 2, data: { url: old.data.url, path: "/cart" } });
+	});
+
 	it("a version the catalog does not know is refused, naming the field", async () => {
 		const res = await postBatch(ORG, uniqueId("s"), { events: [{ ...pageView("/a"), v: 7 }] });
 		expect(res.status).toBe(400);

@@ -20,10 +20,10 @@ import { checkSpec, type TimerChange } from "../timers.ts";
 import type { LogHead } from "./host.ts";
 
 /** Largest event data accepted, as JSON text; SQLite refuses rows over 2 MB. */
-export const MAX_EVENT_DATA_BYTES = 1_000_000;
+const MAX_EVENT_DATA_BYTES = 1_000_000;
 const MAX_ID_LENGTH = 200;
 /** The last instant a JavaScript Date can hold: every stored `ts` is a valid date (kinds bound theirs more tightly). */
-export const MAX_EVENT_TS = 8_640_000_000_000_000;
+const MAX_EVENT_TS = 8_640_000_000_000_000;
 
 export interface Staged<S> {
 	rows: StoredEvent[];
@@ -134,7 +134,7 @@ export function invalidTimers(changes: readonly TimerChange[] | undefined): { ok
 const encoder = new TextEncoder();
 
 /** Whether text is longer than `max` bytes as UTF-8; only encodes when it could be. */
-export function overBytes(text: string, max: number): boolean {
+function overBytes(text: string, max: number): boolean {
 	return text.length * 3 > max && encoder.encode(text).length > max;
 }
 
