@@ -90,7 +90,14 @@ export class AppendPath<S> {
 	}
 
 	/** The one transaction of an append; returns the earliest due time among the timers it set (null: none). */
-	#write(staged: Staged<S>, version: number, clientActionId: string | undefined, result: unknown, effects: Effects, firing?: Timer) {
+	#write(
+		staged: Staged<S>,
+		version: number,
+		clientActionId: string | undefined,
+		result: unknown,
+		effects: Effects,
+		firing?: Timer,
+	): number | null {
 		const { host } = this;
 		const { rows, state } = staged;
 		const snapshotDue = rows.length > 0 && Math.floor(version / host.snapshotEvery) > Math.floor(host.head.version / host.snapshotEvery);
