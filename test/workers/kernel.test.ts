@@ -230,15 +230,18 @@ describe("snapshots", () => {
 });
 
 describe("schema evolution", () => {
+	/** A page view as version 1 wrote it: no path, which the upcaster to version 2 derives from the url. */
+	const v1PageView = () => ({
+		id: uniqueId("e"),
+		type: "session.page_viewed",
+		v: 1,
+		ts: 1_700_000_000_010,
+		data: { url: "https://shop.example/cart?step=2" },
+	});
+
 	it("an event stored at an old version is read upcast, and raw reads show it as stored", async () => {
 		const session = uniqueId("s");
-		const old = {
-			id: uniqueId("e"),
-			type: "session.page_viewed",
-			v: 1,
-			ts: 1_700_000_000_010,
-			data: { url: "https://shop.example/cart?step=2" },
-		};
+		const old = v1PageView();
 		expect((await postBatch(ORG, session, { events: [old] })).status).toBe(202);
 
 		const [, upcast] = await allEvents(sessionPath(session));
@@ -256,13 +259,7 @@ describe("schema evolution", () => {
 
 	it("the newest events of a type are read upcast, like every other read of the log", async () => {
 		const session = uniqueId("s");
-		const old = {
-			id: uniqueId("e"),
-			type: "session.page_viewed",
-			v: 1,
-			ts: 1_700_000_000_010,
-			data: { url: "https://shop.example/cart?x=1" },
-		};
+		const old = v1PageView();
 		await postBatch(ORG, session, { events: [old, pageView("/b")] });
 		const newest = await runInDurableObject(stubOf(session), (instance: SessionActor) => {
 			const kernel = instance as unknown as { newestOfType(type: string, limit: number, before?: number): Iterable<RecordedEvent> };
