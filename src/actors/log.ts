@@ -70,6 +70,11 @@ export class EventLog {
 		yield* this.sql.exec<StoredEvent>(`SELECT ${SELECT_COLUMNS} FROM events WHERE seq > ? AND seq <= ? ORDER BY seq`, after, upTo);
 	}
 
+	/** How many events are stored with seq at most `upTo`. */
+	count(upTo: number): number {
+		return this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM events WHERE seq <= ?", upTo).one().n;
+	}
+
 	byId(id: string): StoredEvent | undefined {
 		return this.sql.exec<StoredEvent>(`SELECT ${SELECT_COLUMNS} FROM events WHERE id = ?`, id).toArray()[0];
 	}

@@ -56,8 +56,11 @@ async function seedOrg(org: string): Promise<string> {
 async function registerFixtureOrg(org: string): Promise<void> {
 	await runInDurableObject(env.REGISTRY.getByName(REGISTRY_NAME), (registry: RegistryActor) => {
 		if (registry.hasOrg(org)) return;
-		const kernel = registry as unknown as { append(events: ProposedEvent[]): Outcome<unknown> };
-		const appended = kernel.append([{ id: `fixture-${org}`, type: "registry.org_registered", ts: Date.now(), data: { org, name: org } }]);
+		const kernel = registry as unknown as {
+			execute(options: object, plan: () => { events: ProposedEvent[]; result: () => null }): Outcome<unknown>;
+		};
+		const events = [{ id: `fixture-${org}`, type: "registry.org_registered", ts: Date.now(), data: { org, name: org } }];
+		const appended = kernel.execute({}, () => ({ events, result: () => null }));
 		if (!appended.ok) throw new Error(`cannot register fixture org ${org}: ${appended.error.detail}`);
 	});
 }

@@ -15,8 +15,10 @@ const ORG = "acme";
 const sessionPath = (id: string) => `/v1/orgs/${ORG}/sessions/${id}`;
 const stubOf = (id: string) => env.SESSION.getByName(actorName(ORG, id));
 
-/** The kernel's protected append, reached from inside the object as a test would from a subclass. */
-type Kernel = { append(events: ProposedEvent[]): Outcome<AppendReceipt> };
+/** The kernel's protected execute, reached from inside the object as a test would from a subclass. */
+type Kernel = { execute<R>(options: object, plan: () => { events: ProposedEvent[]; result: (receipt: AppendReceipt) => R }): Outcome<R> };
+/** Appends events as they are, through the kernel's command path; the receipt is the answer. */
+const append = (kernel: Kernel, events: ProposedEvent[]) => kernel.execute({}, () => ({ events, result: (receipt) => receipt }));
 
 const replayed = (events: RecordedEvent[]) => fold(sessionDefinition, events);
 
@@ -67,7 +69,7 @@ describe("idempotency", () => {
 		await postBatch(ORG, session, { events: [first] });
 		const receipt = await runInDurableObject(stubOf(session), (instance: SessionActor) => {
 			const kernel = instance as unknown as Kernel;
-			return kernel.append([
+			return append(kernel, [
 				{ id: uniqueId("e"), type: "session.page_viewed", ts: 1_700_000_000_007, data: { url: "https://x/b", path: "/b" } },
 				{ ...first, ts: first.ts },
 			]);
@@ -136,7 +138,7 @@ describe("atomic batches", () => {
 		const outcome = await runInDurableObject(stub, (instance: SessionActor) => {
 			const kernel = instance as unknown as Kernel;
 			// A second start while a visit is open is refused by the reducer.
-			return kernel.append([
+			return append(kernel, [
 				{ id: uniqueId("e"), type: "session.page_viewed", ts: 1_700_000_000_005, data: { url: "https://x/y", path: "/y" } },
 				{ id: uniqueId("e"), type: "session.started", ts: 1_700_000_000_006, data: { visit: 2 } },
 			]);
@@ -228,15 +230,18 @@ describe("snapshots", () => {
 });
 
 describe("schema evolution", () => {
+	/** A page view as version 1 wrote it: no path, which the upcaster to version 2 derives from the url. */
+	const v1PageView = () => ({
+		id: uniqueId("e"),
+		type: "session.page_viewed",
+		v: 1,
+		ts: 1_700_000_000_010,
+		data: { url: "https://shop.example/cart?step=2" },
+	});
+
 	it("an event stored at an old version is read upcast, and raw reads show it as stored", async () => {
 		const session = uniqueId("s");
-		const old = {
-			id: uniqueId("e"),
-			type: "session.page_viewed",
-			v: 1,
-			ts: 1_700_000_000_010,
-			data: { url: "https://shop.example/cart?step=2" },
-		};
+		const old = v1PageView();
 		expect((await postBatch(ORG, session, { events: [old] })).status).toBe(202);
 
 		const [, upcast] = await allEvents(sessionPath(session));
@@ -250,6 +255,18 @@ describe("schema evolution", () => {
 		// Still upcast after a cold rebuild from the log.
 		await evictDurableObject(stubOf(session));
 		expect((await getJson<{ state: { currentPage: string } }>(`${sessionPath(session)}/state`)).state.currentPage).toBe("/cart");
+	});
+
+	it("the newest events of a type are read upcast, like every other read of the log", async () => {
+		const session = uniqueId("s");
+		const old = v1PageView();
+		await postBatch(ORG, session, { events: [old, pageView("/b")] });
+		const newest = await runInDurableObject(stubOf(session), (instance: SessionActor) => {
+			const kernel = instance as unknown as { newestOfType(type: string, limit: number, before?: number): Iterable<RecordedEvent> };
+			return [...kernel.newestOfType("session.page_viewed", 10)].map(({ seq, v, data }) => ({ seq, v, data }));
+		});
+		expect(newest.map((e) => e.seq)).toEqual([3, 2]);
+		expect(newest[1]).toEqual({ seq: 2, v: 2, data: { url: old.data.url, path: "/cart" } });
 	});
 
 	it("a version the catalog does not know is refused, naming the field", async () => {

@@ -7,7 +7,7 @@ import { z } from "zod";
 import { type AppendReceipt, EventSourcedActor } from "../../../src/actors/actor.ts";
 import type { Outcome } from "../../../src/actors/outcome.ts";
 import type { Env } from "../../../src/env.ts";
-import { defineEvent, EventCatalog } from "../../../src/events/catalog.ts";
+import { defineEvent, EventCatalog, type ProposalOf } from "../../../src/events/catalog.ts";
 import type { ActorKind, RecordedEvent } from "../../../src/events/envelope.ts";
 import { registerKind } from "../../../src/kinds.ts";
 import type { ActorDefinition } from "../../../src/reducers/definition.ts";
@@ -20,24 +20,28 @@ export interface CallState {
 	notes: string[];
 }
 
+const callCatalog = new EventCatalog([noted]);
+
 export const callDefinition: ActorDefinition<CallState> = {
 	// ActorKind names Roost's own kinds; a kind registered at run time is carried by the same field.
 	kind: "call" as ActorKind,
-	catalog: new EventCatalog([noted]),
+	catalog: callCatalog,
 	reducerVersion: 1,
 	initialState: () => ({ notes: [] }),
 	evolve: (state, event: RecordedEvent) => ({ notes: [...state.notes, (event.data as { text: string }).text] }),
 };
 
 // actor: where it lives
-export class CallActor extends EventSourcedActor<CallState> {
+/** Its plans may propose only its catalog's events, with their data shapes (checked by tsc). */
+export class CallActor extends EventSourcedActor<CallState, ProposalOf<typeof callCatalog>> {
 	constructor(ctx: DurableObjectState, env: Env) {
 		super(ctx, env, callDefinition);
 	}
 
 	/** Notes `texts`, one event each, at `ts`. */
 	note(texts: string[], ts: number): Outcome<AppendReceipt> {
-		return this.append(texts.map((text, i) => ({ id: `note-${ts}-${i}`, type: "call.noted", ts, data: { text } })));
+		const events = texts.map((text, i) => ({ id: `note-${ts}-${i}`, type: "call.noted" as const, ts, data: { text } }));
+		return this.execute({}, () => ({ events, result: (receipt) => receipt }));
 	}
 }
 

@@ -4,17 +4,11 @@
  * shown as a jsondiffpatch delta from what was stored to what the replay gives.
  */
 import type { Delta } from "jsondiffpatch";
+import type { ReplayReport } from "../../../src/actors/kernel/reports.ts";
 import { h, replace } from "../shared/dom.ts";
 import { deltaHtml } from "./diff-view.ts";
 
-export interface ReplayReport {
-	version: number;
-	reducerVersion: string;
-	checked: number;
-	snapshots: number;
-	mismatches: { version: number; against: string; delta: unknown }[];
-	ok: boolean;
-}
+export type { ReplayReport };
 
 export class ReplayView {
 	constructor(

@@ -1,0 +1,125 @@
+/**
+ * The append path: a command's plan is checked (client action id, expected version), staged, and committed with
+ * its effects and any due snapshot in one transaction; then the head moves on and subscribers hear of it.
+ *
+ * Everything between reading the head and committing is synchronous (DO SQLite is), so two requests never
+ * interleave inside an append.
+ */
+import { eq } from "drizzle-orm";
+import type { EventEnvelope, ProposedEvent } from "../../events/envelope.ts";
+import { faultPoint } from "../faults.ts";
+import { fail, type Outcome, ok } from "../outcome.ts";
+import { clientActions } from "../schema.ts";
+import type { Timer } from "../timers.ts";
+import type { AlarmSchedule } from "./alarm.ts";
+import { type KernelHost, reducerTag } from "./host.ts";
+import { invalidTimers, type Staged, stage } from "./stage.ts";
+import type { AppendOptions, AppendReceipt, Effects, Plan, PlanOf } from "./types.ts";
+
+const NO_IDS: ReadonlySet<string> = new Set();
+
+/** SQLite's refusal of a second row with a stored event id (the events table's unique id index). */
+function isDuplicateIdError(error: unknown): boolean {
+	return error instanceof Error && error.message.includes("UNIQUE constraint failed: events.id");
+}
+
+export class AppendPath<S> {
+	/** Fault-injection seam between the statements of an append's rows (src/actors/faults.ts; no-op unless a test arms it). */
+	readonly #afterRows: () => void;
+
+	constructor(
+		private readonly host: KernelHost<S>,
+		private readonly schedule: AlarmSchedule,
+		private readonly publish: (envelopes: readonly EventEnvelope[]) => void,
+	) {
+		this.#afterRows = () => faultPoint("append.after-rows", host.ctx);
+	}
+
+	/** Runs a plan; `firing`: the timer it handles, moved on in the same transaction. Sandboxes are checked by the caller. */
+	run<R>(options: AppendOptions, plan: PlanOf<R, S>, firing?: Timer): Outcome<R> {
+		const { db, head } = this.host;
+		if (options.clientActionId) {
+			const prior = db.select().from(clientActions).where(eq(clientActions.id, options.clientActionId)).get();
+			if (prior) return ok(JSON.parse(prior.result) as R);
+		}
+		if (options.expectedVersion !== undefined && options.expectedVersion !== head.version) {
+			return fail({
+				kind: "conflict",
+				detail: `expected version ${options.expectedVersion} but the actor is at ${head.version}`,
+				currentVersion: head.version,
+			});
+		}
+		const decided = plan(head.state, head.version);
+		if ("kind" in decided) return fail(decided);
+		// Optimistic duplicate check: the first attempt assumes no proposed id is stored yet, and the events
+		// table's unique id index settles it inside the commit. A batch that does repeat a stored id (an SDK
+		// retry) rolls back and is staged again knowing which ids exist. That saves a lookup on every append.
+		try {
+			return this.#commit(decided, options, NO_IDS, firing);
+		} catch (error) {
+			if (!isDuplicateIdError(error)) throw error;
+			const ids = decided.events.map((event: ProposedEvent) => event.id).filter((id) => typeof id === "string");
+			return this.#commit(decided, options, this.host.log.existingIds(ids), firing);
+		}
+	}
+
+	/** Stages the plan's events (`existing`: ids known to be stored) and commits them with their effects. */
+	#commit<R>(decided: Plan<R, S>, options: AppendOptions, existing: ReadonlySet<string>, firing?: Timer): Outcome<R> {
+		const { host } = this;
+		const staged = stage(host.definition, host.actor, host.head, decided.events, options.meta, existing);
+		if (!staged.ok) return staged;
+		const { rows, envelopes, state, duplicates } = staged.value;
+		const version = host.head.version + rows.length;
+		const receipt: AppendReceipt = { version, appended: envelopes, duplicates };
+		const result = decided.result(receipt, state);
+		// A sandbox's events cause nothing outside it: no timers, no messages to the org or to queues.
+		const effects = host.meta.isSandbox ? {} : (decided.effects?.(receipt, state) ?? {});
+		const badTimer = invalidTimers(effects.timers);
+		if (badTimer) return badTimer;
+		// faultPoint: test-only seams (src/actors/faults.ts), no-ops unless a reliability test arms them.
+		faultPoint("append.before-commit", host.ctx);
+		const earliestSet = this.#write(staged.value, version, options.clientActionId, result, effects, firing);
+		if (rows.length > 0) host.meta.identityCommitted();
+		host.head.state = state;
+		host.head.version = version;
+		host.head.hash = rows.at(-1)?.hash ?? host.head.hash;
+		this.publish(envelopes);
+		if (firing || effects.outbox?.length || (effects.timers?.length && !this.schedule.covers(earliestSet)))
+			host.ctx.waitUntil(host.rearm());
+		return ok(result);
+	}
+
+	/** The one transaction of an append; returns the earliest due time among the timers it set (null: none). */
+	#write(
+		staged: Staged<S>,
+		version: number,
+		clientActionId: string | undefined,
+		result: unknown,
+		effects: Effects,
+		firing?: Timer,
+	): number | null {
+		const { host } = this;
+		const { rows, state } = staged;
+		const snapshotDue = rows.length > 0 && Math.floor(version / host.snapshotEvery) > Math.floor(host.head.version / host.snapshotEvery);
+		const now = host.now();
+		let earliestSet: number | null = null;
+		host.ctx.storage.transactionSync(() => {
+			host.log.insert(rows, this.#afterRows);
+			if (clientActionId)
+				host.db
+					.insert(clientActions)
+					.values({ id: clientActionId, result: JSON.stringify(result), version })
+					.run();
+			if (rows.length > 0) host.meta.storeIdentity(host.actor);
+			if (firing) host.timers.advance(firing, now);
+			if (effects.timers?.length) earliestSet = host.timers.apply(effects.timers, now);
+			if (effects.outbox?.length) host.outbox.add(effects.outbox, now);
+			if (snapshotDue) {
+				faultPoint("append.before-snapshot", host.ctx);
+				host.snapshots.write(version, reducerTag(host.definition), state);
+				faultPoint("append.after-snapshot", host.ctx);
+			}
+		});
+		return earliestSet;
+	}
+}

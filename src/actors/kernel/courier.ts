@@ -1,0 +1,64 @@
+/**
+ * Outbox delivery on the alarm: sends each ready message (to another actor's `receive`, or to a queue) and
+ * acknowledges it only after it was taken, so delivery is at least once and the receiver's dedupe by message id
+ * makes it act once. A failed send is retried with backoff.
+ */
+import { backoffDelay } from "../backoff.ts";
+import { actorStub } from "../directory.ts";
+import { faultPoint } from "../faults.ts";
+import type { ActorMessage, PendingMessage } from "../outbox.ts";
+import type { AlarmPart } from "./alarm.ts";
+import type { KernelHost } from "./host.ts";
+
+const OUTBOX_BATCH = 50;
+const MAX_OUTBOX_ROUNDS = 20;
+
+export class OutboxCourier<S> implements AlarmPart {
+	#draining: Promise<void> | undefined;
+
+	constructor(private readonly host: KernelHost<S>) {}
+
+	nextDueAt(): number | null {
+		return this.host.outbox.nextAttemptAt();
+	}
+
+	/** Delivers ready messages; one drain at a time per object. */
+	onAlarm(): Promise<void> {
+		if (this.host.meta.isSandbox) return Promise.resolve();
+		// Cleared when the drain settles (asynchronously, after this assignment), even if it found nothing to send.
+		this.#draining ??= this.#drainOnce().finally(() => {
+			this.#draining = undefined;
+		});
+		return this.#draining;
+	}
+
+	async #drainOnce(): Promise<void> {
+		for (let round = 0; round < MAX_OUTBOX_ROUNDS; round++) {
+			const ready = this.host.outbox.ready(this.host.now(), OUTBOX_BATCH);
+			if (ready.length === 0) return;
+			for (const message of ready) await this.#deliver(message);
+			if (ready.length < OUTBOX_BATCH) return;
+		}
+	}
+
+	async #deliver(message: PendingMessage): Promise<void> {
+		const { host } = this;
+		const envelope: ActorMessage = { id: message.id, from: host.actor, type: message.type, data: message.data, meta: message.meta ?? {} };
+		try {
+			faultPoint("outbox.before-delivery", host.ctx);
+			if ("queue" in message.target) {
+				await host.env[message.target.queue].send(envelope);
+			} else {
+				const outcome = await actorStub(host.env, message.target.actor).receive(envelope);
+				if (!outcome.ok) throw new Error(`${outcome.error.kind}: ${outcome.error.detail}`);
+			}
+			faultPoint("outbox.after-delivery", host.ctx);
+			host.outbox.acknowledged(message.id);
+		} catch (error) {
+			const detail = error instanceof Error ? error.message : String(error);
+			const retryAt = host.now() + backoffDelay(message.attempts + 1);
+			console.warn(`${host.definition.kind} outbox message ${message.id} not delivered (attempt ${message.attempts + 1}): ${detail}`);
+			host.outbox.failed(message, detail, retryAt);
+		}
+	}
+}

@@ -1,0 +1,20 @@
+/** The debug checks' reports, as the API answers them; no imports, so the console (web/) shares them. */
+
+export interface ChainReport {
+	ok: boolean;
+	version: number;
+	headHash: string;
+	brokenAt?: number;
+	reason?: string;
+}
+
+export interface ReplayReport {
+	version: number;
+	/** The reducer version this code has, as `<kind>@<n>`. */
+	reducerVersion: string;
+	checked: number;
+	snapshots: number;
+	/** Where the replayed state differs: at which version, from what, and the JSON delta (jsondiffpatch format). */
+	mismatches: { version: number; against: string; delta: unknown }[];
+	ok: boolean;
+}
