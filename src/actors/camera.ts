@@ -70,7 +70,7 @@ const positive = (value: string | undefined, fallback: number) => {
 	return Number.isSafeInteger(n) && n > 0 ? n : fallback;
 };
 
-export class CameraActor extends EventSourcedActor<CameraState> {
+export class CameraActor extends EventSourcedActor<CameraState, CameraProposal> {
 	readonly batchMs: number;
 	readonly limits: CameraLimits;
 	readonly vision: VisionConfig;
@@ -137,7 +137,10 @@ export class CameraActor extends EventSourcedActor<CameraState> {
 		});
 	}
 
-	protected override onTimer(timer: Timer, state: CameraState): TimerPlan<CameraState> | Promise<TimerPlan<CameraState>> {
+	protected override onTimer(
+		timer: Timer,
+		state: CameraState,
+	): TimerPlan<CameraState, CameraProposal> | Promise<TimerPlan<CameraState, CameraProposal>> {
 		switch (timer.name) {
 			case HEARTBEAT_TIMER:
 				return this.#plan(state, this.#decide({ kind: "check_offline", at: timer.scheduledAt }, state));
@@ -162,7 +165,7 @@ export class CameraActor extends EventSourcedActor<CameraState> {
 	 * (R2, decoding, the model) happens first; the events are then decided on the state as it is
 	 * now, with no await left before the kernel commits them, so frames that arrived meanwhile count.
 	 */
-	async #analysePending(): Promise<TimerPlan<CameraState>> {
+	async #analysePending(): Promise<TimerPlan<CameraState, CameraProposal>> {
 		const frames = this.state.pending.slice(0, FRAMES_PER_FIRING);
 		if (frames.length === 0) return null;
 		let previous = await this.#previousFrame();
@@ -248,7 +251,7 @@ export class CameraActor extends EventSourcedActor<CameraState> {
 		return decideCamera(command, state, { now: this.now(), version: this.version, limits: this.limits });
 	}
 
-	#plan(before: CameraState, events: CameraProposal[] | Refusal, timers: TimerChange[] = []): TimerPlan<CameraState> {
+	#plan(before: CameraState, events: CameraProposal[] | Refusal, timers: TimerChange[] = []): TimerPlan<CameraState, CameraProposal> {
 		if (isRefusal(events)) return events;
 		if (events.length === 0 && timers.length === 0) return null;
 		return { events, result: () => null, effects: (receipt, after) => this.#effects(before, receipt, after, timers) };

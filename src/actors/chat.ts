@@ -52,7 +52,7 @@ export interface CancelResult {
 
 const DEFAULT_MAX_OUTPUT_TOKENS = 1024;
 
-export class ChatActor extends EventSourcedActor<ChatState> {
+export class ChatActor extends EventSourcedActor<ChatState, ChatProposal> {
 	/** The loop that runs answers, while one is running in this instance. */
 	#runner: Promise<void> | undefined;
 	/** Aborts the model call of the running operation. */

@@ -97,7 +97,7 @@ const TICKET_PREFIX = "socket-ticket:";
 /** Unused, unexpired tickets an org may hold at once (a ticket lives 60 s). */
 const MAX_OPEN_TICKETS = 1000;
 
-export class OrgActor extends EventSourcedActor<OrgState> {
+export class OrgActor extends EventSourcedActor<OrgState, OrgProposal> {
 	constructor(ctx: DurableObjectState, env: Env) {
 		super(ctx, env, orgDefinition);
 	}
@@ -192,7 +192,7 @@ export class OrgActor extends EventSourcedActor<OrgState> {
 		const asOf = this.now();
 		const window = lastCompleteWindow(period, asOf);
 		const command: OrgCommand = { kind: "roll_up", detect: !this.analyzeInContainer, forceUpTo: { period, window } };
-		return this.execute({ meta }, (state, version): Plan<RollupRun, OrgState> | ActorError => {
+		return this.execute({ meta }, (state, version): Plan<RollupRun, OrgState, OrgProposal> | ActorError => {
 			const events = decideOrg(command, state, this.#context(version, asOf));
 			if (isRefusal(events)) return events;
 			const missing = ROLLUP_TIMERS.filter((t) => !this.timers.get(t.name));
@@ -221,7 +221,7 @@ export class OrgActor extends EventSourcedActor<OrgState> {
 		return patternsView(this.state, query);
 	}
 
-	protected override onTimer(timer: Timer, state: OrgState): TimerPlan<OrgState> | Promise<TimerPlan<OrgState>> {
+	protected override onTimer(timer: Timer, state: OrgState): TimerPlan<OrgState, OrgProposal> | Promise<TimerPlan<OrgState, OrgProposal>> {
 		if (timer.name.startsWith("rollup:")) {
 			const events = decideOrg({ kind: "roll_up", detect: !this.analyzeInContainer }, state, this.#context(this.version));
 			return isRefusal(events) ? events : this.#rollupPlan(events);
@@ -240,7 +240,7 @@ export class OrgActor extends EventSourcedActor<OrgState> {
 	 * Rollups and patterns to append. Right after, each rollup gets its analysis (when the container
 	 * does it) and then its report, as timers: they survive a restart and retry on failure.
 	 */
-	#rollupPlan(events: OrgProposal[]): Plan<null, OrgState> {
+	#rollupPlan(events: OrgProposal[]): Plan<null, OrgState, OrgProposal> {
 		return {
 			events,
 			result: () => null,
@@ -265,7 +265,7 @@ export class OrgActor extends EventSourcedActor<OrgState> {
 	 * Sends one rollup and its baseline to the PatternAnalyzerContainer and records what it finds.
 	 * If the container cannot answer, the same analysis runs here, so no rollup goes unanalysed.
 	 */
-	async #analyzePlan(ref: RollupRecordRef): Promise<TimerPlan<OrgState>> {
+	async #analyzePlan(ref: RollupRecordRef): Promise<TimerPlan<OrgState, OrgProposal>> {
 		const records = this.state.rollups.recent[ref.period];
 		const current = records.find((r) => r.start === ref.start);
 		if (!current) return null;
@@ -283,7 +283,7 @@ export class OrgActor extends EventSourcedActor<OrgState> {
 	}
 
 	/** Writes the report on one rollup. The rollup is read after the await: only the report's text comes from before it. */
-	async #reportPlan(ref: RollupRecordRef): Promise<TimerPlan<OrgState>> {
+	async #reportPlan(ref: RollupRecordRef): Promise<TimerPlan<OrgState, OrgProposal>> {
 		const findings = (state: OrgState) => state.rollups.patterns.filter((f) => f.period === ref.period && f.window.start === ref.start);
 		const record = this.state.rollups.recent[ref.period].find((r) => r.start === ref.start);
 		if (!record) return null;
@@ -327,7 +327,7 @@ export class OrgActor extends EventSourcedActor<OrgState> {
 	}
 
 	/** What other actors' outboxes deliver: interactions, visit starts and camera changes, each validated, then decided. */
-	protected override onActorMessage(message: ActorMessage): Plan<unknown, OrgState> | ActorError {
+	protected override onActorMessage(message: ActorMessage): Plan<unknown, OrgState, OrgProposal> | ActorError {
 		const command = this.#messageCommand(message);
 		if (command === null) return super.onActorMessage(message, this.state);
 		return "refused" in command ? command.refused : this.#decided(command);
@@ -360,7 +360,7 @@ export class OrgActor extends EventSourcedActor<OrgState> {
 	}
 
 	/** A plan that appends what `command` decides and answers nothing. */
-	#decided(command: OrgCommand): Plan<null, OrgState> | ActorError {
+	#decided(command: OrgCommand): Plan<null, OrgState, OrgProposal> | ActorError {
 		const events = decideOrg(command, this.state, this.#context(this.version));
 		return isRefusal(events) ? events : { events, result: () => null };
 	}

@@ -2,7 +2,8 @@
 import { uuidv7 } from "uuidv7";
 import type { Env } from "../env.ts";
 import type { EventMeta } from "../events/envelope.ts";
-import { type RegistryState, registryDefinition } from "../reducers/registry.ts";
+import { isRefusal } from "../reducers/definition.ts";
+import { decideRegistry, type RegistryProposal, type RegistryState, registryDefinition } from "../reducers/registry.ts";
 import { EventSourcedActor } from "./actor.ts";
 import { actorName } from "./identity.ts";
 import type { Outcome } from "./outcome.ts";
@@ -16,7 +17,7 @@ export interface RegisteredOrg {
 	registeredAt: number;
 }
 
-export class RegistryActor extends EventSourcedActor<RegistryState> {
+export class RegistryActor extends EventSourcedActor<RegistryState, RegistryProposal> {
 	constructor(ctx: DurableObjectState, env: Env) {
 		super(ctx, env, registryDefinition);
 	}
@@ -24,14 +25,14 @@ export class RegistryActor extends EventSourcedActor<RegistryState> {
 	/** Mints an id for a new org and records it; a retry with the same client action id returns the first org. */
 	register(input: { name: string; clientActionId?: string }, meta: EventMeta = {}): Outcome<RegisteredOrg> {
 		const { name, clientActionId } = input;
-		return this.execute({ clientActionId, meta: { ...meta, clientActionId } }, (state) => {
-			let id = newOrgId(name);
-			while (state.orgs[id]) id = newOrgId(name);
-			const ts = this.now();
-			return {
-				events: [{ id: uuidv7(), type: "registry.org_registered", ts, data: { org: id, name } }],
-				result: () => ({ id, name, registeredAt: ts }),
-			};
+		return this.execute({ clientActionId, meta: { ...meta, clientActionId } }, (state, version) => {
+			const context = { now: this.now(), version };
+			// A minted id that is already taken is refused by the decider; mint again.
+			for (;;) {
+				const org = newOrgId(name);
+				const events = decideRegistry({ kind: "register", org, name, eventId: uuidv7() }, state, context);
+				if (!isRefusal(events)) return { events, result: () => ({ id: org, name, registeredAt: context.now }) };
+			}
 		});
 	}
 

@@ -17,6 +17,7 @@ import {
 	decideSession,
 	needsStoredIds,
 	type SessionContext,
+	type SessionProposal,
 	type SessionState,
 	sessionDefinition,
 	type VisitBudget,
@@ -36,7 +37,7 @@ export interface BatchResult {
 export const INACTIVITY_TIMER = "inactivity";
 const DEFAULT_INACTIVITY_MS = 60 * 60_000;
 
-export class SessionActor extends EventSourcedActor<SessionState> {
+export class SessionActor extends EventSourcedActor<SessionState, SessionProposal> {
 	readonly inactivityMs: number;
 	readonly visitBudget: VisitBudget;
 
@@ -81,7 +82,7 @@ export class SessionActor extends EventSourcedActor<SessionState> {
 		});
 	}
 
-	protected override onTimer(timer: Timer, state: SessionState): TimerPlan<SessionState> {
+	protected override onTimer(timer: Timer, state: SessionState): TimerPlan<SessionState, SessionProposal> {
 		if (timer.name !== INACTIVITY_TIMER) throw new Error(`session has no timer "${timer.name}"`);
 		const decided = decideSession({ kind: "end_inactive", at: timer.scheduledAt }, state, this.#context(this.version));
 		if (isRefusal(decided)) return decided;

@@ -33,7 +33,10 @@ const envelopeSchema = z.object({ t: z.string().min(1) }).loose();
 export type ParsedClientMessage = { ok: true; message: ClientMessage } | { ok: false; detail: string; errors?: FieldError[] };
 
 /** Parses a frame as JSON, checks `t`, and validates it with the schema registered for that `t`. */
-export function parseClientMessage(raw: string | ArrayBuffer | ArrayBufferView, schemas: Record<string, z.ZodType>): ParsedClientMessage {
+export function parseClientMessage(
+	raw: string | ArrayBuffer | ArrayBufferView,
+	schemas: Record<string, z.ZodType<ClientMessage>>,
+): ParsedClientMessage {
 	if (typeof raw !== "string") return { ok: false, detail: "frames must be JSON text" };
 	if (raw.length > MAX_CLIENT_FRAME_BYTES) return { ok: false, detail: `frame is larger than ${MAX_CLIENT_FRAME_BYTES} bytes` };
 	let json: unknown;
@@ -51,5 +54,5 @@ export function parseClientMessage(raw: string | ArrayBuffer | ArrayBufferView, 
 		return { ok: false, detail: `unsupported message type "${head.data.t}"`, errors: [{ path: "t", message: "unsupported message type" }] };
 	const body = schema.safeParse(json);
 	if (!body.success) return { ok: false, detail: "message has invalid fields", errors: zodErrors(body.error) };
-	return { ok: true, message: body.data as ClientMessage };
+	return { ok: true, message: body.data };
 }

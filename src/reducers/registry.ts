@@ -1,6 +1,6 @@
-import type { EventOf } from "../events/catalog.ts";
+import type { EventOf, ProposalOf } from "../events/catalog.ts";
 import { registryCatalog } from "../events/registry.ts";
-import type { ActorDefinition } from "./definition.ts";
+import type { ActorDefinition, DecideContext, Decider, Refusal } from "./definition.ts";
 
 export interface RegistryState {
 	orgs: Record<string, { name: string; registeredAt: number }>;
@@ -27,3 +27,17 @@ export const registryDefinition: ActorDefinition<RegistryState, RegistryEvent> =
 	initialState: () => ({ orgs: {} }),
 	evolve: evolveRegistry,
 };
+
+export type RegistryProposal = ProposalOf<typeof registryCatalog>;
+
+/** Registering an org under an id the actor minted (ids are random, so they come in with the command). */
+export type RegistryCommand = { kind: "register"; org: string; name: string; eventId: string };
+
+/** Records a new org, or refuses an id already taken (the actor then mints another). */
+export function decideRegistry(command: RegistryCommand, state: RegistryState, context: DecideContext): RegistryProposal[] | Refusal {
+	const { org, name, eventId } = command;
+	if (Object.hasOwn(state.orgs, org)) return { kind: "conflict", detail: `org id ${org} is taken`, currentVersion: context.version };
+	return [{ id: eventId, type: "registry.org_registered", ts: context.now, data: { org, name } }];
+}
+
+export const registryDecider = { decide: decideRegistry } satisfies Decider<RegistryState, RegistryCommand, RegistryProposal>;
