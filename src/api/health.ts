@@ -7,7 +7,8 @@ import packageJson from "../../package.json";
 import { REGISTRY_NAME } from "../actors/registry.ts";
 import type { Env } from "../env.ts";
 import type { AppEnv } from "./context.ts";
-import { json, problems } from "./openapi.ts";
+import { json, problemSchema, problems } from "./openapi.ts";
+import { ApiError } from "./problem.ts";
 import { validationHook } from "./validation.ts";
 
 /** The git commit the deploy set in ROOST_VERSION (docs/deploy.md), else package.json's version. */
@@ -43,11 +44,15 @@ export function healthRoutes(): OpenAPIHono<AppEnv> {
 			method: "get",
 			path: "/healthz",
 			tags: ["health"],
+			security: [],
 			summary: "Liveness for uptime monitors (no credentials); `?deep=1` also round-trips the registry actor",
 			request: { query: z.object({ deep: z.enum(["0", "1"]).optional() }) },
 			responses: {
 				200: json(health, "The Worker answers (and, deep, so does the registry)"),
-				503: json(health, "Deep check: the registry did not answer"),
+				503: {
+					content: { "application/problem+json": { schema: problemSchema } },
+					description: "Deep check: the registry did not answer (the body also has `ok: false`, `version` and `registry`).",
+				},
 				...problems(400),
 			},
 		}),
@@ -56,7 +61,8 @@ export function healthRoutes(): OpenAPIHono<AppEnv> {
 			c.header("cache-control", "no-store");
 			if (c.req.valid("query").deep !== "1") return c.json({ ok: true, version }, 200);
 			const registry = await registryRoundTrip(c.env);
-			return c.json({ ok: registry.ok, version, registry }, registry.ok ? 200 : 503);
+			if (!registry.ok) throw new ApiError(503, "Unhealthy", "The registry actor did not answer.", { ok: false, version, registry });
+			return c.json({ ok: true, version, registry }, 200);
 		},
 	);
 	return app;
