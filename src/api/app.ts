@@ -12,6 +12,7 @@ import { isNewerVersionError } from "../events/newer-version.ts";
 import { mcpRoutes } from "../mcp/route.ts";
 import { actorReadRoutes } from "./actors.ts";
 import { requireOrgKey } from "./auth.ts";
+import { requireBindings } from "./bindings.ts";
 import { cameraRoutes } from "./cameras.ts";
 import { chatRoutes } from "./chats.ts";
 import type { AppEnv } from "./context.ts";
@@ -63,6 +64,8 @@ export function createApp(): OpenAPIHono<AppEnv> {
 	// call; preflights are answered before rate limits and credentials (docs/sdk.md).
 	app.use("/v1/orgs/:org/*", cors(SDK_CORS));
 	app.use("/v1/*", limitByIp);
+	// A binding missing from the deployment: a 503 naming it on the routes that need it, the rest unaffected.
+	app.use("/v1/*", requireBindings);
 	// Matches /v1/orgs/:org itself too; /v1/orgs (the admin routes) is not under it.
 	app.use("/v1/orgs/:org/*", requireOrgKey, limitByKey);
 	app.route("/", orgRoutes());
