@@ -66,6 +66,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
 	app.use("/v1/*", limitByIp);
 	// A binding missing from the deployment: a 503 naming it on the routes that need it, the rest unaffected.
 	app.use("/v1/*", requireBindings);
+	app.use("/mcp", requireBindings);
 	// Matches /v1/orgs/:org itself too; /v1/orgs (the admin routes) is not under it.
 	app.use("/v1/orgs/:org/*", requireOrgKey, limitByKey);
 	app.route("/", orgRoutes());

@@ -7,9 +7,9 @@ import type { Env } from "../env.ts";
 import type { AppEnv } from "./context.ts";
 import { ApiError } from "./problem.ts";
 
-/** The bindings each group of /v1 routes needs, by path. Every /v1 route reaches the registry or an org. */
+/** The bindings each group of routes needs, by path. Every /v1 route and /mcp reach the registry or an org. */
 const NEEDS: readonly { path: RegExp; bindings: readonly (keyof Env)[] }[] = [
-	{ path: /^\/v1\//, bindings: ["REGISTRY", "ORG"] },
+	{ path: /^\/(v1\/|mcp$)/, bindings: ["REGISTRY", "ORG"] },
 	{ path: /^\/v1\/orgs\/[^/]+\/sessions(\/|$)/, bindings: ["SESSION"] },
 	{ path: /^\/v1\/orgs\/[^/]+\/cameras(\/|$)/, bindings: ["CAMERA", "FRAMES"] },
 	{ path: /^\/v1\/orgs\/[^/]+\/chats(\/|$)/, bindings: ["CHAT"] },

@@ -40,9 +40,12 @@ describe("a missing binding", () => {
 		expect(await health.json()).toMatchObject({ ok: true });
 	});
 
-	it("without the registry, an org route is a 503 naming it", async () => {
+	it("without the registry or the orgs, org routes and /mcp are a 503 naming what is missing", async () => {
 		const res = await callWithout(["REGISTRY"], `/v1/orgs/${ORG}`);
 		expect(res.status).toBe(503);
 		expect(await res.json()).toMatchObject({ missing: ["REGISTRY"] });
+		const mcp = await callWithout(["ORG"], "/mcp", { method: "POST", body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "ping" }) });
+		expect(mcp.status).toBe(503);
+		expect(await mcp.json()).toMatchObject({ missing: ["ORG"] });
 	});
 });
