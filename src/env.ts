@@ -20,6 +20,8 @@ type ActorNamespaces = { [K in BuiltinKind as BindingOf<K>]: DurableObjectNamesp
 
 /** Bindings and vars declared in wrangler.jsonc. */
 export interface Env extends ActorNamespaces {
+	/** The deployed git commit (`wrangler deploy --var ROOST_VERSION:$(git rev-parse HEAD)`), reported by GET /healthz. */
+	ROOST_VERSION?: string;
 	/** Opens the admin routes (creating and listing orgs) only; a secret when deployed (unset: the admin routes are 503). */
 	ADMIN_TOKEN?: string;
 	/** "development" only where wrangler.jsonc's local vars apply: the one place the public dev ADMIN_TOKEN is accepted. */
@@ -63,6 +65,10 @@ export interface Env extends ActorNamespaces {
 	VISION_MODEL?: string;
 	/** Workers AI (wrangler.jsonc `ai`); usable only when deployed: local dev cannot reach it (docs/chat.md). */
 	AI?: Ai;
+	/** An AI Gateway id: Workers AI calls (chat and vision) go through it when set (docs/deploy.md). */
+	AI_GATEWAY_ID?: string;
+	/** Workers Analytics Engine, for metrics (staging and production only; absent locally). */
+	METRICS?: AnalyticsEngineDataset;
 	/** Which model answers chats: auto (default), workers-ai, openai-compatible or offline (src/ai/provider.ts). */
 	AI_PROVIDER?: string;
 	/** Workers AI model id; default @cf/meta/llama-3.3-70b-instruct-fp8-fast. */

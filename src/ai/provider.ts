@@ -32,7 +32,14 @@ export interface ModelChoice {
 
 export type ProviderEnv = Pick<
 	Env,
-	"AI" | "AI_PROVIDER" | "WORKERS_AI_MODEL" | "OPENAI_BASE_URL" | "OPENAI_API_KEY" | "OPENAI_MODEL" | "AI_OFFLINE_TOKEN_MS"
+	| "AI"
+	| "AI_PROVIDER"
+	| "AI_GATEWAY_ID"
+	| "WORKERS_AI_MODEL"
+	| "OPENAI_BASE_URL"
+	| "OPENAI_API_KEY"
+	| "OPENAI_MODEL"
+	| "AI_OFFLINE_TOKEN_MS"
 >;
 
 type TestModel = LanguageModel | (() => LanguageModel);
@@ -75,7 +82,8 @@ export function chooseModel(env: ProviderEnv): ModelChoice {
 
 function workersAi(env: ProviderEnv, binding: Ai): ModelChoice {
 	const modelId = env.WORKERS_AI_MODEL?.trim() || DEFAULT_WORKERS_AI_MODEL;
-	const workersai = createWorkersAI({ binding });
+	const gateway = env.AI_GATEWAY_ID?.trim();
+	const workersai = createWorkersAI({ binding, ...(gateway ? { gateway: { id: gateway } } : {}) });
 	return { kind: "workers-ai", model: workersai(modelId as Parameters<typeof workersai>[0]), modelId, label: `workers-ai ${modelId}` };
 }
 

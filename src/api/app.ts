@@ -8,13 +8,16 @@ import { cors } from "hono/cors";
 import { HTTPException } from "hono/http-exception";
 import { requestId } from "hono/request-id";
 import { secureHeaders } from "hono/secure-headers";
+import { isNewerVersionError } from "../events/newer-version.ts";
 import { mcpRoutes } from "../mcp/route.ts";
 import { actorReadRoutes } from "./actors.ts";
 import { requireOrgKey } from "./auth.ts";
+import { requireBindings } from "./bindings.ts";
 import { cameraRoutes } from "./cameras.ts";
 import { chatRoutes } from "./chats.ts";
 import type { AppEnv } from "./context.ts";
 import { debugRoutes } from "./debug.ts";
+import { healthRoutes } from "./health.ts";
 import { interactionRoutes } from "./interactions.ts";
 import { registerSecuritySchemes } from "./openapi.ts";
 import { orgRoutes } from "./orgs.ts";
@@ -61,6 +64,9 @@ export function createApp(): OpenAPIHono<AppEnv> {
 	// call; preflights are answered before rate limits and credentials (docs/sdk.md).
 	app.use("/v1/orgs/:org/*", cors(SDK_CORS));
 	app.use("/v1/*", limitByIp);
+	// A binding missing from the deployment: a 503 naming it on the routes that need it, the rest unaffected.
+	app.use("/v1/*", requireBindings);
+	app.use("/mcp", requireBindings);
 	// Matches /v1/orgs/:org itself too; /v1/orgs (the admin routes) is not under it.
 	app.use("/v1/orgs/:org/*", requireOrgKey, limitByKey);
 	app.route("/", orgRoutes());
@@ -74,6 +80,8 @@ export function createApp(): OpenAPIHono<AppEnv> {
 	// The MCP server: its own guards, since the org comes from the key rather than the path (docs/mcp.md).
 	app.route("/", mcpRoutes());
 	app.route("/", debugRoutes());
+	// Outside /v1: no rate limit and no credentials, for uptime monitors.
+	app.route("/", healthRoutes());
 
 	registerSecuritySchemes(app);
 	app.doc31("/openapi.json", {
@@ -92,6 +100,12 @@ export function createApp(): OpenAPIHono<AppEnv> {
 			const title = error.status === 400 ? "Invalid input" : error.status === 415 ? "Unsupported media type" : "Request refused";
 			const detail = error.status === 400 ? "The body is not valid JSON." : error.message || title;
 			return problemResponse(c, error.status, title, detail, error.status === 400 ? { errors: [{ path: "(body)", message: detail }] } : {});
+		}
+		// A rollback met an event of a version this code does not know: refused, never folded (docs/deploy.md).
+		if (isNewerVersionError(error)) {
+			console.error(`request ${c.get("requestId")} refused`, error.message);
+			const type = "/problems/newer-event-version";
+			return problemResponse(c, 500, "Written by a newer version", error.message.replace(/^[A-Za-z]*Error: /, ""), { type });
 		}
 		console.error(`request ${c.get("requestId")} failed`, error);
 		return problemResponse(c, 500, "Internal error", `Something went wrong; quote request id ${c.get("requestId")}.`);

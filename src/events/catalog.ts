@@ -5,6 +5,7 @@
  */
 import type { z } from "zod";
 import type { ProposedEvent, RecordedEvent } from "./envelope.ts";
+import { NewerEventVersionError, newerVersionMessage } from "./newer-version.ts";
 
 export interface FieldError {
 	path: string;
@@ -101,6 +102,8 @@ export class EventCatalog<D extends EventDefinition = EventDefinition> {
 		const def = this.#byType.get(type);
 		if (!def) return { ok: false, errors: [{ path: field("type"), message: `unknown event type "${type}"` }] };
 		const version = v ?? def.version;
+		if (version > def.version)
+			return { ok: false, errors: [{ path: field("v"), message: newerVersionMessage(type, version, def.version) }] };
 		const schema = version === def.version ? def.schema : def.legacy[version]?.schema;
 		if (!schema) {
 			return {
@@ -113,10 +116,14 @@ export class EventCatalog<D extends EventDefinition = EventDefinition> {
 		return { ok: true, v: version, data: parsed.data };
 	}
 
-	/** Lifts stored data from version v to the type's current version. Unknown types pass through. */
+	/**
+	 * Lifts stored data from version v to the type's current version. Unknown types pass through. A version newer than
+	 * the current one throws NewerEventVersionError: upcasters run forward only (a rollback, docs/deploy.md).
+	 */
 	upcast(type: string, v: number, data: unknown): { v: number; data: unknown } {
 		const def = this.#byType.get(type);
-		if (!def || v >= def.version) return { v, data };
+		if (def && v > def.version) throw new NewerEventVersionError(type, v, def.version);
+		if (!def || v === def.version) return { v, data };
 		let current = data;
 		for (let step = v; step < def.version; step++) {
 			const legacy = def.legacy[step];

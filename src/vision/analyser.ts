@@ -55,7 +55,7 @@ export async function analyseFrame(
 	};
 	if (config.analyser !== "workers-ai" || !ai) return { ok: true, analysis: offline, grid };
 	try {
-		const { description, peopleCount } = await describeFrame(ai, config.model, raster);
+		const { description, peopleCount } = await describeFrame(ai, config.model, raster, config.gateway);
 		return { ok: true, analysis: { ...offline, analyser: "workers-ai", model: config.model, description, peopleCount }, grid };
 	} catch (error) {
 		return {

@@ -13,6 +13,8 @@ export interface VisionConfig {
 	analyser: AnalyserName;
 	model: string;
 	motion: MotionOptions;
+	/** An AI Gateway id the vision model is called through (AI_GATEWAY_ID), if any. */
+	gateway?: string;
 	/** Set when the configuration asked for something that cannot be had, and what was chosen instead. */
 	warning?: string;
 }
@@ -20,6 +22,7 @@ export interface VisionConfig {
 export interface VisionEnv {
 	VISION_PROVIDER?: string;
 	VISION_MODEL?: string;
+	AI_GATEWAY_ID?: string;
 	AI?: unknown;
 }
 
@@ -27,7 +30,8 @@ export function visionConfig(env: VisionEnv): VisionConfig {
 	const model = env.VISION_MODEL?.trim() || DEFAULT_VISION_MODEL;
 	const requested = (env.VISION_PROVIDER ?? "offline").trim().toLowerCase();
 	const hasAi = isVisionBinding(env.AI);
-	const base = { model, motion: DEFAULT_MOTION };
+	const gateway = env.AI_GATEWAY_ID?.trim();
+	const base = { model, motion: DEFAULT_MOTION, ...(gateway ? { gateway } : {}) };
 	switch (requested) {
 		case "offline":
 		case "":

@@ -17,7 +17,11 @@ export const VISION_PROMPT =
 
 /** The slice of the Workers AI binding this module uses. */
 export interface VisionBinding {
-	run(model: string, inputs: { image: number[]; prompt: string; max_tokens?: number }): Promise<unknown>;
+	run(
+		model: string,
+		inputs: { image: number[]; prompt: string; max_tokens?: number },
+		options?: { gateway?: { id: string } },
+	): Promise<unknown>;
 }
 
 export interface Description {
@@ -26,10 +30,11 @@ export interface Description {
 	peopleCount: number | null;
 }
 
-export async function describeFrame(ai: VisionBinding, model: string, raster: Raster): Promise<Description> {
+export async function describeFrame(ai: VisionBinding, model: string, raster: Raster, gateway?: string): Promise<Description> {
 	const small = downscale(raster, MODEL_INPUT_SIDE);
 	const jpeg = encodeJpeg({ width: small.width, height: small.height, data: small.rgba }, 80).data;
-	const answer = await ai.run(model, { image: [...new Uint8Array(jpeg)], prompt: VISION_PROMPT, max_tokens: 160 });
+	const inputs = { image: [...new Uint8Array(jpeg)], prompt: VISION_PROMPT, max_tokens: 160 };
+	const answer = await ai.run(model, inputs, gateway ? { gateway: { id: gateway } } : undefined);
 	const text =
 		(answer as { description?: unknown; response?: unknown } | null)?.description ?? (answer as { response?: unknown })?.response;
 	if (typeof text !== "string" || text.trim().length === 0) throw new Error(`${model} returned no description`);
