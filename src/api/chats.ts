@@ -5,7 +5,7 @@ import { chatCancelInput, chatMessageInput } from "../events/chat.ts";
 import { id } from "./actors.ts";
 import { limitBody } from "./body-limit.ts";
 import { type AppEnv, requestMeta } from "./context.ts";
-import { json, ORG_KEY, problems } from "./openapi.ts";
+import { json, named, ORG_KEY, problems } from "./openapi.ts";
 import { unwrap } from "./problem.ts";
 import { validationHook } from "./validation.ts";
 
@@ -48,7 +48,7 @@ export function chatRoutes(): OpenAPIHono<AppEnv> {
 			middleware: [limitBody(MAX_CHAT_BODY_BYTES)] as const,
 			request: {
 				params,
-				body: { required: true, content: { "application/json": { schema: chatMessageInput.openapi("ChatMessage") } } },
+				body: { required: true, content: { "application/json": { schema: named(chatMessageInput, "ChatMessage") } } },
 			},
 			responses: {
 				202: json(accepted, "Accepted: the answer starts now, or after the ones queued before it"),
@@ -71,7 +71,7 @@ export function chatRoutes(): OpenAPIHono<AppEnv> {
 			middleware: [limitBody(4096)] as const,
 			request: {
 				params,
-				body: { required: true, content: { "application/json": { schema: chatCancelInput.openapi("ChatCancel") } } },
+				body: { required: true, content: { "application/json": { schema: named(chatCancelInput, "ChatCancel") } } },
 			},
 			responses: {
 				200: json(cancelled, "The operation is cancelled, or had already ended (nothing written)"),

@@ -56,3 +56,12 @@ export function registerSecuritySchemes(app: OpenAPIHono<AppEnv>): void {
 		description: "The deployment's admin token (ADMIN_TOKEN). It opens the admin routes only, never org data.",
 	});
 }
+
+/**
+ * Names a schema made outside the API for the OpenAPI document. The event modules use plain zod, and a schema
+ * built before @hono/zod-openapi extends zod has no `.openapi` of its own (zod 4 copies methods onto each schema
+ * when it is made), so the method is taken from the extended prototype: no import order to get right.
+ */
+export function named<T extends z.ZodType>(schema: T, name: string): T {
+	return z.ZodType.prototype.openapi.call(schema, name) as T;
+}

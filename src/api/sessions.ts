@@ -5,7 +5,7 @@ import { sessionBatchInput } from "../events/session.ts";
 import { id } from "./actors.ts";
 import { limitBody } from "./body-limit.ts";
 import { type AppEnv, requestMeta } from "./context.ts";
-import { json, ORG_KEY, problems } from "./openapi.ts";
+import { json, named, ORG_KEY, problems } from "./openapi.ts";
 import { unwrap } from "./problem.ts";
 import { validationHook } from "./validation.ts";
 
@@ -31,7 +31,7 @@ export function sessionRoutes(): OpenAPIHono<AppEnv> {
 					org: id.openapi({ param: { name: "org", in: "path" } }),
 					id: id.openapi({ param: { name: "id", in: "path" } }),
 				}),
-				body: { required: true, content: { "application/json": { schema: sessionBatchInput.openapi("SessionBatch") } } },
+				body: { required: true, content: { "application/json": { schema: named(sessionBatchInput, "SessionBatch") } } },
 			},
 			responses: {
 				202: json(batchResult, "Accepted; duplicates were already stored"),
