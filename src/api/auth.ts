@@ -15,7 +15,7 @@ import { claimedOrg, hashApiKey } from "./api-keys.ts";
 import type { AppEnv, Caller } from "./context.ts";
 import { orgExists } from "./org-existence.ts";
 import { ApiError, notFound } from "./problem.ts";
-import { ticketOwner } from "./socket-tickets.ts";
+import { ticketOwner } from "./tickets.ts";
 
 export function bearerToken(request: Request): string | undefined {
 	const header = request.headers.get("authorization");

@@ -5,38 +5,13 @@
  * only the ticket's SHA-256 and deletes it when it is used.
  */
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
-import { actorName, ID_PATTERN } from "../actors/identity.ts";
-import type { Env } from "../env.ts";
+import { actorName } from "../actors/identity.ts";
 import { hashApiKey } from "./api-keys.ts";
-import type { AppEnv, Caller } from "./context.ts";
+import type { AppEnv } from "./context.ts";
 import { json, ORG_KEY, problems } from "./openapi.ts";
 import { ApiError } from "./problem.ts";
+import { newTicket, TICKET_TTL_MS } from "./tickets.ts";
 import { validationHook } from "./validation.ts";
-
-export const TICKET_TTL_MS = 60_000;
-const PREFIX = "rt_";
-const SECRET_PATTERN = /^[A-Za-z0-9_-]{43}$/;
-
-function newTicket(org: string): string {
-	const secret = btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(32))));
-	return `${PREFIX}${org}.${secret.replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "")}`;
-}
-
-/** The org a well-formed ticket names, or undefined. */
-function ticketOrg(ticket: string): string | undefined {
-	const dot = ticket.lastIndexOf(".");
-	const org = ticket.slice(PREFIX.length, dot);
-	if (!ticket.startsWith(PREFIX) || dot < 0 || !ID_PATTERN.test(org) || !SECRET_PATTERN.test(ticket.slice(dot + 1))) return undefined;
-	return org;
-}
-
-/** The caller a ticket was issued to, if it is unused, unexpired and its key still live; using it spends it. */
-export async function ticketOwner(env: Env, ticket: string): Promise<Caller | null> {
-	const org = ticketOrg(ticket);
-	if (!org) return null;
-	const key = await env.ORG.getByName(actorName(org, org)).redeemSocketTicket(await hashApiKey(ticket));
-	return key ? { org, ...key } : null;
-}
 
 const ticketBody = z
 	.object({
