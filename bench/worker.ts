@@ -11,7 +11,7 @@ import { Agent, getAgentByName } from "agents";
 import { Server } from "partyserver";
 import { z } from "zod";
 import { EventSourcedActor } from "../src/actors/actor.ts";
-import { chainText } from "../src/actors/hash.ts";
+import { chainText } from "../src/core/hash.ts";
 import type { StoredEvent } from "../src/actors/log.ts";
 import type { Env } from "../src/env.ts";
 import { defineEvent, EventCatalog } from "../src/events/catalog.ts";

@@ -1,5 +1,5 @@
 /** Worker entry: the HTTP API, and the actor classes wrangler binds. */
-import { createApp } from "./api/app.ts";
+import { createApp } from "./app.ts";
 import type { Env } from "./env.ts";
 import { consumeInteractions } from "./queue.ts";
 

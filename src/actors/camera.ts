@@ -31,7 +31,7 @@ import { type AppendReceipt, EventSourcedActor, type TimerPlan } from "./actor.t
 import { backoffDelay } from "./backoff.ts";
 import { cameraFrames, frameName, type OrgObjects } from "./org-objects.ts";
 import type { OutboxMessage } from "./outbox.ts";
-import { type Outcome, ok } from "./outcome.ts";
+import { type Outcome, ok } from "../core/outcome.ts";
 import type { Timer, TimerChange } from "./timers.ts";
 
 // Timers due at the same instant fire in name order: the window closes before the heartbeat and before

@@ -31,9 +31,9 @@ import {
 } from "../reducers/chat.ts";
 import { isRefusal } from "../reducers/definition.ts";
 import { EventSourcedActor } from "./actor.ts";
-import { actorName } from "./identity.ts";
+import { actorName } from "../core/identity.ts";
 import type { OutboxMessage } from "./outbox.ts";
-import { fail, type Outcome, ok } from "./outcome.ts";
+import { fail, type Outcome, ok } from "../core/outcome.ts";
 
 export interface MessageAccepted {
 	messageId: string;

@@ -5,7 +5,7 @@
 import type { Env } from "../env.ts";
 import { kindNamed } from "../kinds.ts";
 import type { EventSourcedActor } from "./actor.ts";
-import { actorName } from "./identity.ts";
+import { actorName } from "../core/identity.ts";
 
 export type AnyActorStub = DurableObjectStub<EventSourcedActor<unknown>>;
 

@@ -53,7 +53,7 @@ import {
 } from "./org-sessions.ts";
 import { type PatternsView, patternsView, type RollupRun, rollupView } from "./org-views.ts";
 import type { ActorMessage } from "./outbox.ts";
-import { type ActorError, fail, type Outcome, ok } from "./outcome.ts";
+import { type ActorError, fail, type Outcome, ok } from "../core/outcome.ts";
 import { analyzeInContainer } from "./pattern-analyzer.ts";
 import type { Timer, TimerChange } from "./timers.ts";
 

@@ -5,8 +5,8 @@ import type { EventMeta } from "../events/envelope.ts";
 import { isRefusal } from "../reducers/definition.ts";
 import { decideRegistry, type RegistryProposal, type RegistryState, registryDefinition } from "../reducers/registry.ts";
 import { EventSourcedActor } from "./actor.ts";
-import { actorName } from "./identity.ts";
-import type { Outcome } from "./outcome.ts";
+import { actorName } from "../core/identity.ts";
+import type { Outcome } from "../core/outcome.ts";
 
 /** The registry's Durable Object name: there is one per deployment. */
 export const REGISTRY_NAME = actorName("roost", "registry");

@@ -24,7 +24,7 @@ import {
 } from "../reducers/session.ts";
 import { EventSourcedActor, positiveInt, type TimerPlan } from "./actor.ts";
 import type { OutboxMessage } from "./outbox.ts";
-import { errorDetails, type Outcome, statusOf } from "./outcome.ts";
+import { errorDetails, type Outcome, statusOf } from "../core/outcome.ts";
 import type { ClientMessage } from "./socket-messages.ts";
 import type { Timer } from "./timers.ts";
 

@@ -6,7 +6,7 @@
  */
 import { and, desc, eq, lte } from "drizzle-orm";
 import type { DrizzleSqliteDODatabase } from "drizzle-orm/durable-sqlite";
-import { sha256Hex } from "./hash.ts";
+import { sha256Hex } from "../core/hash.ts";
 import { snapshots } from "./schema.ts";
 
 /** Well under the 2 MB row limit, leaving room for the row's other columns. */

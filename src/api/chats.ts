@@ -1,13 +1,13 @@
 /** Chat: post a message (its answer streams over the chat's WebSocket as events), and cancel an answer. */
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
-import { actorName } from "../actors/identity.ts";
+import { actorName } from "../core/identity.ts";
 import { chatCancelInput, chatMessageInput } from "../events/chat.ts";
 import { id } from "./actors.ts";
-import { limitBody } from "./body-limit.ts";
-import { type AppEnv, requestMeta } from "./context.ts";
+import { limitBody } from "../http/body-limit.ts";
+import { type AppEnv, requestMeta } from "../http/context.ts";
 import { json, named, ORG_KEY, problems } from "./openapi.ts";
-import { unwrap } from "./problem.ts";
-import { validationHook } from "./validation.ts";
+import { unwrap } from "../http/problem.ts";
+import { validationHook } from "../http/validation.ts";
 
 /** A message of 8000 characters, JSON-escaped, fits with room to spare. */
 export const MAX_CHAT_BODY_BYTES = 65_536;

@@ -8,14 +8,14 @@ import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { uuidv7 } from "uuidv7";
 import type { EventPage, ImportedEvent } from "../actors/actor.ts";
-import type { Outcome } from "../actors/outcome.ts";
+import type { Outcome } from "../core/outcome.ts";
 import { nestsDeeperThan, TOO_DEEP } from "../events/json-depth.ts";
 import { actorStub, id, kindOfSegment, kindParam } from "./actors.ts";
-import { limitBody } from "./body-limit.ts";
-import type { AppEnv } from "./context.ts";
+import { limitBody } from "../http/body-limit.ts";
+import type { AppEnv } from "../http/context.ts";
 import { json, ORG_KEY, problems } from "./openapi.ts";
-import { ApiError, invalidInput, unwrap } from "./problem.ts";
-import { validationHook } from "./validation.ts";
+import { ApiError, invalidInput, unwrap } from "../http/problem.ts";
+import { validationHook } from "../http/validation.ts";
 
 export const SANDBOX_PREFIX = "sandbox-";
 /** An import is sent in chunks of at most this many events (the CLI does). */

@@ -1,11 +1,11 @@
 /** The interactions an org has received from its sessions, cameras and chats, paged in arrival order. */
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
-import { actorName } from "../actors/identity.ts";
+import { actorName } from "../core/identity.ts";
 import { INTERACTION_SOURCES } from "../events/interaction.ts";
 import { id } from "./actors.ts";
-import type { AppEnv } from "./context.ts";
+import type { AppEnv } from "../http/context.ts";
 import { json, ORG_KEY, problems } from "./openapi.ts";
-import { validationHook } from "./validation.ts";
+import { validationHook } from "../http/validation.ts";
 
 const interaction = z
 	.object({

@@ -1,6 +1,6 @@
 /** Pieces every route's OpenAPI description shares: the problem body, error responses and the two credentials. */
 import { type OpenAPIHono, z } from "@hono/zod-openapi";
-import type { AppEnv } from "./context.ts";
+import type { AppEnv } from "../http/context.ts";
 
 export const problemSchema = z
 	.object({

@@ -1,13 +1,13 @@
 /** Web session ingest: SDK batches of 1..500 events. */
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
-import { actorName } from "../actors/identity.ts";
+import { actorName } from "../core/identity.ts";
 import { sessionBatchInput } from "../events/session.ts";
 import { id } from "./actors.ts";
-import { limitBody } from "./body-limit.ts";
-import { type AppEnv, requestMeta } from "./context.ts";
+import { limitBody } from "../http/body-limit.ts";
+import { type AppEnv, requestMeta } from "../http/context.ts";
 import { json, named, ORG_KEY, problems } from "./openapi.ts";
-import { unwrap } from "./problem.ts";
-import { validationHook } from "./validation.ts";
+import { unwrap } from "../http/problem.ts";
+import { validationHook } from "../http/validation.ts";
 
 /** 500 events of about 2 KB each. */
 export const MAX_BATCH_BYTES = 1_048_576;

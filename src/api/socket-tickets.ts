@@ -5,13 +5,13 @@
  * only the ticket's SHA-256 and deletes it when it is used.
  */
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
-import { actorName } from "../actors/identity.ts";
-import { hashApiKey } from "./api-keys.ts";
-import type { AppEnv } from "./context.ts";
+import { actorName } from "../core/identity.ts";
+import { hashApiKey } from "../http/api-keys.ts";
+import type { AppEnv } from "../http/context.ts";
 import { json, ORG_KEY, problems } from "./openapi.ts";
-import { ApiError } from "./problem.ts";
-import { newTicket, TICKET_TTL_MS } from "./tickets.ts";
-import { validationHook } from "./validation.ts";
+import { ApiError } from "../http/problem.ts";
+import { newTicket, TICKET_TTL_MS } from "../http/tickets.ts";
+import { validationHook } from "../http/validation.ts";
 
 const ticketBody = z
 	.object({

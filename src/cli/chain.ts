@@ -4,7 +4,7 @@
  * stored (`GET .../events?raw=true`): the hash covers the stored version, data text and meta text, and
  * JSON text written by JSON.stringify comes back identical through JSON.parse and JSON.stringify.
  */
-import { chainHash, GENESIS_HASH } from "../actors/hash.ts";
+import { chainHash, GENESIS_HASH } from "../core/hash.ts";
 import type { RecordedEvent } from "../events/envelope.ts";
 import type { ActorDefinition } from "../reducers/definition.ts";
 

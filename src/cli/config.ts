@@ -10,7 +10,7 @@
 import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { claimedOrg } from "../api/api-keys.ts";
+import { claimedOrg } from "../http/api-keys.ts";
 import { UsageError } from "./errors.ts";
 
 export const DEFAULT_ENDPOINT = "http://localhost:8787";

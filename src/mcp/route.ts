@@ -13,11 +13,11 @@ import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/
 import { Hono } from "hono";
 import { cors } from "hono/cors";
 import { createMiddleware } from "hono/factory";
-import { bearerToken, ingestOnly, keyOwner } from "../api/auth.ts";
-import { limitBody } from "../api/body-limit.ts";
-import type { AppEnv } from "../api/context.ts";
-import { ApiError } from "../api/problem.ts";
-import { chargeKey, limitByIp, limitByKey } from "../api/rate-limit.ts";
+import { bearerToken, ingestOnly, keyOwner } from "../http/auth.ts";
+import { limitBody } from "../http/body-limit.ts";
+import type { AppEnv } from "../http/context.ts";
+import { ApiError } from "../http/problem.ts";
+import { chargeKey, limitByIp, limitByKey } from "../http/rate-limit.ts";
 import { createMcpServer } from "./server.ts";
 
 export const MCP_PATH = "/mcp";

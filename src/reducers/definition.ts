@@ -1,6 +1,6 @@
 /** What the kernel needs to know about an actor kind. Pure: imported by workerd, Node and the browser. */
 
-import type { ActorError } from "../actors/outcome.ts";
+import type { ActorError } from "../core/outcome.ts";
 import type { EventCatalog } from "../events/catalog.ts";
 import type { ActorKind, ProposedEvent, RecordedEvent } from "../events/envelope.ts";
 

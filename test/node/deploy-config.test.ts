@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { experimental_readRawConfig, unstable_readConfig } from "wrangler";
 
-/** src/api/auth.ts DEV_ADMIN_TOKEN (that module imports cloudflare: modules, which Node cannot load). */
+/** src/http/auth.ts DEV_ADMIN_TOKEN (that module imports cloudflare: modules, which Node cannot load). */
 const DEV_ADMIN_TOKEN = "roost-dev-admin";
 
 const config = join(import.meta.dirname, "../../wrangler.jsonc");

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { GENESIS_HASH } from "../../src/actors/hash.ts";
-import { RATE_LIMIT_PERIOD_SECONDS } from "../../src/api/rate-limit.ts";
+import { GENESIS_HASH } from "../../src/core/hash.ts";
+import { RATE_LIMIT_PERIOD_SECONDS } from "../../src/http/rate-limit.ts";
 import { checkChain, expectedHash } from "../../src/cli/chain.ts";
 import type { ProposedEvent, RecordedEvent } from "../../src/events/envelope.ts";
 import { orgCatalog } from "../../src/events/org.ts";

@@ -7,7 +7,7 @@
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
-import { DEV_ADMIN_TOKEN } from "../../src/api/auth.ts";
+import { DEV_ADMIN_TOKEN } from "../../src/http/auth.ts";
 import type { Env } from "../../src/env.ts";
 import worker from "../../src/index.ts";
 import { adminAuth, BASE, createKey, createOrg, expectProblem, type ProblemBody, revokeKey, uniqueId } from "./helpers.ts";
@@ -19,7 +19,7 @@ let revoked: string;
 /** A live key of the owner org with the ingest scope. */
 let ingest: string;
 
-/** What an ingest key opens, listed here rather than taken from src/api/auth.ts. */
+/** What an ingest key opens, listed here rather than taken from src/http/auth.ts. */
 const INGEST_ROUTES = [
 	"POST /v1/orgs/{org}/sessions/{id}/events",
 	"GET /v1/orgs/{org}/{kind}/{id}/ws (sessions)",

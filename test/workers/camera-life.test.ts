@@ -6,7 +6,7 @@
 import { abortAllDurableObjects, runDurableObjectAlarm } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { actorName } from "../../src/actors/identity.ts";
+import { actorName } from "../../src/core/identity.ts";
 import type { EventEnvelope } from "../../src/events/envelope.ts";
 import { archiveKey } from "../../src/queue.ts";
 import { type Pattern, patternFrame } from "../../src/vision/test-pattern.ts";

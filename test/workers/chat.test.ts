@@ -6,7 +6,7 @@ import { env } from "cloudflare:workers";
 import { APICallError } from "ai";
 import { MockLanguageModelV4 } from "ai/test";
 import { afterEach, describe, expect, it } from "vitest";
-import { actorName } from "../../src/actors/identity.ts";
+import { actorName } from "../../src/core/identity.ts";
 import { OFFLINE_LABEL } from "../../src/ai/offline.ts";
 import { setTestModel } from "../../src/ai/provider.ts";
 import type { EventEnvelope } from "../../src/events/envelope.ts";

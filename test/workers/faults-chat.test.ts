@@ -11,7 +11,7 @@ import fc from "fast-check";
 import { afterEach, describe, expect, it } from "vitest";
 import type { EventPage } from "../../src/actors/actor.ts";
 import { armFault, disarmFault } from "../../src/actors/faults.ts";
-import { actorName } from "../../src/actors/identity.ts";
+import { actorName } from "../../src/core/identity.ts";
 import { setTestModel } from "../../src/ai/provider.ts";
 import type { EventEnvelope } from "../../src/events/envelope.ts";
 import type { ChatState } from "../../src/reducers/chat.ts";

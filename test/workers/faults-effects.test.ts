@@ -10,7 +10,7 @@ import { env } from "cloudflare:workers";
 import fc from "fast-check";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { armFault, disarmFault, type FaultPoint } from "../../src/actors/faults.ts";
-import { actorName } from "../../src/actors/identity.ts";
+import { actorName } from "../../src/core/identity.ts";
 import type { EventEnvelope } from "../../src/events/envelope.ts";
 import { visitInteractionId } from "../../src/events/interaction.ts";
 import { archiveKey } from "../../src/queue.ts";

@@ -8,7 +8,7 @@
 import { env, exports } from "cloudflare:workers";
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
-import { actorName } from "../../src/actors/identity.ts";
+import { actorName } from "../../src/core/identity.ts";
 import { type Body, hostileBody, hostileFrame, hostileHeader, hostileId, hostileQuery, nested } from "./fuzz-inputs.ts";
 import { adminAuth, BASE, createOrg, Subscriber } from "./helpers.ts";
 import { figure, propertyOptions, runs } from "./reliability-support.ts";

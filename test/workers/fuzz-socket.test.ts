@@ -7,7 +7,7 @@
 import { env } from "cloudflare:workers";
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
-import { actorName } from "../../src/actors/identity.ts";
+import { actorName } from "../../src/core/identity.ts";
 import { hostileBody } from "./fuzz-inputs.ts";
 import { createOrg, pageView, Subscriber } from "./helpers.ts";
 import { figure, propertyOptions, runs } from "./reliability-support.ts";

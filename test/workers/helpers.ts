@@ -1,10 +1,10 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { expect } from "vitest";
-import { actorName, ID_PATTERN } from "../../src/actors/identity.ts";
-import type { Outcome } from "../../src/actors/outcome.ts";
+import { actorName, ID_PATTERN } from "../../src/core/identity.ts";
+import type { Outcome } from "../../src/core/outcome.ts";
 import { REGISTRY_NAME, type RegistryActor } from "../../src/actors/registry.ts";
-import { mintApiKey } from "../../src/api/api-keys.ts";
+import { mintApiKey } from "../../src/http/api-keys.ts";
 import type { EventEnvelope, ProposedEvent } from "../../src/events/envelope.ts";
 
 export const BASE = "http://roost.test";

@@ -6,7 +6,7 @@
 import { evictDurableObject } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { actorName } from "../../src/actors/identity.ts";
+import { actorName } from "../../src/core/identity.ts";
 import { BASE, call, createKey, createOrg, expectProblem, pageView, postBatch, Subscriber, uniqueId } from "./helpers.ts";
 
 type KeyBody = { id: string; label: string | null; scope: string; revokedAt: number | null };

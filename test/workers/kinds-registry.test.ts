@@ -10,7 +10,7 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { CfWorkerJsonSchemaValidator } from "@modelcontextprotocol/sdk/validation/cfworker";
 import { beforeAll, describe, expect, it } from "vitest";
-import { actorName } from "../../src/actors/identity.ts";
+import { actorName } from "../../src/core/identity.ts";
 import { type ActorPath, definitionOf, kindOf, parseActor, segments } from "../../src/cli/actors.ts";
 import { RoostClient } from "../../src/cli/client.ts";
 import { readState, verifyOnServer } from "../../src/cli/inspect.ts";

@@ -1,8 +1,8 @@
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { createApp } from "../../src/api/app.ts";
-import { RATE_LIMIT_PERIOD_SECONDS } from "../../src/api/rate-limit.ts";
+import { createApp } from "../../src/app.ts";
+import { RATE_LIMIT_PERIOD_SECONDS } from "../../src/http/rate-limit.ts";
 import { BASE, createOrg, uniqueId } from "./helpers.ts";
 
 // The suite runs with RATE_LIMITS=off; these requests go through an app given the same bindings with

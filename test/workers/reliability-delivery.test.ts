@@ -5,7 +5,7 @@
  */
 import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { actorName } from "../../src/actors/identity.ts";
+import { actorName } from "../../src/core/identity.ts";
 import { allEvents, BASE, type ClientEvent, call, createKey, createOrg, getJson, postBatch, uniqueId } from "./helpers.ts";
 import { expectIntact, figure, LONG, seed } from "./reliability-support.ts";
 

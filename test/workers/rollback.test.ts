@@ -6,7 +6,7 @@
 import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { actorName } from "../../src/actors/identity.ts";
+import { actorName } from "../../src/core/identity.ts";
 import type { EventEnvelope } from "../../src/events/envelope.ts";
 import { pageViewed } from "../../src/events/session.ts";
 import { call, getJson, pageView, postBatch, uniqueId } from "./helpers.ts";

@@ -6,7 +6,7 @@
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { createApp } from "../../src/api/app.ts";
+import { createApp } from "../../src/app.ts";
 import { CLIENT_SESSION_EVENT_TYPES, pathOf as serverPathOf } from "../../src/events/session.ts";
 import type { SessionState } from "../../src/reducers/session.ts";
 import {

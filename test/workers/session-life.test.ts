@@ -1,7 +1,7 @@
 import { abortAllDurableObjects, runDurableObjectAlarm } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { actorName } from "../../src/actors/identity.ts";
+import { actorName } from "../../src/core/identity.ts";
 import { archiveKey } from "../../src/queue.ts";
 import { allEvents, createKey, createOrg, getJson, pageView, postBatch, Subscriber, uniqueId } from "./helpers.ts";
 

@@ -5,7 +5,7 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
-import { actorName } from "../../src/actors/identity.ts";
+import { actorName } from "../../src/core/identity.ts";
 import { cameraFrames } from "../../src/actors/org-objects.ts";
 import { setTestModel } from "../../src/ai/provider.ts";
 import { patternFrame } from "../../src/vision/test-pattern.ts";

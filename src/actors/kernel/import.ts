@@ -6,7 +6,7 @@
  */
 import type { FieldError } from "../../events/catalog.ts";
 import type { ProposedEvent } from "../../events/envelope.ts";
-import { fail, invalid, type Outcome } from "../outcome.ts";
+import { fail, invalid, type Outcome } from "../../core/outcome.ts";
 import type { AppendPath } from "./append.ts";
 import type { KernelHost } from "./host.ts";
 import type { ImportedEvent } from "./types.ts";

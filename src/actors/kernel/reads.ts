@@ -7,7 +7,7 @@ import { diff as diffJson } from "jsondiffpatch";
 import type { ActorRef, EventEnvelope } from "../../events/envelope.ts";
 import { recordedFromRow } from "../../events/stored.ts";
 import type { StoredEvent } from "../log.ts";
-import { invalid, type Outcome, ok } from "../outcome.ts";
+import { invalid, type Outcome, ok } from "../../core/outcome.ts";
 import type { SnapshotInfo } from "../snapshots.ts";
 import { foldRange, foldToVersion } from "./fold.ts";
 import { type KernelHost, reducerTag } from "./host.ts";

@@ -13,9 +13,9 @@ import {
 	type RecordedEvent,
 } from "../../events/envelope.ts";
 import type { ActorDefinition } from "../../reducers/definition.ts";
-import { chainText, type HashedFields } from "../hash.ts";
+import { chainText, type HashedFields } from "../../core/hash.ts";
 import type { StoredEvent } from "../log.ts";
-import { type ActorError, fail, invalid, type Outcome, ok } from "../outcome.ts";
+import { type ActorError, fail, invalid, type Outcome, ok } from "../../core/outcome.ts";
 import { checkSpec, type TimerChange } from "../timers.ts";
 import type { LogHead } from "./host.ts";
 

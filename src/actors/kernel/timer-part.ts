@@ -5,7 +5,7 @@
  */
 import { backoffDelay } from "../backoff.ts";
 import { faultPoint } from "../faults.ts";
-import { type ActorError, fail, type Outcome, ok } from "../outcome.ts";
+import { type ActorError, fail, type Outcome, ok } from "../../core/outcome.ts";
 import type { Timer, TimerChange, TimerSpec } from "../timers.ts";
 import type { AlarmPart } from "./alarm.ts";
 import type { KernelHost } from "./host.ts";

@@ -5,7 +5,7 @@
  */
 import { z } from "zod";
 import { type AppendReceipt, EventSourcedActor } from "../../../src/actors/actor.ts";
-import type { Outcome } from "../../../src/actors/outcome.ts";
+import type { Outcome } from "../../../src/core/outcome.ts";
 import type { Env } from "../../../src/env.ts";
 import { defineEvent, EventCatalog, type ProposalOf } from "../../../src/events/catalog.ts";
 import type { ActorKind, RecordedEvent } from "../../../src/events/envelope.ts";

@@ -3,7 +3,7 @@
  * in the key says which org actor to ask; only that actor can say whether the key is good, and it
  * holds only the key's SHA-256.
  */
-import { ID_PATTERN } from "../actors/identity.ts";
+import { ID_PATTERN } from "../core/identity.ts";
 import type { KeyScope } from "../events/org.ts";
 import type { NewKey } from "../reducers/org.ts";
 

@@ -5,7 +5,7 @@
 import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { z } from "zod";
-import { type ActorError, errorDetails, statusOf } from "../actors/outcome.ts";
+import { type ActorError, errorDetails, statusOf } from "../core/outcome.ts";
 import { type FieldError, formatPath } from "../events/catalog.ts";
 
 export interface Problem {

@@ -3,7 +3,7 @@
  * bound to the org, the key that asked and its scope. The org actor keeps only the ticket's SHA-256 and deletes it
  * when it is used. The route that issues them is src/api/socket-tickets.ts.
  */
-import { actorName, ID_PATTERN } from "../actors/identity.ts";
+import { actorName, ID_PATTERN } from "../core/identity.ts";
 import type { Env } from "../env.ts";
 import { hashApiKey } from "./api-keys.ts";
 import type { Caller } from "./context.ts";

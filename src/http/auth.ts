@@ -9,7 +9,7 @@
  * 403: a live key of the org whose scope does not open the route (an `ingest` key anywhere but ingest).
  */
 import { createMiddleware } from "hono/factory";
-import { actorName } from "../actors/identity.ts";
+import { actorName } from "../core/identity.ts";
 import type { Env } from "../env.ts";
 import { claimedOrg, hashApiKey } from "./api-keys.ts";
 import type { AppEnv, Caller } from "./context.ts";
@@ -123,7 +123,7 @@ export const requireOrgKey = createMiddleware<AppEnv>(async (c, next) => {
 
 /**
  * The org, key id and scope of a live API key (asked of the org the key names, compared in constant time there), or
- * null. The org must be in the registry first (cached per isolate: src/api/org-existence.ts).
+ * null. The org must be in the registry first (cached per isolate: src/http/org-existence.ts).
  */
 export async function keyOwner(env: Env, apiKey: string): Promise<Caller | null> {
 	const org = claimedOrg(apiKey);
