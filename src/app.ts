@@ -8,24 +8,24 @@ import { cors } from "hono/cors";
 import { HTTPException } from "hono/http-exception";
 import { requestId } from "hono/request-id";
 import { secureHeaders } from "hono/secure-headers";
-import { isNewerVersionError } from "./events/newer-version.ts";
-import { mcpRoutes } from "./mcp/route.ts";
 import { actorReadRoutes } from "./api/actors.ts";
-import { requireOrgKey } from "./http/auth.ts";
-import { requireBindings } from "./http/bindings.ts";
 import { cameraRoutes } from "./api/cameras.ts";
 import { chatRoutes } from "./api/chats.ts";
-import type { AppEnv } from "./http/context.ts";
 import { debugRoutes } from "./api/debug.ts";
 import { healthRoutes } from "./api/health.ts";
 import { interactionRoutes } from "./api/interactions.ts";
 import { registerSecuritySchemes } from "./api/openapi.ts";
 import { orgRoutes } from "./api/orgs.ts";
 import { patternRoutes } from "./api/patterns.ts";
-import { ApiError, notFound, problemResponse } from "./http/problem.ts";
-import { limitByIp, limitByKey } from "./http/rate-limit.ts";
 import { sessionRoutes } from "./api/sessions.ts";
 import { socketTicketRoutes } from "./api/socket-tickets.ts";
+import { isNewerVersionError } from "./events/newer-version.ts";
+import { requireOrgKey } from "./http/auth.ts";
+import { requireBindings } from "./http/bindings.ts";
+import type { AppEnv } from "./http/context.ts";
+import { ApiError, notFound, problemResponse } from "./http/problem.ts";
+import { limitByIp, limitByKey } from "./http/rate-limit.ts";
+import { mcpRoutes } from "./mcp/route.ts";
 
 const SDK_CORS = {
 	origin: "*",

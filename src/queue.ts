@@ -3,8 +3,8 @@
  * interaction id, so a redelivered message overwrites the same object instead of adding a copy.
  */
 import { z } from "zod";
-import { ID_PATTERN } from "./core/identity.ts";
 import { interactionArchive, interactionName, ownerKey } from "./actors/org-objects.ts";
+import { ID_PATTERN } from "./core/identity.ts";
 import type { Env } from "./env.ts";
 import { INTERACTION_MESSAGE, interactionSchema } from "./events/interaction.ts";
 

@@ -9,14 +9,15 @@ import { type DrizzleSqliteDODatabase, drizzle } from "drizzle-orm/durable-sqlit
 import { migrate } from "drizzle-orm/durable-sqlite/migrator";
 import { type Connection, type ConnectionContext, Server, type WSMessage } from "partyserver";
 import migrations from "../../migrations/migrations.js";
+import { GENESIS_HASH } from "../core/hash.ts";
+import { actorName, parseActorName } from "../core/identity.ts";
+import type { ActorError, Outcome } from "../core/outcome.ts";
 import type { Env } from "../env.ts";
 import type { ActorRef, EventEnvelope, ProposedEvent, RecordedEvent } from "../events/envelope.ts";
 import type { KeyScope } from "../events/org.ts";
 import { eventForFold } from "../events/stored.ts";
 import type { ActorDefinition } from "../reducers/definition.ts";
 import { faultPoint } from "./faults.ts";
-import { GENESIS_HASH } from "../core/hash.ts";
-import { actorName, parseActorName } from "../core/identity.ts";
 import { ActorMeta } from "./kernel/actor-meta.ts";
 import { AlarmSchedule } from "./kernel/alarm.ts";
 import { AppendPath } from "./kernel/append.ts";
@@ -32,7 +33,6 @@ import type { AppendOptions, ChainReport, EventPage, ImportedEvent, KernelStatus
 import { EventLog } from "./log.ts";
 import type { ActorMessage } from "./outbox.ts";
 import { OutboxStore } from "./outbox.ts";
-import type { ActorError, Outcome } from "../core/outcome.ts";
 import type { SnapshotInfo } from "./snapshots.ts";
 import { SnapshotStore } from "./snapshots.ts";
 import type { SocketState } from "./socket-guard.ts";

@@ -5,6 +5,7 @@
  * luminance grid is kept in memory and rebuilt from R2 after a restart.
  */
 import { uuidv7 } from "uuidv7";
+import { type Outcome, ok } from "../core/outcome.ts";
 import type { Env } from "../env.ts";
 import type { BatchSummary } from "../events/camera.ts";
 import type { EventMeta } from "../events/envelope.ts";
@@ -31,7 +32,6 @@ import { type AppendReceipt, EventSourcedActor, type TimerPlan } from "./actor.t
 import { backoffDelay } from "./backoff.ts";
 import { cameraFrames, frameName, type OrgObjects } from "./org-objects.ts";
 import type { OutboxMessage } from "./outbox.ts";
-import { type Outcome, ok } from "../core/outcome.ts";
 import type { Timer, TimerChange } from "./timers.ts";
 
 // Timers due at the same instant fire in name order: the window closes before the heartbeat and before

@@ -12,6 +12,8 @@ import { withCoalescedDeltas } from "../ai/coalesce.ts";
 import { historyMessages, instructions, promptMessages } from "../ai/history.ts";
 import { chooseModel } from "../ai/provider.ts";
 import { bounded, chatTools, type HistoryMessage, type Json, type OrgReader } from "../ai/tools.ts";
+import { actorName } from "../core/identity.ts";
+import { fail, type Outcome, ok } from "../core/outcome.ts";
 import type { Env } from "../env.ts";
 import { type ChatCancelInput, type ChatMessageInput, chatCatalog } from "../events/chat.ts";
 import type { EventMeta } from "../events/envelope.ts";
@@ -31,9 +33,7 @@ import {
 } from "../reducers/chat.ts";
 import { isRefusal } from "../reducers/definition.ts";
 import { EventSourcedActor } from "./actor.ts";
-import { actorName } from "../core/identity.ts";
 import type { OutboxMessage } from "./outbox.ts";
-import { fail, type Outcome, ok } from "../core/outcome.ts";
 
 export interface MessageAccepted {
 	messageId: string;

@@ -2,10 +2,11 @@
  * Finds the Durable Object of any actor: one namespace per kind, bound under the name its row in src/kinds.ts
  * gives, and one object per `<org>:<id>`. The Worker's side of the kinds table.
  */
+
+import { actorName } from "../core/identity.ts";
 import type { Env } from "../env.ts";
 import { kindNamed } from "../kinds.ts";
 import type { EventSourcedActor } from "./actor.ts";
-import { actorName } from "../core/identity.ts";
 
 export type AnyActorStub = DurableObjectStub<EventSourcedActor<unknown>>;
 

@@ -3,8 +3,9 @@
  * Statements are written by hand against the drizzle schema's tables because this is the hot path
  * and DO SQLite is synchronous: one prepared string per shape, no query building per call.
  */
-import type { StoredRow } from "../events/stored.ts";
+
 import { chainHash, GENESIS_HASH } from "../core/hash.ts";
+import type { StoredRow } from "../events/stored.ts";
 
 /** A row of the events table: the stored fields (data and meta as JSON text, as hashed) and the chain hash. */
 export type StoredEvent = StoredRow & { hash: string };

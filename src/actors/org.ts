@@ -4,6 +4,7 @@
  */
 import { uuidv7 } from "uuidv7";
 import type { z } from "zod";
+import { type ActorError, fail, type Outcome, ok } from "../core/outcome.ts";
 import type { Env } from "../env.ts";
 import { zodErrors } from "../events/catalog.ts";
 import type { EventMeta } from "../events/envelope.ts";
@@ -53,7 +54,6 @@ import {
 } from "./org-sessions.ts";
 import { type PatternsView, patternsView, type RollupRun, rollupView } from "./org-views.ts";
 import type { ActorMessage } from "./outbox.ts";
-import { type ActorError, fail, type Outcome, ok } from "../core/outcome.ts";
 import { analyzeInContainer } from "./pattern-analyzer.ts";
 import type { Timer, TimerChange } from "./timers.ts";
 

@@ -1,12 +1,12 @@
 /** The registry: the one actor that lists the deployment's orgs and mints their ids, for the admin API. */
 import { uuidv7 } from "uuidv7";
+import { actorName } from "../core/identity.ts";
+import type { Outcome } from "../core/outcome.ts";
 import type { Env } from "../env.ts";
 import type { EventMeta } from "../events/envelope.ts";
 import { isRefusal } from "../reducers/definition.ts";
 import { decideRegistry, type RegistryProposal, type RegistryState, registryDefinition } from "../reducers/registry.ts";
 import { EventSourcedActor } from "./actor.ts";
-import { actorName } from "../core/identity.ts";
-import type { Outcome } from "../core/outcome.ts";
 
 /** The registry's Durable Object name: there is one per deployment. */
 export const REGISTRY_NAME = actorName("roost", "registry");

@@ -1,6 +1,7 @@
 /** The web session actor: SDK batches in over HTTP or its socket, one visit at a time, ended by inactivity. */
 import type { Connection } from "partyserver";
 import { z } from "zod";
+import { errorDetails, type Outcome, statusOf } from "../core/outcome.ts";
 import type { Env } from "../env.ts";
 import type { EventMeta } from "../events/envelope.ts";
 import {
@@ -24,7 +25,6 @@ import {
 } from "../reducers/session.ts";
 import { EventSourcedActor, positiveInt, type TimerPlan } from "./actor.ts";
 import type { OutboxMessage } from "./outbox.ts";
-import { errorDetails, type Outcome, statusOf } from "../core/outcome.ts";
 import type { ClientMessage } from "./socket-messages.ts";
 import type { Timer } from "./timers.ts";
 

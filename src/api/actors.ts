@@ -7,13 +7,13 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { type AnyActorStub, actorStub as stubOf } from "../actors/directory.ts";
-import { ID_PATTERN } from "../core/identity.ts";
 import { SOCKET_KEY_HEADER, socketKeyHeader } from "../actors/socket-guard.ts";
-import { inOrgKinds, type KindReaders, kindAtSegment } from "../kinds.ts";
+import { ID_PATTERN } from "../core/identity.ts";
 import type { AppEnv } from "../http/context.ts";
-import { json, ORG_KEY, problems } from "./openapi.ts";
 import { ApiError, unwrap } from "../http/problem.ts";
 import { validationHook } from "../http/validation.ts";
+import { inOrgKinds, type KindReaders, kindAtSegment } from "../kinds.ts";
+import { json, ORG_KEY, problems } from "./openapi.ts";
 
 export const id = z.string().regex(ID_PATTERN, "must be 1-128 letters, digits or . _ - and start with a letter or digit");
 

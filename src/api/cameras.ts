@@ -1,15 +1,15 @@
 /** Camera frame ingest: one JPEG or PNG per request, checked against its bytes before anything is stored. */
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
-import { actorName } from "../core/identity.ts";
 import { cameraFrames } from "../actors/org-objects.ts";
+import { actorName } from "../core/identity.ts";
 import { FRAME_ID_PATTERN } from "../events/camera.ts";
-import { IMAGE_CONTENT_TYPES, imageContentType, inspectImage } from "../vision/image-format.ts";
-import { id } from "./actors.ts";
 import { limitBody } from "../http/body-limit.ts";
 import { type AppEnv, requestMeta } from "../http/context.ts";
-import { json, ORG_KEY, problems } from "./openapi.ts";
 import { ApiError, invalidInput, unwrap } from "../http/problem.ts";
 import { validationHook } from "../http/validation.ts";
+import { IMAGE_CONTENT_TYPES, imageContentType, inspectImage } from "../vision/image-format.ts";
+import { id } from "./actors.ts";
+import { json, ORG_KEY, problems } from "./openapi.ts";
 
 /** One frame: 5 MiB is a high-quality 4K JPEG. */
 export const MAX_FRAME_BYTES = 5 * 1_048_576;

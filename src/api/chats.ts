@@ -2,12 +2,12 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { actorName } from "../core/identity.ts";
 import { chatCancelInput, chatMessageInput } from "../events/chat.ts";
-import { id } from "./actors.ts";
 import { limitBody } from "../http/body-limit.ts";
 import { type AppEnv, requestMeta } from "../http/context.ts";
-import { json, named, ORG_KEY, problems } from "./openapi.ts";
 import { unwrap } from "../http/problem.ts";
 import { validationHook } from "../http/validation.ts";
+import { id } from "./actors.ts";
+import { json, named, ORG_KEY, problems } from "./openapi.ts";
 
 /** A message of 8000 characters, JSON-escaped, fits with room to spare. */
 export const MAX_CHAT_BODY_BYTES = 65_536;

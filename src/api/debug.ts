@@ -10,12 +10,12 @@ import { uuidv7 } from "uuidv7";
 import type { EventPage, ImportedEvent } from "../actors/actor.ts";
 import type { Outcome } from "../core/outcome.ts";
 import { nestsDeeperThan, TOO_DEEP } from "../events/json-depth.ts";
-import { actorStub, id, kindOfSegment, kindParam } from "./actors.ts";
 import { limitBody } from "../http/body-limit.ts";
 import type { AppEnv } from "../http/context.ts";
-import { json, ORG_KEY, problems } from "./openapi.ts";
 import { ApiError, invalidInput, unwrap } from "../http/problem.ts";
 import { validationHook } from "../http/validation.ts";
+import { actorStub, id, kindOfSegment, kindParam } from "./actors.ts";
+import { json, ORG_KEY, problems } from "./openapi.ts";
 
 export const SANDBOX_PREFIX = "sandbox-";
 /** An import is sent in chunks of at most this many events (the CLI does). */

@@ -7,9 +7,9 @@ import packageJson from "../../package.json";
 import { REGISTRY_NAME } from "../actors/registry.ts";
 import type { Env } from "../env.ts";
 import type { AppEnv } from "../http/context.ts";
-import { json, problemSchema, problems } from "./openapi.ts";
 import { ApiError } from "../http/problem.ts";
 import { validationHook } from "../http/validation.ts";
+import { json, problemSchema, problems } from "./openapi.ts";
 
 /** The git commit the deploy set in ROOST_VERSION (docs/deploy.md), else package.json's version. */
 export const deploymentVersion = (env: Pick<Env, "ROOST_VERSION">): string => env.ROOST_VERSION?.trim() || packageJson.version;

@@ -2,10 +2,10 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { actorName } from "../core/identity.ts";
 import { INTERACTION_SOURCES } from "../events/interaction.ts";
-import { id } from "./actors.ts";
 import type { AppEnv } from "../http/context.ts";
-import { json, ORG_KEY, problems } from "./openapi.ts";
 import { validationHook } from "../http/validation.ts";
+import { id } from "./actors.ts";
+import { json, ORG_KEY, problems } from "./openapi.ts";
 
 const interaction = z
 	.object({

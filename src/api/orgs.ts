@@ -4,18 +4,18 @@
  */
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import { actorName } from "../core/identity.ts";
 import { REGISTRY_NAME } from "../actors/registry.ts";
+import { actorName } from "../core/identity.ts";
 import { KEY_SCOPES } from "../events/org.ts";
-import { id } from "./actors.ts";
 import { mintApiKey } from "../http/api-keys.ts";
 import { requireAdmin } from "../http/auth.ts";
 import { limitBody } from "../http/body-limit.ts";
 import { type AppEnv, requestMeta } from "../http/context.ts";
-import { ADMIN_TOKEN, json, ORG_KEY, problems } from "./openapi.ts";
 import { orgCreated } from "../http/org-existence.ts";
 import { ApiError, unwrap } from "../http/problem.ts";
 import { validationHook } from "../http/validation.ts";
+import { id } from "./actors.ts";
+import { ADMIN_TOKEN, json, ORG_KEY, problems } from "./openapi.ts";
 
 /** Org and key bodies are a name, a label and an action id: a few hundred bytes. */
 export const MAX_ORG_BODY_BYTES = 4096;

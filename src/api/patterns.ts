@@ -1,15 +1,15 @@
 /** Rollups, the patterns found in them and their reports; and ad hoc rollup runs. */
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
-import { actorName } from "../core/identity.ts";
 import type { RollupRun } from "../actors/org.ts";
+import { actorName } from "../core/identity.ts";
 import type { Outcome } from "../core/outcome.ts";
-import { PERIODS } from "../patterns/windows.ts";
-import { id } from "./actors.ts";
 import { limitBody } from "../http/body-limit.ts";
 import { type AppEnv, requestMeta } from "../http/context.ts";
-import { json, ORG_KEY, problems } from "./openapi.ts";
 import { unwrap } from "../http/problem.ts";
 import { validationHook } from "../http/validation.ts";
+import { PERIODS } from "../patterns/windows.ts";
+import { id } from "./actors.ts";
+import { json, ORG_KEY, problems } from "./openapi.ts";
 
 const period = z.enum(PERIODS);
 const params = z.object({ org: id.openapi({ param: { name: "org", in: "path" } }) });

@@ -2,12 +2,12 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { actorName } from "../core/identity.ts";
 import { sessionBatchInput } from "../events/session.ts";
-import { id } from "./actors.ts";
 import { limitBody } from "../http/body-limit.ts";
 import { type AppEnv, requestMeta } from "../http/context.ts";
-import { json, named, ORG_KEY, problems } from "./openapi.ts";
 import { unwrap } from "../http/problem.ts";
 import { validationHook } from "../http/validation.ts";
+import { id } from "./actors.ts";
+import { json, named, ORG_KEY, problems } from "./openapi.ts";
 
 /** 500 events of about 2 KB each. */
 export const MAX_BATCH_BYTES = 1_048_576;

@@ -8,10 +8,10 @@ import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { actorName } from "../core/identity.ts";
 import { hashApiKey } from "../http/api-keys.ts";
 import type { AppEnv } from "../http/context.ts";
-import { json, ORG_KEY, problems } from "./openapi.ts";
 import { ApiError } from "../http/problem.ts";
 import { newTicket, TICKET_TTL_MS } from "../http/tickets.ts";
 import { validationHook } from "../http/validation.ts";
+import { json, ORG_KEY, problems } from "./openapi.ts";
 
 const ticketBody = z
 	.object({

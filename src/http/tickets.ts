@@ -32,4 +32,3 @@ export async function ticketOwner(env: Env, ticket: string): Promise<Caller | nu
 	const key = await env.ORG.getByName(actorName(org, org)).redeemSocketTicket(await hashApiKey(ticket));
 	return key ? { org, ...key } : null;
 }
-

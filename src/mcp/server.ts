@@ -14,8 +14,8 @@ import { CfWorkerJsonSchemaValidator } from "@modelcontextprotocol/sdk/validatio
 import { z } from "zod";
 import type { EventPage, EventSourcedActor } from "../actors/actor.ts";
 import { actorStub } from "../actors/directory.ts";
-import { actorName, ID_PATTERN } from "../core/identity.ts";
 import type { SessionList } from "../actors/org.ts";
+import { actorName, ID_PATTERN } from "../core/identity.ts";
 import type { Outcome } from "../core/outcome.ts";
 import type { Env } from "../env.ts";
 import type { EventEnvelope } from "../events/envelope.ts";

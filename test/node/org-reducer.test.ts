@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { GENESIS_HASH } from "../../src/core/hash.ts";
-import { RATE_LIMIT_PERIOD_SECONDS } from "../../src/http/rate-limit.ts";
 import { checkChain, expectedHash } from "../../src/cli/chain.ts";
+import { GENESIS_HASH } from "../../src/core/hash.ts";
 import type { ProposedEvent, RecordedEvent } from "../../src/events/envelope.ts";
 import { orgCatalog } from "../../src/events/org.ts";
+import { RATE_LIMIT_PERIOD_SECONDS } from "../../src/http/rate-limit.ts";
 import { fold, REDACTED } from "../../src/reducers/definition.ts";
 import { decideOrg, keyViews, type OrgProposal, type OrgState, orgDefinition, publicOrgState } from "../../src/reducers/org.ts";
 import wranglerConfig from "../../wrangler.jsonc?raw";

@@ -7,8 +7,8 @@
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
-import { DEV_ADMIN_TOKEN } from "../../src/http/auth.ts";
 import type { Env } from "../../src/env.ts";
+import { DEV_ADMIN_TOKEN } from "../../src/http/auth.ts";
 import worker from "../../src/index.ts";
 import { adminAuth, BASE, createKey, createOrg, expectProblem, type ProblemBody, revokeKey, uniqueId } from "./helpers.ts";
 import { ORG_ROUTES, type OrgRoute, seedSession, send, type Tenant } from "./routes.ts";

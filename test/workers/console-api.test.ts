@@ -1,8 +1,8 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { actorName } from "../../src/core/identity.ts";
 import type { SessionActor } from "../../src/actors/session.ts";
+import { actorName } from "../../src/core/identity.ts";
 import type { EventEnvelope, RecordedEvent } from "../../src/events/envelope.ts";
 import type { ActorDefinition } from "../../src/reducers/definition.ts";
 import type { SessionState } from "../../src/reducers/session.ts";

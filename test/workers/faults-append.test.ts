@@ -10,9 +10,9 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { EventPage } from "../../src/actors/actor.ts";
 import { armFault, disarmFault, type FaultPoint } from "../../src/actors/faults.ts";
+import type { BatchResult, SessionActor } from "../../src/actors/session.ts";
 import { actorName } from "../../src/core/identity.ts";
 import type { Outcome } from "../../src/core/outcome.ts";
-import type { BatchResult, SessionActor } from "../../src/actors/session.ts";
 import { type ClientEvent, call } from "./helpers.ts";
 import { expectIntact, figure, propertyOptions, runs, settle } from "./reliability-support.ts";
 

@@ -1,11 +1,11 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { expect } from "vitest";
+import { REGISTRY_NAME, type RegistryActor } from "../../src/actors/registry.ts";
 import { actorName, ID_PATTERN } from "../../src/core/identity.ts";
 import type { Outcome } from "../../src/core/outcome.ts";
-import { REGISTRY_NAME, type RegistryActor } from "../../src/actors/registry.ts";
-import { mintApiKey } from "../../src/http/api-keys.ts";
 import type { EventEnvelope, ProposedEvent } from "../../src/events/envelope.ts";
+import { mintApiKey } from "../../src/http/api-keys.ts";
 
 export const BASE = "http://roost.test";
 /** The admin token: it opens POST and GET /v1/orgs, and nothing under an org. */

@@ -1,9 +1,9 @@
 import { listDurableObjectIds, runInDurableObject } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { MAX_ORG_BODY_BYTES } from "../../src/api/orgs.ts";
 import { actorName, ID_PATTERN } from "../../src/core/identity.ts";
 import { hashApiKey } from "../../src/http/api-keys.ts";
-import { MAX_ORG_BODY_BYTES } from "../../src/api/orgs.ts";
 import { REDACTED } from "../../src/reducers/definition.ts";
 import {
 	adminAuth,

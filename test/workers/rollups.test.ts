@@ -2,8 +2,8 @@ import { runDurableObjectAlarm } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { MockLanguageModelV4 } from "ai/test";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { actorName } from "../../src/core/identity.ts";
 import { setTestModel } from "../../src/ai/provider.ts";
+import { actorName } from "../../src/core/identity.ts";
 import { usage } from "./chat-models.ts";
 import { call, createOrg, getJson, pageView, postBatch, uniqueId } from "./helpers.ts";
 

@@ -6,8 +6,8 @@
 import { evictDurableObject, runDurableObjectAlarm } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { actorName } from "../../src/core/identity.ts";
 import { CLOSE, KEY_CHECK_EVERY_MS, MAX_SOCKET_LIFETIME_MS, MAX_SOCKETS_PER_KEY, SOCKET_RATE } from "../../src/actors/socket-guard.ts";
+import { actorName } from "../../src/core/identity.ts";
 import { allEvents, BASE, createKey, createOrg, expectProblem, pageView, postBatch, revokeKey, Subscriber, uniqueId } from "./helpers.ts";
 
 const T0 = Date.UTC(2031, 0, 1, 0, 0, 0);

@@ -5,9 +5,9 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
-import { actorName } from "../../src/core/identity.ts";
 import { cameraFrames } from "../../src/actors/org-objects.ts";
 import { setTestModel } from "../../src/ai/provider.ts";
+import { actorName } from "../../src/core/identity.ts";
 import { patternFrame } from "../../src/vision/test-pattern.ts";
 import { scriptedModel, textParts } from "./chat-models.ts";
 import { allEvents, call, createKey, createOrg, expectProblem, getJson, pageView, postBatch, Subscriber } from "./helpers.ts";

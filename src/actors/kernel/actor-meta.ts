@@ -5,8 +5,8 @@
  */
 import { eq } from "drizzle-orm";
 import type { DrizzleSqliteDODatabase } from "drizzle-orm/durable-sqlite";
-import type { ActorRef } from "../../events/envelope.ts";
 import { type ActorError, fail } from "../../core/outcome.ts";
+import type { ActorRef } from "../../events/envelope.ts";
 import { actorMeta } from "../schema.ts";
 
 /** The actor_meta key that marks a sandbox. */

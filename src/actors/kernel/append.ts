@@ -6,9 +6,9 @@
  * interleave inside an append.
  */
 import { eq } from "drizzle-orm";
+import { fail, type Outcome, ok } from "../../core/outcome.ts";
 import type { EventEnvelope, ProposedEvent } from "../../events/envelope.ts";
 import { faultPoint } from "../faults.ts";
-import { fail, type Outcome, ok } from "../../core/outcome.ts";
 import { clientActions } from "../schema.ts";
 import type { Timer } from "../timers.ts";
 import type { AlarmSchedule } from "./alarm.ts";

@@ -4,9 +4,10 @@
  * continue this log's seq, and given hashes must come out the same, so an export imported into an empty actor
  * reproduces its chain exactly.
  */
+
+import { fail, invalid, type Outcome } from "../../core/outcome.ts";
 import type { FieldError } from "../../events/catalog.ts";
 import type { ProposedEvent } from "../../events/envelope.ts";
-import { fail, invalid, type Outcome } from "../../core/outcome.ts";
 import type { AppendPath } from "./append.ts";
 import type { KernelHost } from "./host.ts";
 import type { ImportedEvent } from "./types.ts";

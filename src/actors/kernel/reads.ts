@@ -4,10 +4,10 @@
  * passes the kind's redaction here.
  */
 import { diff as diffJson } from "jsondiffpatch";
+import { invalid, type Outcome, ok } from "../../core/outcome.ts";
 import type { ActorRef, EventEnvelope } from "../../events/envelope.ts";
 import { recordedFromRow } from "../../events/stored.ts";
 import type { StoredEvent } from "../log.ts";
-import { invalid, type Outcome, ok } from "../../core/outcome.ts";
 import type { SnapshotInfo } from "../snapshots.ts";
 import { foldRange, foldToVersion } from "./fold.ts";
 import { type KernelHost, reducerTag } from "./host.ts";

@@ -3,6 +3,8 @@
  * and hashes them into rows, without writing anything. Pure but for the clock-free hash: the append's hot path.
  */
 import { createHash } from "node:crypto";
+import { chainText, type HashedFields } from "../../core/hash.ts";
+import { type ActorError, fail, invalid, type Outcome, ok } from "../../core/outcome.ts";
 import type { FieldError } from "../../events/catalog.ts";
 import {
 	type ActorRef,
@@ -13,9 +15,7 @@ import {
 	type RecordedEvent,
 } from "../../events/envelope.ts";
 import type { ActorDefinition } from "../../reducers/definition.ts";
-import { chainText, type HashedFields } from "../../core/hash.ts";
 import type { StoredEvent } from "../log.ts";
-import { type ActorError, fail, invalid, type Outcome, ok } from "../../core/outcome.ts";
 import { checkSpec, type TimerChange } from "../timers.ts";
 import type { LogHead } from "./host.ts";
 

@@ -3,9 +3,10 @@
  * the transaction of the events its firing appends, retries a failing one with backoff and parks one whose plan
  * can never pass validation. Delivered at least once: a firing is only moved on when its events commit.
  */
+
+import { type ActorError, fail, type Outcome, ok } from "../../core/outcome.ts";
 import { backoffDelay } from "../backoff.ts";
 import { faultPoint } from "../faults.ts";
-import { type ActorError, fail, type Outcome, ok } from "../../core/outcome.ts";
 import type { Timer, TimerChange, TimerSpec } from "../timers.ts";
 import type { AlarmPart } from "./alarm.ts";
 import type { KernelHost } from "./host.ts";

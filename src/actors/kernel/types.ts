@@ -1,10 +1,11 @@
 /** The kernel's vocabulary: what a command plans, what an append answers, and what the debug reads report. */
+
+import type { ActorError } from "../../core/outcome.ts";
 import type { EventEnvelope, EventMeta, ProposedEvent, RecordedEvent } from "../../events/envelope.ts";
 import type { OutboxMessage } from "../outbox.ts";
-import type { ActorError } from "../../core/outcome.ts";
 import type { Timer, TimerChange } from "../timers.ts";
 
-export type { ChainReport, ReplayReport } from "./reports.ts";
+export type { ChainReport, ReplayReport } from "../../core/reports.ts";
 
 export interface AppendOptions {
 	/** The version the caller last saw; a mismatch is a conflict, never an overwrite. */

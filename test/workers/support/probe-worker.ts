@@ -8,10 +8,10 @@
 import "../../../src/index.ts";
 import { z } from "zod";
 import { type EventPage, EventSourcedActor, type KernelStatus, type Plan } from "../../../src/actors/actor.ts";
-import { actorName } from "../../../src/core/identity.ts";
 import type { OutboxMessage } from "../../../src/actors/outbox.ts";
-import type { Outcome } from "../../../src/core/outcome.ts";
 import type { Timer, TimerChange } from "../../../src/actors/timers.ts";
+import { actorName } from "../../../src/core/identity.ts";
+import type { Outcome } from "../../../src/core/outcome.ts";
 import type { Env } from "../../../src/env.ts";
 import { defineEvent, EventCatalog } from "../../../src/events/catalog.ts";
 import type { ActorKind, RecordedEvent } from "../../../src/events/envelope.ts";

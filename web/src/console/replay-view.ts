@@ -4,7 +4,7 @@
  * shown as a jsondiffpatch delta from what was stored to what the replay gives.
  */
 import type { Delta } from "jsondiffpatch";
-import type { ReplayReport } from "../../../src/actors/kernel/reports.ts";
+import type { ReplayReport } from "../../../src/core/reports.ts";
 import { h, replace } from "../shared/dom.ts";
 import { deltaHtml } from "./diff-view.ts";
 
