@@ -15,14 +15,18 @@ export function newerVersionMessage(type: string, v: number, current: number): s
 	);
 }
 
+/** No parameter properties: the CLI runs this module under Node's type stripping, which does not support them. */
 export class NewerEventVersionError extends Error {
-	constructor(
-		readonly type: string,
-		readonly v: number,
-		readonly current: number,
-	) {
+	readonly type: string;
+	readonly v: number;
+	readonly current: number;
+
+	constructor(type: string, v: number, current: number) {
 		super(newerVersionMessage(type, v, current));
 		this.name = "NewerEventVersionError";
+		this.type = type;
+		this.v = v;
+		this.current = current;
 	}
 }
 
