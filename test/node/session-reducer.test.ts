@@ -301,8 +301,9 @@ describe("what one visit keeps and takes (security review: one key growing a ses
 	});
 
 	it("the visit counts the data its events carry", () => {
-		const state = given(started(), event("session.custom", { name: "abc" }));
-		expect(state.visit?.dataChars).toBe(JSON.stringify({ name: "abc" }).length);
+		const state = given(started(), event("session.custom", { name: "abc", props: { n: 1, ok: true } }));
+		// Strings and keys by their length, 8 per other scalar: "name" + "abc" + "props" + "n" + 8 + "ok" + 8.
+		expect(state.visit?.dataChars).toBe(4 + 3 + 5 + 1 + 8 + 2 + 8);
 	});
 
 	it("a session keeps its last ended visits and counts them all", () => {
