@@ -113,6 +113,8 @@ export class OrgWebhooks {
 	retry(webhookId: string, deliveryId: string): Outcome<DeliveryView> {
 		const endpoint = this.#endpoint(webhookId);
 		const delivery = endpoint ? this.#deliveries.get(webhookId, deliveryId) : null;
+		if (endpoint && !delivery && this.#deliveries.waiting(webhookId, deliveryId))
+			return fail({ kind: "rejected", detail: `delivery ${deliveryId} is pending: only failed or parked deliveries are retried` });
 		if (!endpoint || !delivery) return fail({ kind: "not_found", detail: `webhook ${webhookId} has no delivery ${deliveryId}` });
 		if (delivery.status !== "failed" && delivery.status !== "parked")
 			return fail({

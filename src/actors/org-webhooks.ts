@@ -279,6 +279,13 @@ export class WebhookDeliveries {
 		return row ? { ...viewOf(row), body: row.body } : null;
 	}
 
+	/** Whether the outbox still holds delivery `id` of `webhookId`, before or between attempts. */
+	waiting(webhookId: string, id: string): boolean {
+		return (
+			this.sql.exec("SELECT 1 FROM outbox WHERE id = ? AND target = ?", id, JSON.stringify({ webhook: webhookId })).toArray().length > 0
+		);
+	}
+
 	/** A delivery sent again by hand is pending once more; call in the transaction that re-records its outbox message. */
 	requeued(id: string, at: number): void {
 		this.sql.exec("UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = ? WHERE id = ?", at, id);

@@ -128,7 +128,7 @@ export function webhookRoutes(): OpenAPIHono<AppEnv> {
 			request: { params: z.object({ org: orgParam }) },
 			responses: {
 				200: json(z.object({ webhooks: z.array(webhookView) }).openapi("WebhookList"), "Oldest first"),
-				...problems(400, 401, 403, 429),
+				...problems(400, 401, 403, 404, 429),
 			},
 		}),
 		async (c) => c.json({ webhooks: await orgActor(c, c.req.valid("param").org).listWebhooks() }, 200),
