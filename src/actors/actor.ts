@@ -29,18 +29,8 @@ import { Reads } from "./kernel/reads.ts";
 import { KeyChecks, SOCKET_CHECK_TIMER } from "./kernel/socket-keys.ts";
 import { Subscriptions } from "./kernel/subscriptions.ts";
 import { TimerPart } from "./kernel/timer-part.ts";
-import type {
-	AppendOptions,
-	AppendReceipt,
-	ChainReport,
-	Effects,
-	EventPage,
-	ImportedEvent,
-	KernelStatus,
-	Plan,
-	ReplayReport,
-	TimerPlan,
-} from "./kernel/types.ts";
+import type * as Kernel from "./kernel/types.ts";
+import type { AppendOptions, ChainReport, EventPage, ImportedEvent, KernelStatus, Plan, ReplayReport, TimerPlan } from "./kernel/types.ts";
 import { EventLog } from "./log.ts";
 import type { ActorMessage, PendingMessage } from "./outbox.ts";
 import { OutboxStore } from "./outbox.ts";
@@ -249,7 +239,7 @@ export abstract class EventSourcedActor<S, P extends ProposedEvent = ProposedEve
 	}
 
 	/** Effects every commit of this kind causes, whatever command made it (the org's webhook deliveries); none by default. */
-	protected commitEffects(_receipt: AppendReceipt, _state: S): Effects {
+	protected commitEffects(_receipt: Kernel.AppendReceipt, _state: S): Kernel.Effects {
 		return {};
 	}
 

@@ -35,16 +35,7 @@ export interface WebhookEndpoint {
 export type Webhooks = Record<string, WebhookEndpoint>;
 
 /** An endpoint as its owners see it: never its salts. */
-export interface WebhookView {
-	id: string;
-	url: string;
-	events: WebhookEventType[];
-	description: string | null;
-	enabled: boolean;
-	disabledReason: string | null;
-	createdAt: number;
-	updatedAt: number;
-}
+export type WebhookView = { id: string } & Omit<WebhookEndpoint, "salt" | "previous">;
 
 export type WebhookCommand =
 	| { kind: "create_webhook"; webhookId: string; url: string; events: WebhookEventType[]; description?: string; salt: string }
