@@ -2,6 +2,7 @@
  * What an org's webhook events mean and what its webhook commands decide, and which of its events become
  * deliveries. Pure: ids, salts and time come in on the commands and the context.
  */
+import { sha256Hex } from "../core/hash.ts";
 import type { EventOf, ProposalOf } from "../events/catalog.ts";
 import type { RecordedEvent } from "../events/envelope.ts";
 import { orgCatalog } from "../events/org.ts";
@@ -94,7 +95,9 @@ export function decideWebhooks(
 		case "disable_webhook": {
 			if (!endpoint.enabled) return [];
 			const { reason, delivery } = command;
-			return [{ id: `~webhook-disabled:${delivery}`, type: "org.webhook_disabled", ts: now, data: { webhookId, reason, delivery } }];
+			// Delivery ids run past the 200 characters an event id may have: the disabling event's id is derived from its hash.
+			const id = `~webhook-disabled:${sha256Hex(new TextEncoder().encode(delivery)).slice(0, 32)}`;
+			return [{ id, type: "org.webhook_disabled", ts: now, data: { webhookId, reason, delivery } }];
 		}
 		case "rotate_webhook_secret":
 			return [

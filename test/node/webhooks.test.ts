@@ -79,7 +79,7 @@ describe("webhook endpoints (decider)", () => {
 		if (!("events" in decided)) throw new Error("refused");
 		expect(decided.events).toEqual([
 			{
-				id: "~webhook-disabled:d1",
+				id: expect.stringMatching(/^~webhook-disabled:[0-9a-f]{32}$/),
 				type: "org.webhook_disabled",
 				ts: T + 20,
 				data: { webhookId: "wh_1", reason: disable.reason, delivery: "d1" },
@@ -93,6 +93,14 @@ describe("webhook endpoints (decider)", () => {
 			.when({ kind: "update_webhook", webhookId: "wh_1", patch: { enabled: true } })
 			.decided();
 		expect("events" in enabled && enabled.state.webhooks.wh_1).toMatchObject({ enabled: true, disabledReason: null });
+	});
+
+	it("a delivery id longer than an event id may be still disables its endpoint (the event id is derived from its hash)", () => {
+		const delivery = `msg_wh_1_${"i".repeat(190)}`;
+		const decided = org.given(created, hook()).when({ kind: "disable_webhook", webhookId: "wh_1", reason: "r", delivery }).decided();
+		if (!("events" in decided)) throw new Error("refused");
+		expect(decided.events[0]?.id.length).toBeLessThanOrEqual(200);
+		expect(decided.state.webhooks.wh_1?.enabled).toBe(false);
 	});
 
 	it("a rotation keeps the previous salt signing for the overlap", () => {
