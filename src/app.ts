@@ -19,6 +19,7 @@ import { orgRoutes } from "./api/orgs.ts";
 import { patternRoutes } from "./api/patterns.ts";
 import { sessionRoutes } from "./api/sessions.ts";
 import { socketTicketRoutes } from "./api/socket-tickets.ts";
+import { webhookRoutes } from "./api/webhooks.ts";
 import { isNewerVersionError } from "./events/newer-version.ts";
 import { requireOrgKey } from "./http/auth.ts";
 import { requireBindings } from "./http/bindings.ts";
@@ -29,7 +30,7 @@ import { mcpRoutes } from "./mcp/route.ts";
 
 const SDK_CORS = {
 	origin: "*",
-	allowMethods: ["GET", "POST", "DELETE"],
+	allowMethods: ["GET", "POST", "PATCH", "DELETE"],
 	allowHeaders: ["authorization", "content-type", "x-correlation-id", "x-request-id"],
 	exposeHeaders: ["retry-after", "x-request-id"],
 	maxAge: 86_400,
@@ -77,6 +78,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
 	app.route("/", patternRoutes());
 	app.route("/", actorReadRoutes());
 	app.route("/", socketTicketRoutes());
+	app.route("/", webhookRoutes());
 	// The MCP server: its own guards, since the org comes from the key rather than the path (docs/mcp.md).
 	app.route("/", mcpRoutes());
 	app.route("/", debugRoutes());

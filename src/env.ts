@@ -46,6 +46,14 @@ export interface Env extends ActorNamespaces {
 	ROLLUP_REPORTS?: string;
 	/** Milliseconds without events before a web session ends (a decimal string; default one hour). */
 	SESSION_INACTIVITY_MS?: string;
+	/** Derives every webhook endpoint's signing secret (docs/webhooks.md); a secret when deployed, unset: webhooks cannot be created. */
+	WEBHOOK_SECRET_KEY?: string;
+	/** "1" (with ROOST_ENV "development" only): webhooks may use http and loopback/private addresses, for tests and `npm start`. */
+	WEBHOOKS_ALLOW_LOCAL?: string;
+	/** Attempts before a webhook delivery is parked and its endpoint disabled (default 12). */
+	WEBHOOK_MAX_ATTEMPTS?: string;
+	/** Milliseconds a webhook receiver has to answer one attempt (default 10000). */
+	WEBHOOK_TIMEOUT_MS?: string;
 	/** What one web visit takes: events and characters of event data (decimal strings; defaults in src/reducers/session.ts). */
 	SESSION_MAX_VISIT_EVENTS?: string;
 	SESSION_MAX_VISIT_DATA_CHARS?: string;

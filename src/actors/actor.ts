@@ -21,7 +21,7 @@ import { faultPoint } from "./faults.ts";
 import { ActorMeta } from "./kernel/actor-meta.ts";
 import { AlarmSchedule } from "./kernel/alarm.ts";
 import { AppendPath } from "./kernel/append.ts";
-import { OutboxCourier } from "./kernel/courier.ts";
+import { type ExternalVerdict, OutboxCourier } from "./kernel/courier.ts";
 import { foldToVersion } from "./kernel/fold.ts";
 import { type KernelHost, type LogHead, reducerTag } from "./kernel/host.ts";
 import { importEvents } from "./kernel/import.ts";
@@ -29,9 +29,10 @@ import { Reads } from "./kernel/reads.ts";
 import { KeyChecks, SOCKET_CHECK_TIMER } from "./kernel/socket-keys.ts";
 import { Subscriptions } from "./kernel/subscriptions.ts";
 import { TimerPart } from "./kernel/timer-part.ts";
+import type * as Kernel from "./kernel/types.ts";
 import type { AppendOptions, ChainReport, EventPage, ImportedEvent, KernelStatus, Plan, ReplayReport, TimerPlan } from "./kernel/types.ts";
 import { EventLog } from "./log.ts";
-import type { ActorMessage } from "./outbox.ts";
+import type { ActorMessage, PendingMessage } from "./outbox.ts";
 import { OutboxStore } from "./outbox.ts";
 import type { SnapshotInfo } from "./snapshots.ts";
 import { SnapshotStore } from "./snapshots.ts";
@@ -97,7 +98,7 @@ export abstract class EventSourcedActor<S, P extends ProposedEvent = ProposedEve
 			run: (plan, firing) => this.#append.run({}, plan, firing),
 			kernelTimers: { [SOCKET_CHECK_TIMER]: (timer) => this.#keys.checkFired(timer) },
 		});
-		this.#schedule = new AlarmSchedule(ctx.storage, [this.#timerPart, new OutboxCourier(host)]);
+		this.#schedule = new AlarmSchedule(ctx.storage, [this.#timerPart, new OutboxCourier(host, (message) => this.deliverExternal(message))]);
 		this.#reads = new Reads(host);
 		this.#keys = new KeyChecks(host, {
 			connections: (tag) => this.getConnections(tag),
@@ -112,7 +113,12 @@ export abstract class EventSourcedActor<S, P extends ProposedEvent = ProposedEve
 			clientMessageSchemas: () => this.clientMessageSchemas(),
 			onClientMessage: (connection, message) => this.onClientMessage(connection, message),
 		});
-		this.#append = new AppendPath(host, this.#schedule, (envelopes) => this.#sockets.publish(envelopes));
+		this.#append = new AppendPath(
+			host,
+			this.#schedule,
+			(envelopes) => this.#sockets.publish(envelopes),
+			(receipt, state) => this.commitEffects(receipt, state),
+		);
 		void ctx.blockConcurrencyWhile(async () => {
 			await migrate(this.db, migrations);
 			this.#meta.load();
@@ -230,6 +236,16 @@ export abstract class EventSourcedActor<S, P extends ProposedEvent = ProposedEve
 			detail: `${this.definition.kind} does not accept ${message.type} messages`,
 			errors: [{ path: "type", message: "not accepted" }],
 		};
+	}
+
+	/** Effects every commit of this kind causes, whatever command made it (the org's webhook deliveries); none by default. */
+	protected commitEffects(_receipt: Kernel.AppendReceipt, _state: S): Kernel.Effects {
+		return {};
+	}
+
+	/** Sends an outbox message to the outside world (a `{ webhook }` target); only kinds that record such messages override it. */
+	protected deliverExternal(message: PendingMessage): Promise<ExternalVerdict> {
+		return Promise.reject(new Error(`${this.definition.kind} cannot deliver ${JSON.stringify(message.target)}`));
 	}
 
 	/** Sets or cancels timers outside a command (no events). */

@@ -41,7 +41,8 @@ import {
 	orgDefinition,
 } from "../reducers/org.ts";
 import { lastCompleteWindow } from "../reducers/org-rollups.ts";
-import { type AppendReceipt, EventSourcedActor, type Plan, type TimerPlan } from "./actor.ts";
+import { type AppendReceipt, type Effects, EventSourcedActor, type Plan, type TimerPlan } from "./actor.ts";
+import type { ExternalVerdict } from "./kernel/courier.ts";
 import {
 	listSessions,
 	MAX_SEARCH_SCAN,
@@ -53,7 +54,8 @@ import {
 	storedInteractions,
 } from "./org-sessions.ts";
 import { type PatternsView, patternsView, type RollupRun, rollupView } from "./org-views.ts";
-import type { ActorMessage } from "./outbox.ts";
+import { OrgWebhooks } from "./org-webhook-commands.ts";
+import type { ActorMessage, PendingMessage } from "./outbox.ts";
 import { analyzeInContainer } from "./pattern-analyzer.ts";
 import type { Timer, TimerChange } from "./timers.ts";
 
@@ -98,8 +100,66 @@ const TICKET_PREFIX = "socket-ticket:";
 const MAX_OPEN_TICKETS = 1000;
 
 export class OrgActor extends EventSourcedActor<OrgState, OrgProposal> {
+	/** Webhook endpoints and their deliveries (src/actors/org-webhook-commands.ts). */
+	readonly #webhooks: OrgWebhooks;
+
 	constructor(ctx: DurableObjectState, env: Env) {
 		super(ctx, env, orgDefinition);
+		this.#webhooks = new OrgWebhooks(ctx.storage.sql, env, {
+			org: () => this.actor.org,
+			state: () => this.state,
+			now: () => this.now(),
+			execute: (plan) => this.execute({}, plan),
+			decide: (command, state, version) => decideOrg(command, state, this.#context(version)),
+			rearm: () => this.rearm(),
+		});
+	}
+
+	// ---- webhooks (RPC for src/api/webhooks.ts; the work is in src/actors/org-webhook-commands.ts) ----
+
+	createWebhook(input: Parameters<OrgWebhooks["create"]>[0]) {
+		return this.#webhooks.create(input);
+	}
+
+	updateWebhook(webhookId: string, patch: Parameters<OrgWebhooks["update"]>[1]) {
+		return this.#webhooks.update(webhookId, patch);
+	}
+
+	deleteWebhook(webhookId: string) {
+		return this.#webhooks.delete(webhookId);
+	}
+
+	rotateWebhookSecret(webhookId: string) {
+		return this.#webhooks.rotateSecret(webhookId);
+	}
+
+	listWebhooks() {
+		return this.#webhooks.list();
+	}
+
+	webhook(webhookId: string) {
+		return this.#webhooks.get(webhookId);
+	}
+
+	testWebhook(webhookId: string) {
+		return this.#webhooks.test(webhookId);
+	}
+
+	webhookDeliveries(webhookId: string, query: Parameters<OrgWebhooks["deliveries"]>[1]) {
+		return this.#webhooks.deliveries(webhookId, query);
+	}
+
+	retryWebhookDelivery(webhookId: string, deliveryId: string) {
+		return this.#webhooks.retry(webhookId, deliveryId);
+	}
+
+	/** Every commit's events that webhook endpoints subscribe to become deliveries, in the same transaction. */
+	protected override commitEffects(receipt: AppendReceipt, state: OrgState): Effects {
+		return this.#webhooks.deliveriesOf(receipt, state);
+	}
+
+	protected override deliverExternal(message: PendingMessage): Promise<ExternalVerdict> {
+		return this.#webhooks.deliver(message);
 	}
 
 	/** Creates the org with its first key; a retry of the same action keeps the org and replaces that key. */

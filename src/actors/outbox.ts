@@ -11,7 +11,8 @@ import { outbox } from "./schema.ts";
 /** Queue bindings an actor may send to (see wrangler.jsonc). */
 export type QueueBinding = "INTERACTIONS_QUEUE" | "CCTV_QUEUE";
 
-export type OutboxTarget = { actor: ActorRef } | { queue: QueueBinding };
+/** `webhook`: one of the org's webhook endpoints, by id; the actor's own `deliverExternal` sends it (src/actors/org-webhooks.ts). */
+export type OutboxTarget = { actor: ActorRef } | { queue: QueueBinding } | { webhook: string };
 
 export interface OutboxMessage {
 	/** Stable id; receivers dedupe by it. Derive it from the causing event's id. */

@@ -5,6 +5,7 @@ import { DURATION_BUCKETS_MS, type Metrics } from "../patterns/metrics.ts";
 import { PERIODS } from "../patterns/windows.ts";
 import { defineEvent, EventCatalog } from "./catalog.ts";
 import { cameraStatusSchema, interactionSchema, visitStartedSchema } from "./interaction.ts";
+import { WEBHOOK_EVENTS } from "./org-webhooks.ts";
 
 const keyId = z.string().min(1).max(128);
 
@@ -130,4 +131,6 @@ export const orgCatalog = new EventCatalog([
 	rollupCompleted,
 	patternDetected,
 	reportWritten,
+	// Webhook endpoints: src/events/org-webhooks.ts.
+	...WEBHOOK_EVENTS,
 ]);

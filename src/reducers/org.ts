@@ -19,6 +19,7 @@ import {
 	recordInteraction,
 	rollupsFrom,
 } from "./org-rollups.ts";
+import { decideWebhooks, evolveWebhooks, type WebhookCommand, type Webhooks } from "./org-webhooks.ts";
 
 /** Every event an org's log can hold, by type: `evolve` narrows `data` by switching on `type`. */
 export type OrgEvent = EventOf<typeof orgCatalog>;
@@ -62,6 +63,8 @@ export interface OrgState {
 	createdBy: string | null;
 	/** Every key ever issued, by key id; revoked keys stay, with revokedAt. */
 	keys: Record<string, OrgKey>;
+	/** Webhook endpoints by id (src/reducers/org-webhooks.ts); their salts never leave the actor. */
+	webhooks: Webhooks;
 }
 
 /** A key as the org's owners see it: never its hash. */
@@ -82,6 +85,7 @@ export const initialOrgState = (): OrgState => ({
 	rollups: initialRollups(),
 	activeSessions: {},
 	cameras: {},
+	webhooks: {},
 });
 
 /** A key minted outside the reducer (randomness is not pure): its id, its hash, and an optional label. */
@@ -111,7 +115,8 @@ export type OrgCommand =
 			kind: "record_report";
 			ref: { period: Period } & Window;
 			written: Omit<DataOf<typeof orgCatalog, "org.report_written">, "period" | keyof Window>;
-	  };
+	  }
+	| WebhookCommand;
 
 /** Besides time and version, an org's decisions need fresh event ids for key changes (random, so minted by the actor). */
 export interface OrgContext extends DecideContext {
@@ -172,6 +177,8 @@ export function decideOrg(command: OrgCommand, state: OrgState, context: OrgCont
 			const { ref, written } = command;
 			return [{ id: `report:${ref.period}:${ref.start}`, type: "org.report_written", ts: context.now, data: { ...ref, ...written } }];
 		}
+		default:
+			return decideWebhooks(command, state.webhooks, state.createdAt !== null, context);
 	}
 }
 
@@ -252,7 +259,10 @@ export function keyViews(state: OrgState): KeyView[] {
 export function publicOrgState(state: OrgState): OrgState {
 	const keys: Record<string, OrgKey> = {};
 	for (const [id, { hash: _hash, ...key }] of Object.entries(state.keys)) keys[id] = key;
-	return { ...state, keys };
+	const webhooks: Webhooks = {};
+	for (const [id, endpoint] of Object.entries(state.webhooks))
+		webhooks[id] = { ...endpoint, salt: REDACTED, previous: endpoint.previous && { ...endpoint.previous, salt: REDACTED } };
+	return { ...state, keys, webhooks };
 }
 
 /** A web visit's interaction closes its session's entry, if that entry is for this visit or an earlier one. */
@@ -313,6 +323,12 @@ export function evolveOrg(state: OrgState, event: OrgEvent): OrgState {
 			return { ...state, rollups: applyPattern(state.rollups, event.data) };
 		case "org.report_written":
 			return { ...state, rollups: applyReport(state.rollups, event.data) };
+		case "org.webhook_created":
+		case "org.webhook_updated":
+		case "org.webhook_deleted":
+		case "org.webhook_disabled":
+		case "org.webhook_secret_rotated":
+			return { ...state, webhooks: evolveWebhooks(state.webhooks, event) };
 		default:
 			throw new Error(`org has no reducer for ${(event as { type: string }).type}`);
 	}
@@ -337,8 +353,8 @@ export const orgDefinition: ActorDefinition<OrgState, OrgEvent> = {
 	kind: "org",
 	catalog: orgCatalog,
 	// 2: keys and the creating action joined the state. 3: interaction counts. 4: rollups, patterns, reports. 5: active sessions. 6: cameras.
-	// 7: key scopes.
-	reducerVersion: 7,
+	// 7: key scopes. 8: webhook endpoints.
+	reducerVersion: 8,
 	initialState: initialOrgState,
 	evolve: evolveOrg,
 	redactEvent: redactKeyHash,
@@ -347,6 +363,10 @@ export const orgDefinition: ActorDefinition<OrgState, OrgEvent> = {
 
 /** Key hashes never leave the org actor, not even inside the events that recorded them. */
 export function redactKeyHash(event: RecordedEvent): RecordedEvent {
-	if (event.type !== "org.key_created" || event.data === null || typeof event.data !== "object" || !("hash" in event.data)) return event;
-	return { ...event, data: { ...event.data, hash: REDACTED } };
+	if (event.data === null || typeof event.data !== "object") return event;
+	if (event.type === "org.key_created" && "hash" in event.data) return { ...event, data: { ...event.data, hash: REDACTED } };
+	// A webhook's salt alone signs nothing (the secret also needs WEBHOOK_SECRET_KEY), but it stays inside too.
+	if ((event.type === "org.webhook_created" || event.type === "org.webhook_secret_rotated") && "salt" in event.data)
+		return { ...event, data: { ...event.data, salt: REDACTED } };
+	return event;
 }

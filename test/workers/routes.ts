@@ -3,6 +3,7 @@
  * org with some credential, what a good call answers, and one bad input that names its field.
  */
 import { exports } from "cloudflare:workers";
+import { MAX_WEBHOOKS } from "../../src/reducers/org-webhooks.ts";
 import { patternFrame } from "../../src/vision/test-pattern.ts";
 import { BASE, call, createKey, pageView, uniqueId } from "./helpers.ts";
 
@@ -17,7 +18,7 @@ export interface Tenant {
 export interface OrgRoute {
 	/** As in /openapi.json, e.g. `GET /v1/orgs/{org}/{kind}/{id}/state`, plus the kind when one route serves several. */
 	route: string;
-	method: "GET" | "POST" | "DELETE";
+	method: "GET" | "POST" | "PATCH" | "DELETE";
 	/** The concrete path on `tenant`; may make what it needs there first (a key to revoke). */
 	path: (tenant: Tenant) => Promise<string> | string;
 	body?: () => unknown;
@@ -262,8 +263,102 @@ export const ORG_ROUTES: OrgRoute[] = [
 		invalid: { body: { operationId: "" }, field: "operationId" },
 		writes: true,
 	},
+	...webhookRoutes(),
 	...readRoutes,
 ];
+
+/**
+ * The webhook routes (src/api/webhooks.ts). Routes on one endpoint use an id the tenant does not have (their own
+ * 404, writing nothing); creating and deleting make room first, so a suite that calls them many times on one
+ * org stays under MAX_WEBHOOKS. Their good answers are in test/workers/webhooks.test.ts.
+ */
+function webhookRoutes(): OrgRoute[] {
+	const base = "/v1/orgs/{org}/webhooks";
+	const none = (t: Tenant) => `/v1/orgs/${t.org}/webhooks/wh_none`;
+	const badId = (suffix = "") => ({ path: (t: Tenant) => `/v1/orgs/${t.org}/webhooks/bad%20id${suffix}`, field: "path.webhookId" });
+	return [
+		{ route: `GET ${base}`, method: "GET", path: (t) => `/v1/orgs/${t.org}/webhooks`, ok: 200 },
+		{
+			route: `POST ${base}`,
+			method: "POST",
+			path: (t) => (t.key ? makeRoomForWebhook(t).then(() => `/v1/orgs/${t.org}/webhooks`) : `/v1/orgs/${t.org}/webhooks`),
+			body: () => ({ url: "https://hooks.invalid/roost", events: ["camera.offline"] }),
+			ok: 201,
+			invalid: { body: { url: "https://10.0.0.1/roost", events: ["camera.offline"] }, field: "url" },
+			writes: true,
+		},
+		{ route: `GET ${base}/{webhookId}`, method: "GET", path: none, ok: 404, invalid: badId() },
+		{
+			route: `PATCH ${base}/{webhookId}`,
+			method: "PATCH",
+			path: none,
+			body: () => ({ enabled: true }),
+			ok: 404,
+			invalid: { body: { enabled: "yes" }, field: "enabled" },
+			writes: true,
+		},
+		{
+			route: `DELETE ${base}/{webhookId}`,
+			method: "DELETE",
+			// An endpoint made for the occasion with the tenant's own key, as for keys, so every call has one to delete.
+			path: (t) => (t.key ? createWebhookFor(t).then((id) => `/v1/orgs/${t.org}/webhooks/${id}`) : none(t)),
+			ok: 200,
+			invalid: badId(),
+			writes: true,
+		},
+		{
+			route: `POST ${base}/{webhookId}/rotate-secret`,
+			method: "POST",
+			path: (t) => `${none(t)}/rotate-secret`,
+			ok: 404,
+			invalid: badId("/rotate-secret"),
+			writes: true,
+		},
+		{
+			route: `POST ${base}/{webhookId}/test`,
+			method: "POST",
+			path: (t) => `${none(t)}/test`,
+			ok: 404,
+			invalid: badId("/test"),
+			writes: true,
+		},
+		{
+			route: `GET ${base}/{webhookId}/deliveries`,
+			method: "GET",
+			path: (t) => `${none(t)}/deliveries`,
+			ok: 404,
+			invalid: { path: (t) => `${none(t)}/deliveries?limit=0`, field: "query.limit" },
+		},
+		{
+			route: `POST ${base}/{webhookId}/deliveries/{deliveryId}/retry`,
+			method: "POST",
+			path: (t) => `${none(t)}/deliveries/msg_1/retry`,
+			ok: 404,
+			invalid: { path: (t) => `/v1/orgs/${t.org}/webhooks/bad%20id/deliveries/msg_1/retry`, field: "path.webhookId" },
+			writes: true,
+		},
+	];
+}
+
+/** Deletes the tenant's oldest endpoint when one more would pass the org's limit (src/reducers/org-webhooks.ts). */
+async function makeRoomForWebhook(t: Tenant): Promise<void> {
+	const headers = { authorization: `Bearer ${t.key}` };
+	const list = await call(`/v1/orgs/${t.org}/webhooks`, { headers });
+	const { webhooks } = await list.json<{ webhooks: { id: string }[] }>();
+	const oldest = webhooks[0];
+	if (webhooks.length >= MAX_WEBHOOKS && oldest) await call(`/v1/orgs/${t.org}/webhooks/${oldest.id}`, { method: "DELETE", headers });
+}
+
+async function createWebhookFor(t: Tenant): Promise<string> {
+	await makeRoomForWebhook(t);
+	const res = await call(`/v1/orgs/${t.org}/webhooks`, {
+		method: "POST",
+		headers: { authorization: `Bearer ${t.key}` },
+		body: JSON.stringify({ url: "https://hooks.invalid/roost", events: ["camera.offline"] }),
+	});
+	if (res.status !== 201) throw new Error(`webhook: ${res.status} ${await res.text()}`);
+	return (await res.json<{ webhook: { id: string } }>()).webhook.id;
+}
 
 /** The operation the cancel route's body names: set by its `path`, which runs just before. */
 let cancelTarget = "";

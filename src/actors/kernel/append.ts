@@ -18,6 +18,14 @@ import type { AppendOptions, AppendReceipt, Effects, Plan, PlanOf } from "./type
 
 const NO_IDS: ReadonlySet<string> = new Set();
 
+function withCommitEffects(planned: Effects, always: Effects): Effects {
+	if (!always.outbox?.length && !always.timers?.length) return planned;
+	return {
+		timers: [...(planned.timers ?? []), ...(always.timers ?? [])],
+		outbox: [...(planned.outbox ?? []), ...(always.outbox ?? [])],
+	};
+}
+
 /** SQLite's refusal of a second row with a stored event id (the events table's unique id index). */
 function isDuplicateIdError(error: unknown): boolean {
 	return error instanceof Error && error.message.includes("UNIQUE constraint failed: events.id");
@@ -31,6 +39,8 @@ export class AppendPath<S> {
 		private readonly host: KernelHost<S>,
 		private readonly schedule: AlarmSchedule,
 		private readonly publish: (envelopes: readonly EventEnvelope[]) => void,
+		/** Effects the actor adds to every commit, whatever the plan (the org's webhook deliveries). */
+		private readonly commitEffects: (receipt: AppendReceipt, state: S) => Effects = () => ({}),
 	) {
 		this.#afterRows = () => faultPoint("append.after-rows", host.ctx);
 	}
@@ -73,7 +83,9 @@ export class AppendPath<S> {
 		const receipt: AppendReceipt = { version, appended: envelopes, duplicates };
 		const result = decided.result(receipt, state);
 		// A sandbox's events cause nothing outside it: no timers, no messages to the org or to queues.
-		const effects = host.meta.isSandbox ? {} : (decided.effects?.(receipt, state) ?? {});
+		const effects = host.meta.isSandbox
+			? {}
+			: withCommitEffects(decided.effects?.(receipt, state) ?? {}, this.commitEffects(receipt, state));
 		const badTimer = invalidTimers(effects.timers);
 		if (badTimer) return badTimer;
 		// faultPoint: test-only seams (src/actors/faults.ts), no-ops unless a reliability test arms them.

@@ -13,10 +13,19 @@ import type { KernelHost } from "./host.ts";
 const OUTBOX_BATCH = 50;
 const MAX_OUTBOX_ROUNDS = 20;
 
+/**
+ * What the actor's own sender made of a message to the outside world (a webhook): `settled` (delivered, or given
+ * up and kept elsewhere, e.g. a parked delivery) removes it from the outbox; `retryAt` keeps it for then.
+ */
+export type ExternalVerdict = { settled: true } | { retryAt: number; error: string };
+
 export class OutboxCourier<S> implements AlarmPart {
 	#draining: Promise<void> | undefined;
 
-	constructor(private readonly host: KernelHost<S>) {}
+	constructor(
+		private readonly host: KernelHost<S>,
+		private readonly external: (message: PendingMessage) => Promise<ExternalVerdict>,
+	) {}
 
 	nextDueAt(): number | null {
 		return this.host.outbox.nextAttemptAt();
@@ -46,7 +55,13 @@ export class OutboxCourier<S> implements AlarmPart {
 		const envelope: ActorMessage = { id: message.id, from: host.actor, type: message.type, data: message.data, meta: message.meta ?? {} };
 		try {
 			faultPoint("outbox.before-delivery", host.ctx);
-			if ("queue" in message.target) {
+			if ("webhook" in message.target) {
+				const verdict = await this.external(message);
+				if ("retryAt" in verdict) {
+					host.outbox.failed(message, verdict.error, verdict.retryAt);
+					return;
+				}
+			} else if ("queue" in message.target) {
 				await host.env[message.target.queue].send(envelope);
 			} else {
 				const outcome = await actorStub(host.env, message.target.actor).receive(envelope);
