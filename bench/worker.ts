@@ -11,8 +11,8 @@ import { Agent, getAgentByName } from "agents";
 import { Server } from "partyserver";
 import { z } from "zod";
 import { EventSourcedActor } from "../src/actors/actor.ts";
-import { chainText } from "../src/core/hash.ts";
 import type { StoredEvent } from "../src/actors/log.ts";
+import { chainText } from "../src/core/hash.ts";
 import type { Env } from "../src/env.ts";
 import { defineEvent, EventCatalog } from "../src/events/catalog.ts";
 // Before anything that loads the event schemas: the app's module graph extends zod for OpenAPI first.

@@ -14,7 +14,7 @@ import { chatRoutes } from "./api/chats.ts";
 import { debugRoutes } from "./api/debug.ts";
 import { healthRoutes } from "./api/health.ts";
 import { interactionRoutes } from "./api/interactions.ts";
-import { registerSecuritySchemes } from "./api/openapi.ts";
+import { registerSecuritySchemes, withRoles } from "./api/openapi.ts";
 import { orgRoutes } from "./api/orgs.ts";
 import { patternRoutes } from "./api/patterns.ts";
 import { sessionRoutes } from "./api/sessions.ts";
@@ -84,10 +84,16 @@ export function createApp(): OpenAPIHono<AppEnv> {
 	app.route("/", healthRoutes());
 
 	registerSecuritySchemes(app);
-	app.doc31("/openapi.json", {
-		openapi: "3.1.0",
-		info: { title: "Roost", version: "0.1.0", description: "Event-sourced actors on Durable Objects: see docs/api.md." },
-	});
+	app.get("/openapi.json", (c) =>
+		c.json(
+			withRoles(
+				app.getOpenAPI31Document({
+					openapi: "3.1.0",
+					info: { title: "Roost", version: "0.1.0", description: "Event-sourced actors on Durable Objects: see docs/api.md." },
+				}),
+			),
+		),
+	);
 	app.get("/", (c) => c.json({ name: "roost", docs: "/openapi.json" }));
 
 	app.notFound((c) => {

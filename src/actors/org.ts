@@ -19,7 +19,7 @@ import {
 	visitInteractionId,
 	visitStartedSchema,
 } from "../events/interaction.ts";
-import { type KeyScope, orgCatalog } from "../events/org.ts";
+import { type KeyRole, orgCatalog } from "../events/org.ts";
 import { eventOfType } from "../events/stored.ts";
 import { analyze } from "../patterns/analyzer.ts";
 import type { Finding, RollupRecord } from "../patterns/detect.ts";
@@ -31,6 +31,7 @@ import {
 	decideOrg,
 	isRolledUp,
 	type KeyView,
+	keyIsLive,
 	keyView,
 	keyViews,
 	type NewKey,
@@ -90,7 +91,7 @@ const encoder = new TextEncoder();
 /** A socket ticket as the org keeps it, under its SHA-256 (never the ticket itself). */
 interface SocketTicket {
 	keyId: string;
-	scope: KeyScope;
+	role: KeyRole;
 	expiresAt: number;
 }
 const TICKET_PREFIX = "socket-ticket:";
@@ -119,23 +120,24 @@ export class OrgActor extends EventSourcedActor<OrgState, OrgProposal> {
 		return revoked;
 	}
 
-	/** The scope of key `keyId` while it is live (not revoked), else null: what every actor's open sockets are re-checked against. */
-	override liveKeyScope(keyId: string): Promise<KeyScope | null> {
+	/** The role of key `keyId` while it is live (not revoked, not expired), else null: what every actor's open sockets are re-checked against. */
+	override liveKeyRole(keyId: string): Promise<KeyRole | null> {
 		const key = Object.hasOwn(this.state.keys, keyId) ? this.state.keys[keyId] : undefined;
-		return Promise.resolve(key && key.revokedAt === null ? key.scope : null);
+		return Promise.resolve(key && keyIsLive(key, this.now()) ? key.role : null);
 	}
 
 	/**
-	 * The id and scope of the active key with this SHA-256 (hex), or null. Every active key is compared,
-	 * each in constant time, so the answer takes as long whichever key matches or none does.
+	 * The id and role of the live key (not revoked, not expired) with this SHA-256 (hex), or null. Every live key is
+	 * compared, each in constant time, so the answer takes as long whichever key matches or none does.
 	 */
-	authenticate(hash: string): { keyId: string; scope: KeyScope } | null {
+	authenticate(hash: string): { keyId: string; role: KeyRole } | null {
 		if (!/^[0-9a-f]{64}$/.test(hash)) return null;
 		const given = encoder.encode(hash);
-		let match: { keyId: string; scope: KeyScope } | null = null;
+		const now = this.now();
+		let match: { keyId: string; role: KeyRole } | null = null;
 		for (const [id, key] of Object.entries(this.state.keys)) {
-			if (key.revokedAt !== null || !key.hash) continue;
-			if (crypto.subtle.timingSafeEqual(given, encoder.encode(key.hash))) match = { keyId: id, scope: key.scope };
+			if (!keyIsLive(key, now) || !key.hash) continue;
+			if (crypto.subtle.timingSafeEqual(given, encoder.encode(key.hash))) match = { keyId: id, role: key.role };
 		}
 		return match;
 	}
@@ -154,16 +156,16 @@ export class OrgActor extends EventSourcedActor<OrgState, OrgProposal> {
 		return true;
 	}
 
-	/** Spends a ticket: the key it was issued to, if it is unexpired and the key still live with the same scope, else null. */
-	async redeemSocketTicket(hash: string): Promise<{ keyId: string; scope: KeyScope } | null> {
+	/** Spends a ticket: the key it was issued to, if it is unexpired and the key still live with the same role, else null. */
+	async redeemSocketTicket(hash: string): Promise<{ keyId: string; role: KeyRole } | null> {
 		if (!/^[0-9a-f]{64}$/.test(hash)) return null;
 		const name = `${TICKET_PREFIX}${hash}`;
 		const ticket = await this.ctx.storage.get<SocketTicket>(name);
 		if (!ticket) return null;
 		await this.ctx.storage.delete(name);
 		if (ticket.expiresAt <= this.now()) return null;
-		const scope = await this.liveKeyScope(ticket.keyId);
-		return scope === ticket.scope ? { keyId: ticket.keyId, scope } : null;
+		const role = await this.liveKeyRole(ticket.keyId);
+		return role === ticket.role ? { keyId: ticket.keyId, role } : null;
 	}
 
 	view(): Outcome<OrgView> {

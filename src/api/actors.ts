@@ -173,7 +173,7 @@ function registerReads(
 			const url = new URL(c.req.url);
 			url.searchParams.delete("_pk");
 			const forwarded = new Request(url, c.req.raw);
-			forwarded.headers.set(SOCKET_KEY_HEADER, socketKeyHeader({ id: caller.keyId, scope: caller.scope }));
+			forwarded.headers.set(SOCKET_KEY_HEADER, socketKeyHeader({ id: caller.keyId, role: caller.role }));
 			const upgraded = await stub(c, c.req.valid("param")).fetch(forwarded);
 			// A 101 from the actor keeps its socket only if rebuilt with it; the request id rides along like on every answer.
 			const headers = new Headers(upgraded.headers);

@@ -9,11 +9,15 @@ import { cameraStatusSchema, interactionSchema, visitStartedSchema } from "./int
 const keyId = z.string().min(1).max(128);
 
 /**
- * What a key may do. `full`: every route of its org. `ingest`: only send events in (web session batches over
- * HTTP, camera frames), for keys that ship inside public web pages or devices; it reads nothing.
+ * What a key (or a member) may do; each route declares the least role it needs (src/http/roles.ts).
+ * `admin`: everything, keys and members included. `analyst`: every read, sockets, MCP, chats, ad hoc rollups,
+ * sandboxes, forks and imports. `viewer`: reads, sockets and MCP only. `ingest`: only send events in (web session
+ * batches, camera frames), for keys that ship inside public web pages or devices; it reads nothing.
  */
-export const KEY_SCOPES = ["full", "ingest"] as const;
-export type KeyScope = (typeof KEY_SCOPES)[number];
+export const KEY_ROLES = ["admin", "analyst", "viewer", "ingest"] as const;
+export type KeyRole = (typeof KEY_ROLES)[number];
+/** Version 1 of `org.key_created` had a scope instead of a role: `full` (or none) is today's `admin`. */
+const LEGACY_SCOPES = ["full", "ingest"] as const;
 const clientActionId = z.string().min(1).max(128);
 
 export const orgCreated = defineEvent(
@@ -26,6 +30,15 @@ export const orgCreated = defineEvent(
 	{ internal: true },
 );
 
+const keyCreatedV1 = z.object({
+	keyId,
+	hash: z.string().regex(/^[0-9a-f]{64}$/),
+	label: z.string().min(1).max(100).optional(),
+	clientActionId: clientActionId.optional(),
+	/** Absent on keys created before scopes existed, and on full keys: both are `full`. */
+	scope: z.enum(LEGACY_SCOPES).optional(),
+});
+
 /** A new API key. Only the SHA-256 of the key is ever stored: the key itself is shown once, to its creator. */
 export const keyCreated = defineEvent(
 	"org.key_created",
@@ -36,10 +49,21 @@ export const keyCreated = defineEvent(
 		label: z.string().min(1).max(100).optional(),
 		/** The action that asked for the key; a retry of it revokes this key and issues a fresh one. */
 		clientActionId: clientActionId.optional(),
-		/** Absent on keys created before scopes existed, and on full keys: both are `full`. */
-		scope: z.enum(KEY_SCOPES).optional(),
+		role: z.enum(KEY_ROLES),
+		/** From this instant (ms since the epoch) the key answers 401, like a revoked one. */
+		expiresAt: z.number().int().positive().optional(),
 	}),
-	{ internal: true },
+	{
+		internal: true,
+		version: 2,
+		legacy: {
+			// Stored v1 events keep folding: a full key is an admin key, an ingest key stays ingest.
+			1: {
+				schema: keyCreatedV1,
+				upcast: ({ scope, ...rest }: z.infer<typeof keyCreatedV1>) => ({ ...rest, role: scope === "ingest" ? "ingest" : "admin" }),
+			},
+		},
+	},
 );
 
 /** A revoked key stops opening the org's routes from the moment this event is appended. */

@@ -6,7 +6,7 @@
  *
  * 401: no credentials, or credentials that are not a live key (malformed, unknown, revoked).
  * 404: a live key of another org: the same answer as an org that does not exist, so nothing leaks.
- * 403: a live key of the org whose scope does not open the route (an `ingest` key anywhere but ingest).
+ * 403: a live key of the org whose role does not open the route (each route's least role: src/http/roles.ts).
  */
 import { createMiddleware } from "hono/factory";
 import { actorName } from "../core/identity.ts";
@@ -15,6 +15,7 @@ import { claimedOrg, hashApiKey } from "./api-keys.ts";
 import type { AppEnv, Caller } from "./context.ts";
 import { orgExists } from "./org-existence.ts";
 import { ApiError, notFound } from "./problem.ts";
+import { forbidden, opens, routeRole } from "./roles.ts";
 import { ticketOwner } from "./tickets.ts";
 
 export function bearerToken(request: Request): string | undefined {
@@ -80,30 +81,7 @@ export const requireAdmin = createMiddleware<AppEnv>(async (c, next) => {
 	await next();
 });
 
-/**
- * The routes an `ingest` key opens: sending web session batches (over HTTP, or over the session's socket, which
- * then pushes it no events) and camera frames. Nothing that reads, and nothing that manages the org.
- */
-const INGEST_ROUTES: readonly { method: string; path: RegExp }[] = [
-	{ method: "POST", path: /^\/v1\/orgs\/[^/]+\/sessions\/[^/]+\/events$/ },
-	{ method: "GET", path: /^\/v1\/orgs\/[^/]+\/sessions\/[^/]+\/ws$/ },
-	{ method: "POST", path: /^\/v1\/orgs\/[^/]+\/cameras\/[^/]+\/frames$/ },
-	// A ticket for that socket (an ingest key's ticket opens send-only sockets only).
-	{ method: "POST", path: /^\/v1\/orgs\/[^/]+\/socket-tickets$/ },
-];
-
-function ingestRoute(method: string, path: string): boolean {
-	return INGEST_ROUTES.some((route) => route.method === method && route.path.test(path));
-}
-
-export const ingestOnly = (what: string) =>
-	new ApiError(
-		403,
-		"Forbidden",
-		`This API key has the ingest scope: it can send session events and camera frames, not ${what}. Use a full key of the org.`,
-	);
-
-/** Lets a request through only with a live API key of the org in its path, and of a scope that opens the route. */
+/** Lets a request through only with a live API key of the org in its path, whose role opens the route. */
 export const requireOrgKey = createMiddleware<AppEnv>(async (c, next) => {
 	const ticket = socketTicket(c.req.raw);
 	const token = ticket ? undefined : bearerToken(c.req.raw);
@@ -112,17 +90,18 @@ export const requireOrgKey = createMiddleware<AppEnv>(async (c, next) => {
 	if (!caller)
 		throw unauthorized(
 			ticket
-				? "The socket ticket is not valid: unknown, used, expired, or its key was revoked."
-				: "The API key is not valid, or it was revoked.",
+				? "The socket ticket is not valid: unknown, used, expired, or its key was revoked or expired."
+				: "The API key is not valid, or it was revoked or expired.",
 		);
 	if (caller.org !== c.req.param("org")) throw notFound(c);
-	if (caller.scope === "ingest" && !ingestRoute(c.req.method, c.req.path)) throw ingestOnly(`${c.req.method} ${c.req.path}`);
+	const need = routeRole(c.req.method, c.req.path);
+	if (!opens(caller.role, need)) throw forbidden(caller.role, need, `${c.req.method} ${c.req.path}`);
 	c.set("caller", caller);
 	await next();
 });
 
 /**
- * The org, key id and scope of a live API key (asked of the org the key names, compared in constant time there), or
+ * The org, key id and role of a live API key (asked of the org the key names, compared in constant time there), or
  * null. The org must be in the registry first (cached per isolate: src/http/org-existence.ts).
  */
 export async function keyOwner(env: Env, apiKey: string): Promise<Caller | null> {

@@ -5,7 +5,7 @@
 import type { DataOf, EventOf, ProposalOf } from "../events/catalog.ts";
 import type { RecordedEvent } from "../events/envelope.ts";
 import { type CameraStatus, type Interaction, type VisitStarted, visitInteractionId } from "../events/interaction.ts";
-import { type KeyScope, orgCatalog } from "../events/org.ts";
+import { type KeyRole, orgCatalog } from "../events/org.ts";
 import type { Finding } from "../patterns/detect.ts";
 import type { Period, Window } from "../patterns/windows.ts";
 import { type ActorDefinition, type DecideContext, type Decider, REDACTED, type Refusal } from "./definition.ts";
@@ -27,9 +27,11 @@ export type OrgProposal = ProposalOf<typeof orgCatalog>;
 
 export interface OrgKey {
 	label: string | null;
-	scope: KeyScope;
+	role: KeyRole;
 	createdAt: number;
 	revokedAt: number | null;
+	/** From this instant the key no longer opens anything; null: it never expires. */
+	expiresAt: number | null;
 	/** The action that issued the key, so a retry of that action can replace it. */
 	clientActionId: string | null;
 	/** SHA-256 of the key (hex). Always set inside the actor; removed from every copy of the state that leaves it. */
@@ -68,9 +70,10 @@ export interface OrgState {
 export interface KeyView {
 	id: string;
 	label: string | null;
-	scope: KeyScope;
+	role: KeyRole;
 	createdAt: number;
 	revokedAt: number | null;
+	expiresAt: number | null;
 }
 
 export const initialOrgState = (): OrgState => ({
@@ -89,8 +92,8 @@ export interface NewKey {
 	keyId: string;
 	hash: string;
 	label?: string;
-	/** `full` when absent. */
-	scope?: KeyScope;
+	role: KeyRole;
+	expiresAt?: number;
 }
 
 /** What an org can be asked to do: manage its keys, record what its actors hand over, roll up, and record analyses and reports. */
@@ -129,8 +132,8 @@ const keyCreated = (key: NewKey, clientActionId: string | undefined, context: Or
 		hash: key.hash,
 		...(key.label ? { label: key.label } : {}),
 		...(clientActionId ? { clientActionId } : {}),
-		// Full keys are written as before scopes existed, so the event reads the same either way.
-		...(key.scope && key.scope !== "full" ? { scope: key.scope } : {}),
+		role: key.role,
+		...(key.expiresAt !== undefined ? { expiresAt: key.expiresAt } : {}),
 	},
 });
 
@@ -198,17 +201,19 @@ function decideKeys(
 		case "issue_key": {
 			if (state.createdAt === null) return { kind: "not_found", detail: "the org does not exist" };
 			if (state.keys[command.key.keyId]) return { kind: "rejected", detail: `key id ${command.key.keyId} is taken` };
+			if (command.key.expiresAt !== undefined && command.key.expiresAt <= context.now)
+				return { kind: "invalid", detail: "expiresAt is in the past", errors: [{ path: "expiresAt", message: "must be in the future" }] };
 			return replaceActionKeys(state, command.key, command.clientActionId, context);
 		}
 		case "revoke_key": {
 			const key = state.keys[command.keyId];
 			if (state.createdAt === null || !key) return { kind: "not_found", detail: `the org has no key ${command.keyId}` };
 			if (key.revokedAt !== null) return [];
-			// Only a full key can manage keys: the last live one stays, whatever ingest keys there are.
-			if (key.scope === "full" && activeKeyIds(state).filter((id) => state.keys[id]?.scope === "full").length === 1) {
+			// Only an admin key can manage keys: the last live one stays, whatever other keys there are.
+			if (key.role === "admin" && liveAdminKeyIds(state, context.now).filter((id) => id !== command.keyId).length === 0) {
 				return {
 					kind: "conflict",
-					detail: "this is the org's last active full key: create another full key before revoking it, or the org is locked out",
+					detail: "this is the org's last active admin key: create another admin key before revoking it, or the org is locked out",
 					currentVersion: context.version,
 				};
 			}
@@ -237,8 +242,20 @@ export function activeKeyIds(state: OrgState): string[] {
 	return Object.keys(state.keys).filter((id) => state.keys[id]?.revokedAt === null);
 }
 
+/** Whether a key opens anything at `now`: not revoked, and not past its expiry. */
+export function keyIsLive(key: OrgKey, now: number): boolean {
+	return key.revokedAt === null && (key.expiresAt === null || now < key.expiresAt);
+}
+
+function liveAdminKeyIds(state: OrgState, now: number): string[] {
+	return Object.keys(state.keys).filter((id) => {
+		const key = state.keys[id];
+		return key !== undefined && key.role === "admin" && keyIsLive(key, now);
+	});
+}
+
 export function keyView(id: string, key: OrgKey): KeyView {
-	return { id, label: key.label, scope: key.scope, createdAt: key.createdAt, revokedAt: key.revokedAt };
+	return { id, label: key.label, role: key.role, createdAt: key.createdAt, revokedAt: key.revokedAt, expiresAt: key.expiresAt };
 }
 
 /** Keys oldest first, as their owners see them. */
@@ -319,14 +336,15 @@ export function evolveOrg(state: OrgState, event: OrgEvent): OrgState {
 }
 
 function addKey(state: OrgState, event: Extract<OrgEvent, { type: "org.key_created" }>): OrgState {
-	const { keyId, hash, label, clientActionId, scope } = event.data;
+	const { keyId, hash, label, clientActionId, role, expiresAt } = event.data;
 	if (state.createdAt === null) throw new Error("a key needs a created org");
 	if (state.keys[keyId]) throw new Error(`key ${keyId} already exists`);
 	const key: OrgKey = {
 		label: label ?? null,
-		scope: scope ?? "full",
+		role,
 		createdAt: event.ts,
 		revokedAt: null,
+		expiresAt: expiresAt ?? null,
 		clientActionId: clientActionId ?? null,
 		hash,
 	};
@@ -337,8 +355,8 @@ export const orgDefinition: ActorDefinition<OrgState, OrgEvent> = {
 	kind: "org",
 	catalog: orgCatalog,
 	// 2: keys and the creating action joined the state. 3: interaction counts. 4: rollups, patterns, reports. 5: active sessions. 6: cameras.
-	// 7: key scopes.
-	reducerVersion: 7,
+	// 7: key scopes. 8: key roles and expiry.
+	reducerVersion: 8,
 	initialState: initialOrgState,
 	evolve: evolveOrg,
 	redactEvent: redactKeyHash,

@@ -29,6 +29,10 @@ export interface OrgRoute {
 	invalid?: { path?: (tenant: Tenant) => string; body?: unknown; field: string };
 	/** Writes: a cross-tenant call must leave the target's version where it was. */
 	writes?: boolean;
+	/** The least role that opens it (viewer < analyst < admin; ingest apart), as docs/api.md states it. */
+	role: "admin" | "analyst" | "viewer" | "ingest";
+	/** An ingest key opens it too (send-only, on sockets). */
+	ingest?: true;
 }
 
 /** Sends the route's request with `credential` as the bearer token (or `?token=` on a socket); undefined sends none. */
@@ -66,6 +70,7 @@ const readRoutes: OrgRoute[] = actorBases.flatMap(({ kind, base }): OrgRoute[] =
 			path: (t) => `${base(t)}/events`,
 			ok: 200,
 			invalid: { path: (t) => `${base(t)}/events?limit=0`, field: "query.limit" },
+			role: "viewer",
 		},
 		{
 			route: `GET ${prefix}/state${label}`,
@@ -73,6 +78,7 @@ const readRoutes: OrgRoute[] = actorBases.flatMap(({ kind, base }): OrgRoute[] =
 			path: (t) => `${base(t)}/state`,
 			ok: 200,
 			invalid: { path: (t) => `${base(t)}/state?at=-1`, field: "query.at" },
+			role: "viewer",
 		},
 		{
 			route: `GET ${prefix}/verify${label}`,
@@ -80,6 +86,7 @@ const readRoutes: OrgRoute[] = actorBases.flatMap(({ kind, base }): OrgRoute[] =
 			path: (t) => `${base(t)}/verify`,
 			ok: 200,
 			...(kind === "org" ? {} : { invalid: { path: (t: Tenant) => `/v1/orgs/${t.org}/${kind}/bad%20id/verify`, field: "path.id" } }),
+			role: "viewer",
 		},
 		{
 			route: `GET ${prefix}/snapshots${label}`,
@@ -87,6 +94,7 @@ const readRoutes: OrgRoute[] = actorBases.flatMap(({ kind, base }): OrgRoute[] =
 			path: (t) => `${base(t)}/snapshots`,
 			ok: 200,
 			...(kind === "org" ? {} : { invalid: { path: (t: Tenant) => `/v1/orgs/${t.org}/${kind}/bad%20id/snapshots`, field: "path.id" } }),
+			role: "viewer",
 		},
 		{
 			route: `GET ${prefix}/snapshots/{version}${label}`,
@@ -96,6 +104,7 @@ const readRoutes: OrgRoute[] = actorBases.flatMap(({ kind, base }): OrgRoute[] =
 			path: (t) => `${base(t)}/snapshots/1`,
 			ok: 404,
 			invalid: { path: (t) => `${base(t)}/snapshots/zero`, field: "path.version" },
+			role: "viewer",
 		},
 		{
 			route: `GET ${prefix}/replay${label}`,
@@ -103,6 +112,7 @@ const readRoutes: OrgRoute[] = actorBases.flatMap(({ kind, base }): OrgRoute[] =
 			path: (t) => `${base(t)}/replay`,
 			ok: 200,
 			...(kind === "org" ? {} : { invalid: { path: (t: Tenant) => `/v1/orgs/${t.org}/${kind}/bad%20id/replay`, field: "path.id" } }),
+			role: "viewer",
 		},
 		...(kind === "org"
 			? []
@@ -128,6 +138,7 @@ const readRoutes: OrgRoute[] = actorBases.flatMap(({ kind, base }): OrgRoute[] =
 						ok: kind === "sessions" ? 200 : 400,
 						invalid: { body: { events: [] }, field: "events" },
 						writes: true,
+						role: "analyst" as const,
 					},
 					{
 						route: `POST ${prefix}/fork${label}`,
@@ -137,6 +148,7 @@ const readRoutes: OrgRoute[] = actorBases.flatMap(({ kind, base }): OrgRoute[] =
 						ok: 201,
 						invalid: { body: { at: -1 }, field: "at" },
 						writes: true,
+						role: "analyst" as const,
 					},
 				]),
 		{
@@ -146,16 +158,26 @@ const readRoutes: OrgRoute[] = actorBases.flatMap(({ kind, base }): OrgRoute[] =
 			ws: true,
 			ok: 101,
 			invalid: { path: (t) => `${base(t)}/ws?after=-1`, field: "query.after" },
+			role: "viewer",
+			...(kind === "sessions" ? { ingest: true as const } : {}),
 		},
 	];
 });
 
 export const ORG_ROUTES: OrgRoute[] = [
-	{ route: "GET /v1/orgs/{org}", method: "GET", path: (t) => `/v1/orgs/${t.org}`, ok: 200 },
-	{ route: "GET /v1/orgs/{org}/keys", method: "GET", path: (t) => `/v1/orgs/${t.org}/keys`, ok: 200 },
-	{ route: "POST /v1/orgs/{org}/socket-tickets", method: "POST", path: (t) => `/v1/orgs/${t.org}/socket-tickets`, ok: 201 },
+	{ route: "GET /v1/orgs/{org}", method: "GET", path: (t) => `/v1/orgs/${t.org}`, ok: 200, role: "viewer" },
+	{ route: "GET /v1/orgs/{org}/keys", method: "GET", path: (t) => `/v1/orgs/${t.org}/keys`, ok: 200, role: "admin" },
+	{
+		route: "POST /v1/orgs/{org}/socket-tickets",
+		method: "POST",
+		path: (t) => `/v1/orgs/${t.org}/socket-tickets`,
+		ok: 201,
+		role: "viewer",
+		ingest: true,
+	},
 	{
 		route: "GET /v1/orgs/{org}/patterns",
+		role: "viewer",
 		method: "GET",
 		path: (t) => `/v1/orgs/${t.org}/patterns?period=hourly`,
 		ok: 200,
@@ -163,6 +185,7 @@ export const ORG_ROUTES: OrgRoute[] = [
 	},
 	{
 		route: "POST /v1/orgs/{org}/rollups",
+		role: "analyst",
 		method: "POST",
 		path: (t) => `/v1/orgs/${t.org}/rollups`,
 		body: () => ({ period: "hourly" }),
@@ -174,14 +197,16 @@ export const ORG_ROUTES: OrgRoute[] = [
 	},
 	{
 		route: "GET /v1/orgs/{org}/sessions",
+		role: "viewer",
 		method: "GET",
 		path: (t) => `/v1/orgs/${t.org}/sessions?status=active`,
 		ok: 200,
 		invalid: { path: (t) => `/v1/orgs/${t.org}/sessions?status=sleeping`, field: "query.status" },
 	},
-	{ route: "GET /v1/orgs/{org}/cameras", method: "GET", path: (t) => `/v1/orgs/${t.org}/cameras`, ok: 200 },
+	{ route: "GET /v1/orgs/{org}/cameras", role: "viewer", method: "GET", path: (t) => `/v1/orgs/${t.org}/cameras`, ok: 200 },
 	{
 		route: "GET /v1/orgs/{org}/interactions",
+		role: "viewer",
 		method: "GET",
 		path: (t) => `/v1/orgs/${t.org}/interactions`,
 		ok: 200,
@@ -189,15 +214,17 @@ export const ORG_ROUTES: OrgRoute[] = [
 	},
 	{
 		route: "POST /v1/orgs/{org}/keys",
+		role: "admin",
 		method: "POST",
 		path: (t) => `/v1/orgs/${t.org}/keys`,
-		body: () => ({ label: "ci" }),
+		body: () => ({ role: "admin", label: "ci" }),
 		ok: 201,
-		invalid: { body: { label: "x".repeat(101) }, field: "label" },
+		invalid: { body: { role: "admin", label: "x".repeat(101) }, field: "label" },
 		writes: true,
 	},
 	{
 		route: "DELETE /v1/orgs/{org}/keys/{keyId}",
+		role: "admin",
 		method: "DELETE",
 		// A key made for the occasion, with the tenant's own key, so every call has a live key to revoke.
 		path: async (t) => `/v1/orgs/${t.org}/keys/${(await createKey(t.org, t.key, "to revoke")).keyId}`,
@@ -207,6 +234,7 @@ export const ORG_ROUTES: OrgRoute[] = [
 	},
 	{
 		route: "POST /v1/orgs/{org}/cameras/{id}/frames",
+		role: "ingest",
 		method: "POST",
 		path: (t) => `/v1/orgs/${t.org}/cameras/${t.session}/frames`,
 		body: () => patternFrame("png", { square: { x: 10, y: 10, size: 20 } }),
@@ -217,6 +245,7 @@ export const ORG_ROUTES: OrgRoute[] = [
 	},
 	{
 		route: "GET /v1/orgs/{org}/cameras/{id}/frames/{frameId}",
+		role: "viewer",
 		method: "GET",
 		// The tenant's camera has no frame with this id: its own 404. Serving a stored frame is in camera-ingest.test.ts.
 		path: (t) => `/v1/orgs/${t.org}/cameras/${t.session}/frames/no-such-frame`,
@@ -225,6 +254,7 @@ export const ORG_ROUTES: OrgRoute[] = [
 	},
 	{
 		route: "POST /v1/orgs/{org}/sessions/{id}/events",
+		role: "ingest",
 		method: "POST",
 		path: (t) => `/v1/orgs/${t.org}/sessions/${t.session}/events`,
 		body: () => ({ events: [pageView("/route-table")] }),
@@ -237,6 +267,7 @@ export const ORG_ROUTES: OrgRoute[] = [
 	},
 	{
 		route: "POST /v1/orgs/{org}/chats/{id}/messages",
+		role: "analyst",
 		method: "POST",
 		path: (t) => `/v1/orgs/${t.org}/chats/${t.session}/messages`,
 		body: () => ({ text: "How many visits ended today?", clientActionId: uniqueId("m") }),
@@ -246,6 +277,7 @@ export const ORG_ROUTES: OrgRoute[] = [
 	},
 	{
 		route: "POST /v1/orgs/{org}/chats/{id}/cancel",
+		role: "analyst",
 		method: "POST",
 		// A message posted with the tenant's own key first, so there is an answer to cancel; an org that does not
 		// exist (no key) just gets the path.
