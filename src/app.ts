@@ -9,6 +9,7 @@ import { HTTPException } from "hono/http-exception";
 import { requestId } from "hono/request-id";
 import { secureHeaders } from "hono/secure-headers";
 import { actorReadRoutes } from "./api/actors.ts";
+import { auditRoutes } from "./api/audit.ts";
 import { cameraRoutes } from "./api/cameras.ts";
 import { chatRoutes } from "./api/chats.ts";
 import { debugRoutes } from "./api/debug.ts";
@@ -77,6 +78,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
 	app.route("/", patternRoutes());
 	app.route("/", actorReadRoutes());
 	app.route("/", socketTicketRoutes());
+	app.route("/", auditRoutes());
 	// The MCP server: its own guards, since the org comes from the key rather than the path (docs/mcp.md).
 	app.route("/", mcpRoutes());
 	app.route("/", debugRoutes());

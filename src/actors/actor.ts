@@ -277,6 +277,11 @@ export abstract class EventSourcedActor<S, P extends ProposedEvent = ProposedEve
 		return this.#reads.events(query);
 	}
 
+	/** Events of some types before seq `before`, newest first (upcast and redacted): an org's audit trail, say. */
+	readEventsBackwards(query: { types: readonly string[]; before?: number; limit?: number }): EventPage {
+		return this.#reads.eventsBackwards(query);
+	}
+
 	/** One event by its id, or null. */
 	eventById(id: string, raw = false): EventEnvelope | null {
 		return this.#reads.eventById(id, raw);

@@ -7,7 +7,7 @@ import type { z } from "zod";
 import { type ActorError, fail, type Outcome, ok } from "../core/outcome.ts";
 import type { Env } from "../env.ts";
 import { zodErrors } from "../events/catalog.ts";
-import type { EventMeta } from "../events/envelope.ts";
+import type { EventMeta, Principal } from "../events/envelope.ts";
 import {
 	CAMERA_STATUS_MESSAGE,
 	cameraStatusSchema,
@@ -20,6 +20,7 @@ import {
 	visitStartedSchema,
 } from "../events/interaction.ts";
 import { type KeyRole, orgCatalog } from "../events/org.ts";
+import { AUDITED_ORG_EVENTS } from "../events/org-audit.ts";
 import { eventOfType } from "../events/stored.ts";
 import { analyze } from "../patterns/analyzer.ts";
 import type { Finding, RollupRecord } from "../patterns/detect.ts";
@@ -77,6 +78,19 @@ export interface OrgProfile {
 	id: string;
 	name: string;
 	createdAt: number;
+}
+
+/** One access or policy change, as the audit trail lists it: what happened, when, and who made it. */
+export interface AuditEntry {
+	seq: number;
+	id: string;
+	type: string;
+	ts: number;
+	/** The key or member that acted; null for changes made with the admin token or by the system. */
+	principal: Principal | null;
+	requestId: string | null;
+	/** The event's data, redacted as every read of the org's log is (no key hashes). */
+	data: unknown;
 }
 
 /** What GET /v1/orgs/:org shows: the profile, the keys without their hashes, and the log version. */
@@ -175,6 +189,23 @@ export class OrgActor extends EventSourcedActor<OrgState, OrgProposal> {
 
 	keys(): KeyView[] {
 		return keyViews(this.state);
+	}
+
+	/** Access and policy changes before seq `before`, newest first; `next` is the `before` of the next page. */
+	audit(query: { before?: number; limit?: number } = {}): { entries: AuditEntry[]; next: number | null } {
+		const page = this.readEventsBackwards({ types: AUDITED_ORG_EVENTS, ...query });
+		return {
+			entries: page.events.map((e) => ({
+				seq: e.seq,
+				id: e.id,
+				type: e.type,
+				ts: e.ts,
+				principal: e.meta.principal ?? null,
+				requestId: e.meta.requestId ?? null,
+				data: e.data,
+			})),
+			next: page.next,
+		};
 	}
 
 	/** Interactions received, in the order they arrived; `after` and `next` are seqs of the org's log. */

@@ -13,7 +13,7 @@ import type { AppEnv } from "../http/context.ts";
 import { ApiError, unwrap } from "../http/problem.ts";
 import { validationHook } from "../http/validation.ts";
 import { inOrgKinds, type KindReaders, kindAtSegment } from "../kinds.ts";
-import { json, ORG_KEY, problems } from "./openapi.ts";
+import { json, metaSchema, ORG_KEY, problems } from "./openapi.ts";
 
 export const id = z.string().regex(ID_PATTERN, "must be 1-128 letters, digits or . _ - and start with a letter or digit");
 
@@ -69,7 +69,7 @@ const envelope = z
 		ts: z.number().int(),
 		actor: z.object({ kind: z.string(), org: z.string(), id: z.string() }),
 		data: z.unknown(),
-		meta: z.record(z.string(), z.string()),
+		meta: metaSchema,
 		hash: z.string(),
 		redacted: z.literal(true).optional().openapi({
 			description: "Set when a secret in `data` is hidden (`(redacted)`): `hash` covers the stored data, which only the server checks.",

@@ -40,6 +40,17 @@ export function problems(...statuses: ProblemStatus[]) {
 	return out;
 }
 
+/** Who acted, as event meta and the audit trail carry it: a key by its id (never the key), or a member by email. */
+export const principalSchema = z
+	.union([
+		z.object({ kind: z.literal("key"), id: z.string().min(1).max(128) }),
+		z.object({ kind: z.literal("member"), email: z.string().min(1).max(254) }),
+	])
+	.openapi("Principal");
+
+/** Event meta as stored and read: string fields, and the principal. */
+export const metaSchema = z.record(z.string(), z.union([z.string(), principalSchema]));
+
 /** Every org route: an API key of the org in the path. */
 export const ORG_KEY = [{ orgKey: [] }];
 /** Admin routes: the deployment's admin token. */

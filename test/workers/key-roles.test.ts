@@ -196,3 +196,40 @@ describe("who acted", () => {
 		]);
 	});
 });
+
+describe("the audit trail", () => {
+	type Entry = { seq: number; type: string; principal: unknown; requestId: string | null; data: Record<string, unknown> };
+	const audit = async (org: string, key: string, query = "") =>
+		(await call(`/v1/orgs/${org}/audit${query}`, { headers: bearer(key) })).json<{ entries: Entry[]; next: number | null }>();
+
+	it("lists key changes newest first with the key that made each, pages with before, and leaves other events out", async () => {
+		const { org, key, keyId } = await createOrg("Audited");
+		const viewer = await createKey(org, key, "wall", "viewer");
+		await postBatch(org, uniqueId("s"), { events: [pageView("/x")] }, bearer(key));
+		const ingest = await createKey(org, key, "web", "ingest");
+		await call(`/v1/orgs/${org}/keys/${ingest.keyId}`, { method: "DELETE", headers: bearer(key) });
+		const all = await audit(org, key);
+		expect(all.entries.map((e) => [e.type, e.principal, e.data.keyId ?? e.data.name])).toEqual([
+			["org.key_revoked", { kind: "key", id: keyId }, ingest.keyId],
+			["org.key_created", { kind: "key", id: keyId }, ingest.keyId],
+			["org.key_created", { kind: "key", id: keyId }, viewer.keyId],
+			// The org and its first key were made with the admin token: no principal.
+			["org.key_created", null, keyId],
+			["org.created", null, "Audited"],
+		]);
+		expect(all.next).toBeNull();
+		expect(all.entries.every((e) => e.requestId)).toBe(true);
+		expect(all.entries.find((e) => e.type === "org.key_created")?.data.hash).toBe("(redacted)");
+
+		const first = await audit(org, key, "?limit=2");
+		expect(first.entries.map((e) => e.type)).toEqual(["org.key_revoked", "org.key_created"]);
+		const second = await audit(org, key, `?limit=2&before=${first.next}`);
+		expect(second.entries.map((e) => e.data.keyId)).toEqual([viewer.keyId, keyId]);
+		const last = await audit(org, key, `?limit=2&before=${second.next}`);
+		expect(last).toMatchObject({ entries: [{ type: "org.created" }], next: null });
+
+		// Only admins read it.
+		const refused = await expectProblem(await call(`/v1/orgs/${org}/audit`, { headers: bearer(viewer.key) }), 403);
+		expect(refused.detail).toContain("needs the admin role");
+	});
+});

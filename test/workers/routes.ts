@@ -168,6 +168,14 @@ export const ORG_ROUTES: OrgRoute[] = [
 	{ route: "GET /v1/orgs/{org}", method: "GET", path: (t) => `/v1/orgs/${t.org}`, ok: 200, role: "viewer" },
 	{ route: "GET /v1/orgs/{org}/keys", method: "GET", path: (t) => `/v1/orgs/${t.org}/keys`, ok: 200, role: "admin" },
 	{
+		route: "GET /v1/orgs/{org}/audit",
+		method: "GET",
+		path: (t) => `/v1/orgs/${t.org}/audit?limit=10`,
+		ok: 200,
+		invalid: { path: (t) => `/v1/orgs/${t.org}/audit?limit=201`, field: "query.limit" },
+		role: "admin",
+	},
+	{
 		route: "POST /v1/orgs/{org}/socket-tickets",
 		method: "POST",
 		path: (t) => `/v1/orgs/${t.org}/socket-tickets`,
