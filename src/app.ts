@@ -15,6 +15,7 @@ import { chatRoutes } from "./api/chats.ts";
 import { debugRoutes } from "./api/debug.ts";
 import { healthRoutes } from "./api/health.ts";
 import { interactionRoutes } from "./api/interactions.ts";
+import { memberRoutes } from "./api/members.ts";
 import { registerSecuritySchemes, withRoles } from "./api/openapi.ts";
 import { orgRoutes } from "./api/orgs.ts";
 import { patternRoutes } from "./api/patterns.ts";
@@ -79,6 +80,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
 	app.route("/", actorReadRoutes());
 	app.route("/", socketTicketRoutes());
 	app.route("/", auditRoutes());
+	app.route("/", memberRoutes());
 	// The MCP server: its own guards, since the org comes from the key rather than the path (docs/mcp.md).
 	app.route("/", mcpRoutes());
 	app.route("/", debugRoutes());

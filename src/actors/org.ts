@@ -4,6 +4,7 @@
  */
 import { uuidv7 } from "uuidv7";
 import type { z } from "zod";
+import { MEMBER_KEY_PREFIX, memberKeyId } from "../core/identity.ts";
 import { type ActorError, fail, type Outcome, ok } from "../core/outcome.ts";
 import type { Env } from "../env.ts";
 import { zodErrors } from "../events/catalog.ts";
@@ -19,7 +20,7 @@ import {
 	visitInteractionId,
 	visitStartedSchema,
 } from "../events/interaction.ts";
-import { type KeyRole, orgCatalog } from "../events/org.ts";
+import { type KeyRole, type MemberRole, orgCatalog } from "../events/org.ts";
 import { AUDITED_ORG_EVENTS } from "../events/org-audit.ts";
 import { eventOfType } from "../events/stored.ts";
 import { analyze } from "../patterns/analyzer.ts";
@@ -134,8 +135,40 @@ export class OrgActor extends EventSourcedActor<OrgState, OrgProposal> {
 		return revoked;
 	}
 
-	/** The role of key `keyId` while it is live (not revoked, not expired), else null: what every actor's open sockets are re-checked against. */
+	/** A member's role, or null for someone who is not a member. */
+	memberRole(email: string): MemberRole | null {
+		const key = email.toLowerCase();
+		return Object.hasOwn(this.state.members, key) ? (this.state.members[key]?.role ?? null) : null;
+	}
+
+	/** The org's members, by email. */
+	members(): { email: string; role: MemberRole; since: number }[] {
+		return Object.entries(this.state.members)
+			.map(([email, m]) => ({ email, ...m }))
+			.sort((a, b) => a.email.localeCompare(b.email));
+	}
+
+	/** Adds a member or changes their role; the same role again changes nothing. A role change closes their sockets with 4003 at the next check. */
+	addMember(input: { email: string; role: MemberRole }, meta: EventMeta = {}): Outcome<{ email: string; role: MemberRole; since: number }> {
+		return this.#run({ kind: "add_member", ...input }, meta, (after) => {
+			const email = input.email.toLowerCase();
+			return { email, ...(after.members[email] as { role: MemberRole; since: number }) };
+		});
+	}
+
+	/** Removes a member: their Access identity opens nothing from the next request on, and their sockets here close at once. */
+	removeMember(email: string, meta: EventMeta = {}): Outcome<{ email: string }> {
+		const removed = this.#run({ kind: "remove_member", email }, meta, () => ({ email: email.toLowerCase() }));
+		if (removed.ok) this.closeSocketsOfKey(memberKeyId(email));
+		return removed;
+	}
+
+	/**
+	 * The role of key `keyId` while it is live (not revoked, not expired), or of the member a `member:<email>` id names,
+	 * else null: what every actor's open sockets are re-checked against.
+	 */
 	override liveKeyRole(keyId: string): Promise<KeyRole | null> {
+		if (keyId.startsWith(MEMBER_KEY_PREFIX)) return Promise.resolve(this.memberRole(keyId.slice(MEMBER_KEY_PREFIX.length)));
 		const key = Object.hasOwn(this.state.keys, keyId) ? this.state.keys[keyId] : undefined;
 		return Promise.resolve(key && keyIsLive(key, this.now()) ? key.role : null);
 	}

@@ -17,7 +17,7 @@ export interface SocketKey {
 }
 
 export function parseSocketKey(header: string | null): SocketKey | undefined {
-	const match = /^(admin|analyst|viewer|ingest) (\S{1,128})$/.exec(header ?? "");
+	const match = /^(admin|analyst|viewer|ingest) (\S{1,300})$/.exec(header ?? "");
 	return match ? { role: match[1] as KeyRole, id: match[2] as string } : undefined;
 }
 

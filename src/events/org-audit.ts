@@ -7,6 +7,10 @@
 import type { EventOf } from "./catalog.ts";
 import type { orgCatalog } from "./org.ts";
 
-export const AUDITED_ORG_EVENTS = ["org.created", "org.key_created", "org.key_revoked"] as const satisfies readonly EventOf<
-	typeof orgCatalog
->["type"][];
+export const AUDITED_ORG_EVENTS = [
+	"org.created",
+	"org.key_created",
+	"org.key_revoked",
+	"org.member_added",
+	"org.member_removed",
+] as const satisfies readonly EventOf<typeof orgCatalog>["type"][];

@@ -69,6 +69,20 @@ export const keyCreated = defineEvent(
 /** A revoked key stops opening the org's routes from the moment this event is appended. */
 export const keyRevoked = defineEvent("org.key_revoked", z.object({ keyId }), { internal: true });
 
+/** The roles a person can hold (a member signs in through Cloudflare Access): `ingest` is for keys only. */
+export const MEMBER_ROLES = ["admin", "analyst", "viewer"] as const;
+export type MemberRole = (typeof MEMBER_ROLES)[number];
+/** Members are known by the email Cloudflare Access signs, compared lowercased. */
+export const memberEmail = z.string().trim().toLowerCase().min(3).max(254).pipe(z.email());
+
+/** A person joined the org with a role, or a member's role changed. */
+export const memberAdded = defineEvent("org.member_added", z.object({ email: memberEmail, role: z.enum(MEMBER_ROLES) }), {
+	internal: true,
+});
+
+/** A member left the org: their Access identity opens nothing from this event on. */
+export const memberRemoved = defineEvent("org.member_removed", z.object({ email: memberEmail }), { internal: true });
+
 /** A web visit started: the org's directory lists the session as active until the visit's interaction arrives. */
 export const visitStarted = defineEvent("org.visit_started", visitStartedSchema, { internal: true });
 
@@ -154,4 +168,6 @@ export const orgCatalog = new EventCatalog([
 	rollupCompleted,
 	patternDetected,
 	reportWritten,
+	memberAdded,
+	memberRemoved,
 ]);

@@ -8,9 +8,11 @@
  * 404: a live key of another org: the same answer as an org that does not exist, so nothing leaks.
  * 403: a live key of the org whose role does not open the route (each route's least role: src/http/roles.ts).
  */
+import type { Context, Next } from "hono";
 import { createMiddleware } from "hono/factory";
-import { actorName } from "../core/identity.ts";
+import { actorName, memberKeyId } from "../core/identity.ts";
 import type { Env } from "../env.ts";
+import { accessIdentity } from "./access.ts";
 import { claimedOrg, hashApiKey } from "./api-keys.ts";
 import type { AppEnv, Caller } from "./context.ts";
 import { orgExists } from "./org-existence.ts";
@@ -85,7 +87,12 @@ export const requireAdmin = createMiddleware<AppEnv>(async (c, next) => {
 export const requireOrgKey = createMiddleware<AppEnv>(async (c, next) => {
 	const ticket = socketTicket(c.req.raw);
 	const token = ticket ? undefined : bearerToken(c.req.raw);
-	if (!ticket && !token) throw unauthorized(`This route needs an API key of the org. ${HOW}`);
+	if (!ticket && !token) {
+		// No key: a member signed in through Cloudflare Access, when it is configured.
+		const member = await accessMember(c);
+		if (!member) throw unauthorized(`This route needs an API key of the org. ${HOW}`);
+		return authorize(c, member, next);
+	}
 	const caller = ticket ? await ticketOwner(c.env, ticket) : token ? await keyOwner(c.env, token) : null;
 	if (!caller)
 		throw unauthorized(
@@ -94,11 +101,36 @@ export const requireOrgKey = createMiddleware<AppEnv>(async (c, next) => {
 				: "The API key is not valid, or it was revoked or expired.",
 		);
 	if (caller.org !== c.req.param("org")) throw notFound(c);
+	return authorize(c, caller, next);
+});
+
+function authorize(c: Context<AppEnv>, caller: Caller, next: Next): Promise<void> {
 	const need = routeRole(c.req.method, c.req.path);
 	if (!opens(caller.role, need)) throw forbidden(caller.role, need, `${c.req.method} ${c.req.path}`);
 	c.set("caller", caller);
-	await next();
-});
+	return next();
+}
+
+/**
+ * The member a verified Cloudflare Access token names, as a caller of `org`; undefined without a token (or with Access
+ * off). 401 for a token that fails verification, 404 for an org that does not exist, 403 for an email that is not a
+ * member of the org.
+ */
+async function accessMember(c: Context<AppEnv>): Promise<Caller | undefined> {
+	const identity = await accessIdentity(c.env, c.req.raw);
+	if (!identity) return undefined;
+	if (!identity.ok) throw unauthorized(`The Cloudflare Access token is not valid: ${identity.reason}.`);
+	const org = c.req.param("org") ?? "";
+	if (!(await orgExists(c.env, org))) throw notFound(c);
+	const role = await c.env.ORG.getByName(actorName(org, org)).memberRole(identity.email);
+	if (!role)
+		throw new ApiError(
+			403,
+			"Forbidden",
+			`${identity.email} is not a member of this org: an admin adds members with POST /v1/orgs/{org}/members.`,
+		);
+	return { org, keyId: memberKeyId(identity.email), role, member: identity.email };
+}
 
 /**
  * The org, key id and role of a live API key (asked of the org the key names, compared in constant time there), or

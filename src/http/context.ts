@@ -10,10 +10,13 @@ export interface Caller {
 	keyId: string;
 	/** What the key may open: each route's least role is in src/http/roles.ts. */
 	role: KeyRole;
+	/** Set when a member signed in through Cloudflare Access (keyId is then `member:<email>`). */
+	member?: string;
 }
 
-/** Who a caller acts as, for the audit trail: the key by its id, never the key itself. */
-export const principalOfCaller = (caller: Caller): Principal => ({ kind: "key", id: caller.keyId });
+/** Who a caller acts as, for the audit trail: the key by its id (never the key itself), or the member by email. */
+export const principalOfCaller = (caller: Caller): Principal =>
+	caller.member ? { kind: "member", email: caller.member } : { kind: "key", id: caller.keyId };
 
 export type AppEnv = { Bindings: Env; Variables: RequestIdVariables & { caller: Caller } };
 

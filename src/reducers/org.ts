@@ -5,7 +5,7 @@
 import type { DataOf, EventOf, ProposalOf } from "../events/catalog.ts";
 import type { RecordedEvent } from "../events/envelope.ts";
 import { type CameraStatus, type Interaction, type VisitStarted, visitInteractionId } from "../events/interaction.ts";
-import { type KeyRole, orgCatalog } from "../events/org.ts";
+import { type KeyRole, type MemberRole, orgCatalog } from "../events/org.ts";
 import type { Finding } from "../patterns/detect.ts";
 import type { Period, Window } from "../patterns/windows.ts";
 import { type ActorDefinition, type DecideContext, type Decider, REDACTED, type Refusal } from "./definition.ts";
@@ -64,6 +64,14 @@ export interface OrgState {
 	createdBy: string | null;
 	/** Every key ever issued, by key id; revoked keys stay, with revokedAt. */
 	keys: Record<string, OrgKey>;
+	/** The people who may sign in through Cloudflare Access, by lowercased email. */
+	members: Record<string, OrgMember>;
+}
+
+export interface OrgMember {
+	role: MemberRole;
+	/** When the member was added, or their role last changed. */
+	since: number;
 }
 
 /** A key as the org's owners see it: never its hash. */
@@ -81,6 +89,7 @@ export const initialOrgState = (): OrgState => ({
 	createdAt: null,
 	createdBy: null,
 	keys: {},
+	members: {},
 	interactions: { total: 0, web: 0, cctv: 0, chat: 0, lastRecordedAt: null },
 	rollups: initialRollups(),
 	activeSessions: {},
@@ -101,6 +110,9 @@ export type OrgCommand =
 	| { kind: "create"; name: string; key: NewKey; clientActionId?: string }
 	| { kind: "issue_key"; key: NewKey; clientActionId?: string }
 	| { kind: "revoke_key"; keyId: string }
+	/** Adds a member, or changes their role. */
+	| { kind: "add_member"; email: string; role: MemberRole }
+	| { kind: "remove_member"; email: string }
 	/** An interaction another actor handed over; its id is the event's, so a re-sent one is a duplicate. */
 	| { kind: "record_interaction"; interaction: Interaction }
 	/** `ended`: the visit's interaction is already in the log (a start delivered after its own end). */
@@ -157,6 +169,9 @@ export function decideOrg(command: OrgCommand, state: OrgState, context: OrgCont
 		case "issue_key":
 		case "revoke_key":
 			return decideKeys(command, state, context);
+		case "add_member":
+		case "remove_member":
+			return decideMembers(command, state, context);
 		case "record_interaction":
 			return [{ id: command.interaction.id, type: "org.interaction_recorded", ts: context.now, data: command.interaction }];
 		case "record_visit_started": {
@@ -220,6 +235,22 @@ function decideKeys(
 			return [keyRevoked(command.keyId, context)];
 		}
 	}
+}
+
+function decideMembers(
+	command: Extract<OrgCommand, { kind: "add_member" | "remove_member" }>,
+	state: OrgState,
+	context: OrgContext,
+): OrgProposal[] | Refusal {
+	if (state.createdAt === null) return { kind: "not_found", detail: "the org does not exist" };
+	const email = command.email.toLowerCase();
+	const member = Object.hasOwn(state.members, email) ? state.members[email] : undefined;
+	if (command.kind === "add_member") {
+		if (member?.role === command.role) return [];
+		return [{ id: context.newId(), type: "org.member_added", ts: context.now, data: { email, role: command.role } }];
+	}
+	if (!member) return { kind: "not_found", detail: `the org has no member ${email}` };
+	return [{ id: context.newId(), type: "org.member_removed", ts: context.now, data: { email } }];
 }
 
 /** Rollups due now; an ad hoc run of a window already rolled up decides nothing. */
@@ -298,6 +329,14 @@ export function evolveOrg(state: OrgState, event: OrgEvent): OrgState {
 			if (key.revokedAt !== null) throw new Error(`key ${keyId} is already revoked`);
 			return { ...state, keys: { ...state.keys, [keyId]: { ...key, revokedAt: event.ts } } };
 		}
+		case "org.member_added": {
+			const { email, role } = event.data;
+			return { ...state, members: { ...state.members, [email]: { role, since: event.ts } } };
+		}
+		case "org.member_removed": {
+			const { [event.data.email]: _removed, ...members } = state.members;
+			return { ...state, members };
+		}
 		case "org.visit_started": {
 			const { session, visit, startedAt } = event.data;
 			return { ...state, activeSessions: { ...state.activeSessions, [session]: { visit, startedAt } } };
@@ -355,7 +394,7 @@ export const orgDefinition: ActorDefinition<OrgState, OrgEvent> = {
 	kind: "org",
 	catalog: orgCatalog,
 	// 2: keys and the creating action joined the state. 3: interaction counts. 4: rollups, patterns, reports. 5: active sessions. 6: cameras.
-	// 7: key scopes. 8: key roles and expiry.
+	// 7: key scopes. 8: key roles and expiry, members.
 	reducerVersion: 8,
 	initialState: initialOrgState,
 	evolve: evolveOrg,

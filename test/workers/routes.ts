@@ -167,6 +167,39 @@ const readRoutes: OrgRoute[] = actorBases.flatMap(({ kind, base }): OrgRoute[] =
 export const ORG_ROUTES: OrgRoute[] = [
 	{ route: "GET /v1/orgs/{org}", method: "GET", path: (t) => `/v1/orgs/${t.org}`, ok: 200, role: "viewer" },
 	{ route: "GET /v1/orgs/{org}/keys", method: "GET", path: (t) => `/v1/orgs/${t.org}/keys`, ok: 200, role: "admin" },
+	{ route: "GET /v1/orgs/{org}/members", method: "GET", path: (t) => `/v1/orgs/${t.org}/members`, ok: 200, role: "admin" },
+	{
+		route: "POST /v1/orgs/{org}/members",
+		method: "POST",
+		path: (t) => `/v1/orgs/${t.org}/members`,
+		body: () => ({ email: `${uniqueId("m")}@example.com`, role: "viewer" }),
+		ok: 200,
+		invalid: { body: { email: "not an email", role: "viewer" }, field: "email" },
+		writes: true,
+		role: "admin",
+	},
+	{
+		route: "DELETE /v1/orgs/{org}/members",
+		method: "DELETE",
+		// A member added with the tenant's own key first, so there is one to remove; an org with no key just gets the path.
+		path: async (t) => {
+			const path = `/v1/orgs/${t.org}/members`;
+			memberTarget = `${uniqueId("m")}@example.com`;
+			if (!t.key) return path;
+			const res = await call(path, {
+				method: "POST",
+				headers: { authorization: `Bearer ${t.key}` },
+				body: JSON.stringify({ email: memberTarget, role: "viewer" }),
+			});
+			if (res.status !== 200) throw new Error(`add member: ${res.status} ${await res.text()}`);
+			return path;
+		},
+		body: () => ({ email: memberTarget }),
+		ok: 200,
+		invalid: { body: { email: 7 }, field: "email" },
+		writes: true,
+		role: "admin",
+	},
 	{
 		route: "GET /v1/orgs/{org}/audit",
 		method: "GET",
@@ -304,6 +337,9 @@ export const ORG_ROUTES: OrgRoute[] = [
 	},
 	...readRoutes,
 ];
+
+/** The member the DELETE members route's body names: set by its `path`, which runs just before. */
+let memberTarget = "";
 
 /** The operation the cancel route's body names: set by its `path`, which runs just before. */
 let cancelTarget = "";
