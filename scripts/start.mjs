@@ -155,7 +155,7 @@ async function announce() {
 	if (demo) {
 		lines.push(
 			`  Demo org:     ${demo.org}   (${demo.how}; kept in .wrangler/roost-demo.json)`,
-			`  API key:      ${demo.apiKey}   (full: reads and manages the org)`,
+			`  API key:      ${demo.apiKey}   (admin: reads and manages the org)`,
 			`  Ingest key:   ${demo.ingestKey}   (sends events only: the key for web pages and the SDK)`,
 			`  Try:          curl -H 'authorization: Bearer ${demo.apiKey}' ${base}/v1/orgs/${demo.org}`,
 		);
