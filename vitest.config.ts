@@ -1,6 +1,7 @@
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import type { Plugin } from "vite";
 import { defineConfig } from "vitest/config";
+import { accessTestKeys } from "./test/support/access-keys.ts";
 
 /** drizzle-kit's migrations import .sql files; wrangler bundles them as text, and so does this. */
 const sqlAsText: Plugin = {
@@ -10,6 +11,9 @@ const sqlAsText: Plugin = {
 		return { code: `export default ${JSON.stringify(code)};`, map: null };
 	},
 };
+
+/** A Cloudflare Access key set made for this run: the Worker verifies with its public half, the tests sign with the private one. */
+const access = await accessTestKeys();
 
 export default defineConfig({
 	test: {
@@ -35,6 +39,11 @@ export default defineConfig({
 								// The reliability suites (docs/reliability.md): ROOST_LONG=1 runs them ten times longer; ROOST_SEED replays one.
 								ROOST_LONG: process.env.ROOST_LONG ?? "",
 								ROOST_SEED: process.env.ROOST_SEED ?? "",
+								// Members through Cloudflare Access (test/workers/members.test.ts), with the key set above.
+								ACCESS_TEAM_DOMAIN: access.teamDomain,
+								ACCESS_AUD: access.audience,
+								ACCESS_JWKS: access.jwks,
+								TEST_ACCESS_PRIVATE_JWK: access.privateJwk,
 							},
 							ratelimits: {
 								IP_RATE_LIMIT: { namespace_id: "1001", simple: { limit: 8, period: 60 } },

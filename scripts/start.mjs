@@ -94,7 +94,7 @@ async function withIngestKey(demo) {
 	const res = await fetch(`${base}/v1/orgs/${demo.org}/keys`, {
 		method: "POST",
 		headers,
-		body: JSON.stringify({ label: "demo web pages", scope: "ingest", clientActionId: "npm-start-demo-ingest-key" }),
+		body: JSON.stringify({ label: "demo web pages", role: "ingest", clientActionId: "npm-start-demo-ingest-key" }),
 	});
 	if (res.status !== 201) throw new Error(`POST /v1/orgs/${demo.org}/keys answered ${res.status}: ${await res.text()}`);
 	const body = await res.json();
@@ -155,7 +155,7 @@ async function announce() {
 	if (demo) {
 		lines.push(
 			`  Demo org:     ${demo.org}   (${demo.how}; kept in .wrangler/roost-demo.json)`,
-			`  API key:      ${demo.apiKey}   (full: reads and manages the org)`,
+			`  API key:      ${demo.apiKey}   (admin: reads and manages the org)`,
 			`  Ingest key:   ${demo.ingestKey}   (sends events only: the key for web pages and the SDK)`,
 			`  Try:          curl -H 'authorization: Bearer ${demo.apiKey}' ${base}/v1/orgs/${demo.org}`,
 		);

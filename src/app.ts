@@ -9,12 +9,14 @@ import { HTTPException } from "hono/http-exception";
 import { requestId } from "hono/request-id";
 import { secureHeaders } from "hono/secure-headers";
 import { actorReadRoutes } from "./api/actors.ts";
+import { auditRoutes } from "./api/audit.ts";
 import { cameraRoutes } from "./api/cameras.ts";
 import { chatRoutes } from "./api/chats.ts";
 import { debugRoutes } from "./api/debug.ts";
 import { healthRoutes } from "./api/health.ts";
 import { interactionRoutes } from "./api/interactions.ts";
-import { registerSecuritySchemes } from "./api/openapi.ts";
+import { memberRoutes } from "./api/members.ts";
+import { registerSecuritySchemes, withRoles } from "./api/openapi.ts";
 import { orgRoutes } from "./api/orgs.ts";
 import { patternRoutes } from "./api/patterns.ts";
 import { sessionRoutes } from "./api/sessions.ts";
@@ -79,6 +81,8 @@ export function createApp(): OpenAPIHono<AppEnv> {
 	app.route("/", actorReadRoutes());
 	app.route("/", socketTicketRoutes());
 	app.route("/", webhookRoutes());
+	app.route("/", auditRoutes());
+	app.route("/", memberRoutes());
 	// The MCP server: its own guards, since the org comes from the key rather than the path (docs/mcp.md).
 	app.route("/", mcpRoutes());
 	app.route("/", debugRoutes());
@@ -86,10 +90,16 @@ export function createApp(): OpenAPIHono<AppEnv> {
 	app.route("/", healthRoutes());
 
 	registerSecuritySchemes(app);
-	app.doc31("/openapi.json", {
-		openapi: "3.1.0",
-		info: { title: "Roost", version: "0.1.0", description: "Event-sourced actors on Durable Objects: see docs/api.md." },
-	});
+	app.get("/openapi.json", (c) =>
+		c.json(
+			withRoles(
+				app.getOpenAPI31Document({
+					openapi: "3.1.0",
+					info: { title: "Roost", version: "0.1.0", description: "Event-sourced actors on Durable Objects: see docs/api.md." },
+				}),
+			),
+		),
+	);
 	app.get("/", (c) => c.json({ name: "roost", docs: "/openapi.json" }));
 
 	app.notFound((c) => {

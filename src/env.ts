@@ -26,6 +26,11 @@ export interface Env extends ActorNamespaces {
 	ADMIN_TOKEN?: string;
 	/** "development" only where wrangler.jsonc's local vars apply: the one place the public dev ADMIN_TOKEN is accepted. */
 	ROOST_ENV?: string;
+	/** Cloudflare Access: the team domain (`https://<team>.cloudflareaccess.com`) and the application's AUD tag. Both set turns member sign-in on. */
+	ACCESS_TEAM_DOMAIN?: string;
+	ACCESS_AUD?: string;
+	/** A JWKS (JSON) to verify Access tokens with instead of fetching the team's: for tests and air-gapped setups. */
+	ACCESS_JWKS?: string;
 	/** Requests per client IP per period, across /v1 (wrangler.jsonc `ratelimits`). */
 	IP_RATE_LIMIT?: RateLimit;
 	/** Requests per API key per period, across an org's routes. */

@@ -14,7 +14,7 @@ import { actorName, parseActorName } from "../core/identity.ts";
 import type { ActorError, Outcome } from "../core/outcome.ts";
 import type { Env } from "../env.ts";
 import type { ActorRef, EventEnvelope, ProposedEvent, RecordedEvent } from "../events/envelope.ts";
-import type { KeyScope } from "../events/org.ts";
+import type { KeyRole } from "../events/org.ts";
 import { eventForFold } from "../events/stored.ts";
 import type { ActorDefinition } from "../reducers/definition.ts";
 import { faultPoint } from "./faults.ts";
@@ -102,7 +102,7 @@ export abstract class EventSourcedActor<S, P extends ProposedEvent = ProposedEve
 		this.#reads = new Reads(host);
 		this.#keys = new KeyChecks(host, {
 			connections: (tag) => this.getConnections(tag),
-			liveKeyScope: (keyId) => this.liveKeyScope(keyId),
+			liveKeyRole: (keyId) => this.liveKeyRole(keyId),
 			checkTimer: (armed) => this.#sockets.checkTimer(armed),
 			advance: (timer) => void this.#append.run({}, () => ({ events: [], result: () => null }), timer),
 		});
@@ -293,6 +293,11 @@ export abstract class EventSourcedActor<S, P extends ProposedEvent = ProposedEve
 		return this.#reads.events(query);
 	}
 
+	/** Events of some types before seq `before`, newest first (upcast and redacted): an org's audit trail, say. */
+	readEventsBackwards(query: { types: readonly string[]; before?: number; limit?: number }): EventPage {
+		return this.#reads.eventsBackwards(query);
+	}
+
 	/** One event by its id, or null. */
 	eventById(id: string, raw = false): EventEnvelope | null {
 		return this.#reads.eventById(id, raw);
@@ -370,10 +375,10 @@ export abstract class EventSourcedActor<S, P extends ProposedEvent = ProposedEve
 		this.#sockets.closed(connection);
 	}
 
-	/** The scope of the org's key `keyId` if it is live, else null. The org actor answers from its own state. */
-	protected liveKeyScope(keyId: string): Promise<KeyScope | null> {
+	/** The role of the org's key `keyId` if it is live, else null. The org actor answers from its own state. */
+	protected liveKeyRole(keyId: string): Promise<KeyRole | null> {
 		const { org } = this.actor;
-		return this.env.ORG.getByName(actorName(org, org)).liveKeyScope(keyId);
+		return this.env.ORG.getByName(actorName(org, org)).liveKeyRole(keyId);
 	}
 
 	/** Closes every socket opened with `keyId` now (the org does on revocation). */

@@ -90,6 +90,20 @@ export class EventLog {
 		);
 	}
 
+	/** Events of any of `types` with seq below `before`, newest first, at most `limit`. */
+	reverseByTypes(types: readonly string[], limit: number, before = Number.MAX_SAFE_INTEGER): StoredEvent[] {
+		if (types.length === 0) return [];
+		const marks = types.map(() => "?").join(", ");
+		return [
+			...this.sql.exec<StoredEvent>(
+				`SELECT ${SELECT_COLUMNS} FROM events WHERE type IN (${marks}) AND seq < ? ORDER BY seq DESC LIMIT ?`,
+				...types,
+				before,
+				limit,
+			),
+		];
+	}
+
 	/** Recomputes the whole chain and reports the first row that does not match. */
 	verify(): ChainCheck {
 		let prev = GENESIS_HASH;

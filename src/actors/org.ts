@@ -4,10 +4,11 @@
  */
 import { uuidv7 } from "uuidv7";
 import type { z } from "zod";
+import { MEMBER_KEY_PREFIX, memberKeyId } from "../core/identity.ts";
 import { type ActorError, fail, type Outcome, ok } from "../core/outcome.ts";
 import type { Env } from "../env.ts";
 import { zodErrors } from "../events/catalog.ts";
-import type { EventMeta } from "../events/envelope.ts";
+import type { EventMeta, Principal } from "../events/envelope.ts";
 import {
 	CAMERA_STATUS_MESSAGE,
 	cameraStatusSchema,
@@ -19,7 +20,8 @@ import {
 	visitInteractionId,
 	visitStartedSchema,
 } from "../events/interaction.ts";
-import { type KeyScope, orgCatalog } from "../events/org.ts";
+import { type KeyRole, type MemberRole, orgCatalog } from "../events/org.ts";
+import { AUDITED_ORG_EVENTS } from "../events/org-audit.ts";
 import { eventOfType } from "../events/stored.ts";
 import { analyze } from "../patterns/analyzer.ts";
 import type { Finding, RollupRecord } from "../patterns/detect.ts";
@@ -31,6 +33,7 @@ import {
 	decideOrg,
 	isRolledUp,
 	type KeyView,
+	keyIsLive,
 	keyView,
 	keyViews,
 	type NewKey,
@@ -80,6 +83,19 @@ export interface OrgProfile {
 	createdAt: number;
 }
 
+/** One access or policy change, as the audit trail lists it: what happened, when, and who made it. */
+export interface AuditEntry {
+	seq: number;
+	id: string;
+	type: string;
+	ts: number;
+	/** The key or member that acted; null for changes made with the admin token or by the system. */
+	principal: Principal | null;
+	requestId: string | null;
+	/** The event's data, redacted as every read of the org's log is (no key hashes). */
+	data: unknown;
+}
+
 /** What GET /v1/orgs/:org shows: the profile, the keys without their hashes, and the log version. */
 export interface OrgView {
 	org: OrgProfile;
@@ -92,7 +108,7 @@ const encoder = new TextEncoder();
 /** A socket ticket as the org keeps it, under its SHA-256 (never the ticket itself). */
 interface SocketTicket {
 	keyId: string;
-	scope: KeyScope;
+	role: KeyRole;
 	expiresAt: number;
 }
 const TICKET_PREFIX = "socket-ticket:";
@@ -179,23 +195,56 @@ export class OrgActor extends EventSourcedActor<OrgState, OrgProposal> {
 		return revoked;
 	}
 
-	/** The scope of key `keyId` while it is live (not revoked), else null: what every actor's open sockets are re-checked against. */
-	override liveKeyScope(keyId: string): Promise<KeyScope | null> {
-		const key = Object.hasOwn(this.state.keys, keyId) ? this.state.keys[keyId] : undefined;
-		return Promise.resolve(key && key.revokedAt === null ? key.scope : null);
+	/** A member's role, or null for someone who is not a member. */
+	memberRole(email: string): MemberRole | null {
+		const key = email.toLowerCase();
+		return Object.hasOwn(this.state.members, key) ? (this.state.members[key]?.role ?? null) : null;
+	}
+
+	/** The org's members, by email. */
+	members(): { email: string; role: MemberRole; since: number }[] {
+		return Object.entries(this.state.members)
+			.map(([email, m]) => ({ email, ...m }))
+			.sort((a, b) => a.email.localeCompare(b.email));
+	}
+
+	/** Adds a member or changes their role; the same role again changes nothing. A role change closes their sockets with 4003 at the next check. */
+	addMember(input: { email: string; role: MemberRole }, meta: EventMeta = {}): Outcome<{ email: string; role: MemberRole; since: number }> {
+		return this.#run({ kind: "add_member", ...input }, meta, (after) => {
+			const email = input.email.toLowerCase();
+			return { email, ...(after.members[email] as { role: MemberRole; since: number }) };
+		});
+	}
+
+	/** Removes a member: their Access identity opens nothing from the next request on, and their sockets here close at once. */
+	removeMember(email: string, meta: EventMeta = {}): Outcome<{ email: string }> {
+		const removed = this.#run({ kind: "remove_member", email }, meta, () => ({ email: email.toLowerCase() }));
+		if (removed.ok) this.closeSocketsOfKey(memberKeyId(email));
+		return removed;
 	}
 
 	/**
-	 * The id and scope of the active key with this SHA-256 (hex), or null. Every active key is compared,
-	 * each in constant time, so the answer takes as long whichever key matches or none does.
+	 * The role of key `keyId` while it is live (not revoked, not expired), or of the member a `member:<email>` id names,
+	 * else null: what every actor's open sockets are re-checked against.
 	 */
-	authenticate(hash: string): { keyId: string; scope: KeyScope } | null {
+	override liveKeyRole(keyId: string): Promise<KeyRole | null> {
+		if (keyId.startsWith(MEMBER_KEY_PREFIX)) return Promise.resolve(this.memberRole(keyId.slice(MEMBER_KEY_PREFIX.length)));
+		const key = Object.hasOwn(this.state.keys, keyId) ? this.state.keys[keyId] : undefined;
+		return Promise.resolve(key && keyIsLive(key, this.now()) ? key.role : null);
+	}
+
+	/**
+	 * The id and role of the live key (not revoked, not expired) with this SHA-256 (hex), or null. Every live key is
+	 * compared, each in constant time, so the answer takes as long whichever key matches or none does.
+	 */
+	authenticate(hash: string): { keyId: string; role: KeyRole } | null {
 		if (!/^[0-9a-f]{64}$/.test(hash)) return null;
 		const given = encoder.encode(hash);
-		let match: { keyId: string; scope: KeyScope } | null = null;
+		const now = this.now();
+		let match: { keyId: string; role: KeyRole } | null = null;
 		for (const [id, key] of Object.entries(this.state.keys)) {
-			if (key.revokedAt !== null || !key.hash) continue;
-			if (crypto.subtle.timingSafeEqual(given, encoder.encode(key.hash))) match = { keyId: id, scope: key.scope };
+			if (!keyIsLive(key, now) || !key.hash) continue;
+			if (crypto.subtle.timingSafeEqual(given, encoder.encode(key.hash))) match = { keyId: id, role: key.role };
 		}
 		return match;
 	}
@@ -214,16 +263,16 @@ export class OrgActor extends EventSourcedActor<OrgState, OrgProposal> {
 		return true;
 	}
 
-	/** Spends a ticket: the key it was issued to, if it is unexpired and the key still live with the same scope, else null. */
-	async redeemSocketTicket(hash: string): Promise<{ keyId: string; scope: KeyScope } | null> {
+	/** Spends a ticket: the key it was issued to, if it is unexpired and the key still live with the same role, else null. */
+	async redeemSocketTicket(hash: string): Promise<{ keyId: string; role: KeyRole } | null> {
 		if (!/^[0-9a-f]{64}$/.test(hash)) return null;
 		const name = `${TICKET_PREFIX}${hash}`;
 		const ticket = await this.ctx.storage.get<SocketTicket>(name);
 		if (!ticket) return null;
 		await this.ctx.storage.delete(name);
 		if (ticket.expiresAt <= this.now()) return null;
-		const scope = await this.liveKeyScope(ticket.keyId);
-		return scope === ticket.scope ? { keyId: ticket.keyId, scope } : null;
+		const role = await this.liveKeyRole(ticket.keyId);
+		return role === ticket.role ? { keyId: ticket.keyId, role } : null;
 	}
 
 	view(): Outcome<OrgView> {
@@ -233,6 +282,23 @@ export class OrgActor extends EventSourcedActor<OrgState, OrgProposal> {
 
 	keys(): KeyView[] {
 		return keyViews(this.state);
+	}
+
+	/** Access and policy changes before seq `before`, newest first; `next` is the `before` of the next page. */
+	audit(query: { before?: number; limit?: number } = {}): { entries: AuditEntry[]; next: number | null } {
+		const page = this.readEventsBackwards({ types: AUDITED_ORG_EVENTS, ...query });
+		return {
+			entries: page.events.map((e) => ({
+				seq: e.seq,
+				id: e.id,
+				type: e.type,
+				ts: e.ts,
+				principal: e.meta.principal ?? null,
+				requestId: e.meta.requestId ?? null,
+				data: e.data,
+			})),
+			next: page.next,
+		};
 	}
 
 	/** Interactions received, in the order they arrived; `after` and `next` are seqs of the org's log. */

@@ -25,6 +25,7 @@ import {
 } from "../reducers/session.ts";
 import { EventSourcedActor, positiveInt, type TimerPlan } from "./actor.ts";
 import type { OutboxMessage } from "./outbox.ts";
+import type { SocketState } from "./socket-guard.ts";
 import type { ClientMessage } from "./socket-messages.ts";
 import type { Timer } from "./timers.ts";
 
@@ -150,7 +151,15 @@ export class SessionActor extends EventSourcedActor<SessionState, SessionProposa
 	protected override onClientMessage(connection: Connection, message: ClientMessage): void {
 		const input = message as unknown as SessionBatchInput;
 		const echo = input.clientActionId ? { clientActionId: input.clientActionId } : {};
-		const outcome = this.recordBatch(input, { requestId: `ws:${connection.id}` });
+		const key = (connection as Connection<SocketState>).state?.key;
+		// Sending events in needs what POST .../events needs (src/http/roles.ts): an ingest or admin key.
+		if (key && key.role !== "ingest" && key.role !== "admin") {
+			const detail = `Sending events needs the ingest role (or admin); this socket's key has the ${key.role} role.`;
+			this.send(connection, { t: "error", status: 403, title: "Forbidden", detail, ...echo });
+			return;
+		}
+		const principal = key ? { principal: { kind: "key" as const, id: key.id } } : {};
+		const outcome = this.recordBatch(input, { requestId: `ws:${connection.id}`, ...principal });
 		if (outcome.ok) this.send(connection, { t: "ack", ...outcome.value, ...echo });
 		else this.send(connection, { t: "error", ...statusOf(outcome.error), ...errorDetails(outcome.error), ...echo });
 	}

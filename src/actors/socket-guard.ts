@@ -3,25 +3,25 @@
  * with must stay live, it lives at most a day, and its frames spend a budget like HTTP requests do. Pure
  * functions and constants; the kernel (actor.ts) applies them.
  */
-import type { KeyScope } from "../events/org.ts";
+import type { KeyRole } from "../events/org.ts";
 
 /**
- * Set by the Worker (never taken from the client) on every socket it opens: `<scope> <key id>` of the key or
+ * Set by the Worker (never taken from the client) on every socket it opens: `<role> <key id>` of the key or
  * ticket that opened it. The actor keeps it in the socket's attachment and re-checks the key while it is open.
  */
 export const SOCKET_KEY_HEADER = "x-roost-socket-key";
 
 export interface SocketKey {
 	id: string;
-	scope: KeyScope;
+	role: KeyRole;
 }
 
 export function parseSocketKey(header: string | null): SocketKey | undefined {
-	const match = /^(full|ingest) (\S{1,128})$/.exec(header ?? "");
-	return match ? { scope: match[1] as KeyScope, id: match[2] as string } : undefined;
+	const match = /^(admin|analyst|viewer|ingest) (\S{1,300})$/.exec(header ?? "");
+	return match ? { role: match[1] as KeyRole, id: match[2] as string } : undefined;
 }
 
-export const socketKeyHeader = (key: SocketKey): string => `${key.scope} ${key.id}`;
+export const socketKeyHeader = (key: SocketKey): string => `${key.role} ${key.id}`;
 
 /** A socket's key is asked of the org again when its last answer is older than this, and on a timer this often. */
 export const KEY_CHECK_EVERY_MS = 30_000;
@@ -35,8 +35,8 @@ export const CLOSE = {
 	lifetime: { code: 4000, reason: "socket lifetime reached: reconnect" },
 	/** The key was revoked, expired or is unknown. */
 	revoked: { code: 4001, reason: "key revoked" },
-	/** The key is live with another scope than the socket was opened with. */
-	scopeChanged: { code: 4003, reason: "key scope changed: reconnect" },
+	/** The key is live with another role than the socket was opened with. */
+	roleChanged: { code: 4003, reason: "key role changed: reconnect" },
 	/** The client kept sending past its budget. */
 	tooManyMessages: { code: 4008, reason: "too many messages" },
 } as const;

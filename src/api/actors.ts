@@ -13,7 +13,7 @@ import type { AppEnv } from "../http/context.ts";
 import { ApiError, unwrap } from "../http/problem.ts";
 import { validationHook } from "../http/validation.ts";
 import { inOrgKinds, type KindReaders, kindAtSegment } from "../kinds.ts";
-import { json, ORG_KEY, problems } from "./openapi.ts";
+import { json, metaSchema, ORG_KEY, problems } from "./openapi.ts";
 
 export const id = z.string().regex(ID_PATTERN, "must be 1-128 letters, digits or . _ - and start with a letter or digit");
 
@@ -69,7 +69,7 @@ const envelope = z
 		ts: z.number().int(),
 		actor: z.object({ kind: z.string(), org: z.string(), id: z.string() }),
 		data: z.unknown(),
-		meta: z.record(z.string(), z.string()),
+		meta: metaSchema,
 		hash: z.string(),
 		redacted: z.literal(true).optional().openapi({
 			description: "Set when a secret in `data` is hidden (`(redacted)`): `hash` covers the stored data, which only the server checks.",
@@ -173,7 +173,7 @@ function registerReads(
 			const url = new URL(c.req.url);
 			url.searchParams.delete("_pk");
 			const forwarded = new Request(url, c.req.raw);
-			forwarded.headers.set(SOCKET_KEY_HEADER, socketKeyHeader({ id: caller.keyId, scope: caller.scope }));
+			forwarded.headers.set(SOCKET_KEY_HEADER, socketKeyHeader({ id: caller.keyId, role: caller.role }));
 			const upgraded = await stub(c, c.req.valid("param")).fetch(forwarded);
 			// A 101 from the actor keeps its socket only if rebuilt with it; the request id rides along like on every answer.
 			const headers = new Headers(upgraded.headers);

@@ -15,7 +15,7 @@ import type { AppEnv } from "../http/context.ts";
 import { ApiError, invalidInput, unwrap } from "../http/problem.ts";
 import { validationHook } from "../http/validation.ts";
 import { actorStub, id, kindOfSegment, kindParam } from "./actors.ts";
-import { json, ORG_KEY, problems } from "./openapi.ts";
+import { json, metaSchema, ORG_KEY, problems } from "./openapi.ts";
 
 export const SANDBOX_PREFIX = "sandbox-";
 /** An import is sent in chunks of at most this many events (the CLI does). */
@@ -44,7 +44,7 @@ const importedEvent = z.object({
 	v: z.number().int().positive(),
 	ts: z.number().int().nonnegative(),
 	data: z.unknown().refine((data) => !nestsDeeperThan(data), TOO_DEEP),
-	meta: z.record(z.string(), z.string()).default({}),
+	meta: metaSchema.default({}),
 	hash: z
 		.string()
 		.regex(/^[0-9a-f]{64}$/)

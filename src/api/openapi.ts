@@ -1,6 +1,7 @@
 /** Pieces every route's OpenAPI description shares: the problem body, error responses and the two credentials. */
 import { type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { AppEnv } from "../http/context.ts";
+import { neededRole, routeRole } from "../http/roles.ts";
 
 export const problemSchema = z
 	.object({
@@ -16,7 +17,7 @@ export const problemSchema = z
 const PROBLEMS = {
 	400: "Invalid input: `errors` names each field (`path.<param>`, `query.<param>`, or the body path).",
 	401: "Missing credentials, or a key that is malformed, unknown or revoked.",
-	403: "A live key of the org whose scope does not open this route: an `ingest` key only sends session events and camera frames.",
+	403: "A live key of the org whose role does not open this route (`x-roost-role` names the least role; `requiredRole` in the body).",
 	404: "Nothing here: an unknown id, or another org's path (the two are not told apart).",
 	409: "Conflict: the body has `currentVersion`.",
 	413: "The body is over this route's size limit.",
@@ -38,6 +39,17 @@ export function problems(...statuses: ProblemStatus[]) {
 		out[status] = { content: { "application/problem+json": { schema: problemSchema } }, description: PROBLEMS[status] };
 	return out;
 }
+
+/** Who acted, as event meta and the audit trail carry it: a key by its id (never the key), or a member by email. */
+export const principalSchema = z
+	.union([
+		z.object({ kind: z.literal("key"), id: z.string().min(1).max(128) }),
+		z.object({ kind: z.literal("member"), email: z.string().min(1).max(254) }),
+	])
+	.openapi("Principal");
+
+/** Event meta as stored and read: string fields, and the principal. */
+export const metaSchema = z.record(z.string(), z.union([z.string(), principalSchema]));
 
 /** Every org route: an API key of the org in the path. */
 export const ORG_KEY = [{ orgKey: [] }];
@@ -64,4 +76,20 @@ export function registerSecuritySchemes(app: OpenAPIHono<AppEnv>): void {
  */
 export function named<T extends z.ZodType>(schema: T, name: string): T {
 	return z.ZodType.prototype.openapi.call(schema, name) as T;
+}
+
+type Operations = Record<string, Record<string, { "x-roost-role"?: string; "x-roost-ingest"?: boolean; description?: string }>>;
+
+/** Marks every org operation with the least role it needs (src/http/roles.ts), so the document says what the middleware checks. */
+export function withRoles<T extends { paths?: unknown }>(doc: T): T {
+	for (const [path, methods] of Object.entries((doc.paths ?? {}) as Operations)) {
+		if (!path.startsWith("/v1/orgs/{org}")) continue;
+		for (const [method, operation] of Object.entries(methods)) {
+			const need = routeRole(method.toUpperCase(), path.replace(/\{[^}]+\}/g, "x"));
+			operation["x-roost-role"] = need.role;
+			if (need.ingest) operation["x-roost-ingest"] = true;
+			operation.description = `${operation.description ? `${operation.description}\n\n` : ""}Needs ${neededRole(need)}.`;
+		}
+	}
+	return doc;
 }

@@ -6,7 +6,7 @@ import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { REGISTRY_NAME } from "../actors/registry.ts";
 import { actorName } from "../core/identity.ts";
-import { KEY_SCOPES } from "../events/org.ts";
+import { KEY_ROLES } from "../events/org.ts";
 import { mintApiKey } from "../http/api-keys.ts";
 import { requireAdmin } from "../http/auth.ts";
 import { limitBody } from "../http/body-limit.ts";
@@ -27,14 +27,23 @@ const clientActionId = z
 	.openapi({ description: "Makes a retry safe: the same id never makes a second org or a second live key (see docs/api.md)." });
 
 const createOrgBody = z.object({ name: z.string().trim().min(1).max(200), clientActionId: clientActionId.optional() }).openapi("CreateOrg");
-const keyScope = z.enum(KEY_SCOPES).openapi({
+const keyRole = z.enum(KEY_ROLES).openapi({
 	description:
-		"`full` (the default) opens every route of the org; `ingest` only sends session events and camera frames (for public web pages and devices).",
+		'`admin` opens everything (keys included); `analyst` every read, chats, rollups, sandboxes, forks and imports; `viewer` reads, sockets and MCP; `ingest` only sends session events and camera frames (for public web pages and devices). See docs/api.md, "Roles".',
 });
+/** The furthest a key may be set to expire: ten years. */
+const MAX_KEY_LIFETIME_MS = 10 * 365 * 24 * 60 * 60_000;
 const createKeyBody = z
 	.object({
+		role: keyRole,
 		label: z.string().trim().min(1).max(100).optional(),
-		scope: keyScope.optional(),
+		expiresAt: z
+			.number()
+			.int()
+			.positive()
+			.max(8_640_000_000_000_000)
+			.optional()
+			.openapi({ description: "When the key stops working (ms since the epoch; in the future, at most ten years on)." }),
 		clientActionId: clientActionId.optional(),
 	})
 	.openapi("CreateKey");
@@ -43,9 +52,10 @@ const keyView = z
 	.object({
 		id: z.string(),
 		label: z.string().nullable(),
-		scope: keyScope,
+		role: keyRole,
 		createdAt: z.number().int(),
 		revokedAt: z.number().int().nullable(),
+		expiresAt: z.number().int().nullable(),
 	})
 	.openapi("ApiKey");
 const orgProfile = z.object({ id: z.string(), name: z.string(), createdAt: z.number().int() }).openapi("Org");
@@ -88,7 +98,7 @@ export function orgRoutes(): OpenAPIHono<AppEnv> {
 			const meta = requestMeta(c);
 			const registered = unwrap(await registry(c).register({ name, clientActionId }, meta));
 			orgCreated(registered.id);
-			const key = await mintApiKey(registered.id, "initial");
+			const key = await mintApiKey(registered.id, "admin", { label: "initial" });
 			// A retry reaches the same org through the registry; the org then replaces the key the lost answer carried.
 			const created = unwrap(await orgActor(c, registered.id).create({ name: registered.name, key, clientActionId }, meta));
 			return c.json({ org: created.org, apiKey: key.apiKey, key: created.key }, 201);
@@ -147,14 +157,18 @@ export function orgRoutes(): OpenAPIHono<AppEnv> {
 			middleware: [limitBody(MAX_ORG_BODY_BYTES)] as const,
 			request: {
 				params: z.object({ org: orgParam }),
-				body: { required: false, content: { "application/json": { schema: createKeyBody } } },
+				body: { required: true, content: { "application/json": { schema: createKeyBody } } },
 			},
 			responses: { 201: json(createdKey, "The new key"), ...problems(400, 401, 403, 404, 413, 429) },
 		}),
 		async (c) => {
 			const { org } = c.req.valid("param");
-			const { label, scope, clientActionId } = c.req.valid("json");
-			const key = await mintApiKey(org, label, scope);
+			const { role, label, expiresAt, clientActionId } = c.req.valid("json");
+			if (expiresAt !== undefined && expiresAt > Date.now() + MAX_KEY_LIFETIME_MS)
+				throw new ApiError(400, "Invalid input", "expiresAt is more than ten years away.", {
+					errors: [{ path: "expiresAt", message: "at most ten years from now" }],
+				});
+			const key = await mintApiKey(org, role, { label, expiresAt });
 			const issued = unwrap(await orgActor(c, org).issueKey({ key, clientActionId }, requestMeta(c)));
 			return c.json({ apiKey: key.apiKey, key: issued }, 201);
 		},

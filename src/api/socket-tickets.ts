@@ -1,11 +1,12 @@
 /**
  * Socket tickets: what a browser puts in a WebSocket URL instead of its API key (URLs end up in logs).
  * `POST /v1/orgs/:org/socket-tickets` answers `rt_<org>.<secret>`, good for one upgrade within 60 s, bound to
- * the org, the key that asked and its scope (an ingest key's ticket opens send-only sockets). The org actor keeps
+ * the org, the key that asked and its role (an ingest key's ticket opens send-only sockets). The org actor keeps
  * only the ticket's SHA-256 and deletes it when it is used.
  */
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { actorName } from "../core/identity.ts";
+import { KEY_ROLES } from "../events/org.ts";
 import { hashApiKey } from "../http/api-keys.ts";
 import type { AppEnv } from "../http/context.ts";
 import { ApiError } from "../http/problem.ts";
@@ -17,9 +18,7 @@ const ticketBody = z
 	.object({
 		ticket: z.string().openapi({ description: "Pass as `?ticket=` on one WebSocket upgrade of this org." }),
 		expiresAt: z.number().int().openapi({ description: "When the ticket stops working (ms since the epoch)." }),
-		scope: z
-			.enum(["full", "ingest"])
-			.openapi({ description: "The scope of the key that asked: an ingest ticket opens send-only sockets." }),
+		role: z.enum(KEY_ROLES).openapi({ description: "The role of the key that asked: an ingest ticket opens send-only sockets." }),
 	})
 	.openapi("SocketTicket");
 
@@ -41,7 +40,7 @@ export function socketTicketRoutes(): OpenAPIHono<AppEnv> {
 			const expiresAt = Date.now() + TICKET_TTL_MS;
 			const stored = await c.env.ORG.getByName(actorName(caller.org, caller.org)).storeSocketTicket(await hashApiKey(ticket), {
 				keyId: caller.keyId,
-				scope: caller.scope,
+				role: caller.role,
 				expiresAt,
 			});
 			if (!stored)
@@ -54,7 +53,7 @@ export function socketTicketRoutes(): OpenAPIHono<AppEnv> {
 						"retry-after": String(TICKET_TTL_MS / 1000),
 					},
 				);
-			return c.json({ ticket, expiresAt, scope: caller.scope }, 201);
+			return c.json({ ticket, expiresAt, role: caller.role }, 201);
 		},
 	);
 	return app;

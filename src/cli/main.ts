@@ -8,6 +8,7 @@ import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import type { ActorDefinition } from "../reducers/definition.ts";
 import { type ActorPath, actorLabel, definitionOf, kindOf, parseActor, type Segment, segments, spokenList } from "./actors.ts";
+import { auditLine, readAudit } from "./audit.ts";
 import { NetworkError, ProblemError, RoostClient } from "./client.ts";
 import { resolveConnection } from "./config.ts";
 import { CheckFailed, EXIT, UsageError } from "./errors.ts";
@@ -36,6 +37,8 @@ Usage: roost <command> [options]
   fork <actor> [--at N]                          copy its first N events (default all) into a new sandbox
   import FILE [${segments().join("|")}|<kind>/sandbox-<id>]
                                                  import an exported file into a new (or that) sandbox
+  audit [--count N] [--before SEQ]               the org's key, member, role and policy changes, newest
+                                                 first, with who made each (needs an admin key)
 
   <actor> is ${actorForms()}.
 
@@ -68,6 +71,7 @@ const COMMAND_OPTIONS: Record<string, readonly string[]> = {
 	replay: ["server", "definition"],
 	fork: ["at"],
 	import: [],
+	audit: ["count", "before"],
 };
 
 const OPTIONS = {
@@ -82,6 +86,7 @@ const OPTIONS = {
 	file: { type: "string" },
 	server: { type: "boolean" },
 	definition: { type: "string" },
+	before: { type: "string" },
 } as const;
 
 type Values = { [K in keyof typeof OPTIONS]?: (typeof OPTIONS)[K]["type"] extends "string" ? string : boolean };
@@ -184,6 +189,15 @@ async function dispatch(argv: readonly string[], io: CliIo): Promise<number> {
 					? `exported ${summary.exported} events of ${actorLabel(actor)} (seq ${summary.first}..${summary.last}) to ${where}; head hash ${summary.headHash}\n`
 					: `nothing to export: ${where} already ends at seq ${summary.last}\n`,
 			);
+			return EXIT.ok;
+		}
+		case "audit": {
+			const entries = await readAudit(client(), {
+				before: wholeNumber("before", values.before),
+				count: wholeNumber("count", values.count),
+			});
+			if (values.json) io.stdout.write(`${JSON.stringify(entries)}\n`);
+			else for (const entry of entries) io.stdout.write(auditLine(entry));
 			return EXIT.ok;
 		}
 		case "state": {

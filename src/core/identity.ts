@@ -13,3 +13,7 @@ export function parseActorName(kind: ActorKind, name: string): ActorRef {
 	if (at <= 0 || at === name.length - 1) throw new Error(`"${name}" is not an actor name of the form <org>:<id>`);
 	return { kind, org: name.slice(0, at), id: name.slice(at + 1) };
 }
+
+/** Sockets and rate limits know a member (signed in through Cloudflare Access) by this id, beside key ids (`key_…`). */
+export const MEMBER_KEY_PREFIX = "member:";
+export const memberKeyId = (email: string): string => `${MEMBER_KEY_PREFIX}${email.toLowerCase()}`;

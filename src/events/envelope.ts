@@ -10,7 +10,12 @@ export interface ActorRef {
 	id: string;
 }
 
+/** Who a request acted as: an API key (by id, never the key itself) or a member of the org (by email). */
+export type Principal = { kind: "key"; id: string } | { kind: "member"; email: string };
+
 export interface EventMeta {
+	/** The key or member on whose behalf the event was appended (the audit trail: docs/api.md, "Audit"). */
+	principal?: Principal;
 	correlationId?: string;
 	causationId?: string;
 	/** Made by the server for the request that wrote the event. */
@@ -81,5 +86,16 @@ export function compactMeta(meta: EventMeta | undefined): EventMeta {
 		const value = meta[key];
 		if (typeof value === "string" && value.length > 0) out[key] = value;
 	}
+	const principal = principalOf(meta.principal);
+	if (principal) out.principal = principal;
 	return out;
+}
+
+/** A well-formed principal, copied with only its own fields, or undefined. */
+export function principalOf(value: unknown): Principal | undefined {
+	if (value === null || typeof value !== "object") return undefined;
+	const { kind, id, email } = value as Record<string, unknown>;
+	if (kind === "key" && typeof id === "string" && id.length > 0 && id.length <= 128) return { kind, id };
+	if (kind === "member" && typeof email === "string" && email.length > 0 && email.length <= 254) return { kind, email };
+	return undefined;
 }

@@ -10,11 +10,15 @@ import { WEBHOOK_EVENTS } from "./org-webhooks.ts";
 const keyId = z.string().min(1).max(128);
 
 /**
- * What a key may do. `full`: every route of its org. `ingest`: only send events in (web session batches over
- * HTTP, camera frames), for keys that ship inside public web pages or devices; it reads nothing.
+ * What a key (or a member) may do; each route declares the least role it needs (src/http/roles.ts).
+ * `admin`: everything, keys and members included. `analyst`: every read, sockets, MCP, chats, ad hoc rollups,
+ * sandboxes, forks and imports. `viewer`: reads, sockets and MCP only. `ingest`: only send events in (web session
+ * batches, camera frames), for keys that ship inside public web pages or devices; it reads nothing.
  */
-export const KEY_SCOPES = ["full", "ingest"] as const;
-export type KeyScope = (typeof KEY_SCOPES)[number];
+export const KEY_ROLES = ["admin", "analyst", "viewer", "ingest"] as const;
+export type KeyRole = (typeof KEY_ROLES)[number];
+/** Version 1 of `org.key_created` had a scope instead of a role: `full` (or none) is today's `admin`. */
+const LEGACY_SCOPES = ["full", "ingest"] as const;
 const clientActionId = z.string().min(1).max(128);
 
 export const orgCreated = defineEvent(
@@ -27,6 +31,15 @@ export const orgCreated = defineEvent(
 	{ internal: true },
 );
 
+const keyCreatedV1 = z.object({
+	keyId,
+	hash: z.string().regex(/^[0-9a-f]{64}$/),
+	label: z.string().min(1).max(100).optional(),
+	clientActionId: clientActionId.optional(),
+	/** Absent on keys created before scopes existed, and on full keys: both are `full`. */
+	scope: z.enum(LEGACY_SCOPES).optional(),
+});
+
 /** A new API key. Only the SHA-256 of the key is ever stored: the key itself is shown once, to its creator. */
 export const keyCreated = defineEvent(
 	"org.key_created",
@@ -37,14 +50,39 @@ export const keyCreated = defineEvent(
 		label: z.string().min(1).max(100).optional(),
 		/** The action that asked for the key; a retry of it revokes this key and issues a fresh one. */
 		clientActionId: clientActionId.optional(),
-		/** Absent on keys created before scopes existed, and on full keys: both are `full`. */
-		scope: z.enum(KEY_SCOPES).optional(),
+		role: z.enum(KEY_ROLES),
+		/** From this instant (ms since the epoch) the key answers 401, like a revoked one. */
+		expiresAt: z.number().int().positive().optional(),
 	}),
-	{ internal: true },
+	{
+		internal: true,
+		version: 2,
+		legacy: {
+			// Stored v1 events keep folding: a full key is an admin key, an ingest key stays ingest.
+			1: {
+				schema: keyCreatedV1,
+				upcast: ({ scope, ...rest }: z.infer<typeof keyCreatedV1>) => ({ ...rest, role: scope === "ingest" ? "ingest" : "admin" }),
+			},
+		},
+	},
 );
 
 /** A revoked key stops opening the org's routes from the moment this event is appended. */
 export const keyRevoked = defineEvent("org.key_revoked", z.object({ keyId }), { internal: true });
+
+/** The roles a person can hold (a member signs in through Cloudflare Access): `ingest` is for keys only. */
+export const MEMBER_ROLES = ["admin", "analyst", "viewer"] as const;
+export type MemberRole = (typeof MEMBER_ROLES)[number];
+/** Members are known by the email Cloudflare Access signs, compared lowercased. */
+export const memberEmail = z.string().trim().toLowerCase().min(3).max(254).pipe(z.email());
+
+/** A person joined the org with a role, or a member's role changed. */
+export const memberAdded = defineEvent("org.member_added", z.object({ email: memberEmail, role: z.enum(MEMBER_ROLES) }), {
+	internal: true,
+});
+
+/** A member left the org: their Access identity opens nothing from this event on. */
+export const memberRemoved = defineEvent("org.member_removed", z.object({ email: memberEmail }), { internal: true });
 
 /** A web visit started: the org's directory lists the session as active until the visit's interaction arrives. */
 export const visitStarted = defineEvent("org.visit_started", visitStartedSchema, { internal: true });
@@ -133,4 +171,6 @@ export const orgCatalog = new EventCatalog([
 	reportWritten,
 	// Webhook endpoints: src/events/org-webhooks.ts.
 	...WEBHOOK_EVENTS,
+	memberAdded,
+	memberRemoved,
 ]);

@@ -4,7 +4,7 @@
  * holds only the key's SHA-256.
  */
 import { ID_PATTERN } from "../core/identity.ts";
-import type { KeyScope } from "../events/org.ts";
+import type { KeyRole } from "../events/org.ts";
 import type { NewKey } from "../reducers/org.ts";
 
 const PREFIX = "rk_";
@@ -15,11 +15,19 @@ export interface MintedKey extends NewKey {
 	apiKey: string;
 }
 
-export async function mintApiKey(org: string, label?: string, scope: KeyScope = "full"): Promise<MintedKey> {
+export async function mintApiKey(org: string, role: KeyRole, options: { label?: string; expiresAt?: number } = {}): Promise<MintedKey> {
+	const { label, expiresAt } = options;
 	const secret = base64url(crypto.getRandomValues(new Uint8Array(32)));
 	const apiKey = `${PREFIX}${org}.${secret}`;
 	const keyId = `key_${hex(crypto.getRandomValues(new Uint8Array(8)))}`;
-	return { apiKey, keyId, hash: await hashApiKey(apiKey), scope, ...(label ? { label } : {}) };
+	return {
+		apiKey,
+		keyId,
+		hash: await hashApiKey(apiKey),
+		role,
+		...(label ? { label } : {}),
+		...(expiresAt !== undefined ? { expiresAt } : {}),
+	};
 }
 
 /** The org a well-formed key claims to belong to, or undefined for anything that is not a key. */

@@ -6,15 +6,18 @@
  *
  * 401: no credentials, or credentials that are not a live key (malformed, unknown, revoked).
  * 404: a live key of another org: the same answer as an org that does not exist, so nothing leaks.
- * 403: a live key of the org whose scope does not open the route (an `ingest` key anywhere but ingest).
+ * 403: a live key of the org whose role does not open the route (each route's least role: src/http/roles.ts).
  */
+import type { Context, Next } from "hono";
 import { createMiddleware } from "hono/factory";
-import { actorName } from "../core/identity.ts";
+import { actorName, memberKeyId } from "../core/identity.ts";
 import type { Env } from "../env.ts";
+import { accessIdentity } from "./access.ts";
 import { claimedOrg, hashApiKey } from "./api-keys.ts";
 import type { AppEnv, Caller } from "./context.ts";
 import { orgExists } from "./org-existence.ts";
 import { ApiError, notFound } from "./problem.ts";
+import { forbidden, opens, routeRole } from "./roles.ts";
 import { ticketOwner } from "./tickets.ts";
 
 export function bearerToken(request: Request): string | undefined {
@@ -80,49 +83,57 @@ export const requireAdmin = createMiddleware<AppEnv>(async (c, next) => {
 	await next();
 });
 
-/**
- * The routes an `ingest` key opens: sending web session batches (over HTTP, or over the session's socket, which
- * then pushes it no events) and camera frames. Nothing that reads, and nothing that manages the org.
- */
-const INGEST_ROUTES: readonly { method: string; path: RegExp }[] = [
-	{ method: "POST", path: /^\/v1\/orgs\/[^/]+\/sessions\/[^/]+\/events$/ },
-	{ method: "GET", path: /^\/v1\/orgs\/[^/]+\/sessions\/[^/]+\/ws$/ },
-	{ method: "POST", path: /^\/v1\/orgs\/[^/]+\/cameras\/[^/]+\/frames$/ },
-	// A ticket for that socket (an ingest key's ticket opens send-only sockets only).
-	{ method: "POST", path: /^\/v1\/orgs\/[^/]+\/socket-tickets$/ },
-];
-
-function ingestRoute(method: string, path: string): boolean {
-	return INGEST_ROUTES.some((route) => route.method === method && route.path.test(path));
-}
-
-export const ingestOnly = (what: string) =>
-	new ApiError(
-		403,
-		"Forbidden",
-		`This API key has the ingest scope: it can send session events and camera frames, not ${what}. Use a full key of the org.`,
-	);
-
-/** Lets a request through only with a live API key of the org in its path, and of a scope that opens the route. */
+/** Lets a request through only with a live API key of the org in its path, whose role opens the route. */
 export const requireOrgKey = createMiddleware<AppEnv>(async (c, next) => {
 	const ticket = socketTicket(c.req.raw);
 	const token = ticket ? undefined : bearerToken(c.req.raw);
-	if (!ticket && !token) throw unauthorized(`This route needs an API key of the org. ${HOW}`);
+	if (!ticket && !token) {
+		// No key: a member signed in through Cloudflare Access, when it is configured.
+		const member = await accessMember(c);
+		if (!member) throw unauthorized(`This route needs an API key of the org. ${HOW}`);
+		return authorize(c, member, next);
+	}
 	const caller = ticket ? await ticketOwner(c.env, ticket) : token ? await keyOwner(c.env, token) : null;
 	if (!caller)
 		throw unauthorized(
 			ticket
-				? "The socket ticket is not valid: unknown, used, expired, or its key was revoked."
-				: "The API key is not valid, or it was revoked.",
+				? "The socket ticket is not valid: unknown, used, expired, or its key was revoked or expired."
+				: "The API key is not valid, or it was revoked or expired.",
 		);
 	if (caller.org !== c.req.param("org")) throw notFound(c);
-	if (caller.scope === "ingest" && !ingestRoute(c.req.method, c.req.path)) throw ingestOnly(`${c.req.method} ${c.req.path}`);
-	c.set("caller", caller);
-	await next();
+	return authorize(c, caller, next);
 });
 
+function authorize(c: Context<AppEnv>, caller: Caller, next: Next): Promise<void> {
+	const need = routeRole(c.req.method, c.req.path);
+	if (!opens(caller.role, need)) throw forbidden(caller.role, need, `${c.req.method} ${c.req.path}`);
+	c.set("caller", caller);
+	return next();
+}
+
 /**
- * The org, key id and scope of a live API key (asked of the org the key names, compared in constant time there), or
+ * The member a verified Cloudflare Access token names, as a caller of `org`; undefined without a token (or with Access
+ * off). 401 for a token that fails verification, 404 for an org that does not exist, 403 for an email that is not a
+ * member of the org.
+ */
+async function accessMember(c: Context<AppEnv>): Promise<Caller | undefined> {
+	const identity = await accessIdentity(c.env, c.req.raw);
+	if (!identity) return undefined;
+	if (!identity.ok) throw unauthorized(`The Cloudflare Access token is not valid: ${identity.reason}.`);
+	const org = c.req.param("org") ?? "";
+	if (!(await orgExists(c.env, org))) throw notFound(c);
+	const role = await c.env.ORG.getByName(actorName(org, org)).memberRole(identity.email);
+	if (!role)
+		throw new ApiError(
+			403,
+			"Forbidden",
+			`${identity.email} is not a member of this org: an admin adds members with POST /v1/orgs/{org}/members.`,
+		);
+	return { org, keyId: memberKeyId(identity.email), role, member: identity.email };
+}
+
+/**
+ * The org, key id and role of a live API key (asked of the org the key names, compared in constant time there), or
  * null. The org must be in the registry first (cached per isolate: src/http/org-existence.ts).
  */
 export async function keyOwner(env: Env, apiKey: string): Promise<Caller | null> {

@@ -1,6 +1,6 @@
 /**
  * Socket tickets' format and check: `rt_<org>.<secret>`, good for one WebSocket upgrade within TICKET_TTL_MS,
- * bound to the org, the key that asked and its scope. The org actor keeps only the ticket's SHA-256 and deletes it
+ * bound to the org, the key that asked and its role. The org actor keeps only the ticket's SHA-256 and deletes it
  * when it is used. The route that issues them is src/api/socket-tickets.ts.
  */
 import { actorName, ID_PATTERN } from "../core/identity.ts";

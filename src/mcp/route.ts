@@ -13,14 +13,17 @@ import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/
 import { Hono } from "hono";
 import { cors } from "hono/cors";
 import { createMiddleware } from "hono/factory";
-import { bearerToken, ingestOnly, keyOwner } from "../http/auth.ts";
+import { bearerToken, keyOwner } from "../http/auth.ts";
 import { limitBody } from "../http/body-limit.ts";
 import type { AppEnv } from "../http/context.ts";
 import { ApiError } from "../http/problem.ts";
 import { chargeKey, limitByIp, limitByKey } from "../http/rate-limit.ts";
+import { forbidden, opens } from "../http/roles.ts";
 import { createMcpServer } from "./server.ts";
 
 export const MCP_PATH = "/mcp";
+/** The least role /mcp needs: every tool reads. */
+export const MCP_ROLE = { role: "viewer" } as const;
 /** JSON-RPC requests are small: tool names and arguments. */
 export const MAX_MCP_BODY_BYTES = 65_536;
 /** Most messages in one JSON-RPC batch; each counts as one request against the key's rate limit. */
@@ -39,14 +42,14 @@ const MCP_CORS = {
 	maxAge: 86_400,
 };
 
-/** The org comes from the key itself: any live key opens /mcp, for its own org only. */
+/** The org comes from the key itself: a live key of the viewer role or higher opens /mcp, for its own org only. */
 const requireApiKey = createMiddleware<AppEnv>(async (c, next) => {
 	const token = bearerToken(c.req.raw);
 	if (!token) throw new ApiError(401, "Unauthorized", "The MCP server needs an API key. Send `Authorization: Bearer <api key>`.");
 	const caller = await keyOwner(c.env, token);
-	if (!caller) throw new ApiError(401, "Unauthorized", "The API key is not valid, or it was revoked.");
+	if (!caller) throw new ApiError(401, "Unauthorized", "The API key is not valid, or it was revoked or expired.");
 	// Every MCP tool reads the org's data.
-	if (caller.scope === "ingest") throw ingestOnly("the MCP server's read tools");
+	if (!opens(caller.role, MCP_ROLE)) throw forbidden(caller.role, MCP_ROLE, "The MCP server");
 	c.set("caller", caller);
 	await next();
 });

@@ -5,7 +5,7 @@
 import type { DataOf, EventOf, ProposalOf } from "../events/catalog.ts";
 import type { RecordedEvent } from "../events/envelope.ts";
 import { type CameraStatus, type Interaction, type VisitStarted, visitInteractionId } from "../events/interaction.ts";
-import { type KeyScope, orgCatalog } from "../events/org.ts";
+import { type KeyRole, type MemberRole, orgCatalog } from "../events/org.ts";
 import type { Finding } from "../patterns/detect.ts";
 import type { Period, Window } from "../patterns/windows.ts";
 import { type ActorDefinition, type DecideContext, type Decider, REDACTED, type Refusal } from "./definition.ts";
@@ -28,9 +28,11 @@ export type OrgProposal = ProposalOf<typeof orgCatalog>;
 
 export interface OrgKey {
 	label: string | null;
-	scope: KeyScope;
+	role: KeyRole;
 	createdAt: number;
 	revokedAt: number | null;
+	/** From this instant the key no longer opens anything; null: it never expires. */
+	expiresAt: number | null;
 	/** The action that issued the key, so a retry of that action can replace it. */
 	clientActionId: string | null;
 	/** SHA-256 of the key (hex). Always set inside the actor; removed from every copy of the state that leaves it. */
@@ -65,15 +67,24 @@ export interface OrgState {
 	keys: Record<string, OrgKey>;
 	/** Webhook endpoints by id (src/reducers/org-webhooks.ts); their salts never leave the actor. */
 	webhooks: Webhooks;
+	/** The people who may sign in through Cloudflare Access, by lowercased email. */
+	members: Record<string, OrgMember>;
+}
+
+export interface OrgMember {
+	role: MemberRole;
+	/** When the member was added, or their role last changed. */
+	since: number;
 }
 
 /** A key as the org's owners see it: never its hash. */
 export interface KeyView {
 	id: string;
 	label: string | null;
-	scope: KeyScope;
+	role: KeyRole;
 	createdAt: number;
 	revokedAt: number | null;
+	expiresAt: number | null;
 }
 
 export const initialOrgState = (): OrgState => ({
@@ -81,6 +92,7 @@ export const initialOrgState = (): OrgState => ({
 	createdAt: null,
 	createdBy: null,
 	keys: {},
+	members: {},
 	interactions: { total: 0, web: 0, cctv: 0, chat: 0, lastRecordedAt: null },
 	rollups: initialRollups(),
 	activeSessions: {},
@@ -93,8 +105,8 @@ export interface NewKey {
 	keyId: string;
 	hash: string;
 	label?: string;
-	/** `full` when absent. */
-	scope?: KeyScope;
+	role: KeyRole;
+	expiresAt?: number;
 }
 
 /** What an org can be asked to do: manage its keys, record what its actors hand over, roll up, and record analyses and reports. */
@@ -102,6 +114,9 @@ export type OrgCommand =
 	| { kind: "create"; name: string; key: NewKey; clientActionId?: string }
 	| { kind: "issue_key"; key: NewKey; clientActionId?: string }
 	| { kind: "revoke_key"; keyId: string }
+	/** Adds a member, or changes their role. */
+	| { kind: "add_member"; email: string; role: MemberRole }
+	| { kind: "remove_member"; email: string }
 	/** An interaction another actor handed over; its id is the event's, so a re-sent one is a duplicate. */
 	| { kind: "record_interaction"; interaction: Interaction }
 	/** `ended`: the visit's interaction is already in the log (a start delivered after its own end). */
@@ -134,8 +149,8 @@ const keyCreated = (key: NewKey, clientActionId: string | undefined, context: Or
 		hash: key.hash,
 		...(key.label ? { label: key.label } : {}),
 		...(clientActionId ? { clientActionId } : {}),
-		// Full keys are written as before scopes existed, so the event reads the same either way.
-		...(key.scope && key.scope !== "full" ? { scope: key.scope } : {}),
+		role: key.role,
+		...(key.expiresAt !== undefined ? { expiresAt: key.expiresAt } : {}),
 	},
 });
 
@@ -159,6 +174,9 @@ export function decideOrg(command: OrgCommand, state: OrgState, context: OrgCont
 		case "issue_key":
 		case "revoke_key":
 			return decideKeys(command, state, context);
+		case "add_member":
+		case "remove_member":
+			return decideMembers(command, state, context);
 		case "record_interaction":
 			return [{ id: command.interaction.id, type: "org.interaction_recorded", ts: context.now, data: command.interaction }];
 		case "record_visit_started": {
@@ -205,23 +223,41 @@ function decideKeys(
 		case "issue_key": {
 			if (state.createdAt === null) return { kind: "not_found", detail: "the org does not exist" };
 			if (state.keys[command.key.keyId]) return { kind: "rejected", detail: `key id ${command.key.keyId} is taken` };
+			if (command.key.expiresAt !== undefined && command.key.expiresAt <= context.now)
+				return { kind: "invalid", detail: "expiresAt is in the past", errors: [{ path: "expiresAt", message: "must be in the future" }] };
 			return replaceActionKeys(state, command.key, command.clientActionId, context);
 		}
 		case "revoke_key": {
 			const key = state.keys[command.keyId];
 			if (state.createdAt === null || !key) return { kind: "not_found", detail: `the org has no key ${command.keyId}` };
 			if (key.revokedAt !== null) return [];
-			// Only a full key can manage keys: the last live one stays, whatever ingest keys there are.
-			if (key.scope === "full" && activeKeyIds(state).filter((id) => state.keys[id]?.scope === "full").length === 1) {
+			// Only an admin key can manage keys: the last live one stays, whatever other keys there are.
+			if (key.role === "admin" && liveAdminKeyIds(state, context.now).filter((id) => id !== command.keyId).length === 0) {
 				return {
 					kind: "conflict",
-					detail: "this is the org's last active full key: create another full key before revoking it, or the org is locked out",
+					detail: "this is the org's last active admin key: create another admin key before revoking it, or the org is locked out",
 					currentVersion: context.version,
 				};
 			}
 			return [keyRevoked(command.keyId, context)];
 		}
 	}
+}
+
+function decideMembers(
+	command: Extract<OrgCommand, { kind: "add_member" | "remove_member" }>,
+	state: OrgState,
+	context: OrgContext,
+): OrgProposal[] | Refusal {
+	if (state.createdAt === null) return { kind: "not_found", detail: "the org does not exist" };
+	const email = command.email.toLowerCase();
+	const member = Object.hasOwn(state.members, email) ? state.members[email] : undefined;
+	if (command.kind === "add_member") {
+		if (member?.role === command.role) return [];
+		return [{ id: context.newId(), type: "org.member_added", ts: context.now, data: { email, role: command.role } }];
+	}
+	if (!member) return { kind: "not_found", detail: `the org has no member ${email}` };
+	return [{ id: context.newId(), type: "org.member_removed", ts: context.now, data: { email } }];
 }
 
 /** Rollups due now; an ad hoc run of a window already rolled up decides nothing. */
@@ -244,8 +280,20 @@ export function activeKeyIds(state: OrgState): string[] {
 	return Object.keys(state.keys).filter((id) => state.keys[id]?.revokedAt === null);
 }
 
+/** Whether a key opens anything at `now`: not revoked, and not past its expiry. */
+export function keyIsLive(key: OrgKey, now: number): boolean {
+	return key.revokedAt === null && (key.expiresAt === null || now < key.expiresAt);
+}
+
+function liveAdminKeyIds(state: OrgState, now: number): string[] {
+	return Object.keys(state.keys).filter((id) => {
+		const key = state.keys[id];
+		return key !== undefined && key.role === "admin" && keyIsLive(key, now);
+	});
+}
+
 export function keyView(id: string, key: OrgKey): KeyView {
-	return { id, label: key.label, scope: key.scope, createdAt: key.createdAt, revokedAt: key.revokedAt };
+	return { id, label: key.label, role: key.role, createdAt: key.createdAt, revokedAt: key.revokedAt, expiresAt: key.expiresAt };
 }
 
 /** Keys oldest first, as their owners see them. */
@@ -291,6 +339,14 @@ export function evolveOrg(state: OrgState, event: OrgEvent): OrgState {
 			if (key.revokedAt !== null) throw new Error(`key ${keyId} is already revoked`);
 			return { ...state, keys: { ...state.keys, [keyId]: { ...key, revokedAt: event.ts } } };
 		}
+		case "org.member_added": {
+			const { email, role } = event.data;
+			return { ...state, members: { ...state.members, [email]: { role, since: event.ts } } };
+		}
+		case "org.member_removed": {
+			const { [event.data.email]: _removed, ...members } = state.members;
+			return { ...state, members };
+		}
 		case "org.visit_started": {
 			const { session, visit, startedAt } = event.data;
 			return { ...state, activeSessions: { ...state.activeSessions, [session]: { visit, startedAt } } };
@@ -335,14 +391,15 @@ export function evolveOrg(state: OrgState, event: OrgEvent): OrgState {
 }
 
 function addKey(state: OrgState, event: Extract<OrgEvent, { type: "org.key_created" }>): OrgState {
-	const { keyId, hash, label, clientActionId, scope } = event.data;
+	const { keyId, hash, label, clientActionId, role, expiresAt } = event.data;
 	if (state.createdAt === null) throw new Error("a key needs a created org");
 	if (state.keys[keyId]) throw new Error(`key ${keyId} already exists`);
 	const key: OrgKey = {
 		label: label ?? null,
-		scope: scope ?? "full",
+		role,
 		createdAt: event.ts,
 		revokedAt: null,
+		expiresAt: expiresAt ?? null,
 		clientActionId: clientActionId ?? null,
 		hash,
 	};
@@ -353,8 +410,8 @@ export const orgDefinition: ActorDefinition<OrgState, OrgEvent> = {
 	kind: "org",
 	catalog: orgCatalog,
 	// 2: keys and the creating action joined the state. 3: interaction counts. 4: rollups, patterns, reports. 5: active sessions. 6: cameras.
-	// 7: key scopes. 8: webhook endpoints.
-	reducerVersion: 8,
+	// 7: key scopes. 8: webhook endpoints. 9: key roles and expiry, members.
+	reducerVersion: 9,
 	initialState: initialOrgState,
 	evolve: evolveOrg,
 	redactEvent: redactKeyHash,

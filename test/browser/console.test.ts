@@ -170,6 +170,10 @@ describe("the console", () => {
 		const upcast = JSON.parse((await page.locator("#event-upcast").textContent()) ?? "null") as { v: number; data: { path: string } };
 		expect(upcast.v).toBe(2);
 		expect(upcast.data.path).toMatch(/^\/old\/\d+$/);
+		// Who acted, beside the request id: the key that sent the batch, by its id.
+		const principal = old.meta.principal as unknown as { kind: string; id: string };
+		expect(principal).toMatchObject({ kind: "key", id: expect.stringMatching(/^key_/) });
+		expect(await page.locator("#event-principal").textContent()).toBe(`key ${principal.id}`);
 	});
 
 	it("what-if replay reports that the reducers agree with every snapshot", async () => {

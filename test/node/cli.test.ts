@@ -404,3 +404,35 @@ describe("the command", () => {
 		await rm(demoDir, { recursive: true, force: true });
 	});
 });
+
+describe("audit", () => {
+	it("prints the org's key changes newest first with who made each; --count and --json; a viewer key is refused with exit 3", async () => {
+		const res = await fetch(`${roost.url}/v1/orgs/${org}/keys`, {
+			method: "POST",
+			headers: { authorization: `Bearer ${apiKey}`, "content-type": "application/json" },
+			body: JSON.stringify({ role: "viewer", label: "wall" }),
+		});
+		const made = (await res.json()) as { apiKey: string; key: { id: string } };
+		const adminKeyId = (
+			(await (await fetch(`${roost.url}/v1/orgs/${org}/keys`, { headers: { authorization: `Bearer ${apiKey}` } })).json()) as {
+				keys: { id: string; label: string }[];
+			}
+		).keys[0]?.id;
+
+		const ran = await cli(["audit"]);
+		expect(ran.code, ran.stderr).toBe(0);
+		const lines = ran.stdout.trim().split("\n");
+		expect(lines[0]).toContain("org.key_created");
+		expect(lines[0]).toContain(`key ${adminKeyId}`);
+		expect(lines[0]).toContain(`${made.key.id} (viewer)`);
+		expect(lines.at(-1)).toContain("org.created");
+		expect(lines.at(-1)).toContain("(admin token or system)");
+
+		const one = await cli(["audit", "--count", "1", "--json"]);
+		expect(JSON.parse(one.stdout)).toMatchObject([{ type: "org.key_created", principal: { kind: "key", id: adminKeyId } }]);
+
+		const refused = await cli(["audit"], { ROOST_KEY: made.apiKey });
+		expect(refused.code).toBe(3);
+		expect(refused.stderr).toContain("needs the admin role");
+	});
+});

@@ -23,7 +23,7 @@ const created = (clientActionId?: string): KeyChange => ({
 });
 const keyCreated = (keyId: string, n: number, clientActionId?: string): KeyChange => ({
 	type: "org.key_created",
-	data: { keyId, hash: hash(n), ...(clientActionId ? { clientActionId } : {}) },
+	data: { keyId, hash: hash(n), ...(clientActionId ? { clientActionId } : {}), role: "admin" },
 });
 const revoked = (keyId: string): KeyChange => ({ type: "org.key_revoked", data: { keyId } });
 
@@ -36,7 +36,7 @@ const decision = (now: number, ...changes: KeyChange[]): ProposedEvent[] => chan
 const given = (...changes: KeyChange[]) => spec.given(...changes.map((c) => logged(c)));
 /** Given these changes, the state is their fold. */
 const stateOf = (...changes: KeyChange[]): OrgState => given(...changes).state;
-const key = (keyId: string, n: number) => ({ keyId, hash: hash(n) });
+const key = (keyId: string, n: number) => ({ keyId, hash: hash(n), role: "admin" as const });
 
 describe("decide", () => {
 	it("creating a new org records it with its first key", () => {
@@ -84,20 +84,38 @@ describe("decide", () => {
 			.thenDecides(decision(3, revoked("k1")));
 	});
 
-	it("an ingest key is issued with its scope, and live ingest keys do not make the last full key revocable", () => {
-		const ingestKey = { ...key("k2", 2), scope: "ingest" as const };
+	it("a key is issued with its role, and live keys of other roles do not make the last admin key revocable", () => {
 		const org = () => given(created(), keyCreated("k1", 1));
-		const ingest: KeyChange = { type: "org.key_created", data: { keyId: "k2", hash: hash(2), scope: "ingest" } };
-		org().when({ kind: "issue_key", key: ingestKey }, { now: 4 }).thenDecides(decision(4, ingest));
-		// A full key is written without a scope, as before scopes existed.
+		const withRole = (keyId: string, n: number, role: "analyst" | "viewer" | "ingest"): KeyChange => ({
+			type: "org.key_created",
+			data: { keyId, hash: hash(n), role },
+		});
 		org()
-			.when({ kind: "issue_key", key: { ...key("k3", 3), scope: "full" } }, { now: 4 })
-			.thenDecides(decision(4, keyCreated("k3", 3)));
-		const withIngest = () => given(created(), keyCreated("k1", 1), ingest);
-		withIngest().when({ kind: "revoke_key", keyId: "k1" }).thenRefuses("conflict");
-		withIngest()
+			.when({ kind: "issue_key", key: { ...key("k2", 2), role: "viewer" } }, { now: 4 })
+			.thenDecides(decision(4, withRole("k2", 2, "viewer")));
+		const withOthers = () => given(created(), keyCreated("k1", 1), withRole("k2", 2, "ingest"), withRole("k3", 3, "analyst"));
+		withOthers().when({ kind: "revoke_key", keyId: "k1" }).thenRefuses("conflict");
+		withOthers()
 			.when({ kind: "revoke_key", keyId: "k2" }, { now: 4 })
 			.thenDecides(decision(4, revoked("k2")));
+	});
+
+	it("a key expiring at a given instant is issued with it; an expiry in the past is refused as invalid", () => {
+		const org = () => given(created(), keyCreated("k1", 1));
+		org()
+			.when({ kind: "issue_key", key: { ...key("k2", 2), expiresAt: 500 } }, { now: 4 })
+			.thenDecides(decision(4, { type: "org.key_created", data: { keyId: "k2", hash: hash(2), role: "admin", expiresAt: 500 } }));
+		org()
+			.when({ kind: "issue_key", key: { ...key("k2", 2), expiresAt: 4 } }, { now: 4 })
+			.thenRefuses("invalid");
+	});
+
+	it("an expired admin key does not count as live: the last live admin key cannot be revoked beside it", () => {
+		const expiring: KeyChange = { type: "org.key_created", data: { keyId: "k2", hash: hash(2), role: "admin", expiresAt: 100 } };
+		given(created(), keyCreated("k1", 1), expiring)
+			.when({ kind: "revoke_key", keyId: "k1" }, { now: 50 })
+			.thenDecides(decision(50, revoked("k1")));
+		given(created(), keyCreated("k1", 1), expiring).when({ kind: "revoke_key", keyId: "k1" }, { now: 100 }).thenRefuses("conflict");
 	});
 
 	it("a visit start delivered after its visit ended decides nothing; otherwise it lists the session", () => {
@@ -122,19 +140,37 @@ describe("decide", () => {
 describe("evolve", () => {
 	it("keys keep their hash, label, action and times; revocation stamps revokedAt from the event", () => {
 		const state = spec.given(logged(created(), 10), logged(keyCreated("k1", 1, "a"), 11), logged(revoked("k1"), 12)).state;
-		expect(state.keys.k1).toEqual({ label: null, scope: "full", createdAt: 11, revokedAt: 12, clientActionId: "a", hash: hash(1) });
+		expect(state.keys.k1).toEqual({
+			label: null,
+			role: "admin",
+			createdAt: 11,
+			revokedAt: 12,
+			expiresAt: null,
+			clientActionId: "a",
+			hash: hash(1),
+		});
 		expect(state.createdAt).toBe(10);
 	});
 
-	it("a key created without a scope (as before scopes existed) is full; an ingest key keeps its scope", () => {
-		const ingest: KeyChange = { type: "org.key_created", data: { keyId: "k2", hash: hash(2), scope: "ingest" } };
-		const state = stateOf(created(), keyCreated("k1", 1), ingest);
-		expect(state.keys.k1?.scope).toBe("full");
-		expect(state.keys.k2?.scope).toBe("ingest");
-		expect(keyViews(state).map((k) => [k.id, k.scope])).toEqual([
-			["k1", "full"],
-			["k2", "ingest"],
+	it("stored version 1 keys keep folding: no scope or `full` becomes admin, `ingest` stays ingest", () => {
+		const v1 = (keyId: string, n: number, scope?: "full" | "ingest"): ProposedEvent => ({
+			id: `v1-${keyId}`,
+			type: "org.key_created",
+			v: 1,
+			ts: 20 + n,
+			data: { keyId, hash: hash(n), ...(scope ? { scope } : {}) },
+		});
+		const stored = [logged(created(), 10), v1("k1", 1), v1("k2", 2, "full"), v1("k3", 3, "ingest")];
+		const upcast = recorded(orgCatalog, stored);
+		expect(upcast.slice(1).map((e) => e.v)).toEqual([2, 2, 2]);
+		const state = fold(orgDefinition, upcast);
+		expect(keyViews(state).map((k) => [k.id, k.role, k.expiresAt])).toEqual([
+			["k1", "admin", null],
+			["k2", "admin", null],
+			["k3", "ingest", null],
 		]);
+		// The stored data is never rewritten: version 1 still validates as version 1.
+		expect(orgCatalog.validate("org.key_created", stored[3]?.data, 1)).toMatchObject({ ok: true, v: 1 });
 	});
 
 	it("refuses keys before the org, a key id twice, and revoking an unknown or revoked key", () => {

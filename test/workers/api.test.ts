@@ -92,7 +92,13 @@ describe("request ids", () => {
 		const requestId = ok.headers.get("x-request-id");
 		expect(requestId).toMatch(/^[0-9a-f-]{36}$/);
 		const events = await allEvents(`/v1/orgs/acme/sessions/${session}`);
-		for (const event of events) expect(event.meta).toEqual({ requestId, correlationId: requestId, clientRequestId: "caller-42" });
+		for (const event of events)
+			expect(event.meta).toEqual({
+				requestId,
+				correlationId: requestId,
+				clientRequestId: "caller-42",
+				principal: { kind: "key", id: expect.stringMatching(/^key_/) },
+			});
 		// An implausible client id is not stored at all.
 		const odd = uniqueId("s");
 		await postBatch("acme", odd, { events: [pageView("/b")] }, { "x-request-id": "a b<script>" });

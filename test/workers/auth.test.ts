@@ -2,7 +2,7 @@
  * Every org route, walked from one table: it answers a live key of its own org, refuses bad input by
  * naming the field, and tells credentials apart only as the contract says: 401 for none, malformed,
  * unknown or revoked; 404 for another org's live key, exactly as for an org that does not exist;
- * 403 for a live key of the org whose scope (ingest) does not open the route.
+ * 403 for a live key of the org whose role (ingest) does not open the route (roles.test.ts walks every role).
  */
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
@@ -16,7 +16,7 @@ import { ORG_ROUTES, type OrgRoute, seedSession, send, type Tenant } from "./rou
 let owner: Tenant;
 let other: Tenant;
 let revoked: string;
-/** A live key of the owner org with the ingest scope. */
+/** A live key of the owner org with the ingest role. */
 let ingest: string;
 
 /** What an ingest key opens, listed here rather than taken from src/http/auth.ts. */
@@ -78,7 +78,7 @@ describe.each(ORG_ROUTES.map((route) => [route.route, route] as [string, OrgRout
 		it("is 403 with an ingest key of the org, which only sends events in", async () => {
 			const body = await expectProblem(await send(route, await route.path(owner), ingest), 403);
 			expect(body.title).toBe("Forbidden");
-			expect(body.detail).toContain("ingest scope");
+			expect(body.detail).toContain("has the ingest role");
 		});
 
 	it("is 401 without a key", async () => {

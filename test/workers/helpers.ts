@@ -41,7 +41,7 @@ export function keyFor(org: string): Promise<string> {
 async function seedOrg(org: string): Promise<string> {
 	await registerFixtureOrg(org);
 	const stub = env.ORG.getByName(actorName(org, org));
-	const key = await mintApiKey(org, "test fixture");
+	const key = await mintApiKey(org, "admin", { label: "test fixture" });
 	const created = await stub.create({ name: org, key });
 	if (created.ok) return key.apiKey;
 	const issued = await stub.issueKey({ key });
@@ -84,14 +84,14 @@ export async function createOrg(name = "Test org"): Promise<TestOrg> {
 	return { org: body.org.id, key: body.apiKey, keyId: body.key.id };
 }
 
-/** A new key of `org`, made with `key`: a full key unless `scope` says otherwise. */
+/** A new key of `org`, made with `key`: an admin key unless `role` says otherwise. */
 export async function createKey(
 	org: string,
 	key: string,
 	label?: string,
-	scope?: "full" | "ingest",
+	role: "admin" | "analyst" | "viewer" | "ingest" = "admin",
 ): Promise<{ key: string; keyId: string }> {
-	const request = { ...(label ? { label } : {}), ...(scope ? { scope } : {}) };
+	const request = { role, ...(label ? { label } : {}) };
 	const res = await call(`/v1/orgs/${org}/keys`, { method: "POST", headers: bearer(key), body: JSON.stringify(request) });
 	if (res.status !== 201) throw new Error(`POST keys: ${res.status} ${await res.text()}`);
 	const body = await res.json<{ apiKey: string; key: { id: string } }>();

@@ -384,7 +384,7 @@ describe("credentials and transport", () => {
 	it("an ingest key, which only sends events in, is refused with 403: every MCP tool reads", async () => {
 		const ingest = await createKey(world.a.org, world.a.key, "web page", "ingest");
 		const body = await expectProblem(await initialize({ authorization: `Bearer ${ingest.key}` }), 403);
-		expect(body.detail).toContain("ingest scope");
+		expect(body.detail).toContain("has the ingest role");
 	});
 
 	it("a live key initializes statelessly: a JSON answer with a request id and no session id", async () => {

@@ -5,6 +5,7 @@ import { BASE } from "./helpers.ts";
 import { ORG_ROUTES } from "./routes.ts";
 
 interface Operation {
+	"x-roost-role"?: string;
 	security?: Record<string, string[]>[];
 	responses: Record<string, { content?: Record<string, unknown> }>;
 	parameters?: { name: string; in: string }[];
@@ -30,6 +31,29 @@ describe("openapi.json", () => {
 				.map((o) => o.route)
 				.sort(),
 		);
+	});
+
+	it("docs/api.md states under each org route the least role /openapi.json gives it", async () => {
+		const stated = new Map<string, string>();
+		let group: string[] = [];
+		let open = false;
+		for (const line of apiDoc.split("\n")) {
+			const heading = /^#{3,4} `(GET|POST|PATCH|DELETE) (\/v1\/orgs\/\{org\}[^`]*)`$/.exec(line);
+			if (heading) {
+				if (!open) group = [];
+				group.push(`${heading[1]} ${heading[2]}`);
+				open = true;
+				continue;
+			}
+			if (line.startsWith("#")) group = [];
+			if (line.trim() !== "") open = false;
+			const role = /^Role: `(\w+)`/.exec(line);
+			if (role?.[1]) for (const route of group.splice(0)) stated.set(route, role[1]);
+		}
+		const expected = operations(await openapi())
+			.filter((o) => o.route.includes("/v1/orgs/{org}"))
+			.map((o) => [o.route, o.op["x-roost-role"]]);
+		expect(Object.fromEntries(stated)).toEqual(Object.fromEntries(expected));
 	});
 
 	it("every org route needs the org's key and says so, with 401, 403 and 404 among its answers; admin routes need the admin token", async () => {

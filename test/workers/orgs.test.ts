@@ -196,17 +196,26 @@ describe("key hashes on every read path", () => {
 });
 
 describe("keys", () => {
-	it("a new key works at once and is listed with its label; an empty body is fine", async () => {
+	it("a new key works at once and is listed with its label and role; a body without a role is a 400 naming it", async () => {
 		const { org, key } = await createOrg("Keys");
-		const res = await call(`/v1/orgs/${org}/keys`, { method: "POST", headers: bearer(key), body: JSON.stringify({ label: "ci" }) });
+		const res = await call(`/v1/orgs/${org}/keys`, {
+			method: "POST",
+			headers: bearer(key),
+			body: JSON.stringify({ role: "viewer", label: "ci" }),
+		});
 		expect(res.status).toBe(201);
 		const created = await res.json<{ apiKey: string; key: { id: string; label: string } }>();
 		expect(created.key.label).toBe("ci");
 		expect((await call(`/v1/orgs/${org}`, { headers: bearer(created.apiKey) })).status).toBe(200);
-		const bare = await call(`/v1/orgs/${org}/keys`, { method: "POST", headers: bearer(key) });
-		expect(bare.status).toBe(201);
-		const { keys } = await getJson<{ keys: { id: string; label: string | null }[] }>(`/v1/orgs/${org}/keys`, { headers: bearer(key) });
-		expect(keys.map((k) => k.label)).toEqual(["initial", "ci", null]);
+		const bare = await expectProblem(await call(`/v1/orgs/${org}/keys`, { method: "POST", headers: bearer(key), body: "{}" }), 400);
+		expect(bare.errors?.map((e) => e.path)).toContain("role");
+		const { keys } = await getJson<{ keys: { id: string; label: string | null; role: string }[] }>(`/v1/orgs/${org}/keys`, {
+			headers: bearer(key),
+		});
+		expect(keys.map((k) => [k.label, k.role])).toEqual([
+			["initial", "admin"],
+			["ci", "viewer"],
+		]);
 	});
 
 	it("a revoked key stops working at once, on every route and socket", async () => {
@@ -259,7 +268,7 @@ describe("keys", () => {
 				await call(`/v1/orgs/${org}/keys`, {
 					method: "POST",
 					headers: bearer(key),
-					body: JSON.stringify({ label: "sdk", clientActionId: "k-1" }),
+					body: JSON.stringify({ role: "admin", label: "sdk", clientActionId: "k-1" }),
 				})
 			).json<{ apiKey: string; key: { id: string } }>();
 		const first = await ask();
@@ -271,16 +280,22 @@ describe("keys", () => {
 		expect(keys.filter((k) => k.label === "sdk" && k.revokedAt === null)).toHaveLength(1);
 	});
 
-	it("key events carry the caller's request id that made them (as clientRequestId)", async () => {
-		const { org, key } = await createOrg("Key trace");
-		const spare = await call(`/v1/orgs/${org}/keys`, { method: "POST", headers: { ...bearer(key), "x-request-id": "req-key-1" } });
+	it("key events carry the caller's request id that made them (as clientRequestId) and the key that acted (as principal)", async () => {
+		const { org, key, keyId } = await createOrg("Key trace");
+		const spare = await call(`/v1/orgs/${org}/keys`, {
+			method: "POST",
+			headers: { ...bearer(key), "x-request-id": "req-key-1" },
+			body: JSON.stringify({ role: "ingest" }),
+		});
 		const { key: made } = await spare.json<{ key: { id: string } }>();
 		await call(`/v1/orgs/${org}/keys/${made.id}`, { method: "DELETE", headers: { ...bearer(key), "x-request-id": "req-key-2" } });
 		const events = await allEvents(`/v1/orgs/${org}`, { headers: bearer(key) });
-		expect(events.slice(-2).map((e) => [e.type, e.meta.clientRequestId])).toEqual([
-			["org.key_created", "req-key-1"],
-			["org.key_revoked", "req-key-2"],
+		expect(events.slice(-2).map((e) => [e.type, e.meta.clientRequestId, e.meta.principal])).toEqual([
+			["org.key_created", "req-key-1", { kind: "key", id: keyId }],
+			["org.key_revoked", "req-key-2", { kind: "key", id: keyId }],
 		]);
+		// Never a secret: the key's id, not the key.
+		expect(JSON.stringify(events.map((e) => e.meta))).not.toContain(key);
 	});
 });
 

@@ -30,6 +30,10 @@ export interface OrgRoute {
 	invalid?: { path?: (tenant: Tenant) => string; body?: unknown; field: string };
 	/** Writes: a cross-tenant call must leave the target's version where it was. */
 	writes?: boolean;
+	/** The least role that opens it (viewer < analyst < admin; ingest apart), as docs/api.md states it. */
+	role: "admin" | "analyst" | "viewer" | "ingest";
+	/** An ingest key opens it too (send-only, on sockets). */
+	ingest?: true;
 }
 
 /** Sends the route's request with `credential` as the bearer token (or `?token=` on a socket); undefined sends none. */
@@ -67,6 +71,7 @@ const readRoutes: OrgRoute[] = actorBases.flatMap(({ kind, base }): OrgRoute[] =
 			path: (t) => `${base(t)}/events`,
 			ok: 200,
 			invalid: { path: (t) => `${base(t)}/events?limit=0`, field: "query.limit" },
+			role: "viewer",
 		},
 		{
 			route: `GET ${prefix}/state${label}`,
@@ -74,6 +79,7 @@ const readRoutes: OrgRoute[] = actorBases.flatMap(({ kind, base }): OrgRoute[] =
 			path: (t) => `${base(t)}/state`,
 			ok: 200,
 			invalid: { path: (t) => `${base(t)}/state?at=-1`, field: "query.at" },
+			role: "viewer",
 		},
 		{
 			route: `GET ${prefix}/verify${label}`,
@@ -81,6 +87,7 @@ const readRoutes: OrgRoute[] = actorBases.flatMap(({ kind, base }): OrgRoute[] =
 			path: (t) => `${base(t)}/verify`,
 			ok: 200,
 			...(kind === "org" ? {} : { invalid: { path: (t: Tenant) => `/v1/orgs/${t.org}/${kind}/bad%20id/verify`, field: "path.id" } }),
+			role: "viewer",
 		},
 		{
 			route: `GET ${prefix}/snapshots${label}`,
@@ -88,6 +95,7 @@ const readRoutes: OrgRoute[] = actorBases.flatMap(({ kind, base }): OrgRoute[] =
 			path: (t) => `${base(t)}/snapshots`,
 			ok: 200,
 			...(kind === "org" ? {} : { invalid: { path: (t: Tenant) => `/v1/orgs/${t.org}/${kind}/bad%20id/snapshots`, field: "path.id" } }),
+			role: "viewer",
 		},
 		{
 			route: `GET ${prefix}/snapshots/{version}${label}`,
@@ -97,6 +105,7 @@ const readRoutes: OrgRoute[] = actorBases.flatMap(({ kind, base }): OrgRoute[] =
 			path: (t) => `${base(t)}/snapshots/1`,
 			ok: 404,
 			invalid: { path: (t) => `${base(t)}/snapshots/zero`, field: "path.version" },
+			role: "viewer",
 		},
 		{
 			route: `GET ${prefix}/replay${label}`,
@@ -104,6 +113,7 @@ const readRoutes: OrgRoute[] = actorBases.flatMap(({ kind, base }): OrgRoute[] =
 			path: (t) => `${base(t)}/replay`,
 			ok: 200,
 			...(kind === "org" ? {} : { invalid: { path: (t: Tenant) => `/v1/orgs/${t.org}/${kind}/bad%20id/replay`, field: "path.id" } }),
+			role: "viewer",
 		},
 		...(kind === "org"
 			? []
@@ -129,6 +139,7 @@ const readRoutes: OrgRoute[] = actorBases.flatMap(({ kind, base }): OrgRoute[] =
 						ok: kind === "sessions" ? 200 : 400,
 						invalid: { body: { events: [] }, field: "events" },
 						writes: true,
+						role: "analyst" as const,
 					},
 					{
 						route: `POST ${prefix}/fork${label}`,
@@ -138,6 +149,7 @@ const readRoutes: OrgRoute[] = actorBases.flatMap(({ kind, base }): OrgRoute[] =
 						ok: 201,
 						invalid: { body: { at: -1 }, field: "at" },
 						writes: true,
+						role: "analyst" as const,
 					},
 				]),
 		{
@@ -147,16 +159,67 @@ const readRoutes: OrgRoute[] = actorBases.flatMap(({ kind, base }): OrgRoute[] =
 			ws: true,
 			ok: 101,
 			invalid: { path: (t) => `${base(t)}/ws?after=-1`, field: "query.after" },
+			role: "viewer",
+			...(kind === "sessions" ? { ingest: true as const } : {}),
 		},
 	];
 });
 
 export const ORG_ROUTES: OrgRoute[] = [
-	{ route: "GET /v1/orgs/{org}", method: "GET", path: (t) => `/v1/orgs/${t.org}`, ok: 200 },
-	{ route: "GET /v1/orgs/{org}/keys", method: "GET", path: (t) => `/v1/orgs/${t.org}/keys`, ok: 200 },
-	{ route: "POST /v1/orgs/{org}/socket-tickets", method: "POST", path: (t) => `/v1/orgs/${t.org}/socket-tickets`, ok: 201 },
+	{ route: "GET /v1/orgs/{org}", method: "GET", path: (t) => `/v1/orgs/${t.org}`, ok: 200, role: "viewer" },
+	{ route: "GET /v1/orgs/{org}/keys", method: "GET", path: (t) => `/v1/orgs/${t.org}/keys`, ok: 200, role: "admin" },
+	{ route: "GET /v1/orgs/{org}/members", method: "GET", path: (t) => `/v1/orgs/${t.org}/members`, ok: 200, role: "admin" },
+	{
+		route: "POST /v1/orgs/{org}/members",
+		method: "POST",
+		path: (t) => `/v1/orgs/${t.org}/members`,
+		body: () => ({ email: `${uniqueId("m")}@example.com`, role: "viewer" }),
+		ok: 200,
+		invalid: { body: { email: "not an email", role: "viewer" }, field: "email" },
+		writes: true,
+		role: "admin",
+	},
+	{
+		route: "DELETE /v1/orgs/{org}/members",
+		method: "DELETE",
+		// A member added with the tenant's own key first, so there is one to remove; an org with no key just gets the path.
+		path: async (t) => {
+			const path = `/v1/orgs/${t.org}/members`;
+			memberTarget = `${uniqueId("m")}@example.com`;
+			if (!t.key) return path;
+			const res = await call(path, {
+				method: "POST",
+				headers: { authorization: `Bearer ${t.key}` },
+				body: JSON.stringify({ email: memberTarget, role: "viewer" }),
+			});
+			if (res.status !== 200) throw new Error(`add member: ${res.status} ${await res.text()}`);
+			return path;
+		},
+		body: () => ({ email: memberTarget }),
+		ok: 200,
+		invalid: { body: { email: 7 }, field: "email" },
+		writes: true,
+		role: "admin",
+	},
+	{
+		route: "GET /v1/orgs/{org}/audit",
+		method: "GET",
+		path: (t) => `/v1/orgs/${t.org}/audit?limit=10`,
+		ok: 200,
+		invalid: { path: (t) => `/v1/orgs/${t.org}/audit?limit=201`, field: "query.limit" },
+		role: "admin",
+	},
+	{
+		route: "POST /v1/orgs/{org}/socket-tickets",
+		method: "POST",
+		path: (t) => `/v1/orgs/${t.org}/socket-tickets`,
+		ok: 201,
+		role: "viewer",
+		ingest: true,
+	},
 	{
 		route: "GET /v1/orgs/{org}/patterns",
+		role: "viewer",
 		method: "GET",
 		path: (t) => `/v1/orgs/${t.org}/patterns?period=hourly`,
 		ok: 200,
@@ -164,6 +227,7 @@ export const ORG_ROUTES: OrgRoute[] = [
 	},
 	{
 		route: "POST /v1/orgs/{org}/rollups",
+		role: "analyst",
 		method: "POST",
 		path: (t) => `/v1/orgs/${t.org}/rollups`,
 		body: () => ({ period: "hourly" }),
@@ -175,14 +239,16 @@ export const ORG_ROUTES: OrgRoute[] = [
 	},
 	{
 		route: "GET /v1/orgs/{org}/sessions",
+		role: "viewer",
 		method: "GET",
 		path: (t) => `/v1/orgs/${t.org}/sessions?status=active`,
 		ok: 200,
 		invalid: { path: (t) => `/v1/orgs/${t.org}/sessions?status=sleeping`, field: "query.status" },
 	},
-	{ route: "GET /v1/orgs/{org}/cameras", method: "GET", path: (t) => `/v1/orgs/${t.org}/cameras`, ok: 200 },
+	{ route: "GET /v1/orgs/{org}/cameras", role: "viewer", method: "GET", path: (t) => `/v1/orgs/${t.org}/cameras`, ok: 200 },
 	{
 		route: "GET /v1/orgs/{org}/interactions",
+		role: "viewer",
 		method: "GET",
 		path: (t) => `/v1/orgs/${t.org}/interactions`,
 		ok: 200,
@@ -190,15 +256,17 @@ export const ORG_ROUTES: OrgRoute[] = [
 	},
 	{
 		route: "POST /v1/orgs/{org}/keys",
+		role: "admin",
 		method: "POST",
 		path: (t) => `/v1/orgs/${t.org}/keys`,
-		body: () => ({ label: "ci" }),
+		body: () => ({ role: "admin", label: "ci" }),
 		ok: 201,
-		invalid: { body: { label: "x".repeat(101) }, field: "label" },
+		invalid: { body: { role: "admin", label: "x".repeat(101) }, field: "label" },
 		writes: true,
 	},
 	{
 		route: "DELETE /v1/orgs/{org}/keys/{keyId}",
+		role: "admin",
 		method: "DELETE",
 		// A key made for the occasion, with the tenant's own key, so every call has a live key to revoke.
 		path: async (t) => `/v1/orgs/${t.org}/keys/${(await createKey(t.org, t.key, "to revoke")).keyId}`,
@@ -208,6 +276,7 @@ export const ORG_ROUTES: OrgRoute[] = [
 	},
 	{
 		route: "POST /v1/orgs/{org}/cameras/{id}/frames",
+		role: "ingest",
 		method: "POST",
 		path: (t) => `/v1/orgs/${t.org}/cameras/${t.session}/frames`,
 		body: () => patternFrame("png", { square: { x: 10, y: 10, size: 20 } }),
@@ -218,6 +287,7 @@ export const ORG_ROUTES: OrgRoute[] = [
 	},
 	{
 		route: "GET /v1/orgs/{org}/cameras/{id}/frames/{frameId}",
+		role: "viewer",
 		method: "GET",
 		// The tenant's camera has no frame with this id: its own 404. Serving a stored frame is in camera-ingest.test.ts.
 		path: (t) => `/v1/orgs/${t.org}/cameras/${t.session}/frames/no-such-frame`,
@@ -226,6 +296,7 @@ export const ORG_ROUTES: OrgRoute[] = [
 	},
 	{
 		route: "POST /v1/orgs/{org}/sessions/{id}/events",
+		role: "ingest",
 		method: "POST",
 		path: (t) => `/v1/orgs/${t.org}/sessions/${t.session}/events`,
 		body: () => ({ events: [pageView("/route-table")] }),
@@ -238,6 +309,7 @@ export const ORG_ROUTES: OrgRoute[] = [
 	},
 	{
 		route: "POST /v1/orgs/{org}/chats/{id}/messages",
+		role: "analyst",
 		method: "POST",
 		path: (t) => `/v1/orgs/${t.org}/chats/${t.session}/messages`,
 		body: () => ({ text: "How many visits ended today?", clientActionId: uniqueId("m") }),
@@ -247,6 +319,7 @@ export const ORG_ROUTES: OrgRoute[] = [
 	},
 	{
 		route: "POST /v1/orgs/{org}/chats/{id}/cancel",
+		role: "analyst",
 		method: "POST",
 		// A message posted with the tenant's own key first, so there is an answer to cancel; an org that does not
 		// exist (no key) just gets the path.
@@ -277,9 +350,10 @@ function webhookRoutes(): OrgRoute[] {
 	const none = (t: Tenant) => `/v1/orgs/${t.org}/webhooks/wh_none`;
 	const badId = (suffix = "") => ({ path: (t: Tenant) => `/v1/orgs/${t.org}/webhooks/bad%20id${suffix}`, field: "path.webhookId" });
 	return [
-		{ route: `GET ${base}`, method: "GET", path: (t) => `/v1/orgs/${t.org}/webhooks`, ok: 200 },
+		{ route: `GET ${base}`, role: "admin", method: "GET", path: (t) => `/v1/orgs/${t.org}/webhooks`, ok: 200 },
 		{
 			route: `POST ${base}`,
+			role: "admin",
 			method: "POST",
 			path: (t) => (t.key ? makeRoomForWebhook(t).then(() => `/v1/orgs/${t.org}/webhooks`) : `/v1/orgs/${t.org}/webhooks`),
 			body: () => ({ url: "https://hooks.invalid/roost", events: ["camera.offline"] }),
@@ -287,9 +361,10 @@ function webhookRoutes(): OrgRoute[] {
 			invalid: { body: { url: "https://10.0.0.1/roost", events: ["camera.offline"] }, field: "url" },
 			writes: true,
 		},
-		{ route: `GET ${base}/{webhookId}`, method: "GET", path: none, ok: 404, invalid: badId() },
+		{ route: `GET ${base}/{webhookId}`, role: "admin", method: "GET", path: none, ok: 404, invalid: badId() },
 		{
 			route: `PATCH ${base}/{webhookId}`,
+			role: "admin",
 			method: "PATCH",
 			path: none,
 			body: () => ({ enabled: true }),
@@ -299,6 +374,7 @@ function webhookRoutes(): OrgRoute[] {
 		},
 		{
 			route: `DELETE ${base}/{webhookId}`,
+			role: "admin",
 			method: "DELETE",
 			// An endpoint made for the occasion with the tenant's own key, as for keys, so every call has one to delete.
 			path: (t) => (t.key ? createWebhookFor(t).then((id) => `/v1/orgs/${t.org}/webhooks/${id}`) : none(t)),
@@ -308,6 +384,7 @@ function webhookRoutes(): OrgRoute[] {
 		},
 		{
 			route: `POST ${base}/{webhookId}/rotate-secret`,
+			role: "admin",
 			method: "POST",
 			path: (t) => `${none(t)}/rotate-secret`,
 			ok: 404,
@@ -316,6 +393,7 @@ function webhookRoutes(): OrgRoute[] {
 		},
 		{
 			route: `POST ${base}/{webhookId}/test`,
+			role: "admin",
 			method: "POST",
 			path: (t) => `${none(t)}/test`,
 			ok: 404,
@@ -324,6 +402,7 @@ function webhookRoutes(): OrgRoute[] {
 		},
 		{
 			route: `GET ${base}/{webhookId}/deliveries`,
+			role: "admin",
 			method: "GET",
 			path: (t) => `${none(t)}/deliveries`,
 			ok: 404,
@@ -331,6 +410,7 @@ function webhookRoutes(): OrgRoute[] {
 		},
 		{
 			route: `POST ${base}/{webhookId}/deliveries/{deliveryId}/retry`,
+			role: "admin",
 			method: "POST",
 			path: (t) => `${none(t)}/deliveries/msg_1/retry`,
 			ok: 404,
@@ -359,6 +439,8 @@ async function createWebhookFor(t: Tenant): Promise<string> {
 	if (res.status !== 201) throw new Error(`webhook: ${res.status} ${await res.text()}`);
 	return (await res.json<{ webhook: { id: string } }>()).webhook.id;
 }
+/** The member the DELETE members route's body names: set by its `path`, which runs just before. */
+let memberTarget = "";
 
 /** The operation the cancel route's body names: set by its `path`, which runs just before. */
 let cancelTarget = "";

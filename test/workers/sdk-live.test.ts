@@ -194,7 +194,7 @@ describe("SDK live mode against the real Worker", () => {
 		const made = await exports.default.fetch(`${BASE}/v1/orgs/${org}/keys`, {
 			method: "POST",
 			headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
-			body: JSON.stringify({ label: "website", scope: "ingest" }),
+			body: JSON.stringify({ label: "website", role: "ingest" }),
 		});
 		const ingestKey = (await made.json<{ apiKey: string }>()).apiKey;
 		const h = await harness({ apiKey: ingestKey, orgId: org });

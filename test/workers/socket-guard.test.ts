@@ -154,7 +154,7 @@ describe("socket tickets", () => {
 	const ticketFor = async (org: string, key: string) => {
 		const res = await exports.default.fetch(`${BASE}/v1/orgs/${org}/socket-tickets`, { method: "POST", headers: bearer(key) });
 		expect(res.status).toBe(201);
-		return res.json<{ ticket: string; expiresAt: number; scope: string }>();
+		return res.json<{ ticket: string; expiresAt: number; role: string }>();
 	};
 	const upgrade = (path: string, ticket: string) =>
 		exports.default.fetch(`${BASE}${path}/ws?ticket=${encodeURIComponent(ticket)}`, { headers: { upgrade: "websocket" } });
@@ -163,7 +163,7 @@ describe("socket tickets", () => {
 		const [a, b] = await Promise.all([createOrg("Tickets A"), createOrg("Tickets B")]);
 		const path = `/v1/orgs/${a.org}/sessions/${uniqueId("s")}`;
 		const first = await ticketFor(a.org, a.key);
-		expect(first).toMatchObject({ scope: "full", expiresAt: T0 + 60_000 });
+		expect(first).toMatchObject({ role: "admin", expiresAt: T0 + 60_000 });
 		expect(first.ticket).not.toContain(a.key);
 
 		const opened = await upgrade(path, first.ticket);
@@ -192,8 +192,8 @@ describe("socket tickets", () => {
 		const { org, key } = await createOrg("Ticket scope");
 		const ingest = await createKey(org, key, "web", "ingest");
 		const path = `/v1/orgs/${org}/sessions/${uniqueId("s")}`;
-		const { ticket, scope } = await ticketFor(org, ingest.key);
-		expect(scope).toBe("ingest");
+		const { ticket, role } = await ticketFor(org, ingest.key);
+		expect(role).toBe("ingest");
 		const res = await upgrade(path, ticket);
 		const socket = res.webSocket;
 		if (!socket) throw new Error(`no socket: ${res.status}`);

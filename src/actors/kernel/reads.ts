@@ -40,6 +40,15 @@ export class Reads<S> {
 		return { events: page.map((row) => this.envelope(row, query.raw, query.unredacted)), next: more ? (page.at(-1)?.seq ?? null) : null };
 	}
 
+	/** Events of the given types before seq `before`, newest first, upcast and redacted; `next` is the `before` of the next page. */
+	eventsBackwards(query: { types: readonly string[]; before?: number; limit?: number }): EventPage {
+		const limit = Math.min(Math.max(1, query.limit ?? 100), MAX_PAGE);
+		const rows = this.host.log.reverseByTypes(query.types, limit + 1, query.before);
+		const more = rows.length > limit;
+		const page = more ? rows.slice(0, limit) : rows;
+		return { events: page.map((row) => this.envelope(row)), next: more ? (page.at(-1)?.seq ?? null) : null };
+	}
+
 	eventById(id: string, raw: boolean): EventEnvelope | null {
 		const row = this.host.log.byId(id);
 		return row ? this.envelope(row, raw) : null;

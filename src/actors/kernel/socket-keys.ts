@@ -1,10 +1,10 @@
 /**
  * Socket credentials after the upgrade: a socket lives at most MAX_SOCKET_LIFETIME_MS, and the key it was opened
- * with must stay live with the same scope. The org is asked at most every KEY_CHECK_EVERY_MS per key, and on a
+ * with must stay live with the same role. The org is asked at most every KEY_CHECK_EVERY_MS per key, and on a
  * kernel timer while a keyed socket is open; an org that does not answer never closes a socket.
  */
 import type { Connection } from "partyserver";
-import type { KeyScope } from "../../events/org.ts";
+import type { KeyRole } from "../../events/org.ts";
 import { CLOSE, KEY_CHECK_EVERY_MS, MAX_SOCKET_LIFETIME_MS, type SocketKey, type SocketState } from "../socket-guard.ts";
 import type { Timer } from "../timers.ts";
 import type { KernelHost } from "./host.ts";
@@ -16,8 +16,8 @@ export const keyTag = (keyId: string) => `key:${keyId}`;
 
 export interface KeyCheckHooks {
 	connections<T>(tag?: string): Iterable<Connection<T>>;
-	/** The org's answer: the key's scope if it is live, else null. */
-	liveKeyScope(keyId: string): Promise<KeyScope | null>;
+	/** The org's answer: the key's role if it is live, else null. */
+	liveKeyRole(keyId: string): Promise<KeyRole | null>;
 	/** Sets the socket check timer unless it is set, or cancels it if it is. */
 	checkTimer(armed: boolean): void;
 	/** Moves the socket check timer on to its next firing. */
@@ -33,10 +33,10 @@ export function closeSocket(connection: Connection, why: { code: number; reason:
 	}
 }
 
-type KeyCheck = { at: number; scope: KeyScope | null | undefined; pending?: Promise<KeyScope | null | undefined> };
+type KeyCheck = { at: number; role: KeyRole | null | undefined; pending?: Promise<KeyRole | null | undefined> };
 
 export class KeyChecks<S> {
-	/** The org's last answer on each socket key: its live scope (null: not live), when it was asked, and a question in flight. */
+	/** The org's last answer on each socket key: its live role (null: not live), when it was asked, and a question in flight. */
 	readonly #checks = new Map<string, KeyCheck>();
 
 	constructor(
@@ -50,13 +50,13 @@ export class KeyChecks<S> {
 		return true;
 	}
 
-	/** Whether the socket may still be used: within its lifetime, and its key live with the scope it was opened with. Closes it if not. */
+	/** Whether the socket may still be used: within its lifetime, and its key live with the role it was opened with. Closes it if not. */
 	async stillAllowed(connection: Connection<SocketState>, fresh = false): Promise<boolean> {
 		const state = connection.state;
 		if (this.#pastLifetime(connection, state)) return false;
 		if (!state?.key) return true;
-		const scope = await this.#liveScope(state.key.id, fresh);
-		return this.#verdict(connection, state.key, scope);
+		const role = await this.#liveRole(state.key.id, fresh);
+		return this.#verdict(connection, state.key, role);
 	}
 
 	/**
@@ -68,54 +68,54 @@ export class KeyChecks<S> {
 		const key = state?.key;
 		if (!key) return true;
 		const known = this.#checks.get(key.id);
-		if (known && known.at > 0 && !this.#verdict(connection, key, known.scope)) return false;
+		if (known && known.at > 0 && !this.#verdict(connection, key, known.role)) return false;
 		if (!known || (!known.pending && this.host.now() - known.at >= KEY_CHECK_EVERY_MS))
-			this.host.ctx.waitUntil(this.#liveScope(key.id).then((scope) => void this.#verdict(connection, key, scope)));
+			this.host.ctx.waitUntil(this.#liveRole(key.id).then((role) => void this.#verdict(connection, key, role)));
 		return true;
 	}
 
 	/** Closes every socket opened with `keyId` now (the org does on revocation). */
 	closeKey(keyId: string): void {
-		this.#checks.set(keyId, { at: this.host.now(), scope: null });
+		this.#checks.set(keyId, { at: this.host.now(), role: null });
 		for (const connection of this.hooks.connections(keyTag(keyId))) closeSocket(connection, CLOSE.revoked);
 	}
 
 	/** The socket check timer's firing: asks the org afresh about every open socket's key and closes what is no longer allowed. */
 	async checkFired(timer: Timer): Promise<void> {
 		const sockets = [...this.hooks.connections<SocketState>()];
-		await Promise.all([...new Set(sockets.flatMap((c) => (c.state?.key ? [c.state.key.id] : [])))].map((id) => this.#liveScope(id, true)));
+		await Promise.all([...new Set(sockets.flatMap((c) => (c.state?.key ? [c.state.key.id] : [])))].map((id) => this.#liveRole(id, true)));
 		for (const connection of sockets) await this.stillAllowed(connection);
 		if (sockets.some((c) => c.state?.key)) this.hooks.advance(timer);
 		else this.hooks.checkTimer(false);
 	}
 
-	#verdict(connection: Connection, key: SocketKey, scope: KeyScope | null | undefined): boolean {
-		if (scope === undefined || scope === key.scope) return true;
-		closeSocket(connection, scope === null ? CLOSE.revoked : CLOSE.scopeChanged);
+	#verdict(connection: Connection, key: SocketKey, role: KeyRole | null | undefined): boolean {
+		if (role === undefined || role === key.role) return true;
+		closeSocket(connection, role === null ? CLOSE.revoked : CLOSE.roleChanged);
 		return false;
 	}
 
 	/**
-	 * The key's live scope (null: not live; undefined: the org could not be asked), asked of the org when the last
+	 * The key's live role (null: not live; undefined: the org could not be asked), asked of the org when the last
 	 * answer is older than KEY_CHECK_EVERY_MS, or always if `fresh`. One question per key at a time.
 	 */
-	#liveScope(keyId: string, fresh = false): Promise<KeyScope | null | undefined> {
+	#liveRole(keyId: string, fresh = false): Promise<KeyRole | null | undefined> {
 		const known = this.#checks.get(keyId);
 		if (known?.pending) return known.pending;
-		if (known && !fresh && this.host.now() - known.at < KEY_CHECK_EVERY_MS) return Promise.resolve(known.scope);
-		const pending = this.hooks.liveKeyScope(keyId).then(
-			(scope) => {
-				this.#checks.set(keyId, { at: this.host.now(), scope });
-				return scope;
+		if (known && !fresh && this.host.now() - known.at < KEY_CHECK_EVERY_MS) return Promise.resolve(known.role);
+		const pending = this.hooks.liveKeyRole(keyId).then(
+			(role) => {
+				this.#checks.set(keyId, { at: this.host.now(), role });
+				return role;
 			},
 			(error) => {
 				// The org did not answer: keep the last verdict until the next check; an outage never closes a socket.
 				console.warn(`${this.host.definition.kind}: key check failed: ${error instanceof Error ? error.message : error}`);
-				this.#checks.set(keyId, { at: this.host.now(), scope: known?.scope });
-				return known?.scope;
+				this.#checks.set(keyId, { at: this.host.now(), role: known?.role });
+				return known?.role;
 			},
 		);
-		this.#checks.set(keyId, { at: known?.at ?? 0, scope: known?.scope, pending });
+		this.#checks.set(keyId, { at: known?.at ?? 0, role: known?.role, pending });
 		return pending;
 	}
 }

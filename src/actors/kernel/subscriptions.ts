@@ -79,7 +79,7 @@ export class Subscriptions<S> {
 		const key = parseSocketKey(ctx.request.headers.get(SOCKET_KEY_HEADER));
 		const opened: SocketState = { ...(key ? { key } : {}), openedAt: this.host.now() };
 		if (key) this.checkTimer(true);
-		if (key?.scope === "ingest") {
+		if (key?.role === "ingest") {
 			// Its frames are answered (acks, errors), and no events are pushed to it.
 			this.hooks.send(connection, { t: "hello", version: head.version, actor, sendOnly: true });
 			connection.setState({ ...opened, sendOnly: true });

@@ -1,12 +1,12 @@
 /**
  * The event that made the version being looked at: the row as stored (`?raw=true`: the version and data
  * it was written with, what the hash covers) beside the form reducers and reads see (upcast to the type's
- * current version), and its metadata as links: the causing actor and event, and searches of this log for
- * the same correlation, request, client action or operation id.
+ * current version), and its metadata: who acted (the key or member in `meta.principal`), and as links the causing
+ * actor and event, and searches of this log for the same correlation, request, client action or operation id.
  */
 import { type ActorPath, parseActor } from "../../../src/cli/actors.ts";
 import type { ExportedEvent } from "../../../src/cli/chain.ts";
-import type { RecordedEvent } from "../../../src/events/envelope.ts";
+import { principalOf, type RecordedEvent } from "../../../src/events/envelope.ts";
 import { h, replace } from "../shared/dom.ts";
 import { isoTime } from "../shared/format.ts";
 
@@ -108,6 +108,11 @@ export class EventView {
 			);
 		} else if (meta.causationId) {
 			rows.push(h("dt", {}, "causationId"), h("dd", {}, h("code", {}, meta.causationId)));
+		}
+		const actedAs = principalOf((raw.meta as Record<string, unknown>).principal);
+		if (actedAs) {
+			const text = actedAs.kind === "key" ? `key ${actedAs.id}` : `member ${actedAs.email}`;
+			rows.push(h("dt", {}, "acted as"), h("dd", {}, h("code", { id: "event-principal" }, text)));
 		}
 		for (const key of SEARCHABLE) {
 			const value = meta[key];

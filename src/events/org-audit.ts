@@ -1,0 +1,16 @@
+/**
+ * The org events that make its audit trail: changes to who may do what (the org, its keys, its members and their
+ * roles) and to its data policy. `GET /v1/orgs/{org}/audit` lists them newest first with who made each one
+ * (`meta.principal`). A new access or policy event joins this list, so the trail never misses it.
+ */
+
+import type { EventOf } from "./catalog.ts";
+import type { orgCatalog } from "./org.ts";
+
+export const AUDITED_ORG_EVENTS = [
+	"org.created",
+	"org.key_created",
+	"org.key_revoked",
+	"org.member_added",
+	"org.member_removed",
+] as const satisfies readonly EventOf<typeof orgCatalog>["type"][];
