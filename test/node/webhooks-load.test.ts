@@ -12,7 +12,8 @@ import { join } from "node:path";
 import { afterAll, expect, it } from "vitest";
 import { type LocalRoost, startLocalRoost } from "../browser/local-roost.ts";
 
-const INTERACTIONS = Number(process.env.ROOST_WEBHOOK_LOAD ?? 1000);
+// 1,000 with ROOST_LONG=1 (about 8 minutes here: the figure); 100 by default, so CI stays within its time.
+const INTERACTIONS = Number(process.env.ROOST_WEBHOOK_LOAD ?? (process.env.ROOST_LONG ? 1000 : 100));
 const ENDPOINTS = 10;
 const VARS = { RATE_LIMITS: "off", WEBHOOKS_ALLOW_LOCAL: "1", SESSION_INACTIVITY_MS: "1000" };
 
