@@ -16,6 +16,7 @@ import { healthRoutes } from "./api/health.ts";
 import { interactionRoutes } from "./api/interactions.ts";
 import { registerSecuritySchemes } from "./api/openapi.ts";
 import { orgRoutes } from "./api/orgs.ts";
+import { parkedRoutes } from "./api/parked.ts";
 import { patternRoutes } from "./api/patterns.ts";
 import { sessionRoutes } from "./api/sessions.ts";
 import { socketTicketRoutes } from "./api/socket-tickets.ts";
@@ -77,6 +78,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
 	app.route("/", patternRoutes());
 	app.route("/", actorReadRoutes());
 	app.route("/", socketTicketRoutes());
+	app.route("/", parkedRoutes());
 	// The MCP server: its own guards, since the org comes from the key rather than the path (docs/mcp.md).
 	app.route("/", mcpRoutes());
 	app.route("/", debugRoutes());

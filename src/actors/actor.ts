@@ -14,9 +14,11 @@ import { actorName, parseActorName } from "../core/identity.ts";
 import type { ActorError, Outcome } from "../core/outcome.ts";
 import type { Env } from "../env.ts";
 import type { ActorRef, EventEnvelope, ProposedEvent, RecordedEvent } from "../events/envelope.ts";
+import { isKernelEventType } from "../events/kernel.ts";
 import type { KeyScope } from "../events/org.ts";
 import { eventForFold } from "../events/stored.ts";
 import type { ActorDefinition } from "../reducers/definition.ts";
+import { withKernelEvents } from "../reducers/kernel.ts";
 import { faultPoint } from "./faults.ts";
 import { ActorMeta } from "./kernel/actor-meta.ts";
 import { AlarmSchedule } from "./kernel/alarm.ts";
@@ -25,6 +27,7 @@ import { OutboxCourier } from "./kernel/courier.ts";
 import { foldToVersion } from "./kernel/fold.ts";
 import { type KernelHost, type LogHead, reducerTag } from "./kernel/host.ts";
 import { importEvents } from "./kernel/import.ts";
+import { type ParkedAction, type ParkedActionResult, Parking } from "./kernel/parking.ts";
 import { Reads } from "./kernel/reads.ts";
 import { KeyChecks, SOCKET_CHECK_TIMER } from "./kernel/socket-keys.ts";
 import { Subscriptions } from "./kernel/subscriptions.ts";
@@ -33,6 +36,7 @@ import type { AppendOptions, ChainReport, EventPage, ImportedEvent, KernelStatus
 import { EventLog } from "./log.ts";
 import type { ActorMessage } from "./outbox.ts";
 import { OutboxStore } from "./outbox.ts";
+import type { ParkedPage } from "./parked-index.ts";
 import type { SnapshotInfo } from "./snapshots.ts";
 import { SnapshotStore } from "./snapshots.ts";
 import type { SocketState } from "./socket-guard.ts";
@@ -71,6 +75,7 @@ export abstract class EventSourcedActor<S, P extends ProposedEvent = ProposedEve
 	readonly #schedule: AlarmSchedule;
 	readonly #append: AppendPath<S>;
 	readonly #timerPart: TimerPart<S>;
+	readonly #parking: Parking<S>;
 	readonly #keys: KeyChecks<S>;
 	readonly #sockets: Subscriptions<S>;
 	readonly #reads: Reads<S>;
@@ -92,12 +97,15 @@ export abstract class EventSourcedActor<S, P extends ProposedEvent = ProposedEve
 		this.#meta = new ActorMeta(this.db);
 		this.#host = this.#makeHost();
 		const host = this.#host;
+		this.#parking = new Parking(host, (plan) => this.#append.run({}, plan));
 		this.#timerPart = new TimerPart(host, {
 			onTimer: (timer, state) => this.onTimer(timer, state),
 			run: (plan, firing) => this.#append.run({}, plan, firing),
 			kernelTimers: { [SOCKET_CHECK_TIMER]: (timer) => this.#keys.checkFired(timer) },
+			parksAfter: (attempts) => this.#parking.reached(attempts),
+			park: (timer, detail, reason) => this.#parking.parkTimer(timer, detail, reason),
 		});
-		this.#schedule = new AlarmSchedule(ctx.storage, [this.#timerPart, new OutboxCourier(host)]);
+		this.#schedule = new AlarmSchedule(ctx.storage, [this.#timerPart, new OutboxCourier(host, this.#parking)]);
 		this.#reads = new Reads(host);
 		this.#keys = new KeyChecks(host, {
 			connections: (tag) => this.getConnections(tag),
@@ -140,7 +148,7 @@ export abstract class EventSourcedActor<S, P extends ProposedEvent = ProposedEve
 			head: this.#head,
 			snapshotEvery: this.snapshotEvery,
 			get definition() {
-				return actor.definition;
+				return withKernelEvents(actor.definition);
 			},
 			get actor() {
 				return actor.actor;
@@ -187,12 +195,12 @@ export abstract class EventSourcedActor<S, P extends ProposedEvent = ProposedEve
 	/** Newest snapshot written by this reducer version, then the tail of the log after it. */
 	#rebuild(): void {
 		const head = this.log.head();
-		const { state, from } = foldToVersion(this.definition, this.log, this.snapshots, head.version);
+		const { state, from } = foldToVersion(this.#host.definition, this.log, this.snapshots, head.version);
 		Object.assign(this.#head, { state, version: head.version, hash: head.hash });
 		// A replay longer than the snapshot interval (new reducer, lost snapshot) is not repeated on the next wake.
 		if (head.version - from >= this.snapshotEvery) {
 			this.ctx.storage.transactionSync(() => {
-				this.snapshots.write(head.version, reducerTag(this.definition), state);
+				this.snapshots.write(head.version, reducerTag(this.#host.definition), state);
 				faultPoint("wake.snapshot", this.ctx);
 			});
 		}
@@ -245,11 +253,26 @@ export abstract class EventSourcedActor<S, P extends ProposedEvent = ProposedEve
 			causationId: message.meta.causationId ?? message.id,
 			causationActor: `${message.from.kind}:${message.from.id}`,
 		};
-		return this.execute({ clientActionId: `~outbox:${message.id}`, meta }, (state) => {
+		const options = { clientActionId: `~outbox:${message.id}`, meta };
+		// The kernel's own messages (an actor's parked work, reported to its org) never reach the kind.
+		if (isKernelEventType(message.type)) return this.refuseIfSandbox() ?? this.#append.run(options, () => this.#parking.received(message));
+		return this.execute(options, (state) => {
 			const planned = this.onActorMessage(message, state);
 			if ("kind" in planned) return planned;
 			return { ...planned, result: (receipt) => ({ version: receipt.version }) };
 		});
+	}
+
+	// ---- parked work (src/actors/kernel/parking.ts, docs/operations.md) ----------------------
+
+	/** Retries or discards the work this actor parked with the `kernel.work_parked` event at `seq`; idempotent. */
+	actOnParked(seq: number, how: ParkedAction): Outcome<ParkedActionResult> {
+		return this.refuseIfSandbox() ?? this.#parking.act(seq, how);
+	}
+
+	/** The org's list of parked work across its actors (empty on other actors). */
+	parkedWork(query: { after?: number; limit?: number } = {}): ParkedPage {
+		return this.#parking.page(query.after ?? 0, Math.min(Math.max(query.limit ?? 100, 1), 500));
 	}
 
 	// ---- the alarm ----------------------------------------------------------------------

@@ -7,6 +7,7 @@ import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import type { ActorDefinition } from "../reducers/definition.ts";
+import { withKernelEvents } from "../reducers/kernel.ts";
 import { type ActorPath, actorLabel, definitionOf, kindOf, parseActor, type Segment, segments, spokenList } from "./actors.ts";
 import { NetworkError, ProblemError, RoostClient } from "./client.ts";
 import { resolveConnection } from "./config.ts";
@@ -14,6 +15,7 @@ import { CheckFailed, EXIT, UsageError } from "./errors.ts";
 import { exportEvents, tail } from "./events.ts";
 import { readState, verifyFile, verifyOnServer } from "./inspect.ts";
 import { type CliIo, deltaText, json } from "./output.ts";
+import { parked } from "./parked.ts";
 import { type LocalReplayReport, replayActor } from "./replay.ts";
 import { fork, importFile } from "./sandbox.ts";
 
@@ -36,6 +38,9 @@ Usage: roost <command> [options]
   fork <actor> [--at N]                          copy its first N events (default all) into a new sandbox
   import FILE [${segments().join("|")}|<kind>/sandbox-<id>]
                                                  import an exported file into a new (or that) sandbox
+
+  parked [list] [--after N] [--limit N]          the org's parked work (docs/operations.md)
+  parked retry ID | parked discard ID            try one parked item again, or give it up
 
   <actor> is ${actorForms()}.
 
@@ -68,6 +73,7 @@ const COMMAND_OPTIONS: Record<string, readonly string[]> = {
 	replay: ["server", "definition"],
 	fork: ["at"],
 	import: [],
+	parked: ["after", "limit"],
 };
 
 const OPTIONS = {
@@ -82,6 +88,7 @@ const OPTIONS = {
 	file: { type: "string" },
 	server: { type: "boolean" },
 	definition: { type: "string" },
+	limit: { type: "string" },
 } as const;
 
 type Values = { [K in keyof typeof OPTIONS]?: (typeof OPTIONS)[K]["type"] extends "string" ? string : boolean };
@@ -108,7 +115,8 @@ async function loadDefinition(path: string, cwd: string, actor: ActorPath): Prom
 	}
 	if (definition.kind !== kindOf(actor))
 		throw new UsageError(`${path} defines a ${definition.kind}, but ${actorLabel(actor)} is a ${kindOf(actor)}`);
-	return definition;
+	// Logs hold the kernel's own events too, which a kind's reducer never sees.
+	return withKernelEvents(definition);
 }
 
 export function printReplay(io: CliIo, actor: ActorPath, report: LocalReplayReport): void {
@@ -255,6 +263,11 @@ async function dispatch(argv: readonly string[], io: CliIo): Promise<number> {
 						`  console: ${c.endpoint}/console#${actorLabel(sandbox)}@${result.version}\n`,
 				);
 			}
+			return EXIT.ok;
+		}
+		case "parked": {
+			const options = { after: wholeNumber("after", values.after), limit: wholeNumber("limit", values.limit), json: values.json ?? false };
+			await parked(client(), args, options, io);
 			return EXIT.ok;
 		}
 		case "import": {

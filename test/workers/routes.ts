@@ -262,6 +262,30 @@ export const ORG_ROUTES: OrgRoute[] = [
 		invalid: { body: { operationId: "" }, field: "operationId" },
 		writes: true,
 	},
+	{
+		route: "GET /v1/orgs/{org}/parked",
+		method: "GET",
+		path: (t) => `/v1/orgs/${t.org}/parked`,
+		ok: 200,
+		invalid: { path: (t) => `/v1/orgs/${t.org}/parked?limit=0`, field: "query.limit" },
+	},
+	// The tenant has no parked work: the route's own 404. Retrying and discarding real parked work is in parked.test.ts.
+	{
+		route: "POST /v1/orgs/{org}/parked/{id}/retry",
+		method: "POST",
+		path: (t) => `/v1/orgs/${t.org}/parked/session.${t.session}.1/retry`,
+		ok: 404,
+		invalid: { path: (t) => `/v1/orgs/${t.org}/parked/bad%20id/retry`, field: "path.id" },
+		writes: true,
+	},
+	{
+		route: "POST /v1/orgs/{org}/parked/{id}/discard",
+		method: "POST",
+		path: (t) => `/v1/orgs/${t.org}/parked/session.${t.session}.1/discard`,
+		ok: 404,
+		invalid: { path: (t) => `/v1/orgs/${t.org}/parked/bad%20id/discard`, field: "path.id" },
+		writes: true,
+	},
 	...readRoutes,
 ];
 

@@ -84,7 +84,7 @@ export class AppendPath<S> {
 		host.head.version = version;
 		host.head.hash = rows.at(-1)?.hash ?? host.head.hash;
 		this.publish(envelopes);
-		if (firing || effects.outbox?.length || (effects.timers?.length && !this.schedule.covers(earliestSet)))
+		if (firing || effects.outbox?.length || effects.write || (effects.timers?.length && !this.schedule.covers(earliestSet)))
 			host.ctx.waitUntil(host.rearm());
 		return ok(result);
 	}
@@ -114,6 +114,7 @@ export class AppendPath<S> {
 			if (firing) host.timers.advance(firing, now);
 			if (effects.timers?.length) earliestSet = host.timers.apply(effects.timers, now);
 			if (effects.outbox?.length) host.outbox.add(effects.outbox, now);
+			effects.write?.();
 			if (snapshotDue) {
 				faultPoint("append.before-snapshot", host.ctx);
 				host.snapshots.write(version, reducerTag(host.definition), state);

@@ -1,14 +1,16 @@
 /**
  * Outbox delivery on the alarm: sends each ready message (to another actor's `receive`, or to a queue) and
  * acknowledges it only after it was taken, so delivery is at least once and the receiver's dedupe by message id
- * makes it act once. A failed send is retried with backoff.
+ * makes it act once. A failed send is retried with backoff, and parked after PARK_AFTER_ATTEMPTS failures.
  */
+import { log } from "../../core/log.ts";
 import { backoffDelay } from "../backoff.ts";
 import { actorStub } from "../directory.ts";
 import { faultPoint } from "../faults.ts";
 import type { ActorMessage, PendingMessage } from "../outbox.ts";
 import type { AlarmPart } from "./alarm.ts";
 import type { KernelHost } from "./host.ts";
+import type { Parking } from "./parking.ts";
 
 const OUTBOX_BATCH = 50;
 const MAX_OUTBOX_ROUNDS = 20;
@@ -16,7 +18,10 @@ const MAX_OUTBOX_ROUNDS = 20;
 export class OutboxCourier<S> implements AlarmPart {
 	#draining: Promise<void> | undefined;
 
-	constructor(private readonly host: KernelHost<S>) {}
+	constructor(
+		private readonly host: KernelHost<S>,
+		private readonly parking: Parking<S>,
+	) {}
 
 	nextDueAt(): number | null {
 		return this.host.outbox.nextAttemptAt();
@@ -56,8 +61,21 @@ export class OutboxCourier<S> implements AlarmPart {
 			host.outbox.acknowledged(message.id);
 		} catch (error) {
 			const detail = error instanceof Error ? error.message : String(error);
-			const retryAt = host.now() + backoffDelay(message.attempts + 1);
-			console.warn(`${host.definition.kind} outbox message ${message.id} not delivered (attempt ${message.attempts + 1}): ${detail}`);
+			const attempts = message.attempts + 1;
+			if (this.parking.reached(attempts)) {
+				this.parking.parkMessage(message, detail);
+				return;
+			}
+			const retryAt = host.now() + backoffDelay(attempts);
+			const { kind, id } = host.actor;
+			log("warn", "outbox message not delivered", {
+				actorKind: kind,
+				actorId: id,
+				messageId: message.id,
+				attempts,
+				retryAt,
+				error: detail,
+			});
 			host.outbox.failed(message, detail, retryAt);
 		}
 	}
