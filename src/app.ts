@@ -15,6 +15,7 @@ import { debugRoutes } from "./api/debug.ts";
 import { healthRoutes } from "./api/health.ts";
 import { interactionRoutes } from "./api/interactions.ts";
 import { registerSecuritySchemes } from "./api/openapi.ts";
+import { orgHealthRoutes } from "./api/org-health.ts";
 import { orgRoutes } from "./api/orgs.ts";
 import { parkedRoutes } from "./api/parked.ts";
 import { patternRoutes } from "./api/patterns.ts";
@@ -79,6 +80,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
 	app.route("/", actorReadRoutes());
 	app.route("/", socketTicketRoutes());
 	app.route("/", parkedRoutes());
+	app.route("/", orgHealthRoutes());
 	// The MCP server: its own guards, since the org comes from the key rather than the path (docs/mcp.md).
 	app.route("/", mcpRoutes());
 	app.route("/", debugRoutes());

@@ -10,6 +10,7 @@ import { migrate } from "drizzle-orm/durable-sqlite/migrator";
 import { type Connection, type ConnectionContext, Server, type WSMessage } from "partyserver";
 import migrations from "../../migrations/migrations.js";
 import { GENESIS_HASH } from "../core/hash.ts";
+import type { ActorHealth } from "../core/health.ts";
 import { actorName, parseActorName } from "../core/identity.ts";
 import type { ActorError, Outcome } from "../core/outcome.ts";
 import type { Env } from "../env.ts";
@@ -25,6 +26,7 @@ import { AlarmSchedule } from "./kernel/alarm.ts";
 import { AppendPath } from "./kernel/append.ts";
 import { OutboxCourier } from "./kernel/courier.ts";
 import { foldToVersion } from "./kernel/fold.ts";
+import { actorHealth } from "./kernel/health.ts";
 import { type KernelHost, type LogHead, reducerTag } from "./kernel/host.ts";
 import { importEvents } from "./kernel/import.ts";
 import { type ParkedAction, type ParkedActionResult, Parking } from "./kernel/parking.ts";
@@ -273,6 +275,18 @@ export abstract class EventSourcedActor<S, P extends ProposedEvent = ProposedEve
 	/** The org's list of parked work across its actors (empty on other actors). */
 	parkedWork(query: { after?: number; limit?: number } = {}): ParkedPage {
 		return this.#parking.page(query.after ?? 0, Math.min(Math.max(query.limit ?? 100, 1), 500));
+	}
+
+	/** The org's parked items per actor kind (empty on other actors). */
+	parkedByKind(): Record<string, number> {
+		return this.#parking.index.countsByKind();
+	}
+
+	/** This actor's health figures: outbox, timers, parked work, sockets, snapshot lag, storage (docs/operations.md). */
+	health(): ActorHealth {
+		let sockets = 0;
+		for (const _ of this.getConnections()) sockets++;
+		return actorHealth(this.#host, sockets);
 	}
 
 	// ---- the alarm ----------------------------------------------------------------------

@@ -58,6 +58,12 @@ export class ParkedIndex {
 		return { items, next: rows.length > limit ? (rows[limit - 1]?.notedSeq ?? null) : null, total: this.count() };
 	}
 
+	/** Parked items per actor kind. */
+	countsByKind(): Record<string, number> {
+		const rows = this.db.select({ kind: parkedIndex.actorKind, n: count() }).from(parkedIndex).groupBy(parkedIndex.actorKind).all();
+		return Object.fromEntries(rows.map((row) => [row.kind, row.n]));
+	}
+
 	count(): number {
 		return this.db.select({ n: count() }).from(parkedIndex).get()?.n ?? 0;
 	}

@@ -150,6 +150,17 @@ export class TimerStore {
 			.run();
 	}
 
+	/** Live timers whose due time is at or before `before` (overdue ones, for health). */
+	overdue(before: number): number {
+		return (
+			this.db
+				.select({ n: count() })
+				.from(timers)
+				.where(and(lte(timers.dueAt, before), isNull(timers.parkedAt)))
+				.get()?.n ?? 0
+		);
+	}
+
 	/** Fires a parked timer again now, with its attempts counted from zero. */
 	unpark(name: string, now: number): void {
 		this.db.update(timers).set({ parkedAt: null, attempts: 0, dueAt: now }).where(eq(timers.name, name)).run();

@@ -286,6 +286,16 @@ export const ORG_ROUTES: OrgRoute[] = [
 		invalid: { path: (t) => `/v1/orgs/${t.org}/parked/bad%20id/discard`, field: "path.id" },
 		writes: true,
 	},
+	{ route: "GET /v1/orgs/{org}/health", method: "GET", path: (t) => `/v1/orgs/${t.org}/health`, ok: 200 },
+	...["sessions", "cameras", "chats"].map(
+		(kind): OrgRoute => ({
+			route: `GET /v1/orgs/{org}/{kind}/{id}/health (${kind})`,
+			method: "GET",
+			path: (t) => `/v1/orgs/${t.org}/${kind}/${t.session}/health`,
+			ok: 200,
+			invalid: { path: (t) => `/v1/orgs/${t.org}/${kind}/bad%20id/health`, field: "path.id" },
+		}),
+	),
 	...readRoutes,
 ];
 
