@@ -21,12 +21,14 @@ import { parkedRoutes } from "./api/parked.ts";
 import { patternRoutes } from "./api/patterns.ts";
 import { sessionRoutes } from "./api/sessions.ts";
 import { socketTicketRoutes } from "./api/socket-tickets.ts";
+import { errorText, log } from "./core/log.ts";
 import { isNewerVersionError } from "./events/newer-version.ts";
 import { requireOrgKey } from "./http/auth.ts";
 import { requireBindings } from "./http/bindings.ts";
 import type { AppEnv } from "./http/context.ts";
 import { ApiError, notFound, problemResponse } from "./http/problem.ts";
 import { limitByIp, limitByKey } from "./http/rate-limit.ts";
+import { requestFields, requestLog } from "./http/request-log.ts";
 import { mcpRoutes } from "./mcp/route.ts";
 
 const SDK_CORS = {
@@ -45,6 +47,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
 		c.header("x-request-id", c.get("requestId"));
 		await next();
 	});
+	app.use(requestLog);
 	// The Worker answers JSON, never pages (those are static assets, with their own headers: web/static/_headers):
 	// nothing it returns may run, be framed, be sniffed as another type, or leak its URL in a Referer.
 	app.use(
@@ -107,11 +110,11 @@ export function createApp(): OpenAPIHono<AppEnv> {
 		}
 		// A rollback met an event of a version this code does not know: refused, never folded (docs/deploy.md).
 		if (isNewerVersionError(error)) {
-			console.error(`request ${c.get("requestId")} refused`, error.message);
+			log("error", "request refused: newer event version", { ...requestFields(c), error: errorText(error) });
 			const type = "/problems/newer-event-version";
 			return problemResponse(c, 500, "Written by a newer version", error.message.replace(/^[A-Za-z]*Error: /, ""), { type });
 		}
-		console.error(`request ${c.get("requestId")} failed`, error);
+		log("error", "request failed", { ...requestFields(c), error: errorText(error) });
 		return problemResponse(c, 500, "Internal error", `Something went wrong; quote request id ${c.get("requestId")}.`);
 	});
 	return app;

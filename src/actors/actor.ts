@@ -12,6 +12,7 @@ import migrations from "../../migrations/migrations.js";
 import { GENESIS_HASH } from "../core/hash.ts";
 import type { ActorHealth } from "../core/health.ts";
 import { actorName, parseActorName } from "../core/identity.ts";
+import { metricsFor } from "../core/metrics.ts";
 import type { ActorError, Outcome } from "../core/outcome.ts";
 import type { Env } from "../env.ts";
 import type { ActorRef, EventEnvelope, ProposedEvent, RecordedEvent } from "../events/envelope.ts";
@@ -294,7 +295,8 @@ export abstract class EventSourcedActor<S, P extends ProposedEvent = ProposedEve
 	override async onAlarm(): Promise<void> {
 		// A sandbox runs nothing: the alarm that woke it is spent, and never armed again.
 		if (this.isSandbox) return this.#schedule.spent();
-		await this.#schedule.fire(() => this.now());
+		const { latenessMs, work } = await this.#schedule.fire(() => this.now());
+		metricsFor(this.env.METRICS).alarm(this.actor.org, this.actor.kind, latenessMs, work);
 		await this.rearm();
 	}
 

@@ -4,6 +4,7 @@
  */
 import { uuidv7 } from "uuidv7";
 import type { z } from "zod";
+import { errorText, log } from "../core/log.ts";
 import { type ActorError, fail, type Outcome, ok } from "../core/outcome.ts";
 import type { Env } from "../env.ts";
 import { zodErrors } from "../events/catalog.ts";
@@ -274,9 +275,7 @@ export class OrgActor extends EventSourcedActor<OrgState, OrgProposal> {
 		try {
 			findings = (await analyzeInContainer(this.env, request)).findings;
 		} catch (error) {
-			console.warn(
-				`org ${this.actor.org}: pattern analyzer container unavailable, analysing in the Worker: ${error instanceof Error ? error.message : error}`,
-			);
+			log("warn", "pattern analyzer container unavailable, analysing in the Worker", { org: this.actor.org, error: errorText(error) });
 			findings = analyze(request, "worker").findings;
 		}
 		return this.#decided({ kind: "record_patterns", findings });

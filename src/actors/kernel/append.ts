@@ -6,6 +6,7 @@
  * interleave inside an append.
  */
 import { eq } from "drizzle-orm";
+import { metricsFor } from "../../core/metrics.ts";
 import { fail, type Outcome, ok } from "../../core/outcome.ts";
 import type { EventEnvelope, ProposedEvent } from "../../events/envelope.ts";
 import { faultPoint } from "../faults.ts";
@@ -78,7 +79,9 @@ export class AppendPath<S> {
 		if (badTimer) return badTimer;
 		// faultPoint: test-only seams (src/actors/faults.ts), no-ops unless a reliability test arms them.
 		faultPoint("append.before-commit", host.ctx);
+		const started = Date.now();
 		const earliestSet = this.#write(staged.value, version, options.clientActionId, result, effects, firing);
+		if (rows.length > 0) metricsFor(host.env.METRICS).append(host.actor.org, host.actor.kind, rows.length, Date.now() - started);
 		if (rows.length > 0) host.meta.identityCommitted();
 		host.head.state = state;
 		host.head.version = version;

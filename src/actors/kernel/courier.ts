@@ -16,7 +16,7 @@ const OUTBOX_BATCH = 50;
 const MAX_OUTBOX_ROUNDS = 20;
 
 export class OutboxCourier<S> implements AlarmPart {
-	#draining: Promise<void> | undefined;
+	#draining: Promise<number> | undefined;
 
 	constructor(
 		private readonly host: KernelHost<S>,
@@ -28,8 +28,8 @@ export class OutboxCourier<S> implements AlarmPart {
 	}
 
 	/** Delivers ready messages; one drain at a time per object. */
-	onAlarm(): Promise<void> {
-		if (this.host.meta.isSandbox) return Promise.resolve();
+	onAlarm(): Promise<number> {
+		if (this.host.meta.isSandbox) return Promise.resolve(0);
 		// Cleared when the drain settles (asynchronously, after this assignment), even if it found nothing to send.
 		this.#draining ??= this.#drainOnce().finally(() => {
 			this.#draining = undefined;
@@ -37,13 +37,16 @@ export class OutboxCourier<S> implements AlarmPart {
 		return this.#draining;
 	}
 
-	async #drainOnce(): Promise<void> {
+	/** Answers how many messages it tried to send. */
+	async #drainOnce(): Promise<number> {
+		let tried = 0;
 		for (let round = 0; round < MAX_OUTBOX_ROUNDS; round++) {
 			const ready = this.host.outbox.ready(this.host.now(), OUTBOX_BATCH);
-			if (ready.length === 0) return;
 			for (const message of ready) await this.#deliver(message);
-			if (ready.length < OUTBOX_BATCH) return;
+			tried += ready.length;
+			if (ready.length < OUTBOX_BATCH) break;
 		}
+		return tried;
 	}
 
 	async #deliver(message: PendingMessage): Promise<void> {

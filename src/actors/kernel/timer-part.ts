@@ -39,17 +39,18 @@ export class TimerPart<S> implements AlarmPart {
 		return this.host.timers.earliestDue();
 	}
 
-	async onAlarm(now: number): Promise<void> {
+	async onAlarm(now: number): Promise<number> {
 		let fired = 0;
 		// Bounded per alarm so one wake never runs unbounded; the re-armed alarm picks up the rest at once.
 		while (fired < MAX_TIMERS_PER_ALARM) {
 			const due = this.host.timers.due(now, Math.min(200, MAX_TIMERS_PER_ALARM - fired));
-			if (due.length === 0) return;
+			if (due.length === 0) return fired;
 			for (const timer of due) {
 				await this.#fire(timer, now);
 				fired++;
 			}
 		}
+		return fired;
 	}
 
 	/** Sets or cancels timers outside a command (no events). Sandboxes are refused by the caller. */
