@@ -38,7 +38,7 @@ import { TimerPart } from "./kernel/timer-part.ts";
 import type { AppendOptions, ChainReport, EventPage, ImportedEvent, KernelStatus, Plan, ReplayReport, TimerPlan } from "./kernel/types.ts";
 import { EventLog } from "./log.ts";
 import type { ActorMessage } from "./outbox.ts";
-import { OutboxStore } from "./outbox.ts";
+import { OutboxStore, type QueueBinding } from "./outbox.ts";
 import type { ParkedPage } from "./parked-index.ts";
 import type { SnapshotInfo } from "./snapshots.ts";
 import { SnapshotStore } from "./snapshots.ts";
@@ -100,7 +100,7 @@ export abstract class EventSourcedActor<S, P extends ProposedEvent = ProposedEve
 		this.#meta = new ActorMeta(this.db);
 		this.#host = this.#makeHost();
 		const host = this.#host;
-		this.#parking = new Parking(host, (plan) => this.#append.run({}, plan));
+		this.#parking = new Parking(host, (plan, options) => this.#append.run(options ?? {}, plan));
 		this.#timerPart = new TimerPart(host, {
 			onTimer: (timer, state) => this.onTimer(timer, state),
 			run: (plan, firing) => this.#append.run({}, plan, firing),
@@ -276,6 +276,17 @@ export abstract class EventSourcedActor<S, P extends ProposedEvent = ProposedEve
 	/** The org's list of parked work across its actors (empty on other actors). */
 	parkedWork(query: { after?: number; limit?: number } = {}): ParkedPage {
 		return this.#parking.page(query.after ?? 0, Math.min(Math.max(query.limit ?? 100, 1), 500));
+	}
+
+	/** Records a dead letter as this actor's parked work (the org's, from src/dead-letters.ts). */
+	protected parkDeadLetter(input: {
+		queue: string;
+		binding: QueueBinding;
+		messageId: string;
+		attempts: number;
+		body: unknown;
+	}): Outcome<null> {
+		return this.#parking.parkDeadLetter(input);
 	}
 
 	/** The org's parked items per actor kind (empty on other actors). */

@@ -54,7 +54,7 @@ import {
 	storedInteractions,
 } from "./org-sessions.ts";
 import { type PatternsView, patternsView, type RollupRun, rollupView } from "./org-views.ts";
-import type { ActorMessage } from "./outbox.ts";
+import type { ActorMessage, QueueBinding } from "./outbox.ts";
 import { analyzeInContainer } from "./pattern-analyzer.ts";
 import type { Timer, TimerChange } from "./timers.ts";
 
@@ -317,6 +317,11 @@ export class OrgActor extends EventSourcedActor<OrgState, OrgProposal> {
 	}
 
 	/** The org's cameras with their last known status, most recently changed first. */
+	/** RPC from the dead-letter queues' consumer (src/dead-letters.ts): a message of this org recorded as parked work. */
+	recordDeadLetter(input: { queue: string; binding: QueueBinding; messageId: string; attempts: number; body: unknown }): Outcome<null> {
+		return this.refuseIfSandbox() ?? this.parkDeadLetter(input);
+	}
+
 	listCameras(): { cameras: { camera: string; status: "online" | "offline"; since: number }[] } {
 		return {
 			cameras: Object.entries(this.state.cameras)

@@ -6,10 +6,11 @@
 import { z } from "zod";
 import { defineEvent, EventCatalog } from "./catalog.ts";
 
-export const PARKED_WORK = ["outbox", "timer"] as const;
+/** `dead_letter`: a queue message that landed in a dead-letter queue, recorded by the org (src/dead-letters.ts). */
+export const PARKED_WORK = ["outbox", "timer", "dead_letter"] as const;
 export type ParkedWork = (typeof PARKED_WORK)[number];
 /** `attempts`: it failed the configured number of times; `invalid`: its plan can never pass validation (a timer). */
-export const PARK_REASONS = ["attempts", "invalid"] as const;
+export const PARK_REASONS = ["attempts", "invalid", "dead_letter"] as const;
 
 const name = z.string().min(1).max(200);
 const lastError = z.string().max(2000);
@@ -27,6 +28,8 @@ export const workParked = defineEvent(
 		reason: z.enum(PARK_REASONS),
 		attempts: z.number().int().nonnegative(),
 		lastError,
+		/** A dead letter's message as it was sent, so a retry sends it to its queue again. */
+		message: z.json().optional(),
 	}),
 	{ internal: true },
 );

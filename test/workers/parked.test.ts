@@ -3,13 +3,14 @@
  * parked, recorded in its actor's log, reported to the org and listed there; a retry through the API delivers it, and
  * retry and discard are each an event, idempotent. A timer that keeps failing is parked the same way and discarded.
  */
-import { runDurableObjectAlarm } from "cloudflare:test";
+import { createExecutionContext, createMessageBatch, getQueueResult, runDurableObjectAlarm, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { EventPage } from "../../src/actors/actor.ts";
 import { armFault, disarmFault } from "../../src/actors/faults.ts";
 import { actorName } from "../../src/core/identity.ts";
 import type { EventEnvelope } from "../../src/events/envelope.ts";
+import worker from "../../src/index.ts";
 import { call, keyFor, pageView } from "./helpers.ts";
 
 const ORG = "acme-parked";
@@ -148,5 +149,50 @@ describe("a timer that fails 20 times", () => {
 		const bad = await api(key, "/parked/not-an-id/retry", "POST");
 		expect(bad.status).toBe(400);
 		expect(JSON.stringify(await bad.json())).toContain("path.id");
+	});
+});
+
+describe("a message in a dead-letter queue", () => {
+	it("is recorded in its org as parked work once, listed, and a retry sends it to its queue again", async () => {
+		const key = await keyFor(ORG);
+		const body = {
+			id: "m-dead-1",
+			from: { kind: "session", org: ORG, id: "s-dead" },
+			type: "interaction.recorded",
+			data: { org: ORG },
+			meta: {},
+		};
+		const deliver = async () => {
+			const batch = createMessageBatch("roost-production-interactions-dlq", [{ id: "q-1", timestamp: new Date(), attempts: 11, body }]);
+			const ctx = createExecutionContext();
+			await worker.queue(batch, env);
+			await waitOnExecutionContext(ctx);
+			return getQueueResult(batch, ctx);
+		};
+		expect((await deliver()).explicitAcks).toEqual(["q-1"]);
+		// The DLQ delivers at least once: a second delivery records nothing new.
+		await deliver();
+		const parked = (await org().readEvents({ limit: 1000 })) as EventPage;
+		const recorded = parked.events.filter((e) => e.type === "kernel.work_parked" && (e.data as { work: string }).work === "dead_letter");
+		expect(recorded).toHaveLength(1);
+		expect(recorded[0]?.data).toMatchObject({
+			name: "q-1",
+			target: "queue:INTERACTIONS_QUEUE",
+			reason: "dead_letter",
+			attempts: 11,
+			message: body,
+		});
+		const itemId = `org.${ORG}.${recorded[0]?.seq}`;
+		const listed = await (await api(key, "/parked?limit=500")).json<{ items: { id: string; work: string }[] }>();
+		expect(listed.items).toContainEqual(expect.objectContaining({ id: itemId, work: "dead_letter" }));
+
+		const retried = await api(key, `/parked/${itemId}/retry`, "POST");
+		expect(await retried.json()).toMatchObject({ status: "retried", repeated: false });
+		// The org sends it again through its outbox; the list no longer holds it.
+		expect((await org().kernelStatus()).outbox.pending).toBe(1);
+		await runDurableObjectAlarm(org());
+		expect((await org().kernelStatus()).outbox).toMatchObject({ pending: 0, parked: 0 });
+		const after = await (await api(key, "/parked?limit=500")).json<{ items: { id: string }[] }>();
+		expect(after.items.map((item) => item.id)).not.toContain(itemId);
 	});
 });

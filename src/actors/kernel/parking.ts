@@ -19,11 +19,11 @@ import {
 } from "../../events/kernel.ts";
 import { eventForFold } from "../../events/stored.ts";
 import { kindNamed } from "../../kinds.ts";
-import type { ActorMessage, OutboxMessage, PendingMessage } from "../outbox.ts";
+import type { ActorMessage, OutboxMessage, PendingMessage, QueueBinding } from "../outbox.ts";
 import { ParkedIndex, type ParkedPage } from "../parked-index.ts";
 import type { Timer } from "../timers.ts";
 import type { KernelHost } from "./host.ts";
-import type { Effects, Plan, PlanOf } from "./types.ts";
+import type { AppendOptions, Effects, Plan, PlanOf } from "./types.ts";
 
 /** About nine hours of retries at the capped backoff (15 min, jittered to 7.5-15): an outage of hours passes. */
 export const DEFAULT_PARK_AFTER_ATTEMPTS = 50;
@@ -44,7 +44,7 @@ export class Parking<S> {
 
 	constructor(
 		private readonly host: KernelHost<S>,
-		private readonly run: <R>(plan: PlanOf<R, S>) => Outcome<R>,
+		private readonly run: <R>(plan: PlanOf<R, S>, options?: AppendOptions) => Outcome<R>,
 	) {
 		this.index = new ParkedIndex(host.db);
 	}
@@ -80,6 +80,22 @@ export class Parking<S> {
 		);
 	}
 
+	/** The org's side of a dead-letter queue: the message, recorded as parked work of the org; a redelivery records nothing. */
+	parkDeadLetter(input: { queue: string; binding: QueueBinding; messageId: string; attempts: number; body: unknown }): Outcome<null> {
+		const body = input.body as { type?: unknown } | null;
+		const data = {
+			work: "dead_letter" as const,
+			name: input.messageId.slice(0, 200),
+			target: `queue:${input.binding}`,
+			...(typeof body?.type === "string" ? { messageType: body.type.slice(0, 200) } : {}),
+			reason: "dead_letter" as const,
+			attempts: input.attempts,
+			lastError: `landed in ${input.queue} after ${input.attempts} attempts`,
+			message: input.body,
+		};
+		return this.#park(data, this.host.now(), () => {}, true, { clientActionId: `~dlq:${input.queue}:${input.messageId}`.slice(0, 250) });
+	}
+
 	parkTimer(timer: Timer, detail: string, reason: "attempts" | "invalid"): void {
 		const now = this.host.now();
 		this.#park(
@@ -99,11 +115,13 @@ export class Parking<S> {
 			reason: ParkedItem["reason"];
 			attempts: number;
 			lastError: string;
+			message?: unknown;
 		},
 		now: number,
 		parkRow: () => void,
 		report: boolean,
-	): void {
+		options: AppendOptions = {},
+	): Outcome<null> {
 		const { actor } = this.host;
 		const outcome = this.run((_state, version) => {
 			const seq = version + 1;
@@ -119,7 +137,7 @@ export class Parking<S> {
 			};
 			const parked = { id: `~parked-${seq}`, type: "kernel.work_parked", ts: now, data };
 			return this.#withOrg(report ? { kind: "reported", item } : null, [parked], parkRow, `~parked:${item.id}`);
-		});
+		}, options);
 		log("error", "work parked", {
 			actorKind: actor.kind,
 			actorId: actor.id,
@@ -132,6 +150,7 @@ export class Parking<S> {
 		});
 		// The log would not take the event (the object's storage is failing): park the row anyway, so it stops retrying.
 		if (!outcome.ok) this.host.ctx.storage.transactionSync(parkRow);
+		return outcome;
 	}
 
 	/**
@@ -197,7 +216,7 @@ export class Parking<S> {
 		const parked = row && row.type === "kernel.work_parked" ? eventForFold(row, host.definition.catalog) : undefined;
 		const id = parkedItemId(host.actor.kind, host.actor.id, seq);
 		if (!parked) return fail({ kind: "not_found", detail: `${id} is not parked work of this actor` });
-		const data = parked.data as { work: ParkedWork; name: string };
+		const data = parked.data as { work: ParkedWork; name: string; target?: string; messageType?: string; message?: unknown };
 		const other: ParkedAction = how === "retried" ? "discarded" : "retried";
 		if (host.log.existingIds([`~parked-${seq}:${other}`]).size > 0) return fail({ kind: "rejected", detail: `${id} was already ${other}` });
 		if (host.log.existingIds([`~parked-${seq}:${how}`]).size > 0)
@@ -207,6 +226,13 @@ export class Parking<S> {
 		const write = () => {
 			// Work that was set again since (a timer re-armed) is live already: only the record changes.
 			if (!still) return;
+			if (data.work === "dead_letter") {
+				// Sent to its queue again, from this actor's outbox; a discard just leaves it recorded.
+				const queue = data.target?.replace(/^queue:/, "") as QueueBinding;
+				if (how === "retried")
+					host.outbox.add([{ id: `~redrive:${seq}`, target: { queue }, type: data.messageType ?? "dead_letter", data: data.message }], now);
+				return;
+			}
 			if (data.work === "outbox") {
 				if (how === "retried") host.outbox.unpark(data.name, now);
 				else host.outbox.acknowledged(data.name);
@@ -236,6 +262,7 @@ export class Parking<S> {
 	}
 
 	#stillParked(data: { work: ParkedWork; name: string }, parkedAt: number): boolean {
+		if (data.work === "dead_letter") return true;
 		const row = data.work === "outbox" ? this.host.outbox.get(data.name) : this.host.timers.get(data.name);
 		return row?.parkedAt === parkedAt;
 	}
