@@ -4,24 +4,18 @@
  */
 import { runDurableObjectAlarm } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { armFault, disarmFault } from "../../src/actors/faults.ts";
 import { HEALTH_THRESHOLDS } from "../../src/core/health.ts";
 import { actorName } from "../../src/core/identity.ts";
 import { call, keyFor, pageView } from "./helpers.ts";
+import { clockAt } from "./reliability-support.ts";
 
 const ORG = "acme-health";
 // Mocked time well after the real clock, so real alarms never fire on their own: the session's message waits.
 const T0 = Date.UTC(2035, 0, 10, 8, 0);
 
-beforeEach(() => {
-	vi.useFakeTimers({ toFake: ["Date"] });
-	vi.setSystemTime(T0);
-});
-afterEach(() => {
-	disarmFault();
-	vi.useRealTimers();
-});
+clockAt(T0);
 
 const get = async <T>(key: string, path: string): Promise<T> => {
 	const res = await call(`/v1/orgs/${ORG}${path}`, { headers: { authorization: `Bearer ${key}` } });

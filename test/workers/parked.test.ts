@@ -5,26 +5,20 @@
  */
 import { createExecutionContext, createMessageBatch, getQueueResult, runDurableObjectAlarm, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import type { EventPage } from "../../src/actors/actor.ts";
 import { armFault, disarmFault } from "../../src/actors/faults.ts";
 import { actorName } from "../../src/core/identity.ts";
 import type { EventEnvelope } from "../../src/events/envelope.ts";
 import worker from "../../src/index.ts";
 import { call, keyFor, pageView } from "./helpers.ts";
+import { clockAt } from "./reliability-support.ts";
 
 const ORG = "acme-parked";
 // Mocked time well after the real clock, so real alarms never fire on their own.
 const T0 = Date.UTC(2034, 2, 1, 8, 0);
 
-beforeEach(() => {
-	vi.useFakeTimers({ toFake: ["Date"] });
-	vi.setSystemTime(T0);
-});
-afterEach(() => {
-	disarmFault();
-	vi.useRealTimers();
-});
+clockAt(T0);
 
 const session = (id: string) => env.SESSION.getByName(actorName(ORG, id));
 const org = () => env.ORG.getByName(actorName(ORG, ORG));

@@ -2,21 +2,10 @@
  * Operations: the health of the org's actors per kind, amber or red past the thresholds the server applies
  * (src/core/health.ts, docs/operations.md), and the org's parked work with retry and discard. Polled every 10 s.
  */
+import type { KindHealth } from "../../../src/core/health.ts";
 import type { RoostApi } from "../shared/api.ts";
 import { h, replace } from "../shared/dom.ts";
 
-interface KindHealth {
-	followed: number;
-	probed: number;
-	outboxPending: number;
-	oldestUndeliveredAgeMs: number | null;
-	overdueTimers: number;
-	parked: number;
-	sockets: number;
-	snapshotLagEvents: number | null;
-	storageBytes: number;
-	status: "ok" | "amber" | "red";
-}
 interface ParkedItem {
 	id: string;
 	actor: { kind: string; id: string };
