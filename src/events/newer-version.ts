@@ -16,13 +16,17 @@ export function newerVersionMessage(type: string, v: number, current: number): s
 }
 
 export class NewerEventVersionError extends Error {
-	constructor(
-		readonly type: string,
-		readonly v: number,
-		readonly current: number,
-	) {
+	// Plain fields, not parameter properties: the CLI runs this file under Node's type stripping, which refuses those.
+	readonly type: string;
+	readonly v: number;
+	readonly current: number;
+
+	constructor(type: string, v: number, current: number) {
 		super(newerVersionMessage(type, v, current));
 		this.name = "NewerEventVersionError";
+		this.type = type;
+		this.v = v;
+		this.current = current;
 	}
 }
 
