@@ -7,7 +7,8 @@
 //   fan-out  batches posted to one session while N WebSocket subscribers follow it.
 // It reports the error rate, p50/p99 latency of each, the fan-out's delivery (every subscriber must get every
 // event once, in seq order) and its push latency, and the workerd process's memory (RSS) sampled over the run, with a
-// growth-trend check. Afterwards it checks that every accepted event is stored and that the chains verify.
+// growth-trend check. Afterwards it checks that every accepted event is stored, that the chains verify, and that no
+// work is parked and no timer overdue (both must be 0: docs/operations.md).
 //
 //   npm run soak                       5 minutes, 10 + 2 connections, 20 subscribers, then 60 s idle
 //   npm run soak -- --minutes 1 --connections 4 --subscribers 5 --batch 20 --out soak.json
@@ -287,6 +288,10 @@ try {
 		if (i % 20 === 0 && !(await json("GET", `${path}/verify`, key)).ok) brokenChains++;
 	}
 	if (!(await json("GET", `${hot}/verify`, key)).ok) brokenChains++;
+	// Stuck work at the end (docs/operations.md): parked items across the org and overdue timers on the actors it follows.
+	const parked = (await json("GET", `/v1/orgs/${org}/parked?limit=1`, key)).total;
+	const health = await json("GET", `/v1/orgs/${org}/health`, key);
+	const overdueTimers = Object.values(health.kinds).reduce((n, kind) => n + kind.overdueTimers, 0);
 
 	const summary = (result) => ({
 		requests: result.requests.total,
@@ -348,6 +353,9 @@ try {
 			growthPerRequestKb: 0,
 		},
 		brokenChains,
+		parked,
+		overdueTimers,
+		health: health.status,
 		// Other work on the machine competes for its cores: the load average at the end says how much.
 		loadAverageAtEnd: loadavg().map((n) => Math.round(n * 100) / 100),
 	};
@@ -369,6 +377,8 @@ try {
 		report.fanout.gaps === 0 &&
 		report.fanout.repeats === 0 &&
 		brokenChains === 0 &&
+		parked === 0 &&
+		overdueTimers === 0 &&
 		!report.memoryMb.growthTrend;
 	const { samples, ...memoryShown } = report.memoryMb;
 	console.log(JSON.stringify({ ...report, memoryMb: memoryShown }, null, 2));

@@ -17,17 +17,21 @@ import { healthRoutes } from "./api/health.ts";
 import { interactionRoutes } from "./api/interactions.ts";
 import { memberRoutes } from "./api/members.ts";
 import { registerSecuritySchemes, withRoles } from "./api/openapi.ts";
+import { orgHealthRoutes } from "./api/org-health.ts";
 import { orgRoutes } from "./api/orgs.ts";
+import { parkedRoutes } from "./api/parked.ts";
 import { patternRoutes } from "./api/patterns.ts";
 import { sessionRoutes } from "./api/sessions.ts";
 import { socketTicketRoutes } from "./api/socket-tickets.ts";
 import { webhookRoutes } from "./api/webhooks.ts";
+import { errorText, log } from "./core/log.ts";
 import { isNewerVersionError } from "./events/newer-version.ts";
 import { requireOrgKey } from "./http/auth.ts";
 import { requireBindings } from "./http/bindings.ts";
 import type { AppEnv } from "./http/context.ts";
 import { ApiError, notFound, problemResponse } from "./http/problem.ts";
 import { limitByIp, limitByKey } from "./http/rate-limit.ts";
+import { requestFields, requestLog } from "./http/request-log.ts";
 import { mcpRoutes } from "./mcp/route.ts";
 
 const SDK_CORS = {
@@ -46,6 +50,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
 		c.header("x-request-id", c.get("requestId"));
 		await next();
 	});
+	app.use(requestLog);
 	// The Worker answers JSON, never pages (those are static assets, with their own headers: web/static/_headers):
 	// nothing it returns may run, be framed, be sniffed as another type, or leak its URL in a Referer.
 	app.use(
@@ -83,6 +88,8 @@ export function createApp(): OpenAPIHono<AppEnv> {
 	app.route("/", webhookRoutes());
 	app.route("/", auditRoutes());
 	app.route("/", memberRoutes());
+	app.route("/", parkedRoutes());
+	app.route("/", orgHealthRoutes());
 	// The MCP server: its own guards, since the org comes from the key rather than the path (docs/mcp.md).
 	app.route("/", mcpRoutes());
 	app.route("/", debugRoutes());
@@ -115,11 +122,11 @@ export function createApp(): OpenAPIHono<AppEnv> {
 		}
 		// A rollback met an event of a version this code does not know: refused, never folded (docs/deploy.md).
 		if (isNewerVersionError(error)) {
-			console.error(`request ${c.get("requestId")} refused`, error.message);
+			log("error", "request refused: newer event version", { ...requestFields(c), error: errorText(error) });
 			const type = "/problems/newer-event-version";
 			return problemResponse(c, 500, "Written by a newer version", error.message.replace(/^[A-Za-z]*Error: /, ""), { type });
 		}
-		console.error(`request ${c.get("requestId")} failed`, error);
+		log("error", "request failed", { ...requestFields(c), error: errorText(error) });
 		return problemResponse(c, 500, "Internal error", `Something went wrong; quote request id ${c.get("requestId")}.`);
 	});
 	return app;

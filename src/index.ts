@@ -1,5 +1,6 @@
 /** Worker entry: the HTTP API, and the actor classes wrangler binds. */
 import { createApp } from "./app.ts";
+import { consumeDeadLetters, isDeadLetterQueue } from "./dead-letters.ts";
 import type { Env } from "./env.ts";
 import { consumeInteractions } from "./queue.ts";
 
@@ -18,5 +19,6 @@ export default {
 		app ??= createApp();
 		return app.fetch(request, env, ctx);
 	},
-	queue: (batch, env) => consumeInteractions(batch, env),
+	// The dead-letter queues (staging, production) record what lands there in the org: docs/operations.md.
+	queue: (batch, env) => (isDeadLetterQueue(batch.queue) ? consumeDeadLetters(batch, env) : consumeInteractions(batch, env)),
 } satisfies ExportedHandler<Env>;

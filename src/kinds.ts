@@ -8,6 +8,7 @@
 import { cameraDefinition } from "./reducers/camera.ts";
 import { chatDefinition } from "./reducers/chat.ts";
 import type { ActorDefinition } from "./reducers/definition.ts";
+import { withKernelEvents } from "./reducers/kernel.ts";
 import { orgDefinition } from "./reducers/org.ts";
 import { registryDefinition } from "./reducers/registry.ts";
 import { sessionDefinition } from "./reducers/session.ts";
@@ -71,7 +72,8 @@ export function registerKind(row: KindRow): void {
 				throw new Error(`kind ${row.name}: ${field} ${row[field]} is taken by ${other.name}`);
 		}
 	}
-	rows.push(row);
+	// Readers (console, CLI, MCP) fold logs that hold the kernel's own events too.
+	rows.push({ ...row, definition: withKernelEvents(row.definition) });
 }
 
 for (const row of BUILTIN_KINDS) registerKind(row);

@@ -5,6 +5,7 @@
 import { z } from "zod";
 import { interactionArchive, interactionName, ownerKey } from "./actors/org-objects.ts";
 import { ID_PATTERN } from "./core/identity.ts";
+import { errorText, log } from "./core/log.ts";
 import type { Env } from "./env.ts";
 import { INTERACTION_MESSAGE, interactionSchema } from "./events/interaction.ts";
 
@@ -23,7 +24,11 @@ export async function consumeInteractions(batch: MessageBatch<unknown>, env: Env
 		const parsed = interactionMessage.safeParse(message.body);
 		if (!parsed.success) {
 			// A malformed message can never succeed: drop it loudly rather than retry it forever.
-			console.error(`interactions queue: dropping malformed message ${message.id}`, parsed.error.issues);
+			log("error", "interactions queue: dropping malformed message", {
+				messageId: message.id,
+				issues: parsed.error.issues.length,
+				firstIssue: parsed.error.issues[0]?.path.join("."),
+			});
 			message.ack();
 			continue;
 		}
@@ -35,7 +40,13 @@ export async function consumeInteractions(batch: MessageBatch<unknown>, env: Env
 			});
 			message.ack();
 		} catch (error) {
-			console.warn(`interactions queue: archiving ${interaction.id} failed, will retry`, error);
+			log("warn", "interactions queue: archiving failed, will retry", {
+				org,
+				messageId: message.id,
+				interactionId: interaction.id,
+				attempts: message.attempts,
+				error: errorText(error),
+			});
 			message.retry({ delaySeconds: Math.min(60, 2 ** message.attempts) });
 		}
 	}

@@ -10,21 +10,27 @@ import { migrate } from "drizzle-orm/durable-sqlite/migrator";
 import { type Connection, type ConnectionContext, Server, type WSMessage } from "partyserver";
 import migrations from "../../migrations/migrations.js";
 import { GENESIS_HASH } from "../core/hash.ts";
+import type { ActorHealth } from "../core/health.ts";
 import { actorName, parseActorName } from "../core/identity.ts";
+import { metricsFor } from "../core/metrics.ts";
 import type { ActorError, Outcome } from "../core/outcome.ts";
 import type { Env } from "../env.ts";
 import type { ActorRef, EventEnvelope, ProposedEvent, RecordedEvent } from "../events/envelope.ts";
+import { isKernelEventType } from "../events/kernel.ts";
 import type { KeyRole } from "../events/org.ts";
 import { eventForFold } from "../events/stored.ts";
 import type { ActorDefinition } from "../reducers/definition.ts";
+import { withKernelEvents } from "../reducers/kernel.ts";
 import { faultPoint } from "./faults.ts";
 import { ActorMeta } from "./kernel/actor-meta.ts";
 import { AlarmSchedule } from "./kernel/alarm.ts";
 import { AppendPath } from "./kernel/append.ts";
 import { type ExternalVerdict, OutboxCourier } from "./kernel/courier.ts";
 import { foldToVersion } from "./kernel/fold.ts";
+import { actorHealth } from "./kernel/health.ts";
 import { type KernelHost, type LogHead, reducerTag } from "./kernel/host.ts";
 import { importEvents } from "./kernel/import.ts";
+import { type ParkedAction, type ParkedActionResult, Parking } from "./kernel/parking.ts";
 import { Reads } from "./kernel/reads.ts";
 import { KeyChecks, SOCKET_CHECK_TIMER } from "./kernel/socket-keys.ts";
 import { Subscriptions } from "./kernel/subscriptions.ts";
@@ -33,7 +39,8 @@ import type * as Kernel from "./kernel/types.ts";
 import type { AppendOptions, ChainReport, EventPage, ImportedEvent, KernelStatus, Plan, ReplayReport, TimerPlan } from "./kernel/types.ts";
 import { EventLog } from "./log.ts";
 import type { ActorMessage, PendingMessage } from "./outbox.ts";
-import { OutboxStore } from "./outbox.ts";
+import { OutboxStore, type QueueBinding } from "./outbox.ts";
+import type { ParkedPage } from "./parked-index.ts";
 import type { SnapshotInfo } from "./snapshots.ts";
 import { SnapshotStore } from "./snapshots.ts";
 import type { SocketState } from "./socket-guard.ts";
@@ -72,6 +79,7 @@ export abstract class EventSourcedActor<S, P extends ProposedEvent = ProposedEve
 	readonly #schedule: AlarmSchedule;
 	readonly #append: AppendPath<S>;
 	readonly #timerPart: TimerPart<S>;
+	readonly #parking: Parking<S>;
 	readonly #keys: KeyChecks<S>;
 	readonly #sockets: Subscriptions<S>;
 	readonly #reads: Reads<S>;
@@ -93,12 +101,18 @@ export abstract class EventSourcedActor<S, P extends ProposedEvent = ProposedEve
 		this.#meta = new ActorMeta(this.db);
 		this.#host = this.#makeHost();
 		const host = this.#host;
+		this.#parking = new Parking(host, (plan, options) => this.#append.run(options ?? {}, plan));
 		this.#timerPart = new TimerPart(host, {
 			onTimer: (timer, state) => this.onTimer(timer, state),
 			run: (plan, firing) => this.#append.run({}, plan, firing),
 			kernelTimers: { [SOCKET_CHECK_TIMER]: (timer) => this.#keys.checkFired(timer) },
+			parksAfter: (attempts) => this.#parking.reached(attempts),
+			park: (timer, detail, reason) => this.#parking.parkTimer(timer, detail, reason),
 		});
-		this.#schedule = new AlarmSchedule(ctx.storage, [this.#timerPart, new OutboxCourier(host, (message) => this.deliverExternal(message))]);
+		this.#schedule = new AlarmSchedule(ctx.storage, [
+			this.#timerPart,
+			new OutboxCourier(host, this.#parking, (message) => this.deliverExternal(message)),
+		]);
 		this.#reads = new Reads(host);
 		this.#keys = new KeyChecks(host, {
 			connections: (tag) => this.getConnections(tag),
@@ -146,7 +160,7 @@ export abstract class EventSourcedActor<S, P extends ProposedEvent = ProposedEve
 			head: this.#head,
 			snapshotEvery: this.snapshotEvery,
 			get definition() {
-				return actor.definition;
+				return withKernelEvents(actor.definition);
 			},
 			get actor() {
 				return actor.actor;
@@ -193,12 +207,12 @@ export abstract class EventSourcedActor<S, P extends ProposedEvent = ProposedEve
 	/** Newest snapshot written by this reducer version, then the tail of the log after it. */
 	#rebuild(): void {
 		const head = this.log.head();
-		const { state, from } = foldToVersion(this.definition, this.log, this.snapshots, head.version);
+		const { state, from } = foldToVersion(this.#host.definition, this.log, this.snapshots, head.version);
 		Object.assign(this.#head, { state, version: head.version, hash: head.hash });
 		// A replay longer than the snapshot interval (new reducer, lost snapshot) is not repeated on the next wake.
 		if (head.version - from >= this.snapshotEvery) {
 			this.ctx.storage.transactionSync(() => {
-				this.snapshots.write(head.version, reducerTag(this.definition), state);
+				this.snapshots.write(head.version, reducerTag(this.#host.definition), state);
 				faultPoint("wake.snapshot", this.ctx);
 			});
 		}
@@ -261,11 +275,49 @@ export abstract class EventSourcedActor<S, P extends ProposedEvent = ProposedEve
 			causationId: message.meta.causationId ?? message.id,
 			causationActor: `${message.from.kind}:${message.from.id}`,
 		};
-		return this.execute({ clientActionId: `~outbox:${message.id}`, meta }, (state) => {
+		const options = { clientActionId: `~outbox:${message.id}`, meta };
+		// The kernel's own messages (an actor's parked work, reported to its org) never reach the kind.
+		if (isKernelEventType(message.type)) return this.refuseIfSandbox() ?? this.#append.run(options, () => this.#parking.received(message));
+		return this.execute(options, (state) => {
 			const planned = this.onActorMessage(message, state);
 			if ("kind" in planned) return planned;
 			return { ...planned, result: (receipt) => ({ version: receipt.version }) };
 		});
+	}
+
+	// ---- parked work (src/actors/kernel/parking.ts, docs/operations.md) ----------------------
+
+	/** Retries or discards the work this actor parked with the `kernel.work_parked` event at `seq`; idempotent. */
+	actOnParked(seq: number, how: ParkedAction): Outcome<ParkedActionResult> {
+		return this.refuseIfSandbox() ?? this.#parking.act(seq, how);
+	}
+
+	/** The org's list of parked work across its actors (empty on other actors). */
+	parkedWork(query: { after?: number; limit?: number } = {}): ParkedPage {
+		return this.#parking.page(query.after ?? 0, Math.min(Math.max(query.limit ?? 100, 1), 500));
+	}
+
+	/** Records a dead letter as this actor's parked work (the org's, from src/dead-letters.ts). */
+	protected parkDeadLetter(input: {
+		queue: string;
+		binding: QueueBinding;
+		messageId: string;
+		attempts: number;
+		body: unknown;
+	}): Outcome<null> {
+		return this.#parking.parkDeadLetter(input);
+	}
+
+	/** The org's parked items per actor kind (empty on other actors). */
+	parkedByKind(): Record<string, number> {
+		return this.#parking.index.countsByKind();
+	}
+
+	/** This actor's health figures: outbox, timers, parked work, sockets, snapshot lag, storage (docs/operations.md). */
+	health(): ActorHealth {
+		let sockets = 0;
+		for (const _ of this.getConnections()) sockets++;
+		return actorHealth(this.#host, sockets);
 	}
 
 	// ---- the alarm ----------------------------------------------------------------------
@@ -273,7 +325,8 @@ export abstract class EventSourcedActor<S, P extends ProposedEvent = ProposedEve
 	override async onAlarm(): Promise<void> {
 		// A sandbox runs nothing: the alarm that woke it is spent, and never armed again.
 		if (this.isSandbox) return this.#schedule.spent();
-		await this.#schedule.fire(() => this.now());
+		const { latenessMs, work } = await this.#schedule.fire(() => this.now());
+		metricsFor(this.env.METRICS).alarm(this.actor.org, this.actor.kind, latenessMs, work);
 		await this.rearm();
 	}
 

@@ -5,6 +5,7 @@
  * luminance grid is kept in memory and rebuilt from R2 after a restart.
  */
 import { uuidv7 } from "uuidv7";
+import { errorText, log } from "../core/log.ts";
 import { type Outcome, ok } from "../core/outcome.ts";
 import type { Env } from "../env.ts";
 import type { BatchSummary } from "../events/camera.ts";
@@ -86,7 +87,7 @@ export class CameraActor extends EventSourcedActor<CameraState, CameraProposal> 
 			offlineAfterMs: positive(env.CAMERA_OFFLINE_AFTER_MS, DEFAULT_LIMITS.offlineAfterMs),
 		};
 		this.vision = visionConfig(env);
-		if (this.vision.warning) console.warn(`camera: ${this.vision.warning}`);
+		if (this.vision.warning) log("warn", "camera vision configuration", { warning: this.vision.warning });
 	}
 
 	/**
@@ -236,7 +237,7 @@ export class CameraActor extends EventSourcedActor<CameraState, CameraProposal> 
 			this.#previous = { frameId: last.frameId, grid: lumaGrid(decodeFrame(new Uint8Array(await read.object.arrayBuffer()), format)) };
 			return this.#previous;
 		} catch (error) {
-			console.warn(`camera ${this.actor.id}: cannot rebuild the previous frame's grid`, error);
+			log("warn", "cannot rebuild the previous frame's grid", { org: this.actor.org, actorId: this.actor.id, error: errorText(error) });
 			return null;
 		}
 	}

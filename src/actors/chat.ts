@@ -13,6 +13,8 @@ import { historyMessages, instructions, promptMessages } from "../ai/history.ts"
 import { chooseModel } from "../ai/provider.ts";
 import { bounded, chatTools, type HistoryMessage, type Json, type OrgReader } from "../ai/tools.ts";
 import { actorName } from "../core/identity.ts";
+import { errorText, log } from "../core/log.ts";
+import { metricsFor } from "../core/metrics.ts";
 import { fail, type Outcome, ok } from "../core/outcome.ts";
 import type { Env } from "../env.ts";
 import { type ChatCancelInput, type ChatMessageInput, chatCatalog } from "../events/chat.ts";
@@ -133,7 +135,12 @@ export class ChatActor extends EventSourcedActor<ChatState, ChatProposal> {
 			try {
 				await this.#run(op);
 			} catch (error) {
-				console.error(`chat ${this.actor.id}: answer ${op.operationId} failed unexpectedly`, error);
+				log("error", "chat answer failed unexpectedly", {
+					org: this.actor.org,
+					actorId: this.actor.id,
+					operationId: op.operationId,
+					error: errorText(error),
+				});
 				this.#fail(op, error instanceof Error ? error.message : String(error), false);
 			}
 			// Whatever happened, this operation must not stay open, or the loop would run it again.
@@ -160,6 +167,8 @@ export class ChatActor extends EventSourcedActor<ChatState, ChatProposal> {
 					const call = this.#decideRunning(controller, { kind: "tool_called", operationId, step, toolCallId, toolName, input });
 					if (call?.type === "llm.tool_called") calls.set(toolCallId, call.data.call);
 				};
+				const started = Date.now();
+				let firstTokenAt: number | null = null;
 				const outcome = await streamAnswer(
 					{
 						model,
@@ -171,7 +180,10 @@ export class ChatActor extends EventSourcedActor<ChatState, ChatProposal> {
 						tokenIntervalMs: nonNegative(this.env.CHAT_TOKEN_INTERVAL_MS),
 					},
 					{
-						token: (text) => this.#decideRunning(controller, { kind: "token", operationId, text }),
+						token: (text) => {
+							firstTokenAt ??= Date.now();
+							return this.#decideRunning(controller, { kind: "token", operationId, text });
+						},
 						toolCalled: ({ toolCallId, toolName, input, step }) => recordCall(toolCallId, toolName, bounded(input ?? null), step),
 						toolResult: ({ toolCallId, toolName, output, error }) => {
 							// A result without its call (an invalid call the SDK reports only as an error): record the call first.
@@ -182,6 +194,9 @@ export class ChatActor extends EventSourcedActor<ChatState, ChatProposal> {
 						},
 					},
 				);
+				const tokens = outcome.kind === "done" ? (outcome.usage.totalTokens ?? 0) : 0;
+				const firstTokenMs = firstTokenAt === null ? null : firstTokenAt - started;
+				metricsFor(this.env.METRICS).model(this.actor.org, choice.label, outcome.kind, tokens, firstTokenMs, Date.now() - started);
 				// The next question joins the window, so keeping one fewer lets the model see `keep` messages.
 				if (!this.#settle(operationId, controller, outcome, attempt, keep - 1)) return;
 			}
@@ -229,7 +244,13 @@ export class ChatActor extends EventSourcedActor<ChatState, ChatProposal> {
 				},
 			};
 		});
-		if (!outcome.ok) console.error(`chat ${this.actor.id}: cannot end ${op.operationId}: ${outcome.error.detail}`);
+		if (!outcome.ok)
+			log("error", "chat answer cannot end", {
+				org: this.actor.org,
+				actorId: this.actor.id,
+				operationId: op.operationId,
+				error: outcome.error.detail,
+			});
 	}
 
 	/** One answered question as an interaction, for the org and for the interactions queue; tool names come from its log. */

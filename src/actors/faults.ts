@@ -6,7 +6,8 @@
  * in the isolate its Durable Objects run in (vitest-pool-workers runs a test file and its objects in one isolate):
  * the `after`+1-th time that point is reached in the named object, it either throws `InjectedFault` (the code
  * around it sees an exception: a throw inside `transactionSync` rolls the transaction back) or aborts the object
- * with `ctx.abort()` (nothing after the point runs, and memory is dropped, as in a crash). Then it disarms itself.
+ * with `ctx.abort()` (nothing after the point runs, and memory is dropped, as in a crash). After `times` failures
+ * (default 1) it disarms itself.
  */
 
 /** Where a fault can be injected. */
@@ -48,6 +49,8 @@ export interface FaultArming {
 	after?: number;
 	/** `throw` (default) raises InjectedFault; `abort` calls ctx.abort(), as a crash would. */
 	mode?: "throw" | "abort";
+	/** How many times in a row it fails once it starts (default 1): an outage rather than one crash. */
+	times?: number;
 }
 
 export interface FaultReport {
@@ -55,18 +58,20 @@ export interface FaultReport {
 	reached: number;
 	/** Whether it failed (the point was reached more than `after` times). */
 	fired: boolean;
+	/** How many times it failed. */
+	failures: number;
 }
 
-let armed: (Required<Omit<FaultArming, "object">> & { object?: string; reached: number; fired: boolean }) | undefined;
+let armed: (Required<Omit<FaultArming, "object">> & { object?: string; reached: number; fired: boolean; failures: number }) | undefined;
 
 /** Arms one point (replacing any armed before). Tests only. */
 export function armFault(arming: FaultArming): void {
-	armed = { after: 0, mode: "throw", ...arming, reached: 0, fired: false };
+	armed = { after: 0, mode: "throw", times: 1, ...arming, reached: 0, fired: false, failures: 0 };
 }
 
 /** Disarms, and tells how often the point was reached and whether it failed. */
 export function disarmFault(): FaultReport {
-	const report = { reached: armed?.reached ?? 0, fired: armed?.fired ?? false };
+	const report = { reached: armed?.reached ?? 0, fired: armed?.fired ?? false, failures: armed?.failures ?? 0 };
 	armed = undefined;
 	return report;
 }
@@ -79,11 +84,12 @@ export function faultPoint(point: FaultPoint, ctx: DurableObjectState): void {
 
 function trip(point: FaultPoint, ctx: DurableObjectState): void {
 	const arming = armed;
-	if (!arming || arming.fired || arming.point !== point) return;
+	if (!arming || arming.failures >= arming.times || arming.point !== point) return;
 	if (arming.object !== undefined && ctx.id.name !== arming.object) return;
 	arming.reached++;
 	if (arming.reached <= arming.after) return;
 	arming.fired = true;
+	arming.failures++;
 	if (arming.mode === "abort") ctx.abort(`injected crash at ${point}`);
 	throw new InjectedFault(point);
 }

@@ -4,6 +4,7 @@
  * sent by WebhookDeliveries (src/actors/org-webhooks.ts). Kept out of org.ts so the org actor only wires it in.
  */
 import { uuidv7 } from "uuidv7";
+import { log } from "../core/log.ts";
 import { type ActorError, fail, type Outcome, ok } from "../core/outcome.ts";
 import { deriveWebhookSecret } from "../core/webhook-signature.ts";
 import type { Env } from "../env.ts";
@@ -152,7 +153,7 @@ export class OrgWebhooks {
 				{ kind: "disable_webhook", webhookId, reason: result.disable.reason, delivery: message.id },
 				() => null,
 			);
-			if (!outcome.ok) console.warn(`org ${this.host.org()}: webhook ${webhookId} not disabled: ${outcome.error.detail}`);
+			if (!outcome.ok) log("warn", "webhook not disabled", { org: this.host.org(), webhookId, error: outcome.error.detail });
 		}
 		this.#deliveries.prune(this.host.now() - DELIVERED_KEPT_MS);
 		return result.verdict;

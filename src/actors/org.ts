@@ -5,6 +5,7 @@
 import { uuidv7 } from "uuidv7";
 import type { z } from "zod";
 import { MEMBER_KEY_PREFIX, memberKeyId } from "../core/identity.ts";
+import { errorText, log } from "../core/log.ts";
 import { type ActorError, fail, type Outcome, ok } from "../core/outcome.ts";
 import type { Env } from "../env.ts";
 import { zodErrors } from "../events/catalog.ts";
@@ -58,7 +59,7 @@ import {
 } from "./org-sessions.ts";
 import { type PatternsView, patternsView, type RollupRun, rollupView } from "./org-views.ts";
 import { OrgWebhooks } from "./org-webhook-commands.ts";
-import type { ActorMessage, PendingMessage } from "./outbox.ts";
+import type { ActorMessage, PendingMessage, QueueBinding } from "./outbox.ts";
 import { analyzeInContainer } from "./pattern-analyzer.ts";
 import type { Timer, TimerChange } from "./timers.ts";
 
@@ -400,9 +401,7 @@ export class OrgActor extends EventSourcedActor<OrgState, OrgProposal> {
 		try {
 			findings = (await analyzeInContainer(this.env, request)).findings;
 		} catch (error) {
-			console.warn(
-				`org ${this.actor.org}: pattern analyzer container unavailable, analysing in the Worker: ${error instanceof Error ? error.message : error}`,
-			);
+			log("warn", "pattern analyzer container unavailable, analysing in the Worker", { org: this.actor.org, error: errorText(error) });
 			findings = analyze(request, "worker").findings;
 		}
 		return this.#decided({ kind: "record_patterns", findings });
@@ -444,6 +443,11 @@ export class OrgActor extends EventSourcedActor<OrgState, OrgProposal> {
 	}
 
 	/** The org's cameras with their last known status, most recently changed first. */
+	/** RPC from the dead-letter queues' consumer (src/dead-letters.ts): a message of this org recorded as parked work. */
+	recordDeadLetter(input: { queue: string; binding: QueueBinding; messageId: string; attempts: number; body: unknown }): Outcome<null> {
+		return this.refuseIfSandbox() ?? this.parkDeadLetter(input);
+	}
+
 	listCameras(): { cameras: { camera: string; status: "online" | "offline"; since: number }[] } {
 		return {
 			cameras: Object.entries(this.state.cameras)

@@ -92,6 +92,32 @@ export const outbox = sqliteTable(
 		attempts: integer("attempts").notNull().default(0),
 		nextAttemptAt: integer("next_attempt_at").notNull(),
 		lastError: text("last_error"),
+		/** When it was parked after too many failed deliveries (null: live); a parked message is not sent until retried. */
+		parkedAt: integer("parked_at"),
 	},
 	(t) => [index("outbox_next_attempt").on(t.nextAttemptAt)],
+);
+
+/**
+ * The org's list of parked work across its actors, kept in the transaction of the org's own
+ * `kernel.parked_reported`/`kernel.parked_cleared` events (docs/operations.md). Other actors leave it empty.
+ */
+export const parkedIndex = sqliteTable(
+	"parked_index",
+	{
+		/** `<kind>.<actor id>.<seq of the actor's kernel.work_parked event>`: unique across the org. */
+		id: text("id").primaryKey(),
+		/** The org log's seq that reported it: the paging cursor. */
+		notedSeq: integer("noted_seq").notNull(),
+		actorKind: text("actor_kind").notNull(),
+		actorId: text("actor_id").notNull(),
+		/** outbox | timer */
+		work: text("work").notNull(),
+		name: text("name").notNull(),
+		reason: text("reason").notNull(),
+		attempts: integer("attempts").notNull(),
+		lastError: text("last_error").notNull(),
+		parkedAt: integer("parked_at").notNull(),
+	},
+	(t) => [index("parked_index_noted").on(t.notedSeq)],
 );

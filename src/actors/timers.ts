@@ -3,7 +3,7 @@
  * object's single alarm. Cron expressions are parsed by croner, never by hand.
  */
 import { Cron } from "croner";
-import { and, asc, count, eq, isNull, lte, min } from "drizzle-orm";
+import { and, asc, count, eq, isNotNull, isNull, lte, min } from "drizzle-orm";
 import type { DrizzleSqliteDODatabase } from "drizzle-orm/durable-sqlite";
 import { timers } from "./schema.ts";
 
@@ -122,7 +122,11 @@ export class TimerStore {
 		const next = followingFiring(timer.spec, timer.scheduledAt, now);
 		if (next === null) this.db.delete(timers).where(eq(timers.name, timer.name)).run();
 		else
-			this.db.update(timers).set({ scheduledAt: next, dueAt: next, attempts: 0, lastError: null }).where(eq(timers.name, timer.name)).run();
+			this.db
+				.update(timers)
+				.set({ scheduledAt: next, dueAt: next, attempts: 0, lastError: null, parkedAt: null })
+				.where(eq(timers.name, timer.name))
+				.run();
 	}
 
 	/** Keeps a timer whose handler failed, and tries it again after a backoff. */
@@ -144,6 +148,27 @@ export class TimerStore {
 			.set({ attempts: timer.attempts + 1, lastError: error.slice(0, 2000), ...then })
 			.where(eq(timers.name, timer.name))
 			.run();
+	}
+
+	/** Live timers whose due time is at or before `before` (overdue ones, for health). */
+	overdue(before: number): number {
+		return (
+			this.db
+				.select({ n: count() })
+				.from(timers)
+				.where(and(lte(timers.dueAt, before), isNull(timers.parkedAt)))
+				.get()?.n ?? 0
+		);
+	}
+
+	/** Fires a parked timer again now, with its attempts counted from zero. */
+	unpark(name: string, now: number): void {
+		this.db.update(timers).set({ parkedAt: null, attempts: 0, dueAt: now }).where(eq(timers.name, name)).run();
+	}
+
+	/** How many timers are parked. */
+	parkedCount(): number {
+		return this.db.select({ n: count() }).from(timers).where(isNotNull(timers.parkedAt)).get()?.n ?? 0;
 	}
 
 	/** Live timers due at or before `now`, earliest first (ties by name, so order is deterministic). */

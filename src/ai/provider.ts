@@ -11,6 +11,7 @@
 import { createOpenAICompatible } from "@ai-sdk/openai-compatible";
 import type { LanguageModel } from "ai";
 import { createWorkersAI } from "workers-ai-provider";
+import { log } from "../core/log.ts";
 import type { Env } from "../env.ts";
 import type { ProviderKind } from "../events/chat.ts";
 import { OFFLINE_MODEL_ID, OfflineResponder } from "./offline.ts";
@@ -64,16 +65,16 @@ export function chooseModel(env: ProviderEnv): ModelChoice {
 	switch (wanted) {
 		case "workers-ai":
 			if (env.AI) return workersAi(env, env.AI);
-			console.warn("AI_PROVIDER=workers-ai but the AI binding is missing: answering with the offline responder");
+			log("warn", "AI_PROVIDER=workers-ai but the AI binding is missing: answering with the offline responder");
 			return offline(env);
 		case "openai-compatible":
 			if (env.OPENAI_BASE_URL) return openAiCompatible(env, env.OPENAI_BASE_URL);
-			console.warn("AI_PROVIDER=openai-compatible but OPENAI_BASE_URL is not set: answering with the offline responder");
+			log("warn", "AI_PROVIDER=openai-compatible but OPENAI_BASE_URL is not set: answering with the offline responder");
 			return offline(env);
 		case "offline":
 			return offline(env);
 		default:
-			if (wanted !== "auto") console.warn(`AI_PROVIDER=${wanted} is not a provider; choosing automatically`);
+			if (wanted !== "auto") log("warn", "AI_PROVIDER is not a provider; choosing automatically", { provider: wanted });
 			if (env.OPENAI_BASE_URL) return openAiCompatible(env, env.OPENAI_BASE_URL);
 			if (env.AI) return workersAi(env, env.AI);
 			return offline(env);

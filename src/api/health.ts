@@ -5,6 +5,7 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import packageJson from "../../package.json";
 import { REGISTRY_NAME } from "../actors/registry.ts";
+import { errorText, log } from "../core/log.ts";
 import type { Env } from "../env.ts";
 import type { AppEnv } from "../http/context.ts";
 import { ApiError } from "../http/problem.ts";
@@ -32,7 +33,7 @@ async function registryRoundTrip(env: Env): Promise<{ ok: boolean; latencyMs: nu
 		await env.REGISTRY.getByName(REGISTRY_NAME).hasOrg("healthz");
 		return { ok: true, latencyMs: Date.now() - started };
 	} catch (error) {
-		console.error("healthz: the registry did not answer", error);
+		log("error", "healthz: the registry did not answer", { error: errorText(error) });
 		return { ok: false, latencyMs: Date.now() - started };
 	}
 }

@@ -7,6 +7,7 @@ import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import type { ActorDefinition } from "../reducers/definition.ts";
+import { withKernelEvents } from "../reducers/kernel.ts";
 import { type ActorPath, actorLabel, definitionOf, kindOf, parseActor, type Segment, segments, spokenList } from "./actors.ts";
 import { auditLine, readAudit } from "./audit.ts";
 import { NetworkError, ProblemError, RoostClient } from "./client.ts";
@@ -15,6 +16,7 @@ import { CheckFailed, EXIT, UsageError } from "./errors.ts";
 import { exportEvents, tail } from "./events.ts";
 import { readState, verifyFile, verifyOnServer } from "./inspect.ts";
 import { type CliIo, deltaText, json } from "./output.ts";
+import { parked } from "./parked.ts";
 import { type LocalReplayReport, replayActor } from "./replay.ts";
 import { fork, importFile } from "./sandbox.ts";
 
@@ -39,6 +41,9 @@ Usage: roost <command> [options]
                                                  import an exported file into a new (or that) sandbox
   audit [--count N] [--before SEQ]               the org's key, member, role and policy changes, newest
                                                  first, with who made each (needs an admin key)
+
+  parked [list] [--after N] [--limit N]          the org's parked work (docs/operations.md)
+  parked retry ID | parked discard ID            try one parked item again, or give it up
 
   <actor> is ${actorForms()}.
 
@@ -72,6 +77,7 @@ const COMMAND_OPTIONS: Record<string, readonly string[]> = {
 	fork: ["at"],
 	import: [],
 	audit: ["count", "before"],
+	parked: ["after", "limit"],
 };
 
 const OPTIONS = {
@@ -87,6 +93,7 @@ const OPTIONS = {
 	server: { type: "boolean" },
 	definition: { type: "string" },
 	before: { type: "string" },
+	limit: { type: "string" },
 } as const;
 
 type Values = { [K in keyof typeof OPTIONS]?: (typeof OPTIONS)[K]["type"] extends "string" ? string : boolean };
@@ -113,7 +120,8 @@ async function loadDefinition(path: string, cwd: string, actor: ActorPath): Prom
 	}
 	if (definition.kind !== kindOf(actor))
 		throw new UsageError(`${path} defines a ${definition.kind}, but ${actorLabel(actor)} is a ${kindOf(actor)}`);
-	return definition;
+	// Logs hold the kernel's own events too, which a kind's reducer never sees.
+	return withKernelEvents(definition);
 }
 
 export function printReplay(io: CliIo, actor: ActorPath, report: LocalReplayReport): void {
@@ -269,6 +277,11 @@ async function dispatch(argv: readonly string[], io: CliIo): Promise<number> {
 						`  console: ${c.endpoint}/console#${actorLabel(sandbox)}@${result.version}\n`,
 				);
 			}
+			return EXIT.ok;
+		}
+		case "parked": {
+			const options = { after: wholeNumber("after", values.after), limit: wholeNumber("limit", values.limit), json: values.json ?? false };
+			await parked(client(), args, options, io);
 			return EXIT.ok;
 		}
 		case "import": {

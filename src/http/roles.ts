@@ -45,6 +45,9 @@ export const ROUTE_ROLES: readonly RouteRole[] = [
 		{ method: "GET", path: `/v1/orgs/{org}/${read}`, role: "viewer" },
 		{ method: "GET", path: `${ACTOR}/${read}`, role: "viewer" },
 	]),
+	{ method: "GET", path: "/v1/orgs/{org}/health", role: "analyst" },
+	{ method: "GET", path: `${ACTOR}/health`, role: "analyst" },
+	{ method: "GET", path: "/v1/orgs/{org}/parked", role: "analyst" },
 	{ method: "POST", path: `${ACTOR}/import`, role: "analyst" },
 	{ method: "POST", path: `${ACTOR}/fork`, role: "analyst" },
 ];

@@ -5,6 +5,7 @@
  */
 import { generateObject } from "ai";
 import { chooseModel } from "../ai/provider.ts";
+import { errorText, log } from "../core/log.ts";
 import type { Env } from "../env.ts";
 import type { Finding } from "./detect.ts";
 import type { MetricsView } from "./metrics.ts";
@@ -34,9 +35,12 @@ export async function writeReport(
 		});
 		return { provider: choice.label, report: object };
 	} catch (error) {
-		console.warn(
-			`report for ${period} ${window.start}: ${choice.label} failed, writing it offline: ${error instanceof Error ? error.message : error}`,
-		);
+		log("warn", "report model failed, writing it offline", {
+			period,
+			windowStart: window.start,
+			provider: choice.label,
+			error: errorText(error),
+		});
 		return { provider: `offline (${choice.label} failed)`, report: offlineReport(period, window, metrics, findings) };
 	}
 }

@@ -280,6 +280,57 @@ describe("the dashboard in Chromium", () => {
 		await page.unroute("**/patterns?*");
 	});
 
+	it("the Operations view shows each kind's health from the org's report, and turns red past the thresholds with parked work to act on", async () => {
+		await page.waitForSelector('#ops-kinds tr[data-kind="session"]', { timeout: 15_000 });
+		for (const kind of ["org", "session", "camera"]) {
+			expect(await page.getAttribute(`#ops-kinds tr[data-kind="${kind}"]`, "data-status")).toMatch(/^(ok|amber|red)$/);
+		}
+		expect(await text("#ops-parked")).toContain("Nothing parked");
+		// A report past the thresholds (a stuck message, parked work), as the server would give it: the view follows it.
+		const red = {
+			followed: 3,
+			probed: 3,
+			outboxPending: 2,
+			oldestUndeliveredAgeMs: 7_200_000,
+			overdueTimers: 0,
+			parked: 1,
+			sockets: 0,
+			snapshotLagEvents: 4,
+			storageBytes: 65_536,
+		};
+		await page.route("**/health", (route) =>
+			route.fulfill({
+				json: {
+					status: "red",
+					kinds: { session: { ...red, status: "red" }, camera: { ...red, parked: 0, oldestUndeliveredAgeMs: 600_000, status: "amber" } },
+					thresholds: {},
+				},
+			}),
+		);
+		const item = {
+			id: "session.s-stuck.7",
+			actor: { kind: "session", id: "s-stuck" },
+			work: "outbox",
+			name: "m1",
+			reason: "attempts",
+			attempts: 50,
+			lastError: "boom",
+			parkedAt: 0,
+			ageMs: 60_000,
+		};
+		await page.route("**/parked?*", (route) => route.fulfill({ json: { items: [item], next: null, total: 1 } }));
+		try {
+			await page.waitForSelector('#ops-kinds tr[data-kind="session"][data-status="red"].ops-red', { timeout: 15_000 });
+			expect(await page.getAttribute('#ops-kinds tr[data-kind="camera"]', "data-status")).toBe("amber");
+			expect(await text("#ops-status")).toBe("red");
+			expect(await text('#ops-parked li[data-id="session.s-stuck.7"]')).toContain("50 attempts");
+			await page.screenshot({ path: "test-results/dashboard/operations-red.png" });
+		} finally {
+			await page.unroute("**/health");
+			await page.unroute("**/parked?*");
+		}
+	});
+
 	it("when the network drops, the banner shows; when it is back, every view catches up without duplicates", async () => {
 		const before = await sockets();
 		const orgBefore = before.find((s) => s.name === "org");

@@ -272,6 +272,21 @@ describe("export and import", () => {
 	});
 });
 
+describe("parked", () => {
+	it("lists the org's parked work (none here), and a retry of an item that is not parked is the server's 404, exit code 3", async () => {
+		const listed = await cli(["parked"]);
+		expect(listed.code).toBe(0);
+		expect(listed.stdout).toBe(`0 parked in org ${org}\n`);
+		expect(JSON.parse((await cli(["parked", "list", "--json", "--limit", "5"])).stdout)).toEqual({ items: [], next: null, total: 0 });
+		const retried = await cli(["parked", "retry", `session.${session}.1`]);
+		expect(retried.code).toBe(3);
+		expect(retried.stderr).toMatch(/^roost: 404 /);
+		const bad = await cli(["parked", "discard"]);
+		expect(bad.code).toBe(2);
+		expect(bad.stderr).toContain("needs an item id");
+	});
+});
+
 describe("verify", () => {
 	it("a tampered line of an exported file is found by the local check, at its seq", async () => {
 		const file = join(work, "tamper.ndjson");

@@ -31,7 +31,7 @@ function resourceNames(resolved: Resolved): string[] {
 	return [
 		...resolved.r2_buckets.map((bucket) => `r2:${bucket.bucket_name}`),
 		...(resolved.queues.producers ?? []).map((queue) => `queue:${queue.queue}`),
-		...(resolved.queues.consumers ?? []).map((queue) => `dlq:${queue.dead_letter_queue}`),
+		...(resolved.queues.consumers ?? []).flatMap((queue) => (queue.dead_letter_queue ? [`dlq:${queue.dead_letter_queue}`] : [])),
 		...resolved.analytics_engine_datasets.map((dataset) => `dataset:${dataset.dataset}`),
 		...resolved.ratelimits.map((limit) => `ratelimit:${limit.namespace_id}`),
 	];
@@ -58,8 +58,14 @@ describe("deployed environments", () => {
 		expect(resolved.containers).toEqual([expect.objectContaining({ class_name: "PatternAnalyzerContainer", max_instances: 2 })]);
 		for (const consumer of resolved.queues.consumers ?? []) {
 			expect(consumer).toMatchObject({ max_retries: expect.any(Number), max_batch_size: expect.any(Number) });
+			// A dead-letter queue's own consumer (it records what lands there in the org) has none of its own.
+			if (consumer.queue.endsWith("-dlq")) continue;
 			expect(consumer.dead_letter_queue).toMatch(new RegExp(`^roost-${name}-.+-dlq$`));
 		}
+		// Every dead-letter queue has a consumer (docs/operations.md).
+		const consumed = (resolved.queues.consumers ?? []).map((consumer) => consumer.queue);
+		for (const consumer of resolved.queues.consumers ?? [])
+			if (consumer.dead_letter_queue) expect(consumed).toContain(consumer.dead_letter_queue);
 		expect(resolved.analytics_engine_datasets).toEqual([{ binding: "METRICS", dataset: `roost_${name}_metrics` }]);
 		expect(resolved.observability?.head_sampling_rate).toBeGreaterThan(0);
 		expect(resolved.durable_objects.bindings.map((b) => b.class_name)).toEqual(read().durable_objects.bindings.map((b) => b.class_name));

@@ -8,28 +8,21 @@
 import { abortAllDurableObjects, runDurableObjectAlarm } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import fc from "fast-check";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { armFault, disarmFault, type FaultPoint } from "../../src/actors/faults.ts";
 import { actorName } from "../../src/core/identity.ts";
 import type { EventEnvelope } from "../../src/events/envelope.ts";
 import { visitInteractionId } from "../../src/events/interaction.ts";
 import { archiveKey } from "../../src/queue.ts";
 import { keyFor, pageView } from "./helpers.ts";
-import { expectIntact, figure, propertyOptions, runs, settle } from "./reliability-support.ts";
+import { clockAt, expectIntact, figure, propertyOptions, runs, settle } from "./reliability-support.ts";
 
 const ORG = "acme-effects";
 const HOUR = 3_600_000;
 // Mocked time well after the real clock, so real alarms never fire on their own.
 const T0 = Date.UTC(2033, 4, 1, 8, 0);
 
-beforeEach(() => {
-	vi.useFakeTimers({ toFake: ["Date"] });
-	vi.setSystemTime(T0);
-});
-afterEach(() => {
-	disarmFault();
-	vi.useRealTimers();
-});
+clockAt(T0);
 
 const session = (id: string) => env.SESSION.getByName(actorName(ORG, id));
 const org = () => env.ORG.getByName(actorName(ORG, ORG));

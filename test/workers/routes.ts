@@ -337,6 +337,44 @@ export const ORG_ROUTES: OrgRoute[] = [
 		writes: true,
 	},
 	...webhookRoutes(),
+	{
+		route: "GET /v1/orgs/{org}/parked",
+		role: "analyst",
+		method: "GET",
+		path: (t) => `/v1/orgs/${t.org}/parked`,
+		ok: 200,
+		invalid: { path: (t) => `/v1/orgs/${t.org}/parked?limit=0`, field: "query.limit" },
+	},
+	// The tenant has no parked work: the route's own 404. Retrying and discarding real parked work is in parked.test.ts.
+	{
+		route: "POST /v1/orgs/{org}/parked/{id}/retry",
+		role: "admin",
+		method: "POST",
+		path: (t) => `/v1/orgs/${t.org}/parked/session.${t.session}.1/retry`,
+		ok: 404,
+		invalid: { path: (t) => `/v1/orgs/${t.org}/parked/bad%20id/retry`, field: "path.id" },
+		writes: true,
+	},
+	{
+		route: "POST /v1/orgs/{org}/parked/{id}/discard",
+		role: "admin",
+		method: "POST",
+		path: (t) => `/v1/orgs/${t.org}/parked/session.${t.session}.1/discard`,
+		ok: 404,
+		invalid: { path: (t) => `/v1/orgs/${t.org}/parked/bad%20id/discard`, field: "path.id" },
+		writes: true,
+	},
+	{ route: "GET /v1/orgs/{org}/health", role: "analyst", method: "GET", path: (t) => `/v1/orgs/${t.org}/health`, ok: 200 },
+	...["sessions", "cameras", "chats"].map(
+		(kind): OrgRoute => ({
+			route: `GET /v1/orgs/{org}/{kind}/{id}/health (${kind})`,
+			role: "analyst",
+			method: "GET",
+			path: (t) => `/v1/orgs/${t.org}/${kind}/${t.session}/health`,
+			ok: 200,
+			invalid: { path: (t) => `/v1/orgs/${t.org}/${kind}/bad%20id/health`, field: "path.id" },
+		}),
+	),
 	...readRoutes,
 ];
 

@@ -10,7 +10,12 @@ const HOUR = 3_600_000;
 
 const probe = (name: string = crypto.randomUUID()) => probeStub(env, name);
 const firings = async (stub: ReturnType<typeof probe>) =>
-	(await stub.readEvents({ limit: 1000 })).events.map((e) => ({ timer: (e.data as { timer: string }).timer, at: e.ts }));
+	(await stub.readEvents({ limit: 1000 })).events
+		.filter((e) => e.type === "probe.fired")
+		.map((e) => ({
+			timer: (e.data as { timer: string }).timer,
+			at: e.ts,
+		}));
 
 beforeEach(() => {
 	vi.useFakeTimers({ toFake: ["Date"] });
@@ -130,6 +135,11 @@ describe("scheduler", () => {
 		await runDurableObjectAlarm(stub);
 		expect(await stub.timer("doomed")).toMatchObject({ attempts: 1, parkedAt: T0 + 1_000 });
 		expect(await firings(stub)).toEqual([{ timer: "other", at: T0 + 60_000 }]);
+		// Parking is recorded in the actor's own log (docs/operations.md).
+		const recorded = (await stub.readEvents({ limit: 1000 })).events.filter((e) => e.type === "kernel.work_parked");
+		expect(recorded.map((e) => e.data)).toEqual([
+			expect.objectContaining({ work: "timer", name: "doomed", reason: "invalid", attempts: 1 }),
+		]);
 		// Setting it again unparks it.
 		await stub.setTimers([{ name: "doomed", spec: { once: T0 + 40 * 60_000 } }]);
 		expect(await stub.timer("doomed")).toMatchObject({ attempts: 0, parkedAt: null, lastError: null });

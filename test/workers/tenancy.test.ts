@@ -202,7 +202,7 @@ describe("sandboxes are inert", () => {
 		await expectProblem(await post(`${chat}/messages`, { text: "and one more", clientActionId: "one-more" }), 403);
 		await new Promise((resolve) => setTimeout(resolve, 300));
 		expect(model.doStreamCalls).toHaveLength(0);
-		expect(await kernelOf(chat)).toEqual({ timers: [], outbox: { pending: 0, oldestAt: null, nextAttemptAt: null } });
+		expect(await kernelOf(chat)).toEqual({ timers: [], outbox: { pending: 0, oldestAt: null, nextAttemptAt: null, parked: 0 } });
 		expect((await interactionsOfA()).interactions).toEqual(before.interactions);
 		// Waking it again (a restart) does not start the imported answer either.
 		await runInDurableObject(env.CHAT.getByName(actorName(a.org, chat.split("/").at(-1) as string)), () => undefined);

@@ -7,8 +7,8 @@
 export interface AlarmPart {
 	/** The earliest instant this part has work due (overdue included), or null when it has none. */
 	nextDueAt(): number | null;
-	/** Does the work that is due; parts are called in order on every alarm. */
-	onAlarm(now: number): Promise<void>;
+	/** Does the work that is due; parts are called in order on every alarm. Answers how much it did (for the metrics). */
+	onAlarm(now: number): Promise<number>;
 }
 
 export class AlarmSchedule {
@@ -30,10 +30,13 @@ export class AlarmSchedule {
 		this.#armedAt = null;
 	}
 
-	/** Runs each part's due work, in order, on the alarm. */
-	async fire(now: () => number): Promise<void> {
+	/** Runs each part's due work, in order, on the alarm; answers how late the alarm ran (ms) and the work done. */
+	async fire(now: () => number): Promise<{ latenessMs: number; work: number }> {
+		const latenessMs = this.#armedAt === null ? 0 : Math.max(0, now() - this.#armedAt);
 		this.spent();
-		for (const part of this.parts) await part.onAlarm(now());
+		let work = 0;
+		for (const part of this.parts) work += await part.onAlarm(now());
+		return { latenessMs, work };
 	}
 
 	/**

@@ -6,6 +6,7 @@
  * interleave inside an append.
  */
 import { eq } from "drizzle-orm";
+import { metricsFor } from "../../core/metrics.ts";
 import { fail, type Outcome, ok } from "../../core/outcome.ts";
 import type { EventEnvelope, ProposedEvent } from "../../events/envelope.ts";
 import { faultPoint } from "../faults.ts";
@@ -90,13 +91,15 @@ export class AppendPath<S> {
 		if (badTimer) return badTimer;
 		// faultPoint: test-only seams (src/actors/faults.ts), no-ops unless a reliability test arms them.
 		faultPoint("append.before-commit", host.ctx);
+		const started = Date.now();
 		const earliestSet = this.#write(staged.value, version, options.clientActionId, result, effects, firing);
+		if (rows.length > 0) metricsFor(host.env.METRICS).append(host.actor.org, host.actor.kind, rows.length, Date.now() - started);
 		if (rows.length > 0) host.meta.identityCommitted();
 		host.head.state = state;
 		host.head.version = version;
 		host.head.hash = rows.at(-1)?.hash ?? host.head.hash;
 		this.publish(envelopes);
-		if (firing || effects.outbox?.length || (effects.timers?.length && !this.schedule.covers(earliestSet)))
+		if (firing || effects.outbox?.length || effects.write || (effects.timers?.length && !this.schedule.covers(earliestSet)))
 			host.ctx.waitUntil(host.rearm());
 		return ok(result);
 	}
@@ -126,6 +129,7 @@ export class AppendPath<S> {
 			if (firing) host.timers.advance(firing, now);
 			if (effects.timers?.length) earliestSet = host.timers.apply(effects.timers, now);
 			if (effects.outbox?.length) host.outbox.add(effects.outbox, now);
+			effects.write?.();
 			if (snapshotDue) {
 				faultPoint("append.before-snapshot", host.ctx);
 				host.snapshots.write(version, reducerTag(host.definition), state);

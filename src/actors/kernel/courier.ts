@@ -1,14 +1,16 @@
 /**
  * Outbox delivery on the alarm: sends each ready message (to another actor's `receive`, or to a queue) and
  * acknowledges it only after it was taken, so delivery is at least once and the receiver's dedupe by message id
- * makes it act once. A failed send is retried with backoff.
+ * makes it act once. A failed send is retried with backoff, and parked after PARK_AFTER_ATTEMPTS failures.
  */
+import { log } from "../../core/log.ts";
 import { backoffDelay } from "../backoff.ts";
 import { actorStub } from "../directory.ts";
 import { faultPoint } from "../faults.ts";
 import type { ActorMessage, PendingMessage } from "../outbox.ts";
 import type { AlarmPart } from "./alarm.ts";
 import type { KernelHost } from "./host.ts";
+import type { Parking } from "./parking.ts";
 
 const OUTBOX_BATCH = 50;
 const MAX_OUTBOX_ROUNDS = 20;
@@ -20,10 +22,11 @@ const MAX_OUTBOX_ROUNDS = 20;
 export type ExternalVerdict = { settled: true } | { retryAt: number; error: string };
 
 export class OutboxCourier<S> implements AlarmPart {
-	#draining: Promise<void> | undefined;
+	#draining: Promise<number> | undefined;
 
 	constructor(
 		private readonly host: KernelHost<S>,
+		private readonly parking: Parking<S>,
 		private readonly external: (message: PendingMessage) => Promise<ExternalVerdict>,
 	) {}
 
@@ -32,8 +35,8 @@ export class OutboxCourier<S> implements AlarmPart {
 	}
 
 	/** Delivers ready messages; one drain at a time per object. */
-	onAlarm(): Promise<void> {
-		if (this.host.meta.isSandbox) return Promise.resolve();
+	onAlarm(): Promise<number> {
+		if (this.host.meta.isSandbox) return Promise.resolve(0);
 		// Cleared when the drain settles (asynchronously, after this assignment), even if it found nothing to send.
 		this.#draining ??= this.#drainOnce().finally(() => {
 			this.#draining = undefined;
@@ -41,13 +44,16 @@ export class OutboxCourier<S> implements AlarmPart {
 		return this.#draining;
 	}
 
-	async #drainOnce(): Promise<void> {
+	/** Answers how many messages it tried to send. */
+	async #drainOnce(): Promise<number> {
+		let tried = 0;
 		for (let round = 0; round < MAX_OUTBOX_ROUNDS; round++) {
 			const ready = this.host.outbox.ready(this.host.now(), OUTBOX_BATCH);
-			if (ready.length === 0) return;
 			for (const message of ready) await this.#deliver(message);
-			if (ready.length < OUTBOX_BATCH) return;
+			tried += ready.length;
+			if (ready.length < OUTBOX_BATCH) break;
 		}
+		return tried;
 	}
 
 	async #deliver(message: PendingMessage): Promise<void> {
@@ -71,8 +77,21 @@ export class OutboxCourier<S> implements AlarmPart {
 			host.outbox.acknowledged(message.id);
 		} catch (error) {
 			const detail = error instanceof Error ? error.message : String(error);
-			const retryAt = host.now() + backoffDelay(message.attempts + 1);
-			console.warn(`${host.definition.kind} outbox message ${message.id} not delivered (attempt ${message.attempts + 1}): ${detail}`);
+			const attempts = message.attempts + 1;
+			if (this.parking.reached(attempts)) {
+				this.parking.parkMessage(message, detail);
+				return;
+			}
+			const retryAt = host.now() + backoffDelay(attempts);
+			const { kind, id } = host.actor;
+			log("warn", "outbox message not delivered", {
+				actorKind: kind,
+				actorId: id,
+				messageId: message.id,
+				attempts,
+				retryAt,
+				error: detail,
+			});
 			host.outbox.failed(message, detail, retryAt);
 		}
 	}

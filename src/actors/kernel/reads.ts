@@ -78,7 +78,7 @@ export class Reads<S> {
 
 	kernelStatus(): KernelStatus {
 		return {
-			outbox: this.host.outbox.depth(),
+			outbox: { ...this.host.outbox.depth(), parked: this.host.outbox.parkedCount() },
 			timers: this.host.timers.list(20).map(({ name, kind, scheduledAt, dueAt, attempts, lastError, parkedAt }) => ({
 				name,
 				kind,

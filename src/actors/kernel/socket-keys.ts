@@ -4,6 +4,7 @@
  * kernel timer while a keyed socket is open; an org that does not answer never closes a socket.
  */
 import type { Connection } from "partyserver";
+import { errorText, log } from "../../core/log.ts";
 import type { KeyRole } from "../../events/org.ts";
 import { CLOSE, KEY_CHECK_EVERY_MS, MAX_SOCKET_LIFETIME_MS, type SocketKey, type SocketState } from "../socket-guard.ts";
 import type { Timer } from "../timers.ts";
@@ -110,7 +111,12 @@ export class KeyChecks<S> {
 			},
 			(error) => {
 				// The org did not answer: keep the last verdict until the next check; an outage never closes a socket.
-				console.warn(`${this.host.definition.kind}: key check failed: ${error instanceof Error ? error.message : error}`);
+				log("warn", "socket key check failed", {
+					actorKind: this.host.actor.kind,
+					actorId: this.host.actor.id,
+					keyId,
+					error: errorText(error),
+				});
 				this.#checks.set(keyId, { at: this.host.now(), role: known?.role });
 				return known?.role;
 			},

@@ -1,9 +1,10 @@
 /**
  * Timers on the alarm: fires due timers through the actor's handler (or a kernel timer's own), moves each on in
- * the transaction of the events its firing appends, retries a failing one with backoff and parks one whose plan
+ * the transaction of the events its firing appends, retries a failing one with backoff and parks one that failed PARK_AFTER_ATTEMPTS times or whose plan
  * can never pass validation. Delivered at least once: a firing is only moved on when its events commit.
  */
 
+import { log } from "../../core/log.ts";
 import { type ActorError, fail, type Outcome, ok } from "../../core/outcome.ts";
 import { backoffDelay } from "../backoff.ts";
 import { faultPoint } from "../faults.ts";
@@ -22,6 +23,10 @@ export interface TimerHandlers<S> {
 	run(plan: PlanOf<unknown, S>, firing: Timer): Outcome<unknown>;
 	/** Timers the kernel's own parts keep (by name), fired by them instead of the kind's handler. */
 	kernelTimers: Record<string, (timer: Timer) => Promise<void>>;
+	/** Whether a timer that has failed `attempts` times is parked rather than retried. */
+	parksAfter(attempts: number): boolean;
+	/** Parks a timer, recording it in the actor's log (src/actors/kernel/parking.ts). */
+	park(timer: Timer, detail: string, reason: "attempts" | "invalid"): void;
 }
 
 export class TimerPart<S> implements AlarmPart {
@@ -34,17 +39,18 @@ export class TimerPart<S> implements AlarmPart {
 		return this.host.timers.earliestDue();
 	}
 
-	async onAlarm(now: number): Promise<void> {
+	async onAlarm(now: number): Promise<number> {
 		let fired = 0;
 		// Bounded per alarm so one wake never runs unbounded; the re-armed alarm picks up the rest at once.
 		while (fired < MAX_TIMERS_PER_ALARM) {
 			const due = this.host.timers.due(now, Math.min(200, MAX_TIMERS_PER_ALARM - fired));
-			if (due.length === 0) return;
+			if (due.length === 0) return fired;
 			for (const timer of due) {
 				await this.#fire(timer, now);
 				fired++;
 			}
 		}
+		return fired;
 	}
 
 	/** Sets or cancels timers outside a command (no events). Sandboxes are refused by the caller. */
@@ -86,18 +92,20 @@ export class TimerPart<S> implements AlarmPart {
 	}
 
 	#failed(timer: Timer, error: ActorError, now: number): void {
-		const { kind } = this.host.definition;
 		if (error.kind === "invalid") {
 			// Its plan failed validation: the same state gives the same plan, so a retry would fail forever. Surface it instead.
 			const detail = `${error.detail} ${error.errors.map((e) => `${e.path}: ${e.message}`).join("; ")}`.trim();
-			console.error(`${kind} timer "${timer.name}" parked after attempt ${timer.attempts + 1}: ${detail}`);
-			this.host.ctx.storage.transactionSync(() => this.host.timers.park(timer, detail, now));
+			this.handlers.park(timer, detail, "invalid");
 			return;
 		}
-		const retryAt = now + backoffDelay(timer.attempts + 1);
-		console.warn(
-			`${kind} timer "${timer.name}" failed (attempt ${timer.attempts + 1}), retrying at ${new Date(retryAt).toISOString()}: ${error.detail}`,
-		);
+		const attempts = timer.attempts + 1;
+		if (this.handlers.parksAfter(attempts)) {
+			this.handlers.park(timer, error.detail, "attempts");
+			return;
+		}
+		const retryAt = now + backoffDelay(attempts);
+		const { kind, id } = this.host.actor;
+		log("warn", "timer failed", { actorKind: kind, actorId: id, timer: timer.name, attempts, retryAt, error: error.detail });
 		this.host.ctx.storage.transactionSync(() => this.host.timers.failed(timer, error.detail, retryAt));
 	}
 }

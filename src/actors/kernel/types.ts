@@ -27,6 +27,8 @@ export interface AppendReceipt {
 export interface Effects {
 	timers?: TimerChange[];
 	outbox?: OutboxMessage[];
+	/** The kernel's own rows that go with the events (a parked outbox row, the org's parked index); kernel parts only. */
+	write?: () => void;
 }
 
 /**
@@ -57,7 +59,7 @@ export interface EventPage {
 export type ImportedEvent = RecordedEvent & { hash?: string };
 
 export interface KernelStatus {
-	outbox: { pending: number; oldestAt: number | null; nextAttemptAt: number | null };
+	outbox: { pending: number; oldestAt: number | null; nextAttemptAt: number | null; parked: number };
 	/** The next timers by due time (at most 20); a parked one has `parkedAt` and does not fire. */
 	timers: Pick<Timer, "name" | "kind" | "scheduledAt" | "dueAt" | "attempts" | "lastError" | "parkedAt">[];
 }

@@ -14,6 +14,7 @@ import { type OrgBody, signInThen } from "../shared/sign-in.ts";
 import { CamerasView } from "./cameras.ts";
 import { ChatView } from "./chat.ts";
 import { FeedView } from "./feed.ts";
+import { OperationsView } from "./operations.ts";
 import { PatternsView } from "./patterns.ts";
 import { RatesView } from "./rates.ts";
 import { SessionsView } from "./sessions.ts";
@@ -38,6 +39,7 @@ async function start(api: RoostApi, org: OrgBody): Promise<void> {
 	const cameras = new CamerasView(byId("cameras"), api, hub);
 	const patterns = new PatternsView(byId("patterns"), api);
 	new ChatView(byId("chat"), api, hub);
+	new OperationsView(byId("operations"), api);
 	hub.onEvent((event) => {
 		if (event.actor.kind !== "chat") rates.record(event);
 	});
