@@ -12,6 +12,7 @@ import { actorReadRoutes } from "./api/actors.ts";
 import { cameraRoutes } from "./api/cameras.ts";
 import { chatRoutes } from "./api/chats.ts";
 import { debugRoutes } from "./api/debug.ts";
+import { erasureRoutes } from "./api/erasures.ts";
 import { healthRoutes } from "./api/health.ts";
 import { interactionRoutes } from "./api/interactions.ts";
 import { registerSecuritySchemes } from "./api/openapi.ts";
@@ -77,6 +78,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
 	app.route("/", patternRoutes());
 	app.route("/", actorReadRoutes());
 	app.route("/", socketTicketRoutes());
+	app.route("/", erasureRoutes());
 	// The MCP server: its own guards, since the org comes from the key rather than the path (docs/mcp.md).
 	app.route("/", mcpRoutes());
 	app.route("/", debugRoutes());

@@ -4,6 +4,7 @@ import { PATTERN_TYPES } from "../patterns/detect.ts";
 import { DURATION_BUCKETS_MS, type Metrics } from "../patterns/metrics.ts";
 import { PERIODS } from "../patterns/windows.ts";
 import { defineEvent, EventCatalog } from "./catalog.ts";
+import { erasureRequested, erasureStepDone } from "./erasure.ts";
 import { cameraStatusSchema, interactionSchema, visitStartedSchema } from "./interaction.ts";
 
 const keyId = z.string().min(1).max(128);
@@ -130,4 +131,6 @@ export const orgCatalog = new EventCatalog([
 	rollupCompleted,
 	patternDetected,
 	reportWritten,
+	erasureRequested,
+	erasureStepDone,
 ]);

@@ -9,6 +9,7 @@ import { type KeyScope, orgCatalog } from "../events/org.ts";
 import type { Finding } from "../patterns/detect.ts";
 import type { Period, Window } from "../patterns/windows.ts";
 import { type ActorDefinition, type DecideContext, type Decider, REDACTED, type Refusal } from "./definition.ts";
+import { decideErasure, type ErasureCommand, type Erasures, recordErasureStep, requestErasure } from "./org-erasure.ts";
 import {
 	applyPattern,
 	applyReport,
@@ -62,6 +63,8 @@ export interface OrgState {
 	createdBy: string | null;
 	/** Every key ever issued, by key id; revoked keys stay, with revokedAt. */
 	keys: Record<string, OrgKey>;
+	/** Erasures of data subjects, by erasure id (src/reducers/org-erasure.ts). */
+	erasures: Erasures;
 }
 
 /** A key as the org's owners see it: never its hash. */
@@ -82,6 +85,7 @@ export const initialOrgState = (): OrgState => ({
 	rollups: initialRollups(),
 	activeSessions: {},
 	cameras: {},
+	erasures: {},
 });
 
 /** A key minted outside the reducer (randomness is not pure): its id, its hash, and an optional label. */
@@ -111,7 +115,8 @@ export type OrgCommand =
 			kind: "record_report";
 			ref: { period: Period } & Window;
 			written: Omit<DataOf<typeof orgCatalog, "org.report_written">, "period" | keyof Window>;
-	  };
+	  }
+	| ErasureCommand;
 
 /** Besides time and version, an org's decisions need fresh event ids for key changes (random, so minted by the actor). */
 export interface OrgContext extends DecideContext {
@@ -172,6 +177,10 @@ export function decideOrg(command: OrgCommand, state: OrgState, context: OrgCont
 			const { ref, written } = command;
 			return [{ id: `report:${ref.period}:${ref.start}`, type: "org.report_written", ts: context.now, data: { ...ref, ...written } }];
 		}
+		case "request_erasure":
+		case "record_erasure_step":
+			if (state.createdAt === null) return { kind: "not_found", detail: "the org does not exist" };
+			return decideErasure(command, state.erasures, context);
 	}
 }
 
@@ -313,6 +322,10 @@ export function evolveOrg(state: OrgState, event: OrgEvent): OrgState {
 			return { ...state, rollups: applyPattern(state.rollups, event.data) };
 		case "org.report_written":
 			return { ...state, rollups: applyReport(state.rollups, event.data) };
+		case "org.erasure_requested":
+			return { ...state, erasures: requestErasure(state.erasures, event.data, event.ts) };
+		case "org.erasure_step_done":
+			return { ...state, erasures: recordErasureStep(state.erasures, event.data, event.ts) };
 		default:
 			throw new Error(`org has no reducer for ${(event as { type: string }).type}`);
 	}
@@ -337,8 +350,8 @@ export const orgDefinition: ActorDefinition<OrgState, OrgEvent> = {
 	kind: "org",
 	catalog: orgCatalog,
 	// 2: keys and the creating action joined the state. 3: interaction counts. 4: rollups, patterns, reports. 5: active sessions. 6: cameras.
-	// 7: key scopes.
-	reducerVersion: 7,
+	// 7: key scopes. 8: erasures.
+	reducerVersion: 8,
 	initialState: initialOrgState,
 	evolve: evolveOrg,
 	redactEvent: redactKeyHash,
