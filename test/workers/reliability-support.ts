@@ -6,8 +6,9 @@
  * one `[figure]` line per property with what was tried, how often and what was lost (docs/reliability.md).
  */
 import { env } from "cloudflare:workers";
-import { expect } from "vitest";
+import { afterEach, beforeEach, expect, vi } from "vitest";
 import type { ChainReport, ReplayReport } from "../../src/actors/actor.ts";
+import { disarmFault } from "../../src/actors/faults.ts";
 
 const flags = env as unknown as { ROOST_LONG?: string; ROOST_SEED?: string };
 
@@ -60,4 +61,16 @@ export async function settle<T = unknown>(promise: PromiseLike<unknown>): Promis
 	} catch (error) {
 		return { ok: false, error };
 	}
+}
+
+/** Each test starts at mocked time `t0` (Date only) and ends with no fault armed and real timers. */
+export function mockedClockAndFaults(t0: number): void {
+	beforeEach(() => {
+		vi.useFakeTimers({ toFake: ["Date"] });
+		vi.setSystemTime(t0);
+	});
+	afterEach(() => {
+		disarmFault();
+		vi.useRealTimers();
+	});
 }
