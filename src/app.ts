@@ -13,6 +13,7 @@ import { auditRoutes } from "./api/audit.ts";
 import { cameraRoutes } from "./api/cameras.ts";
 import { chatRoutes } from "./api/chats.ts";
 import { debugRoutes } from "./api/debug.ts";
+import { erasureRoutes } from "./api/erasures.ts";
 import { healthRoutes } from "./api/health.ts";
 import { interactionRoutes } from "./api/interactions.ts";
 import { memberRoutes } from "./api/members.ts";
@@ -90,6 +91,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
 	app.route("/", memberRoutes());
 	app.route("/", parkedRoutes());
 	app.route("/", orgHealthRoutes());
+	app.route("/", erasureRoutes());
 	// The MCP server: its own guards, since the org comes from the key rather than the path (docs/mcp.md).
 	app.route("/", mcpRoutes());
 	app.route("/", debugRoutes());

@@ -16,6 +16,7 @@ import { metricsFor } from "../core/metrics.ts";
 import type { ActorError, Outcome } from "../core/outcome.ts";
 import type { Env } from "../env.ts";
 import type { ActorRef, EventEnvelope, ProposedEvent, RecordedEvent } from "../events/envelope.ts";
+import { ERASE_MESSAGE } from "../events/erasure.ts";
 import { isKernelEventType } from "../events/kernel.ts";
 import type { KeyRole } from "../events/org.ts";
 import { eventForFold } from "../events/stored.ts";
@@ -26,6 +27,7 @@ import { ActorMeta } from "./kernel/actor-meta.ts";
 import { AlarmSchedule } from "./kernel/alarm.ts";
 import { AppendPath } from "./kernel/append.ts";
 import { type ExternalVerdict, OutboxCourier } from "./kernel/courier.ts";
+import { eraseActor } from "./kernel/erase.ts";
 import { foldToVersion } from "./kernel/fold.ts";
 import { actorHealth } from "./kernel/health.ts";
 import { type KernelHost, type LogHead, reducerTag } from "./kernel/host.ts";
@@ -38,6 +40,7 @@ import { TimerPart } from "./kernel/timer-part.ts";
 import type * as Kernel from "./kernel/types.ts";
 import type { AppendOptions, ChainReport, EventPage, ImportedEvent, KernelStatus, Plan, ReplayReport, TimerPlan } from "./kernel/types.ts";
 import { EventLog } from "./log.ts";
+import { actorInteractionsPrefix, interactionArchive } from "./org-objects.ts";
 import type { ActorMessage, PendingMessage } from "./outbox.ts";
 import { OutboxStore, type QueueBinding } from "./outbox.ts";
 import type { ParkedPage } from "./parked-index.ts";
@@ -267,8 +270,11 @@ export abstract class EventSourcedActor<S, P extends ProposedEvent = ProposedEve
 		return this.refuseIfSandbox() ?? this.#timerPart.change(changes);
 	}
 
-	/** RPC: a message from another actor's outbox. Delivered at least once, acted on once. */
-	receive(message: ActorMessage): Outcome<{ version: number }> {
+	/** RPC: a message from another actor's outbox. Delivered at least once, acted on once. An `erase` from the org clears the actor. */
+	receive(message: ActorMessage): Outcome<{ version: number }> | Promise<Outcome<{ version: number }>> {
+		if (message.type === ERASE_MESSAGE) {
+			return eraseActor(this.#host, message, { eraseObjects: () => this.eraseObjects(), clearStorage: () => this.#clearStorage() });
+		}
 		// The sender names the event that caused the message; the message id stands in when it does not.
 		const meta = {
 			...message.meta,
@@ -318,6 +324,37 @@ export abstract class EventSourcedActor<S, P extends ProposedEvent = ProposedEve
 		let sockets = 0;
 		for (const _ of this.getConnections()) sockets++;
 		return actorHealth(this.#host, sockets);
+	}
+
+	// ---- erasure ------------------------------------------------------------------------
+
+	/**
+	 * What the kind keeps outside its storage that an erasure must delete, answering how many objects went: by
+	 * default the interactions it handed over that the queue archived to R2. A kind with more (frames) adds them.
+	 */
+	protected eraseObjects(): Promise<number> {
+		const { org, kind, id } = this.actor;
+		return interactionArchive(this.env.ARCHIVE, org).deleteAll(actorInteractionsPrefix(kind, id));
+	}
+
+	/**
+	 * Deletes every row of this actor's storage and its alarm, closes its sockets, and starts it again empty (so a
+	 * later write to the same id makes a new actor). Answers the database size right after the deletion: an empty
+	 * database, EMPTY_DATABASE_BYTES.
+	 */
+	async #clearStorage(): Promise<number> {
+		for (const connection of this.getConnections()) connection.close(1000, "erased");
+		await this.ctx.storage.deleteAlarm();
+		await this.ctx.storage.deleteAll();
+		const tablesLeft = this.ctx.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM sqlite_master").one().n;
+		if (tablesLeft > 0) throw new Error(`${tablesLeft} tables are left after deleting all storage`);
+		// With no table left, the database is one empty page (EMPTY_DATABASE_BYTES): nothing of the actor remains.
+		const bytesLeft = this.ctx.storage.sql.databaseSize;
+		await migrate(this.db, migrations);
+		this.#meta.load();
+		Object.assign(this.#head, { state: this.definition.initialState(), version: 0, hash: GENESIS_HASH });
+		await this.#schedule.load();
+		return bytesLeft;
 	}
 
 	// ---- the alarm ----------------------------------------------------------------------

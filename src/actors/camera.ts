@@ -242,6 +242,11 @@ export class CameraActor extends EventSourcedActor<CameraState, CameraProposal> 
 		}
 	}
 
+	/** An erased camera takes its frames with it, besides its archived interactions. */
+	protected override async eraseObjects(): Promise<number> {
+		return (await super.eraseObjects()) + (await this.#frames().deleteAll());
+	}
+
 	/** This camera's objects in the FRAMES bucket; every frame read and write goes through it. */
 	#frames(): OrgObjects {
 		return cameraFrames(this.env.FRAMES, this.actor.org, this.actor.id);

@@ -30,6 +30,10 @@ export const FAULT_POINTS = [
 	"timer.before-handler",
 	/** A timer's handler returned its plan, before it is appended and the timer moved on. */
 	"timer.after-handler",
+	/** An erased actor deleted its R2 objects, before its storage is cleared. */
+	"erase.after-objects",
+	/** An erased actor cleared its storage, before it reports the step to its org. */
+	"erase.after-storage",
 ] as const;
 export type FaultPoint = (typeof FAULT_POINTS)[number];
 

@@ -72,6 +72,18 @@ export class OrgObjects {
 		return { ok: true, object };
 	}
 
+	/** Deletes every object of this owner whose name starts with `namePrefix` (all of them for ""); answers how many went. */
+	async deleteAll(namePrefix = ""): Promise<number> {
+		let deleted = 0;
+		for (;;) {
+			const page = await this.bucket.list({ prefix: this.prefix + namePrefix, limit: 1000 });
+			const keys = page.objects.map((o) => o.key).filter((key) => this.holds(key));
+			if (keys.length === 0) return deleted;
+			await this.bucket.delete(keys);
+			deleted += keys.length;
+		}
+	}
+
 	#ownerMetadata(): Record<string, string> {
 		return { org: this.owner.org, ...(this.owner.camera === undefined ? {} : { camera: this.owner.camera }) };
 	}
@@ -87,6 +99,9 @@ export const interactionArchive = (bucket: R2Bucket, org: string) => new OrgObje
 export function frameName(ts: number, frameId: string, contentType: ImageContentType): string {
 	return `${new Date(ts).toISOString()}-${frameId}.${formatOf(contentType) === "png" ? "png" : "jpg"}`;
 }
+
+/** The start of every archived interaction name of one actor (their ids begin `<kind>:<id>:`, as `session:<id>:visit-1`). */
+export const actorInteractionsPrefix = (kind: string, id: string) => encodeURIComponent(`${kind}:${id}:`);
 
 /** `<interaction id>.json`, encoded so the id's `:` and `/` stay one segment; a redelivery overwrites the same object. */
 export const interactionName = (interactionId: string) => `${encodeURIComponent(interactionId)}.json`;

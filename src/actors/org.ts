@@ -10,6 +10,7 @@ import { type ActorError, fail, type Outcome, ok } from "../core/outcome.ts";
 import type { Env } from "../env.ts";
 import { zodErrors } from "../events/catalog.ts";
 import type { EventMeta, Principal } from "../events/envelope.ts";
+import { ERASURE_STEP_MESSAGE, erasureStepReport } from "../events/erasure.ts";
 import {
 	CAMERA_STATUS_MESSAGE,
 	cameraStatusSchema,
@@ -44,9 +45,19 @@ import {
 	type OrgState,
 	orgDefinition,
 } from "../reducers/org.ts";
+import { type ErasureView, erasureView } from "../reducers/org-erasure.ts";
 import { lastCompleteWindow } from "../reducers/org-rollups.ts";
 import { type AppendReceipt, type Effects, EventSourcedActor, type Plan, type TimerPlan } from "./actor.ts";
 import type { ExternalVerdict } from "./kernel/courier.ts";
+import {
+	ERASURE_KEYS_TIMER,
+	type ErasureKeysPayload,
+	type ErasureTarget,
+	erasureEffects,
+	erasureScope,
+	opened,
+	sealed,
+} from "./org-erasures.ts";
 import {
 	listSessions,
 	MAX_SEARCH_SCAN,
@@ -61,6 +72,7 @@ import { type PatternsView, patternsView, type RollupRun, rollupView } from "./o
 import { OrgWebhooks } from "./org-webhook-commands.ts";
 import type { ActorMessage, PendingMessage, QueueBinding } from "./outbox.ts";
 import { analyzeInContainer } from "./pattern-analyzer.ts";
+import { SubjectKeys } from "./subject-keys.ts";
 import type { Timer, TimerChange } from "./timers.ts";
 
 export type { SessionHit, SessionList, SessionListing, SessionListQuery, SessionSearch } from "./org-sessions.ts";
@@ -119,9 +131,12 @@ const MAX_OPEN_TICKETS = 1000;
 export class OrgActor extends EventSourcedActor<OrgState, OrgProposal> {
 	/** Webhook endpoints and their deliveries (src/actors/org-webhook-commands.ts). */
 	readonly #webhooks: OrgWebhooks;
+	/** Keys of the personal fields sealed in the org's records (src/actors/subject-keys.ts). */
+	readonly #subjects: SubjectKeys;
 
 	constructor(ctx: DurableObjectState, env: Env) {
 		super(ctx, env, orgDefinition);
+		this.#subjects = new SubjectKeys(ctx.storage.sql);
 		this.#webhooks = new OrgWebhooks(ctx.storage.sql, env, {
 			org: () => this.actor.org,
 			state: () => this.state,
@@ -307,7 +322,7 @@ export class OrgActor extends EventSourcedActor<OrgState, OrgProposal> {
 		const page = this.readEvents({ ...query, type: "org.interaction_recorded" });
 		return {
 			interactions: page.events.map((event) => {
-				const interaction = eventOfType(event, orgCatalog, "org.interaction_recorded").data;
+				const interaction = opened(eventOfType(event, orgCatalog, "org.interaction_recorded").data, this.#subjects);
 				return { ...interaction, summary: interaction.summary as Summary, seq: event.seq, recordedAt: event.ts };
 			}),
 			next: page.next,
@@ -355,7 +370,62 @@ export class OrgActor extends EventSourcedActor<OrgState, OrgProposal> {
 		}
 		if (timer.name.startsWith("report:")) return this.#reportPlan(timer.payload as RollupRecordRef);
 		if (timer.name.startsWith("analyze:")) return this.#analyzePlan(timer.payload as RollupRecordRef);
+		if (timer.name.startsWith(ERASURE_KEYS_TIMER)) return this.#shredPlan(timer.payload as ErasureKeysPayload);
 		return super.onTimer(timer, state);
+	}
+
+	// ---- erasure (docs/privacy.md) ---------------------------------------------------------
+
+	/**
+	 * Starts erasing a data subject: records the request (counts only) with an `erase` outbox message per actor
+	 * and a timer that shreds the subject's keys, so it resumes after a crash. Answers the erasure, `pending`.
+	 */
+	requestErasure(target: ErasureTarget, meta: EventMeta = {}, requestedBy: string | null = null): Outcome<ErasureView> {
+		const erasure = uuidv7();
+		const scope = erasureScope(this.actor.org, target, this.#subjects);
+		const command: OrgCommand = {
+			kind: "request_erasure",
+			erasure,
+			subject: scope.subject,
+			actors: scope.actors.length,
+			keys: scope.keys.length,
+			requestedBy,
+		};
+		return this.execute({ meta }, (state, version) => {
+			const events = decideOrg(command, state, this.#context(version));
+			if (isRefusal(events)) return events;
+			return {
+				events,
+				result: (_receipt, after) => this.#erasureOf(after, erasure),
+				effects: () => erasureEffects(erasure, scope, this.now()),
+			};
+		});
+	}
+
+	/** An erasure and how far it got. */
+	erasure(id: string): Outcome<ErasureView> {
+		if (!Object.hasOwn(this.state.erasures, id)) return fail({ kind: "not_found", detail: `the org has no erasure ${id}` });
+		return ok(this.#erasureOf(this.state, id));
+	}
+
+	#erasureOf(state: OrgState, id: string): ErasureView {
+		const erasure = state.erasures[id];
+		if (!erasure) throw new Error(`no erasure ${id}`);
+		return erasureView(erasure);
+	}
+
+	/** The last step of an erasure: the subject keys go, so every record sealed under them is unreadable. Idempotent. */
+	#shredPlan(payload: ErasureKeysPayload): TimerPlan<OrgState, OrgProposal> {
+		for (const subject of payload.subjects) this.#subjects.shred(subject);
+		const step = {
+			erasure: payload.erasure,
+			step: payload.step,
+			part: "key" as const,
+			objects: 0,
+			bytesLeft: 0,
+			keys: payload.subjects.length,
+		};
+		return this.#decided({ kind: "record_erasure_step", ...step });
 	}
 
 	/** Whether pattern analysis is sent to the PatternAnalyzerContainer instead of running here. */
@@ -438,8 +508,10 @@ export class OrgActor extends EventSourcedActor<OrgState, OrgProposal> {
 	}
 
 	/** Recorded interactions before seq `before`, newest first, upcast: at most MAX_SEARCH_SCAN per read. */
-	#endedVisits(before?: number) {
-		return storedInteractions(this.log.reverseByType("org.interaction_recorded", MAX_SEARCH_SCAN, before));
+	*#endedVisits(before?: number) {
+		for (const row of storedInteractions(this.log.reverseByType("org.interaction_recorded", MAX_SEARCH_SCAN, before))) {
+			yield { ...row, interaction: opened(row.interaction, this.#subjects) };
+		}
 	}
 
 	/** The org's cameras with their last known status, most recently changed first. */
@@ -468,6 +540,11 @@ export class OrgActor extends EventSourcedActor<OrgState, OrgProposal> {
 		const invalid = (what: string, error: z.ZodError) => ({
 			refused: { kind: "invalid" as const, detail: `the ${what} has invalid fields`, errors: zodErrors(error, "data") },
 		});
+		if (message.type === ERASURE_STEP_MESSAGE) {
+			const parsed = erasureStepReport.safeParse(message.data);
+			if (!parsed.success) return invalid("erasure step", parsed.error);
+			return { kind: "record_erasure_step", ...parsed.data, part: "actor", keys: 0 };
+		}
 		if (message.type === CAMERA_STATUS_MESSAGE) {
 			const parsed = cameraStatusSchema.safeParse(message.data);
 			if (!parsed.success) return invalid("camera status", parsed.error);
@@ -482,7 +559,7 @@ export class OrgActor extends EventSourcedActor<OrgState, OrgProposal> {
 		if (message.type !== INTERACTION_MESSAGE) return null;
 		const parsed = interactionSchema.safeParse(message.data);
 		if (!parsed.success) return invalid("interaction", parsed.error);
-		return { kind: "record_interaction", interaction: parsed.data };
+		return { kind: "record_interaction", interaction: sealed(parsed.data, this.#subjects) };
 	}
 
 	#context(version: number, now = this.now()): OrgContext {

@@ -24,6 +24,12 @@ export type LoadedSnapshot<S> = { version: number; state: S };
 const encoder = new TextEncoder();
 const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
 
+/**
+ * Snapshots an actor keeps: the newest this many (of any reducer version), so storage stays bounded however long
+ * the log. A state-at-version read below the oldest kept one folds from the initial state: slower, never wrong.
+ */
+export const SNAPSHOTS_KEPT = 10;
+
 export class SnapshotStore {
 	constructor(
 		private readonly db: DrizzleSqliteDODatabase,
@@ -41,7 +47,18 @@ export class SnapshotStore {
 		}
 		const row = { version, reducerVersion, parts, bytes: bytes.length, checksum: sha256Hex(bytes) };
 		this.db.insert(snapshots).values(row).onConflictDoUpdate({ target: snapshots.version, set: row }).run();
+		this.#prune();
 		return { version, reducerVersion, parts, bytes: bytes.length };
+	}
+
+	/** Deletes every snapshot but the newest SNAPSHOTS_KEPT; inside the write's transaction. */
+	#prune(): void {
+		const oldest = this.sql
+			.exec<{ version: number }>("SELECT version FROM snapshots ORDER BY version DESC LIMIT 1 OFFSET ?", SNAPSHOTS_KEPT - 1)
+			.toArray()[0];
+		if (!oldest) return;
+		this.sql.exec("DELETE FROM snapshot_parts WHERE version < ?", oldest.version);
+		this.sql.exec("DELETE FROM snapshots WHERE version < ?", oldest.version);
 	}
 
 	list(): SnapshotInfo[] {

@@ -4,6 +4,7 @@ import { PATTERN_TYPES } from "../patterns/detect.ts";
 import { DURATION_BUCKETS_MS, type Metrics } from "../patterns/metrics.ts";
 import { PERIODS } from "../patterns/windows.ts";
 import { defineEvent, EventCatalog } from "./catalog.ts";
+import { erasureRequested, erasureStepDone } from "./erasure.ts";
 import { cameraStatusSchema, interactionSchema, visitStartedSchema } from "./interaction.ts";
 import { WEBHOOK_EVENTS } from "./org-webhooks.ts";
 
@@ -173,4 +174,6 @@ export const orgCatalog = new EventCatalog([
 	...WEBHOOK_EVENTS,
 	memberAdded,
 	memberRemoved,
+	erasureRequested,
+	erasureStepDone,
 ]);

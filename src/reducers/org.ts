@@ -9,6 +9,7 @@ import { type KeyRole, type MemberRole, orgCatalog } from "../events/org.ts";
 import type { Finding } from "../patterns/detect.ts";
 import type { Period, Window } from "../patterns/windows.ts";
 import { type ActorDefinition, type DecideContext, type Decider, REDACTED, type Refusal } from "./definition.ts";
+import { decideErasure, type ErasureCommand, type Erasures, recordErasureStep, requestErasure } from "./org-erasure.ts";
 import {
 	applyPattern,
 	applyReport,
@@ -69,6 +70,8 @@ export interface OrgState {
 	webhooks: Webhooks;
 	/** The people who may sign in through Cloudflare Access, by lowercased email. */
 	members: Record<string, OrgMember>;
+	/** Erasures of data subjects, by erasure id (src/reducers/org-erasure.ts). */
+	erasures: Erasures;
 }
 
 export interface OrgMember {
@@ -98,6 +101,7 @@ export const initialOrgState = (): OrgState => ({
 	activeSessions: {},
 	cameras: {},
 	webhooks: {},
+	erasures: {},
 });
 
 /** A key minted outside the reducer (randomness is not pure): its id, its hash, and an optional label. */
@@ -131,7 +135,8 @@ export type OrgCommand =
 			ref: { period: Period } & Window;
 			written: Omit<DataOf<typeof orgCatalog, "org.report_written">, "period" | keyof Window>;
 	  }
-	| WebhookCommand;
+	| WebhookCommand
+	| ErasureCommand;
 
 /** Besides time and version, an org's decisions need fresh event ids for key changes (random, so minted by the actor). */
 export interface OrgContext extends DecideContext {
@@ -195,6 +200,10 @@ export function decideOrg(command: OrgCommand, state: OrgState, context: OrgCont
 			const { ref, written } = command;
 			return [{ id: `report:${ref.period}:${ref.start}`, type: "org.report_written", ts: context.now, data: { ...ref, ...written } }];
 		}
+		case "request_erasure":
+		case "record_erasure_step":
+			if (state.createdAt === null) return { kind: "not_found", detail: "the org does not exist" };
+			return decideErasure(command, state.erasures, context);
 		default:
 			return decideWebhooks(command, state.webhooks, state.createdAt !== null, context);
 	}
@@ -385,6 +394,10 @@ export function evolveOrg(state: OrgState, event: OrgEvent): OrgState {
 		case "org.webhook_disabled":
 		case "org.webhook_secret_rotated":
 			return { ...state, webhooks: evolveWebhooks(state.webhooks, event) };
+		case "org.erasure_requested":
+			return { ...state, erasures: requestErasure(state.erasures, event.data, event.ts) };
+		case "org.erasure_step_done":
+			return { ...state, erasures: recordErasureStep(state.erasures, event.data, event.ts) };
 		default:
 			throw new Error(`org has no reducer for ${(event as { type: string }).type}`);
 	}
@@ -410,8 +423,8 @@ export const orgDefinition: ActorDefinition<OrgState, OrgEvent> = {
 	kind: "org",
 	catalog: orgCatalog,
 	// 2: keys and the creating action joined the state. 3: interaction counts. 4: rollups, patterns, reports. 5: active sessions. 6: cameras.
-	// 7: key scopes. 8: webhook endpoints. 9: key roles and expiry, members.
-	reducerVersion: 9,
+	// 7: key scopes. 8: webhook endpoints. 9: key roles and expiry, members. 10: erasures.
+	reducerVersion: 10,
 	initialState: initialOrgState,
 	evolve: evolveOrg,
 	redactEvent: redactKeyHash,

@@ -375,6 +375,26 @@ export const ORG_ROUTES: OrgRoute[] = [
 			invalid: { path: (t) => `/v1/orgs/${t.org}/${kind}/bad%20id/health`, field: "path.id" },
 		}),
 	),
+	// Erasure (docs/privacy.md): a session made for the occasion is erased, never the tenant's own.
+	{
+		route: "POST /v1/orgs/{org}/erasures",
+		role: "admin",
+		method: "POST",
+		path: (t) => `/v1/orgs/${t.org}/erasures`,
+		body: () => ({ session: uniqueId("erase") }),
+		ok: 202,
+		invalid: { body: { userId: "u", session: "s" }, field: "userId" },
+		writes: true,
+	},
+	{
+		route: "GET /v1/orgs/{org}/erasures/{id}",
+		role: "admin",
+		method: "GET",
+		// The tenant has no erasure with this id: its own 404. Following a real erasure is in erasure.test.ts.
+		path: (t) => `/v1/orgs/${t.org}/erasures/00000000-0000-0000-0000-000000000000`,
+		ok: 404,
+		invalid: { path: (t) => `/v1/orgs/${t.org}/erasures/not-an-erasure`, field: "path.id" },
+	},
 	...readRoutes,
 ];
 

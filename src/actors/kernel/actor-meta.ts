@@ -23,6 +23,7 @@ export class ActorMeta {
 	/** Reads both facts; on wake, before the log is folded. */
 	load(): void {
 		const row = this.db.select().from(actorMeta).where(eq(actorMeta.key, "identity")).get();
+		this.#identityStored = false;
 		if (row) {
 			this.identity = JSON.parse(row.value) as ActorRef;
 			this.#identityStored = true;
