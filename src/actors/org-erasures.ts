@@ -5,6 +5,8 @@
 import type { ActorRef } from "../events/envelope.ts";
 import { ERASE_MESSAGE, type ErasureSubject } from "../events/erasure.ts";
 import type { Interaction } from "../events/interaction.ts";
+import type { OrgCommand, OrgState } from "../reducers/org.ts";
+import { type ErasureView, erasureView } from "../reducers/org-erasure.ts";
 import type { OutboxMessage } from "./outbox.ts";
 import { type SubjectKey, type SubjectKeys, sealedSubject } from "./subject-keys.ts";
 import type { TimerChange } from "./timers.ts";
@@ -74,4 +76,45 @@ export function opened<T extends { summary: Record<string, unknown> }>(interacti
 		clear = null;
 	}
 	return { ...interaction, summary: { ...interaction.summary, userId: clear } };
+}
+
+/** The request for an erasure with id `id`: the actors and keys it covers, and the command that records it (counts only). */
+export function erasureRequest(
+	org: string,
+	target: ErasureTarget,
+	keys: SubjectKeys,
+	requestedBy: string | null,
+	id: string,
+): { id: string; scope: ErasureScope; command: OrgCommand } {
+	const scope = erasureScope(org, target, keys);
+	const command: OrgCommand = {
+		kind: "request_erasure",
+		erasure: id,
+		subject: scope.subject,
+		actors: scope.actors.length,
+		keys: scope.keys.length,
+		requestedBy,
+	};
+	return { id, scope, command };
+}
+
+/** Erasure `id` as the state has it (it must exist). */
+export function erasureOf(state: OrgState, id: string): ErasureView {
+	const erasure = state.erasures[id];
+	if (!erasure) throw new Error(`no erasure ${id}`);
+	return erasureView(erasure);
+}
+
+/** The last step of an erasure: the subject keys go, so every record sealed under them is unreadable. Idempotent. */
+export function shredKeys(payload: ErasureKeysPayload, keys: SubjectKeys): OrgCommand {
+	for (const subject of payload.subjects) keys.shred(subject);
+	return {
+		kind: "record_erasure_step",
+		erasure: payload.erasure,
+		step: payload.step,
+		part: "key",
+		objects: 0,
+		bytesLeft: 0,
+		keys: payload.subjects.length,
+	};
 }

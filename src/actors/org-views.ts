@@ -1,9 +1,13 @@
-/** What the org shows of its rollups, patterns and reports: views built from its state, never from the log. */
+/** What the org shows: its profile, audit entries and recorded interactions, and its rollups, patterns and reports (built from state). */
+
+import type { Principal } from "../events/envelope.ts";
+import type { Interaction, Summary } from "../events/interaction.ts";
 import type { Finding, RollupRecord } from "../patterns/detect.ts";
 import { describeMetrics, type MetricsView } from "../patterns/metrics.ts";
 import { type Period, type PeriodOrAll, type Window, windowLabel } from "../patterns/windows.ts";
-import type { OrgState } from "../reducers/org.ts";
+import type { KeyView, OrgState } from "../reducers/org.ts";
 import type { ReportRecord } from "../reducers/org-rollups.ts";
+import type { EventPage } from "./kernel/types.ts";
 
 export interface RollupView extends Window {
 	period: PeriodOrAll;
@@ -65,5 +69,54 @@ export function patternsView(state: OrgState, query: { period: PeriodOrAll; limi
 			.filter((r) => r.period === period)
 			.slice(-limit)
 			.reverse(),
+	};
+}
+
+/** An interaction as the org recorded it: where it sits in the org's log, and when it arrived. */
+export interface RecordedInteraction extends Omit<Interaction, "summary"> {
+	seq: number;
+	recordedAt: number;
+	summary: Summary;
+}
+
+export interface OrgProfile {
+	id: string;
+	name: string;
+	createdAt: number;
+}
+
+/** One access or policy change, as the audit trail lists it: what happened, when, and who made it. */
+export interface AuditEntry {
+	seq: number;
+	id: string;
+	type: string;
+	ts: number;
+	/** The key or member that acted; null for changes made with the admin token or by the system. */
+	principal: Principal | null;
+	requestId: string | null;
+	/** The event's data, redacted as every read of the org's log is (no key hashes). */
+	data: unknown;
+}
+
+/** What GET /v1/orgs/:org shows: the profile, the keys without their hashes, and the log version. */
+export interface OrgView {
+	org: OrgProfile;
+	keys: KeyView[];
+	version: number;
+}
+
+/** A page of audited org events as the audit trail lists them. */
+export function auditPage(page: EventPage): { entries: AuditEntry[]; next: number | null } {
+	return {
+		entries: page.events.map((e) => ({
+			seq: e.seq,
+			id: e.id,
+			type: e.type,
+			ts: e.ts,
+			principal: e.meta.principal ?? null,
+			requestId: e.meta.requestId ?? null,
+			data: e.data,
+		})),
+		next: page.next,
 	};
 }

@@ -4,18 +4,16 @@
  */
 import { uuidv7 } from "uuidv7";
 import type { z } from "zod";
-import { MEMBER_KEY_PREFIX, memberKeyId } from "../core/identity.ts";
-import { errorText, log } from "../core/log.ts";
+import { memberKeyId } from "../core/identity.ts";
 import { type ActorError, fail, type Outcome, ok } from "../core/outcome.ts";
 import type { Env } from "../env.ts";
 import { zodErrors } from "../events/catalog.ts";
-import type { EventMeta, Principal } from "../events/envelope.ts";
+import type { EventMeta } from "../events/envelope.ts";
 import { ERASURE_STEP_MESSAGE, erasureStepReport } from "../events/erasure.ts";
 import {
 	CAMERA_STATUS_MESSAGE,
 	cameraStatusSchema,
 	INTERACTION_MESSAGE,
-	type Interaction,
 	interactionSchema,
 	type Summary,
 	VISIT_STARTED_MESSAGE,
@@ -25,17 +23,11 @@ import {
 import { type KeyRole, type MemberRole, orgCatalog } from "../events/org.ts";
 import { AUDITED_ORG_EVENTS } from "../events/org-audit.ts";
 import { eventOfType } from "../events/stored.ts";
-import { analyze } from "../patterns/analyzer.ts";
-import type { Finding, RollupRecord } from "../patterns/detect.ts";
-import { describeMetrics } from "../patterns/metrics.ts";
-import { PERIODS, type Period, type PeriodOrAll, SCHEDULE, type Window } from "../patterns/windows.ts";
-import { writeReport } from "../patterns/write-report.ts";
+import type { Period, PeriodOrAll } from "../patterns/windows.ts";
 import { isRefusal, type Refusal } from "../reducers/definition.ts";
 import {
 	decideOrg,
-	isRolledUp,
 	type KeyView,
-	keyIsLive,
 	keyView,
 	keyViews,
 	type NewKey,
@@ -45,19 +37,22 @@ import {
 	type OrgState,
 	orgDefinition,
 } from "../reducers/org.ts";
-import { type ErasureView, erasureView } from "../reducers/org-erasure.ts";
-import { lastCompleteWindow } from "../reducers/org-rollups.ts";
+import type { ErasureView } from "../reducers/org-erasure.ts";
 import { type AppendReceipt, type Effects, EventSourcedActor, type Plan, type TimerPlan } from "./actor.ts";
 import type { ExternalVerdict } from "./kernel/courier.ts";
+import { OrgAccess, type SocketTicket } from "./org-access.ts";
 import {
 	ERASURE_KEYS_TIMER,
 	type ErasureKeysPayload,
 	type ErasureTarget,
 	erasureEffects,
-	erasureScope,
+	erasureOf,
+	erasureRequest,
 	opened,
 	sealed,
+	shredKeys,
 } from "./org-erasures.ts";
+import { OrgRollupRunner, ROLLUP_TIMERS } from "./org-rollup-runner.ts";
 import {
 	listSessions,
 	MAX_SEARCH_SCAN,
@@ -68,75 +63,50 @@ import {
 	searchSessions,
 	storedInteractions,
 } from "./org-sessions.ts";
-import { type PatternsView, patternsView, type RollupRun, rollupView } from "./org-views.ts";
+import {
+	type AuditEntry,
+	auditPage,
+	type OrgProfile,
+	type OrgView,
+	type PatternsView,
+	patternsView,
+	type RecordedInteraction,
+	type RollupRun,
+} from "./org-views.ts";
 import { OrgWebhooks } from "./org-webhook-commands.ts";
 import type { ActorMessage, PendingMessage, QueueBinding } from "./outbox.ts";
-import { analyzeInContainer } from "./pattern-analyzer.ts";
 import { SubjectKeys } from "./subject-keys.ts";
-import type { Timer, TimerChange } from "./timers.ts";
+import type { Timer } from "./timers.ts";
 
+export { ROLLUP_TIMERS } from "./org-rollup-runner.ts";
 export type { SessionHit, SessionList, SessionListing, SessionListQuery, SessionSearch } from "./org-sessions.ts";
-export type { PatternsView, RollupRun, RollupView } from "./org-views.ts";
-
-/** The rollup timers every org runs (UTC): hourly at :00, daily 02:00, weekly Monday 03:00, monthly the 1st 04:00, yearly 1 January 05:00. */
-export const ROLLUP_TIMERS: TimerChange[] = PERIODS.map((period) => ({ name: `rollup:${period}`, spec: { cron: SCHEDULE[period].cron } }));
-
-type RollupRecordRef = { period: Period } & Window;
-
-/** An interaction as the org recorded it: where it sits in the org's log, and when it arrived. */
-export interface RecordedInteraction extends Omit<Interaction, "summary"> {
-	seq: number;
-	recordedAt: number;
-	summary: Summary;
-}
-
-export interface OrgProfile {
-	id: string;
-	name: string;
-	createdAt: number;
-}
-
-/** One access or policy change, as the audit trail lists it: what happened, when, and who made it. */
-export interface AuditEntry {
-	seq: number;
-	id: string;
-	type: string;
-	ts: number;
-	/** The key or member that acted; null for changes made with the admin token or by the system. */
-	principal: Principal | null;
-	requestId: string | null;
-	/** The event's data, redacted as every read of the org's log is (no key hashes). */
-	data: unknown;
-}
-
-/** What GET /v1/orgs/:org shows: the profile, the keys without their hashes, and the log version. */
-export interface OrgView {
-	org: OrgProfile;
-	keys: KeyView[];
-	version: number;
-}
-
-const encoder = new TextEncoder();
-
-/** A socket ticket as the org keeps it, under its SHA-256 (never the ticket itself). */
-interface SocketTicket {
-	keyId: string;
-	role: KeyRole;
-	expiresAt: number;
-}
-const TICKET_PREFIX = "socket-ticket:";
-/** Unused, unexpired tickets an org may hold at once (a ticket lives 60 s). */
-const MAX_OPEN_TICKETS = 1000;
+export type { AuditEntry, OrgProfile, OrgView, PatternsView, RecordedInteraction, RollupRun, RollupView } from "./org-views.ts";
 
 export class OrgActor extends EventSourcedActor<OrgState, OrgProposal> {
 	/** Webhook endpoints and their deliveries (src/actors/org-webhook-commands.ts). */
 	readonly #webhooks: OrgWebhooks;
 	/** Keys of the personal fields sealed in the org's records (src/actors/subject-keys.ts). */
 	readonly #subjects: SubjectKeys;
+	/** Keys, members and socket tickets, read-only (src/actors/org-access.ts). */
+	readonly #access: OrgAccess;
+	/** Rollup timers, analyses and reports (src/actors/org-rollup-runner.ts). */
+	readonly #rollups: OrgRollupRunner;
 
 	constructor(ctx: DurableObjectState, env: Env) {
 		super(ctx, env, orgDefinition);
 		this.#subjects = new SubjectKeys(ctx.storage.sql);
+		this.#access = new OrgAccess({ storage: ctx.storage, state: () => this.state, now: () => this.now() });
+		this.#rollups = new OrgRollupRunner({
+			env,
+			org: () => this.actor.org,
+			state: () => this.state,
+			now: () => this.now(),
+			timers: this.timers,
+			version: () => this.version,
+			decide: (command, state, version, asOf) => decideOrg(command, state, this.#context(version, asOf)),
+			decided: (command) => this.#decided(command),
+			execute: (meta, plan) => this.execute({ meta }, plan),
+		});
 		this.#webhooks = new OrgWebhooks(ctx.storage.sql, env, {
 			org: () => this.actor.org,
 			state: () => this.state,
@@ -213,15 +183,12 @@ export class OrgActor extends EventSourcedActor<OrgState, OrgProposal> {
 
 	/** A member's role, or null for someone who is not a member. */
 	memberRole(email: string): MemberRole | null {
-		const key = email.toLowerCase();
-		return Object.hasOwn(this.state.members, key) ? (this.state.members[key]?.role ?? null) : null;
+		return this.#access.memberRole(email);
 	}
 
 	/** The org's members, by email. */
 	members(): { email: string; role: MemberRole; since: number }[] {
-		return Object.entries(this.state.members)
-			.map(([email, m]) => ({ email, ...m }))
-			.sort((a, b) => a.email.localeCompare(b.email));
+		return this.#access.members();
 	}
 
 	/** Adds a member or changes their role; the same role again changes nothing. A role change closes their sockets with 4003 at the next check. */
@@ -239,56 +206,24 @@ export class OrgActor extends EventSourcedActor<OrgState, OrgProposal> {
 		return removed;
 	}
 
-	/**
-	 * The role of key `keyId` while it is live (not revoked, not expired), or of the member a `member:<email>` id names,
-	 * else null: what every actor's open sockets are re-checked against.
-	 */
+	/** The role of a live key or member id, else null: what every actor's open sockets are re-checked against. */
 	override liveKeyRole(keyId: string): Promise<KeyRole | null> {
-		if (keyId.startsWith(MEMBER_KEY_PREFIX)) return Promise.resolve(this.memberRole(keyId.slice(MEMBER_KEY_PREFIX.length)));
-		const key = Object.hasOwn(this.state.keys, keyId) ? this.state.keys[keyId] : undefined;
-		return Promise.resolve(key && keyIsLive(key, this.now()) ? key.role : null);
+		return Promise.resolve(this.#access.liveKeyRole(keyId));
 	}
 
-	/**
-	 * The id and role of the live key (not revoked, not expired) with this SHA-256 (hex), or null. Every live key is
-	 * compared, each in constant time, so the answer takes as long whichever key matches or none does.
-	 */
+	/** The id and role of the live key with this SHA-256 (hex), or null; compared in constant time (src/actors/org-access.ts). */
 	authenticate(hash: string): { keyId: string; role: KeyRole } | null {
-		if (!/^[0-9a-f]{64}$/.test(hash)) return null;
-		const given = encoder.encode(hash);
-		const now = this.now();
-		let match: { keyId: string; role: KeyRole } | null = null;
-		for (const [id, key] of Object.entries(this.state.keys)) {
-			if (!keyIsLive(key, now) || !key.hash) continue;
-			if (crypto.subtle.timingSafeEqual(given, encoder.encode(key.hash))) match = { keyId: id, role: key.role };
-		}
-		return match;
+		return this.#access.authenticate(hash);
 	}
 
-	/**
-	 * Keeps a socket ticket's hash until it expires (src/api/socket-tickets.ts); false when the org already holds
-	 * MAX_OPEN_TICKETS unused ones, so minting cannot grow storage without bound.
-	 */
-	async storeSocketTicket(hash: string, ticket: SocketTicket): Promise<boolean> {
-		const now = this.now();
-		const open = await this.ctx.storage.list<SocketTicket>({ prefix: TICKET_PREFIX, limit: MAX_OPEN_TICKETS + 1 });
-		const expired = [...open].filter(([, t]) => t.expiresAt <= now).map(([name]) => name);
-		if (expired.length > 0) await this.ctx.storage.delete(expired);
-		if (open.size - expired.length >= MAX_OPEN_TICKETS) return false;
-		await this.ctx.storage.put(`${TICKET_PREFIX}${hash}`, ticket);
-		return true;
+	/** Keeps a socket ticket's hash until it expires (src/api/socket-tickets.ts); false when too many are open. */
+	storeSocketTicket(hash: string, ticket: SocketTicket): Promise<boolean> {
+		return this.#access.storeSocketTicket(hash, ticket);
 	}
 
-	/** Spends a ticket: the key it was issued to, if it is unexpired and the key still live with the same role, else null. */
-	async redeemSocketTicket(hash: string): Promise<{ keyId: string; role: KeyRole } | null> {
-		if (!/^[0-9a-f]{64}$/.test(hash)) return null;
-		const name = `${TICKET_PREFIX}${hash}`;
-		const ticket = await this.ctx.storage.get<SocketTicket>(name);
-		if (!ticket) return null;
-		await this.ctx.storage.delete(name);
-		if (ticket.expiresAt <= this.now()) return null;
-		const role = await this.liveKeyRole(ticket.keyId);
-		return role === ticket.role ? { keyId: ticket.keyId, role } : null;
+	/** Spends a socket ticket: the key it was issued to while it is unexpired and the key still live with the same role. */
+	redeemSocketTicket(hash: string): Promise<{ keyId: string; role: KeyRole } | null> {
+		return this.#access.redeemSocketTicket(hash);
 	}
 
 	view(): Outcome<OrgView> {
@@ -302,19 +237,7 @@ export class OrgActor extends EventSourcedActor<OrgState, OrgProposal> {
 
 	/** Access and policy changes before seq `before`, newest first; `next` is the `before` of the next page. */
 	audit(query: { before?: number; limit?: number } = {}): { entries: AuditEntry[]; next: number | null } {
-		const page = this.readEventsBackwards({ types: AUDITED_ORG_EVENTS, ...query });
-		return {
-			entries: page.events.map((e) => ({
-				seq: e.seq,
-				id: e.id,
-				type: e.type,
-				ts: e.ts,
-				principal: e.meta.principal ?? null,
-				requestId: e.meta.requestId ?? null,
-				data: e.data,
-			})),
-			next: page.next,
-		};
+		return auditPage(this.readEventsBackwards({ types: AUDITED_ORG_EVENTS, ...query }));
 	}
 
 	/** Interactions received, in the order they arrived; `after` and `next` are seqs of the org's log. */
@@ -331,31 +254,7 @@ export class OrgActor extends EventSourcedActor<OrgState, OrgProposal> {
 
 	/** Runs the rollup of `period`'s last complete window now (and whatever it is built from); a window already rolled up is a duplicate. */
 	runRollup(period: Period, meta: EventMeta = {}): Outcome<RollupRun> {
-		const asOf = this.now();
-		const window = lastCompleteWindow(period, asOf);
-		const command: OrgCommand = { kind: "roll_up", detect: !this.analyzeInContainer, forceUpTo: { period, window } };
-		return this.execute({ meta }, (state, version): Plan<RollupRun, OrgState, OrgProposal> | ActorError => {
-			const events = decideOrg(command, state, this.#context(version, asOf));
-			if (isRefusal(events)) return events;
-			const missing = ROLLUP_TIMERS.filter((t) => !this.timers.get(t.name));
-			if (events.length === 0 && isRolledUp(state, period, window)) {
-				const record = state.rollups.recent[period].find((r) => r.start === window.start);
-				return {
-					events: [],
-					result: () => ({ period, window, duplicate: true, rollup: record ? rollupView(record) : null }),
-					effects: () => ({ timers: missing }),
-				};
-			}
-			const plan = this.#rollupPlan(events);
-			return {
-				...plan,
-				result: (receipt) => {
-					const done = appendedRollups(events, receipt).find((r) => r.period === period && r.start === window.start);
-					return { period, window, duplicate: false, rollup: done ? rollupView(done) : null };
-				},
-				effects: (receipt, after) => ({ timers: [...(plan.effects?.(receipt, after).timers ?? []), ...missing] }),
-			};
-		});
+		return this.#rollups.run(period, meta);
 	}
 
 	/** Rollups of one period (newest first), the patterns found in them and the reports written on them; `all` is all time. */
@@ -364,14 +263,8 @@ export class OrgActor extends EventSourcedActor<OrgState, OrgProposal> {
 	}
 
 	protected override onTimer(timer: Timer, state: OrgState): TimerPlan<OrgState, OrgProposal> | Promise<TimerPlan<OrgState, OrgProposal>> {
-		if (timer.name.startsWith("rollup:")) {
-			const events = decideOrg({ kind: "roll_up", detect: !this.analyzeInContainer }, state, this.#context(this.version));
-			return isRefusal(events) ? events : this.#rollupPlan(events);
-		}
-		if (timer.name.startsWith("report:")) return this.#reportPlan(timer.payload as RollupRecordRef);
-		if (timer.name.startsWith("analyze:")) return this.#analyzePlan(timer.payload as RollupRecordRef);
-		if (timer.name.startsWith(ERASURE_KEYS_TIMER)) return this.#shredPlan(timer.payload as ErasureKeysPayload);
-		return super.onTimer(timer, state);
+		if (timer.name.startsWith(ERASURE_KEYS_TIMER)) return this.#decided(shredKeys(timer.payload as ErasureKeysPayload, this.#subjects));
+		return this.#rollups.onTimer(timer, state) ?? super.onTimer(timer, state);
 	}
 
 	// ---- erasure (docs/privacy.md) ---------------------------------------------------------
@@ -381,114 +274,18 @@ export class OrgActor extends EventSourcedActor<OrgState, OrgProposal> {
 	 * and a timer that shreds the subject's keys, so it resumes after a crash. Answers the erasure, `pending`.
 	 */
 	requestErasure(target: ErasureTarget, meta: EventMeta = {}, requestedBy: string | null = null): Outcome<ErasureView> {
-		const erasure = uuidv7();
-		const scope = erasureScope(this.actor.org, target, this.#subjects);
-		const command: OrgCommand = {
-			kind: "request_erasure",
-			erasure,
-			subject: scope.subject,
-			actors: scope.actors.length,
-			keys: scope.keys.length,
-			requestedBy,
-		};
+		const { id, scope, command } = erasureRequest(this.actor.org, target, this.#subjects, requestedBy, uuidv7());
 		return this.execute({ meta }, (state, version) => {
 			const events = decideOrg(command, state, this.#context(version));
 			if (isRefusal(events)) return events;
-			return {
-				events,
-				result: (_receipt, after) => this.#erasureOf(after, erasure),
-				effects: () => erasureEffects(erasure, scope, this.now()),
-			};
+			return { events, result: (_receipt, after) => erasureOf(after, id), effects: () => erasureEffects(id, scope, this.now()) };
 		});
 	}
 
 	/** An erasure and how far it got. */
 	erasure(id: string): Outcome<ErasureView> {
 		if (!Object.hasOwn(this.state.erasures, id)) return fail({ kind: "not_found", detail: `the org has no erasure ${id}` });
-		return ok(this.#erasureOf(this.state, id));
-	}
-
-	#erasureOf(state: OrgState, id: string): ErasureView {
-		const erasure = state.erasures[id];
-		if (!erasure) throw new Error(`no erasure ${id}`);
-		return erasureView(erasure);
-	}
-
-	/** The last step of an erasure: the subject keys go, so every record sealed under them is unreadable. Idempotent. */
-	#shredPlan(payload: ErasureKeysPayload): TimerPlan<OrgState, OrgProposal> {
-		for (const subject of payload.subjects) this.#subjects.shred(subject);
-		const step = {
-			erasure: payload.erasure,
-			step: payload.step,
-			part: "key" as const,
-			objects: 0,
-			bytesLeft: 0,
-			keys: payload.subjects.length,
-		};
-		return this.#decided({ kind: "record_erasure_step", ...step });
-	}
-
-	/** Whether pattern analysis is sent to the PatternAnalyzerContainer instead of running here. */
-	get analyzeInContainer(): boolean {
-		return this.env.PATTERN_ANALYZER === "container";
-	}
-
-	/**
-	 * Rollups and patterns to append. Right after, each rollup gets its analysis (when the container
-	 * does it) and then its report, as timers: they survive a restart and retry on failure.
-	 */
-	#rollupPlan(events: OrgProposal[]): Plan<null, OrgState, OrgProposal> {
-		return {
-			events,
-			result: () => null,
-			effects: (receipt) => {
-				const rollups = appendedRollups(events, receipt);
-				const ref = (r: RollupRecord) => ({ period: r.period, start: r.start, end: r.end });
-				const at = this.now();
-				return {
-					timers: rollups.flatMap((r) => [
-						...(this.analyzeInContainer ? [{ name: `analyze:${r.period}:${r.start}`, spec: { once: at }, payload: ref(r) }] : []),
-						// Timers due at one instant fire by name, so "analyze:" runs before "report:" and the report sees the patterns.
-						...(this.reportPeriods.includes(r.period)
-							? [{ name: `report:${r.period}:${r.start}`, spec: { once: at }, payload: ref(r) }]
-							: []),
-					]),
-				};
-			},
-		};
-	}
-
-	/**
-	 * Sends one rollup and its baseline to the PatternAnalyzerContainer and records what it finds.
-	 * If the container cannot answer, the same analysis runs here, so no rollup goes unanalysed.
-	 */
-	async #analyzePlan(ref: RollupRecordRef): Promise<TimerPlan<OrgState, OrgProposal>> {
-		const records = this.state.rollups.recent[ref.period];
-		const current = records.find((r) => r.start === ref.start);
-		if (!current) return null;
-		const request = { current, earlier: records.filter((r) => r.end <= current.start) };
-		let findings: Finding[];
-		try {
-			findings = (await analyzeInContainer(this.env, request)).findings;
-		} catch (error) {
-			log("warn", "pattern analyzer container unavailable, analysing in the Worker", { org: this.actor.org, error: errorText(error) });
-			findings = analyze(request, "worker").findings;
-		}
-		return this.#decided({ kind: "record_patterns", findings });
-	}
-
-	/** Writes the report on one rollup. The rollup is read after the await: only the report's text comes from before it. */
-	async #reportPlan(ref: RollupRecordRef): Promise<TimerPlan<OrgState, OrgProposal>> {
-		const findings = (state: OrgState) => state.rollups.patterns.filter((f) => f.period === ref.period && f.window.start === ref.start);
-		const record = this.state.rollups.recent[ref.period].find((r) => r.start === ref.start);
-		if (!record) return null;
-		const written = await writeReport(this.env, ref.period, ref, describeMetrics(record.metrics), findings(this.state));
-		return this.#decided({ kind: "record_report", ref, written });
-	}
-
-	get reportPeriods(): Period[] {
-		const configured = (this.env.ROLLUP_REPORTS ?? PERIODS.join(",")).split(",").map((p) => p.trim());
-		return PERIODS.filter((p) => configured.includes(p));
+		return ok(erasureOf(this.state, id));
 	}
 
 	/**
@@ -592,10 +389,4 @@ function keyOf(state: OrgState, keyId: string): KeyView {
 	const key = state.keys[keyId];
 	if (!key) throw new Error(`no key ${keyId}`);
 	return keyView(keyId, key);
-}
-
-/** The rollups among the decided `events` that the receipt appended (a duplicate id was not), as they were decided. */
-function appendedRollups(events: readonly OrgProposal[], receipt: AppendReceipt): RollupRecord[] {
-	const appended = new Set(receipt.appended.map((e) => e.id));
-	return events.flatMap((e) => (e.type === "org.rollup_completed" && appended.has(e.id) ? [e.data] : []));
 }
