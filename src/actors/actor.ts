@@ -19,24 +19,16 @@ import type { ActorRef, EventEnvelope, ProposedEvent, RecordedEvent } from "../e
 import { ERASE_MESSAGE } from "../events/erasure.ts";
 import { isKernelEventType } from "../events/kernel.ts";
 import type { KeyRole } from "../events/org.ts";
-import { eventForFold } from "../events/stored.ts";
 import type { ActorDefinition } from "../reducers/definition.ts";
-import { withKernelEvents } from "../reducers/kernel.ts";
-import { faultPoint } from "./faults.ts";
 import { ActorMeta } from "./kernel/actor-meta.ts";
-import { AlarmSchedule } from "./kernel/alarm.ts";
-import { AppendPath } from "./kernel/append.ts";
-import { type ExternalVerdict, OutboxCourier } from "./kernel/courier.ts";
-import { eraseActor } from "./kernel/erase.ts";
-import { foldToVersion } from "./kernel/fold.ts";
+import type { ExternalVerdict } from "./kernel/courier.ts";
+import { clearActorStorage, eraseActor } from "./kernel/erase.ts";
+import { rebuildHead } from "./kernel/fold.ts";
 import { actorHealth } from "./kernel/health.ts";
-import { type KernelHost, type LogHead, reducerTag } from "./kernel/host.ts";
+import { type KernelHost, type LogHead, makeHost } from "./kernel/host.ts";
 import { importEvents } from "./kernel/import.ts";
-import { type ParkedAction, type ParkedActionResult, Parking } from "./kernel/parking.ts";
-import { Reads } from "./kernel/reads.ts";
-import { KeyChecks, SOCKET_CHECK_TIMER } from "./kernel/socket-keys.ts";
-import { Subscriptions } from "./kernel/subscriptions.ts";
-import { TimerPart } from "./kernel/timer-part.ts";
+import type { ParkedAction, ParkedActionResult } from "./kernel/parking.ts";
+import { composeParts, type KernelParts } from "./kernel/parts.ts";
 import type * as Kernel from "./kernel/types.ts";
 import type { AppendOptions, ChainReport, EventPage, ImportedEvent, KernelStatus, Plan, ReplayReport, TimerPlan } from "./kernel/types.ts";
 import { EventLog } from "./log.ts";
@@ -50,18 +42,8 @@ import type { SocketState } from "./socket-guard.ts";
 import type { ClientMessage, parseClientMessage, ServerMessage } from "./socket-messages.ts";
 import { type Timer, type TimerChange, TimerStore } from "./timers.ts";
 
-export type {
-	AppendOptions,
-	AppendReceipt,
-	ChainReport,
-	Effects,
-	EventPage,
-	ImportedEvent,
-	KernelStatus,
-	Plan,
-	ReplayReport,
-	TimerPlan,
-} from "./kernel/types.ts";
+/** The kernel's types (plans, receipts, effects, pages, reports) are part of the actor's surface. */
+export type * from "./kernel/types.ts";
 
 const DEFAULT_SNAPSHOT_EVERY = 200;
 
@@ -79,14 +61,9 @@ export abstract class EventSourcedActor<S, P extends ProposedEvent = ProposedEve
 	readonly #head: LogHead<S>;
 	readonly #meta: ActorMeta;
 	#identity: ActorRef | undefined;
-	readonly #schedule: AlarmSchedule;
-	readonly #append: AppendPath<S>;
-	readonly #timerPart: TimerPart<S>;
-	readonly #parking: Parking<S>;
-	readonly #keys: KeyChecks<S>;
-	readonly #sockets: Subscriptions<S>;
-	readonly #reads: Reads<S>;
 	readonly #host: KernelHost<S>;
+	/** The kernel's parts (src/actors/kernel/parts.ts): append path, timers, outbox courier and alarm, parking, sockets, reads. */
+	readonly #parts: KernelParts<S>;
 
 	constructor(
 		ctx: DurableObjectState,
@@ -102,75 +79,31 @@ export abstract class EventSourcedActor<S, P extends ProposedEvent = ProposedEve
 		this.snapshotEvery = positiveInt(env.SNAPSHOT_EVERY) ?? DEFAULT_SNAPSHOT_EVERY;
 		this.#head = { state: definition.initialState(), version: 0, hash: GENESIS_HASH };
 		this.#meta = new ActorMeta(this.db);
-		this.#host = this.#makeHost();
-		const host = this.#host;
-		this.#parking = new Parking(host, (plan, options) => this.#append.run(options ?? {}, plan));
-		this.#timerPart = new TimerPart(host, {
+		this.#host = makeHost(
+			{ definition: () => this.definition, actor: () => this.actor, now: () => this.now(), rearm: () => this.rearm() },
+			{ ctx, env, db: this.db, log: this.log, snapshots: this.snapshots, timers: this.timers, outbox: this.outbox },
+			{ meta: this.#meta, head: this.#head, snapshotEvery: this.snapshotEvery },
+		);
+		this.#parts = composeParts(this.#host, {
 			onTimer: (timer, state) => this.onTimer(timer, state),
-			run: (plan, firing) => this.#append.run({}, plan, firing),
-			kernelTimers: { [SOCKET_CHECK_TIMER]: (timer) => this.#keys.checkFired(timer) },
-			parksAfter: (attempts) => this.#parking.reached(attempts),
-			park: (timer, detail, reason) => this.#parking.parkTimer(timer, detail, reason),
-		});
-		this.#schedule = new AlarmSchedule(ctx.storage, [
-			this.#timerPart,
-			new OutboxCourier(host, this.#parking, (message) => this.deliverExternal(message)),
-		]);
-		this.#reads = new Reads(host);
-		this.#keys = new KeyChecks(host, {
-			connections: (tag) => this.getConnections(tag),
+			deliverExternal: (message) => this.deliverExternal(message),
+			commitEffects: (receipt, state) => this.commitEffects(receipt, state),
 			liveKeyRole: (keyId) => this.liveKeyRole(keyId),
-			checkTimer: (armed) => this.#sockets.checkTimer(armed),
-			advance: (timer) => void this.#append.run({}, () => ({ events: [], result: () => null }), timer),
-		});
-		this.#sockets = new Subscriptions(host, this.#keys, this.#timerPart, {
 			connections: (tag) => this.getConnections(tag),
 			send: (connection, message) => this.send(connection, message),
-			envelope: (row) => this.#reads.envelope(row),
 			clientMessageSchemas: () => this.clientMessageSchemas(),
 			onClientMessage: (connection, message) => this.onClientMessage(connection, message),
 		});
-		this.#append = new AppendPath(
-			host,
-			this.#schedule,
-			(envelopes) => this.#sockets.publish(envelopes),
-			(receipt, state) => this.commitEffects(receipt, state),
-		);
 		void ctx.blockConcurrencyWhile(async () => {
 			await migrate(this.db, migrations);
 			this.#meta.load();
 			if (this.#meta.identity) this.#identity = this.#meta.identity;
-			this.#rebuild();
+			rebuildHead(this.#host);
 			this.onWake();
 			// Timers that came due while the object was down fire on this wake.
-			await this.#schedule.load();
+			await this.#parts.schedule.load();
 			await this.rearm();
 		});
-	}
-
-	/** The parts' view of this actor; `definition` and `actor` are read through, so they are never stale. */
-	#makeHost(): KernelHost<S> {
-		const actor = this;
-		return {
-			ctx: this.ctx,
-			env: this.env,
-			db: this.db,
-			log: this.log,
-			snapshots: this.snapshots,
-			timers: this.timers,
-			outbox: this.outbox,
-			meta: this.#meta,
-			head: this.#head,
-			snapshotEvery: this.snapshotEvery,
-			get definition() {
-				return withKernelEvents(actor.definition);
-			},
-			get actor() {
-				return actor.actor;
-			},
-			now: () => this.now(),
-			rearm: () => this.rearm(),
-		};
 	}
 
 	/**
@@ -207,20 +140,6 @@ export abstract class EventSourcedActor<S, P extends ProposedEvent = ProposedEve
 		return this.#meta.refuseIfSandbox(this.actor);
 	}
 
-	/** Newest snapshot written by this reducer version, then the tail of the log after it. */
-	#rebuild(): void {
-		const head = this.log.head();
-		const { state, from } = foldToVersion(this.#host.definition, this.log, this.snapshots, head.version);
-		Object.assign(this.#head, { state, version: head.version, hash: head.hash });
-		// A replay longer than the snapshot interval (new reducer, lost snapshot) is not repeated on the next wake.
-		if (head.version - from >= this.snapshotEvery) {
-			this.ctx.storage.transactionSync(() => {
-				this.snapshots.write(head.version, reducerTag(this.#host.definition), state);
-				faultPoint("wake.snapshot", this.ctx);
-			});
-		}
-	}
-
 	// ---- commands -----------------------------------------------------------------------
 
 	/**
@@ -229,7 +148,7 @@ export abstract class EventSourcedActor<S, P extends ProposedEvent = ProposedEve
 	 * reduces and commits them with their effects in one transaction, and pushes them to subscribers.
 	 */
 	protected execute<R>(options: AppendOptions, plan: (state: S, version: number) => Plan<R, S, P> | ActorError): Outcome<R> {
-		return this.refuseIfSandbox() ?? this.#append.run(options, plan);
+		return this.refuseIfSandbox() ?? this.#parts.append.run(options, plan);
 	}
 
 	/** The kernel's clock. Reducers never read it: time reaches them on events. */
@@ -267,13 +186,16 @@ export abstract class EventSourcedActor<S, P extends ProposedEvent = ProposedEve
 
 	/** Sets or cancels timers outside a command (no events). */
 	protected changeTimers(changes: TimerChange[]): Outcome<{ timers: number }> {
-		return this.refuseIfSandbox() ?? this.#timerPart.change(changes);
+		return this.refuseIfSandbox() ?? this.#parts.timers.change(changes);
 	}
 
 	/** RPC: a message from another actor's outbox. Delivered at least once, acted on once. An `erase` from the org clears the actor. */
 	receive(message: ActorMessage): Outcome<{ version: number }> | Promise<Outcome<{ version: number }>> {
 		if (message.type === ERASE_MESSAGE) {
-			return eraseActor(this.#host, message, { eraseObjects: () => this.eraseObjects(), clearStorage: () => this.#clearStorage() });
+			return eraseActor(this.#host, message, {
+				eraseObjects: () => this.eraseObjects(),
+				clearStorage: () => clearActorStorage(this.#host, this.#parts.schedule, this.getConnections(), this.definition.initialState()),
+			});
 		}
 		// The sender names the event that caused the message; the message id stands in when it does not.
 		const meta = {
@@ -283,7 +205,8 @@ export abstract class EventSourcedActor<S, P extends ProposedEvent = ProposedEve
 		};
 		const options = { clientActionId: `~outbox:${message.id}`, meta };
 		// The kernel's own messages (an actor's parked work, reported to its org) never reach the kind.
-		if (isKernelEventType(message.type)) return this.refuseIfSandbox() ?? this.#append.run(options, () => this.#parking.received(message));
+		if (isKernelEventType(message.type))
+			return this.refuseIfSandbox() ?? this.#parts.append.run(options, () => this.#parts.parking.received(message));
 		return this.execute(options, (state) => {
 			const planned = this.onActorMessage(message, state);
 			if ("kind" in planned) return planned;
@@ -295,12 +218,12 @@ export abstract class EventSourcedActor<S, P extends ProposedEvent = ProposedEve
 
 	/** Retries or discards the work this actor parked with the `kernel.work_parked` event at `seq`; idempotent. */
 	actOnParked(seq: number, how: ParkedAction): Outcome<ParkedActionResult> {
-		return this.refuseIfSandbox() ?? this.#parking.act(seq, how);
+		return this.refuseIfSandbox() ?? this.#parts.parking.act(seq, how);
 	}
 
 	/** The org's list of parked work across its actors (empty on other actors). */
 	parkedWork(query: { after?: number; limit?: number } = {}): ParkedPage {
-		return this.#parking.page(query.after ?? 0, Math.min(Math.max(query.limit ?? 100, 1), 500));
+		return this.#parts.parking.page(query.after ?? 0, Math.min(Math.max(query.limit ?? 100, 1), 500));
 	}
 
 	/** Records a dead letter as this actor's parked work (the org's, from src/dead-letters.ts). */
@@ -311,12 +234,12 @@ export abstract class EventSourcedActor<S, P extends ProposedEvent = ProposedEve
 		attempts: number;
 		body: unknown;
 	}): Outcome<null> {
-		return this.#parking.parkDeadLetter(input);
+		return this.#parts.parking.parkDeadLetter(input);
 	}
 
 	/** The org's parked items per actor kind (empty on other actors). */
 	parkedByKind(): Record<string, number> {
-		return this.#parking.index.countsByKind();
+		return this.#parts.parking.index.countsByKind();
 	}
 
 	/** This actor's health figures: outbox, timers, parked work, sockets, snapshot lag, storage (docs/operations.md). */
@@ -337,32 +260,12 @@ export abstract class EventSourcedActor<S, P extends ProposedEvent = ProposedEve
 		return interactionArchive(this.env.ARCHIVE, org).deleteAll(actorInteractionsPrefix(kind, id));
 	}
 
-	/**
-	 * Deletes every row of this actor's storage and its alarm, closes its sockets, and starts it again empty (so a
-	 * later write to the same id makes a new actor). Answers the database size right after the deletion: an empty
-	 * database, EMPTY_DATABASE_BYTES.
-	 */
-	async #clearStorage(): Promise<number> {
-		for (const connection of this.getConnections()) connection.close(1000, "erased");
-		await this.ctx.storage.deleteAlarm();
-		await this.ctx.storage.deleteAll();
-		const tablesLeft = this.ctx.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM sqlite_master").one().n;
-		if (tablesLeft > 0) throw new Error(`${tablesLeft} tables are left after deleting all storage`);
-		// With no table left, the database is one empty page (EMPTY_DATABASE_BYTES): nothing of the actor remains.
-		const bytesLeft = this.ctx.storage.sql.databaseSize;
-		await migrate(this.db, migrations);
-		this.#meta.load();
-		Object.assign(this.#head, { state: this.definition.initialState(), version: 0, hash: GENESIS_HASH });
-		await this.#schedule.load();
-		return bytesLeft;
-	}
-
 	// ---- the alarm ----------------------------------------------------------------------
 
 	override async onAlarm(): Promise<void> {
 		// A sandbox runs nothing: the alarm that woke it is spent, and never armed again.
-		if (this.isSandbox) return this.#schedule.spent();
-		const { latenessMs, work } = await this.#schedule.fire(() => this.now());
+		if (this.isSandbox) return this.#parts.schedule.spent();
+		const { latenessMs, work } = await this.#parts.schedule.fire(() => this.now());
 		metricsFor(this.env.METRICS).alarm(this.actor.org, this.actor.kind, latenessMs, work);
 		await this.rearm();
 	}
@@ -370,7 +273,7 @@ export abstract class EventSourcedActor<S, P extends ProposedEvent = ProposedEve
 	/** Points the one alarm at the earliest work any part has due (timers, outbox retries); a sandbox has none. */
 	protected async rearm(): Promise<void> {
 		if (this.isSandbox) return;
-		await this.#schedule.rearm();
+		await this.#parts.schedule.rearm();
 	}
 
 	// ---- reading ------------------------------------------------------------------------
@@ -380,89 +283,84 @@ export abstract class EventSourcedActor<S, P extends ProposedEvent = ProposedEve
 	 * `unredacted`, which only server code copying a log inside its org sets (a fork), never a route's query.
 	 */
 	readEvents(query: { after?: number; limit?: number; type?: string; raw?: boolean; unredacted?: boolean } = {}): EventPage {
-		return this.#reads.events(query);
+		return this.#parts.reads.events(query);
 	}
 
 	/** Events of some types before seq `before`, newest first (upcast and redacted): an org's audit trail, say. */
 	readEventsBackwards(query: { types: readonly string[]; before?: number; limit?: number }): EventPage {
-		return this.#reads.eventsBackwards(query);
+		return this.#parts.reads.eventsBackwards(query);
 	}
 
 	/** One event by its id, or null. */
 	eventById(id: string, raw = false): EventEnvelope | null {
-		return this.#reads.eventById(id, raw);
+		return this.#parts.reads.eventById(id, raw);
 	}
 
 	/** The state a stored snapshot holds, as written (null if it is missing or fails its checks). */
 	snapshotAt(version: number): { version: number; reducerVersion: string; state: unknown } | null {
-		return this.#reads.snapshotAt(version);
+		return this.#parts.reads.snapshotAt(version);
 	}
 
 	/** What-if replay: the whole log folded again, compared with every stored snapshot and the state in memory. */
 	replayCheck(): ReplayReport {
-		return this.#reads.replayCheck();
+		return this.#parts.reads.replayCheck();
 	}
 
 	/** Appends exported events as they were, into an empty actor or a sandbox (which it marks one). */
 	importEvents(rows: readonly ImportedEvent[]): Outcome<{ version: number; headHash: string; imported: number }> {
-		return importEvents(this.#host, this.#append, rows);
+		return importEvents(this.#host, this.#parts.append, rows);
 	}
 
 	/** State now, or as it was at version `at` (from the nearest snapshot at or below it). */
 	readState(at?: number): Outcome<{ version: number; state: S; kernel?: KernelStatus }> {
-		return this.#reads.state(at);
+		return this.#parts.reads.state(at);
 	}
 
 	/** Timers and outbox depth: the work this actor still owes the world. */
 	kernelStatus(): KernelStatus {
-		return this.#reads.kernelStatus();
+		return this.#parts.reads.kernelStatus();
 	}
 
 	/** The fold of the log's first `at` events. */
 	protected stateAt(at: number): S {
-		return this.#reads.stateAt(at);
+		return this.#parts.reads.stateAt(at);
 	}
 
-	/**
-	 * Events of one type with seq below `before`, newest first, at most `limit`, read lazily and upcast like every
-	 * other read (meta stays unparsed until read). `E`: that type's event, e.g. `EventNamed<typeof catalog, T>`;
-	 * the catalog validated it on append and upcasts it here, so it is of that shape.
-	 */
-	protected *newestOfType<E extends RecordedEvent = RecordedEvent>(type: E["type"], limit: number, before?: number): Generator<E> {
-		const { catalog } = this.definition;
-		for (const row of this.log.reverseByType(type, limit, before)) yield eventForFold(row, catalog) as E;
+	/** Events of one type before seq `before`, newest first, read lazily and upcast (src/actors/kernel/reads.ts). */
+	protected newestOfType<E extends RecordedEvent = RecordedEvent>(type: E["type"], limit: number, before?: number): Generator<E> {
+		return this.#parts.reads.newestOfType<E>(type, limit, before);
 	}
 
 	/** Recomputes the hash chain end to end. */
 	verifyChain(): ChainReport {
-		return this.#reads.verifyChain();
+		return this.#parts.reads.verifyChain();
 	}
 
 	describe(): { actor: ActorRef; version: number; headHash: string; snapshotEvery: number; snapshots: SnapshotInfo[] } {
-		return this.#reads.describe();
+		return this.#parts.reads.describe();
 	}
 
 	// ---- subscriptions ------------------------------------------------------------------
 
 	/** Refuses a key's upgrade past MAX_SOCKETS_PER_KEY open sockets on this actor, before the socket is accepted. */
 	override async fetch(request: Request): Promise<Response> {
-		return this.#sockets.refuseUpgrade(request) ?? super.fetch(request);
+		return this.#parts.sockets.refuseUpgrade(request) ?? super.fetch(request);
 	}
 
 	override getConnectionTags(_connection: Connection, ctx: ConnectionContext): string[] {
-		return this.#sockets.tags(ctx);
+		return this.#parts.sockets.tags(ctx);
 	}
 
 	override onConnect(connection: Connection<SocketState>, ctx: ConnectionContext): void {
-		this.#sockets.connect(connection, ctx);
+		this.#parts.sockets.connect(connection, ctx);
 	}
 
 	override onMessage(connection: Connection<SocketState>, message: WSMessage): Promise<void> {
-		return this.#sockets.message(connection, message);
+		return this.#parts.sockets.message(connection, message);
 	}
 
 	override onClose(connection: Connection): void {
-		this.#sockets.closed(connection);
+		this.#parts.sockets.closed(connection);
 	}
 
 	/** The role of the org's key `keyId` if it is live, else null. The org actor answers from its own state. */
@@ -473,7 +371,7 @@ export abstract class EventSourcedActor<S, P extends ProposedEvent = ProposedEve
 
 	/** Closes every socket opened with `keyId` now (the org does on revocation). */
 	protected closeSocketsOfKey(keyId: string): void {
-		this.#keys.closeKey(keyId);
+		this.#parts.keys.closeKey(keyId);
 	}
 
 	/** Message types beyond ping that this actor kind accepts, as zod schemas by `t`. */

@@ -4,11 +4,16 @@
  * timers, outbox, client actions, identity) and its alarm, then the org hears how it went. Each part is idempotent,
  * so a delivery that fails anywhere is retried by the org's outbox and ends the same way.
  */
+import { migrate } from "drizzle-orm/durable-sqlite/migrator";
+import type { Connection } from "partyserver";
+import migrations from "../../../migrations/migrations.js";
+import { GENESIS_HASH } from "../../core/hash.ts";
 import { type Outcome, ok } from "../../core/outcome.ts";
 import { ERASURE_STEP_MESSAGE, type ErasureStepReport, eraseRequest } from "../../events/erasure.ts";
 import { actorStub } from "../directory.ts";
 import { faultPoint } from "../faults.ts";
 import type { ActorMessage } from "../outbox.ts";
+import type { AlarmSchedule } from "./alarm.ts";
 import type { KernelHost } from "./host.ts";
 
 export interface EraseHooks {
@@ -40,4 +45,30 @@ export async function eraseActor<S>(host: KernelHost<S>, message: ActorMessage, 
 	});
 	if (!answered.ok) return answered;
 	return ok({ version: 0 });
+}
+
+/**
+ * Deletes every row of the actor's storage and its alarm, closes its sockets, and starts it again empty (so a later
+ * write to the same id makes a new actor). Answers the database size right after the deletion: an empty database,
+ * EMPTY_DATABASE_BYTES.
+ */
+export async function clearActorStorage<S>(
+	host: KernelHost<S>,
+	schedule: AlarmSchedule,
+	connections: Iterable<Connection>,
+	initialState: S,
+): Promise<number> {
+	const { ctx } = host;
+	for (const connection of connections) connection.close(1000, "erased");
+	await ctx.storage.deleteAlarm();
+	await ctx.storage.deleteAll();
+	const tablesLeft = ctx.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM sqlite_master").one().n;
+	if (tablesLeft > 0) throw new Error(`${tablesLeft} tables are left after deleting all storage`);
+	// With no table left, the database is one empty page (EMPTY_DATABASE_BYTES): nothing of the actor remains.
+	const bytesLeft = ctx.storage.sql.databaseSize;
+	await migrate(host.db, migrations);
+	host.meta.load();
+	Object.assign(host.head, { state: initialState, version: 0, hash: GENESIS_HASH });
+	await schedule.load();
+	return bytesLeft;
 }

@@ -3,9 +3,10 @@ import type { EventCatalog } from "../../events/catalog.ts";
 import type { RecordedEvent } from "../../events/envelope.ts";
 import { eventForFold } from "../../events/stored.ts";
 import { type ActorDefinition, fold } from "../../reducers/definition.ts";
+import { faultPoint } from "../faults.ts";
 import type { EventLog, StoredEvent } from "../log.ts";
 import type { SnapshotStore } from "../snapshots.ts";
-import { reducerTag } from "./host.ts";
+import { type KernelHost, reducerTag } from "./host.ts";
 
 /** Rows as the reducer sees them: validated and upcast by the catalog, read lazily. */
 function* upcast(rows: Iterable<StoredEvent>, catalog: EventCatalog): Generator<RecordedEvent> {
@@ -27,4 +28,20 @@ export function foldToVersion<S>(
 	const snapshot = snapshots.latest<S>(reducerTag(definition), at);
 	const from = snapshot?.version ?? 0;
 	return { state: foldRange(definition, log, snapshot?.state ?? definition.initialState(), from, at), from };
+}
+
+/**
+ * Rebuilds the head on wake: the newest snapshot written by this reducer version, then the tail of the log after it.
+ * A replay longer than the snapshot interval (new reducer, lost snapshot) writes a snapshot, so the next wake skips it.
+ */
+export function rebuildHead<S>(host: KernelHost<S>): void {
+	const head = host.log.head();
+	const { state, from } = foldToVersion(host.definition, host.log, host.snapshots, head.version);
+	Object.assign(host.head, { state, version: head.version, hash: head.hash });
+	if (head.version - from >= host.snapshotEvery) {
+		host.ctx.storage.transactionSync(() => {
+			host.snapshots.write(head.version, reducerTag(host.definition), state);
+			faultPoint("wake.snapshot", host.ctx);
+		});
+	}
 }

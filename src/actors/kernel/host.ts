@@ -6,6 +6,7 @@ import type { DrizzleSqliteDODatabase } from "drizzle-orm/durable-sqlite";
 import type { Env } from "../../env.ts";
 import type { ActorRef } from "../../events/envelope.ts";
 import type { ActorDefinition } from "../../reducers/definition.ts";
+import { withKernelEvents } from "../../reducers/kernel.ts";
 import type { EventLog } from "../log.ts";
 import type { OutboxStore } from "../outbox.ts";
 import type { SnapshotStore } from "../snapshots.ts";
@@ -40,3 +41,26 @@ export interface KernelHost<S> {
 
 /** The tag snapshots are written under: a snapshot of another reducer version is never read. */
 export const reducerTag = <S>(definition: ActorDefinition<S>): string => `${definition.kind}@${definition.reducerVersion}`;
+
+/** The stores every part reads and writes, as the actor made them. */
+export type HostStores = Pick<KernelHost<unknown>, "ctx" | "env" | "db" | "log" | "snapshots" | "timers" | "outbox">;
+
+/** The parts' view of `actor`; `definition` and `actor` are read through, so they are never stale. */
+export function makeHost<S>(
+	actor: { definition(): ActorDefinition<S>; actor(): ActorRef; now(): number; rearm(): Promise<void> },
+	stores: HostStores,
+	kernel: { meta: ActorMeta; head: LogHead<S>; snapshotEvery: number },
+): KernelHost<S> {
+	return {
+		...stores,
+		...kernel,
+		get definition() {
+			return withKernelEvents(actor.definition());
+		},
+		get actor() {
+			return actor.actor();
+		},
+		now: () => actor.now(),
+		rearm: () => actor.rearm(),
+	};
+}

@@ -11,13 +11,14 @@ import { fail, type Outcome, ok } from "../../core/outcome.ts";
 import type { ActorRef } from "../../events/envelope.ts";
 import {
 	isKernelEventType,
+	kernelCatalog,
 	PARKED_MESSAGE,
 	type ParkedItem,
 	type ParkedWork,
 	parkedItemId,
 	parkedItemSchema,
 } from "../../events/kernel.ts";
-import { eventForFold } from "../../events/stored.ts";
+import { eventForFold, eventOfType } from "../../events/stored.ts";
 import { kindNamed } from "../../kinds.ts";
 import type { ActorMessage, OutboxMessage, PendingMessage, QueueBinding } from "../outbox.ts";
 import { ParkedIndex, type ParkedPage } from "../parked-index.ts";
@@ -214,10 +215,13 @@ export class Parking<S> {
 	act(seq: number, how: ParkedAction): Outcome<ParkedActionResult> {
 		const { host } = this;
 		const row = seq >= 1 && seq <= host.head.version ? host.log.range(seq - 1, seq).next().value : undefined;
-		const parked = row && row.type === "kernel.work_parked" ? eventForFold(row, host.definition.catalog) : undefined;
+		const parked =
+			row && row.type === "kernel.work_parked"
+				? eventOfType(eventForFold(row, host.definition.catalog), kernelCatalog, "kernel.work_parked")
+				: undefined;
 		const id = parkedItemId(host.actor.kind, host.actor.id, seq);
 		if (!parked) return fail({ kind: "not_found", detail: `${id} is not parked work of this actor` });
-		const data = parked.data as { work: ParkedWork; name: string; target?: string; messageType?: string; message?: unknown };
+		const { data } = parked;
 		const other: ParkedAction = how === "retried" ? "discarded" : "retried";
 		if (host.log.existingIds([`~parked-${seq}:${other}`]).size > 0) return fail({ kind: "rejected", detail: `${id} was already ${other}` });
 		if (host.log.existingIds([`~parked-${seq}:${how}`]).size > 0)

@@ -5,8 +5,8 @@
  */
 import { diff as diffJson } from "jsondiffpatch";
 import { invalid, type Outcome, ok } from "../../core/outcome.ts";
-import type { ActorRef, EventEnvelope } from "../../events/envelope.ts";
-import { recordedFromRow } from "../../events/stored.ts";
+import type { ActorRef, EventEnvelope, RecordedEvent } from "../../events/envelope.ts";
+import { eventForFold, recordedFromRow } from "../../events/stored.ts";
 import type { StoredEvent } from "../log.ts";
 import type { SnapshotInfo } from "../snapshots.ts";
 import { foldRange, foldToVersion } from "./fold.ts";
@@ -146,5 +146,15 @@ export class Reads<S> {
 	describe(): { actor: ActorRef; version: number; headHash: string; snapshotEvery: number; snapshots: SnapshotInfo[] } {
 		const { actor, head, snapshotEvery, snapshots } = this.host;
 		return { actor, version: head.version, headHash: head.hash, snapshotEvery, snapshots: snapshots.list() };
+	}
+
+	/**
+	 * Events of one type with seq below `before`, newest first, at most `limit`, read lazily and upcast like every
+	 * other read (meta stays unparsed until read). `E`: that type's event, e.g. `EventNamed<typeof catalog, T>`;
+	 * the catalog validated it on append and upcasts it here, so it is of that shape.
+	 */
+	*newestOfType<E extends RecordedEvent = RecordedEvent>(type: E["type"], limit: number, before?: number): Generator<E> {
+		const { catalog } = this.host.definition;
+		for (const row of this.host.log.reverseByType(type, limit, before)) yield eventForFold(row, catalog) as E;
 	}
 }
