@@ -16,6 +16,7 @@ import { debugRoutes } from "./api/debug.ts";
 import { erasureRoutes } from "./api/erasures.ts";
 import { healthRoutes } from "./api/health.ts";
 import { interactionRoutes } from "./api/interactions.ts";
+import { meRoutes } from "./api/me.ts";
 import { memberRoutes } from "./api/members.ts";
 import { registerSecuritySchemes, withRoles } from "./api/openapi.ts";
 import { orgHealthRoutes } from "./api/org-health.ts";
@@ -89,6 +90,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
 	app.route("/", webhookRoutes());
 	app.route("/", auditRoutes());
 	app.route("/", memberRoutes());
+	app.route("/", meRoutes());
 	app.route("/", parkedRoutes());
 	app.route("/", orgHealthRoutes());
 	app.route("/", erasureRoutes());

@@ -15,6 +15,7 @@ import type { Env } from "../env.ts";
 import { accessIdentity } from "./access.ts";
 import { claimedOrg, hashApiKey } from "./api-keys.ts";
 import type { AppEnv, Caller } from "./context.ts";
+import { refuseCrossSiteChange } from "./csrf.ts";
 import { orgExists } from "./org-existence.ts";
 import { ApiError, notFound } from "./problem.ts";
 import { forbidden, opens, routeRole } from "./roles.ts";
@@ -91,6 +92,8 @@ export const requireOrgKey = createMiddleware<AppEnv>(async (c, next) => {
 		// No key: a member signed in through Cloudflare Access, when it is configured.
 		const member = await accessMember(c);
 		if (!member) throw unauthorized(`This route needs an API key of the org. ${HOW}`);
+		// The Access identity is a cookie the browser sends by itself: no changes from other sites (src/http/csrf.ts).
+		refuseCrossSiteChange(c.req.raw);
 		return authorize(c, member, next);
 	}
 	const caller = ticket ? await ticketOwner(c.env, ticket) : token ? await keyOwner(c.env, token) : null;

@@ -21,6 +21,7 @@ const ACTOR = "/v1/orgs/{org}/{kind}/{id}";
 
 export const ROUTE_ROLES: readonly RouteRole[] = [
 	{ method: "GET", path: "/v1/orgs/{org}", role: "viewer" },
+	{ method: "GET", path: "/v1/orgs/{org}/me", role: "viewer" },
 	{ method: "GET", path: "/v1/orgs/{org}/keys", role: "admin" },
 	{ method: "POST", path: "/v1/orgs/{org}/keys", role: "admin" },
 	{ method: "DELETE", path: "/v1/orgs/{org}/keys/{keyId}", role: "admin" },

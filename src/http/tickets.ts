@@ -3,7 +3,7 @@
  * bound to the org, the key that asked and its role. The org actor keeps only the ticket's SHA-256 and deletes it
  * when it is used. The route that issues them is src/api/socket-tickets.ts.
  */
-import { actorName, ID_PATTERN } from "../core/identity.ts";
+import { actorName, ID_PATTERN, MEMBER_KEY_PREFIX } from "../core/identity.ts";
 import type { Env } from "../env.ts";
 import { hashApiKey } from "./api-keys.ts";
 import type { Caller } from "./context.ts";
@@ -30,5 +30,7 @@ export async function ticketOwner(env: Env, ticket: string): Promise<Caller | nu
 	const org = ticketOrg(ticket);
 	if (!org) return null;
 	const key = await env.ORG.getByName(actorName(org, org)).redeemSocketTicket(await hashApiKey(ticket));
-	return key ? { org, ...key } : null;
+	if (!key) return null;
+	// A ticket a member asked for acts as that member (audit meta names the email, not a made-up key id).
+	return key.keyId.startsWith(MEMBER_KEY_PREFIX) ? { org, ...key, member: key.keyId.slice(MEMBER_KEY_PREFIX.length) } : { org, ...key };
 }

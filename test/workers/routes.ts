@@ -167,6 +167,7 @@ const readRoutes: OrgRoute[] = actorBases.flatMap(({ kind, base }): OrgRoute[] =
 
 export const ORG_ROUTES: OrgRoute[] = [
 	{ route: "GET /v1/orgs/{org}", method: "GET", path: (t) => `/v1/orgs/${t.org}`, ok: 200, role: "viewer" },
+	{ route: "GET /v1/orgs/{org}/me", method: "GET", path: (t) => `/v1/orgs/${t.org}/me`, ok: 200, role: "viewer" },
 	{ route: "GET /v1/orgs/{org}/keys", method: "GET", path: (t) => `/v1/orgs/${t.org}/keys`, ok: 200, role: "admin" },
 	{ route: "GET /v1/orgs/{org}/members", method: "GET", path: (t) => `/v1/orgs/${t.org}/members`, ok: 200, role: "admin" },
 	{
