@@ -1,5 +1,6 @@
 /**
- * The dashboard page: sign in with an org API key, then every view live from actor sockets. The org's socket
+ * The dashboard page: sign in with an org API key (or through Cloudflare Access), then every view live from actor
+ * sockets, each shown to the roles that open it (Settings to admins only). The org's socket
  * feeds sessions, interactions, cameras, patterns and the rate chart; sessions, cameras and the chat have
  * sockets of their own. Every socket reconnects by itself and resumes after the last seq it saw; a banner
  * says when any of them is down. docs/dashboard.md.
@@ -10,7 +11,7 @@ import type { RoostApi } from "../shared/api.ts";
 import { byId } from "../shared/dom.ts";
 import { duration } from "../shared/format.ts";
 import { LiveHub } from "../shared/live-hub.ts";
-import { type OrgBody, signInThen } from "../shared/sign-in.ts";
+import { atLeast, type Me, type OrgBody, signInThen } from "../shared/sign-in.ts";
 import { CamerasView } from "./cameras.ts";
 import { ChatView } from "./chat.ts";
 import { FeedView } from "./feed.ts";
@@ -18,6 +19,7 @@ import { OperationsView } from "./operations.ts";
 import { PatternsView } from "./patterns.ts";
 import { RatesView } from "./rates.ts";
 import { SessionsView } from "./sessions.ts";
+import { SettingsView } from "./settings.ts";
 
 /** How far back the org's log is replayed on load: enough for a feed and a rate chart, little enough to load fast. */
 const ORG_REPLAY = 500;
@@ -29,7 +31,7 @@ declare global {
 	}
 }
 
-async function start(api: RoostApi, org: OrgBody): Promise<void> {
+async function start(api: RoostApi, org: OrgBody, me: Me): Promise<void> {
 	document.title = `${org.org.name} · Roost dashboard`;
 
 	const hub = new LiveHub(api);
@@ -39,7 +41,13 @@ async function start(api: RoostApi, org: OrgBody): Promise<void> {
 	const cameras = new CamerasView(byId("cameras"), api, hub);
 	const patterns = new PatternsView(byId("patterns"), api);
 	new ChatView(byId("chat"), api, hub);
-	new OperationsView(byId("operations"), api);
+	// Each view only for the roles whose routes it needs (docs/api.md, "Roles"); the API refuses the others anyway.
+	if (atLeast(me, "analyst")) new OperationsView(byId("operations"), api);
+	else for (const id of ["operations", "nav-operations"]) byId(id).remove();
+	if (atLeast(me, "admin")) {
+		for (const id of ["settings", "nav-settings"]) byId(id).hidden = false;
+		void new SettingsView(byId("settings"), api, me).load();
+	} else for (const id of ["settings", "nav-settings"]) byId(id).remove();
 	hub.onEvent((event) => {
 		if (event.actor.kind !== "chat") rates.record(event);
 	});

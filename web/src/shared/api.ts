@@ -1,7 +1,8 @@
 /**
- * The HTTP side of the Roost API for the web pages: org-scoped GET and POST with the API key as a bearer
- * token, problem+json errors as ApiError, and the URL of any actor's WebSocket (the key goes in `?token=`,
- * since browsers cannot set headers on a WebSocket). docs/api.md describes every route.
+ * The HTTP side of the Roost API for the web pages: org-scoped GET, POST and DELETE with the API key as a bearer
+ * token (or none, signed in through Cloudflare Access), problem+json errors as ApiError, and the URL of any actor's
+ * WebSocket (with a single-use ticket, since browsers cannot set headers on a WebSocket). docs/api.md describes every
+ * route.
  */
 
 import type { ActorPath } from "../../../src/cli/actors.ts";
@@ -43,9 +44,13 @@ export type Query = Record<string, string | number | undefined>;
 export class RoostApi {
 	readonly #origin: string;
 
+	/**
+	 * `apiKey` null: no key, for a page behind Cloudflare Access, where the browser's Access cookie makes the edge add
+	 * the signed identity to every same-origin request (docs/dashboard.md, "Signing in").
+	 */
 	constructor(
 		readonly org: string,
-		readonly apiKey: string,
+		readonly apiKey: string | null,
 		origin: string = location.origin,
 	) {
 		this.#origin = origin;
@@ -68,6 +73,11 @@ export class RoostApi {
 		return this.#request<T>("POST", path, {}, body);
 	}
 
+	/** DELETE, with a JSON body when the route takes one (removing a member names them in the body). */
+	delete<T>(path: string, body?: unknown): Promise<T> {
+		return this.#request<T>("DELETE", path, {}, body);
+	}
+
 	/** The actor's WebSocket, resuming after `after`, opened with a fresh single-use ticket (the key never goes in a URL). */
 	async socketUrl(actor: ActorRef, after: number): Promise<string> {
 		const { ticket } = await this.post<{ ticket: string }>(this.orgPath("/socket-tickets"), {});
@@ -81,7 +91,7 @@ export class RoostApi {
 	async #request<T>(method: string, path: string, query: Query, body?: unknown): Promise<T> {
 		const url = new URL(path, this.#origin);
 		for (const [name, value] of Object.entries(query)) if (value !== undefined) url.searchParams.set(name, String(value));
-		const headers: Record<string, string> = { authorization: `Bearer ${this.apiKey}` };
+		const headers: Record<string, string> = this.apiKey ? { authorization: `Bearer ${this.apiKey}` } : {};
 		if (body !== undefined) headers["content-type"] = "application/json";
 		let res: Response;
 		try {
