@@ -199,7 +199,10 @@ export interface WebhookDelivery {
  * The notice an org event means to webhook subscribers, or null for one they never hear of. `erasures`: the org's
  * erasures after the commit, so the event that completes one (its last step, or a request with no steps) is known.
  */
-export function webhookNotice(event: RecordedEvent, erasures: Erasures = {}): { type: WebhookEventType; data: unknown } | null {
+export function webhookNotice(
+	event: RecordedEvent,
+	erasures: Erasures = {},
+): { type: WebhookEventType; data: unknown; once?: string } | null {
 	switch (event.type) {
 		case "org.pattern_detected":
 			return { type: "pattern.detected", data: eventOfType(event, orgCatalog, "org.pattern_detected").data };
@@ -216,10 +219,11 @@ export function webhookNotice(event: RecordedEvent, erasures: Erasures = {}): { 
 			return { type: "work.parked", data: eventOfType(event, kernelCatalog, "kernel.parked_reported").data };
 		case "org.erasure_requested":
 		case "org.erasure_step_done": {
-			const id = (event.data as { erasure: string }).erasure;
+			const id = eventOfType(event, orgCatalog, event.type).data.erasure;
 			const erasure = Object.hasOwn(erasures, id) ? erasures[id] : undefined;
-			if (!erasure || erasure.status !== "done" || erasure.doneAt !== event.ts) return null;
-			return { type: "erasure.completed", data: erasureCompleted(erasure) };
+			if (erasure?.status !== "done" || erasure.doneAt !== event.ts) return null;
+			// `once`: a commit that holds several of its events tells it once.
+			return { type: "erasure.completed", data: erasureCompleted(erasure), once: `erasure:${id}` };
 		}
 		default:
 			return null;
@@ -247,10 +251,9 @@ export function webhookDeliveries(appended: readonly RecordedEvent[], webhooks: 
 	return appended.flatMap((event) => {
 		const notice = webhookNotice(event, erasures);
 		if (!notice) return [];
-		if (notice.type === "erasure.completed") {
-			const { erasure } = notice.data as { erasure: string };
-			if (told.has(erasure)) return [];
-			told.add(erasure);
+		if (notice.once !== undefined) {
+			if (told.has(notice.once)) return [];
+			told.add(notice.once);
 		}
 		const body = deliveryBody(notice.type, event.ts, notice.data);
 		return endpoints
