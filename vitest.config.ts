@@ -58,7 +58,14 @@ export default defineConfig({
 						},
 					}),
 				],
-				test: { name: "workers", include: ["test/workers/**/*.test.ts"], testTimeout: 30_000, hookTimeout: 60_000 },
+				test: {
+					name: "workers",
+					include: ["test/workers/**/*.test.ts"],
+					// Fails a test file in which the Worker wrote a log line that is not one JSON object.
+					setupFiles: ["./test/workers/support/json-logs.ts"],
+					testTimeout: 30_000,
+					hookTimeout: 60_000,
+				},
 			},
 			{
 				plugins: [sqlAsText],

@@ -81,6 +81,16 @@ export function* storedInteractions(
 	for (const row of rows) yield { seq: row.seq, interaction: storedEventOf(row, typed, "org.interaction_recorded").data };
 }
 
+/** The chats among recorded interactions (newest first): each chat's id once, at most `limit` of them. */
+export function recentChats(rows: Iterable<{ interaction: Interaction }>, limit: number): string[] {
+	const chats = new Set<string>();
+	for (const { interaction } of rows) {
+		if (chats.size >= limit) break;
+		if (interaction.source === "chat" && interaction.actor.kind === "chat") chats.add(interaction.actor.id);
+	}
+	return [...chats];
+}
+
 /**
  * Web visits that ended, newest first, matching every given filter: a user id, a page path the
  * visit included, or a window on when it ended. Reads the org's log of interactions backwards.

@@ -140,7 +140,7 @@ export class OrgWebhooks {
 	/** The deliveries a commit causes, as outbox messages written in its transaction. */
 	deliveriesOf(receipt: AppendReceipt, state: OrgState): Effects {
 		if (receipt.appended.length === 0) return {};
-		const deliveries = webhookDeliveries(receipt.appended, state.webhooks);
+		const deliveries = webhookDeliveries(receipt.appended, state.webhooks, state.erasures);
 		return deliveries.length ? { outbox: deliveries.map(deliveryMessage) } : {};
 	}
 

@@ -56,6 +56,7 @@ import { OrgRollupRunner, ROLLUP_TIMERS } from "./org-rollup-runner.ts";
 import {
 	listSessions,
 	MAX_SEARCH_SCAN,
+	recentChats,
 	type SessionHit,
 	type SessionList,
 	type SessionListQuery,
@@ -315,6 +316,11 @@ export class OrgActor extends EventSourcedActor<OrgState, OrgProposal> {
 	/** RPC from the dead-letter queues' consumer (src/dead-letters.ts): a message of this org recorded as parked work. */
 	recordDeadLetter(input: { queue: string; binding: QueueBinding; messageId: string; attempts: number; body: unknown }): Outcome<null> {
 		return this.refuseIfSandbox() ?? this.parkDeadLetter(input);
+	}
+
+	/** Chats the org has heard from (an answered question among its newest MAX_SEARCH_SCAN interactions), newest first. */
+	recentChats(limit: number): { chats: string[] } {
+		return { chats: recentChats(storedInteractions(this.log.reverseByType("org.interaction_recorded", MAX_SEARCH_SCAN)), limit) };
 	}
 
 	listCameras(): { cameras: { camera: string; status: "online" | "offline"; since: number }[] } {

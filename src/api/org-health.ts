@@ -1,7 +1,7 @@
 /**
  * Health of an org's actors (docs/operations.md): one actor's own figures, and per kind across the actors the org
- * follows (its active sessions and its cameras, at most MAX_PROBED_PER_KIND of each asked), with the status the
- * thresholds in src/core/health.ts give.
+ * follows (its active sessions, its cameras and the chats it has heard from, at most MAX_PROBED_PER_KIND of each
+ * asked), with the status the thresholds in src/core/health.ts give.
  */
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { type ActorHealth, HEALTH_THRESHOLDS, type KindHealth, kindHealth } from "../core/health.ts";
@@ -64,11 +64,12 @@ export function orgHealthRoutes(): OpenAPIHono<AppEnv> {
 		async (c) => {
 			const { org } = c.req.valid("param");
 			const orgStub = c.env.ORG.getByName(actorName(org, org));
-			const [own, parked, sessions, cameras] = await Promise.all([
+			const [own, parked, sessions, cameras, chats] = await Promise.all([
 				orgStub.health(),
 				orgStub.parkedByKind(),
 				orgStub.listSessions({ status: "active", limit: MAX_PROBED_PER_KIND }),
 				orgStub.listCameras(),
+				orgStub.recentChats(MAX_PROBED_PER_KIND),
 			]);
 			const probe = async (kind: string, ids: string[]): Promise<ActorHealth[]> => {
 				const answers = await Promise.allSettled(
@@ -94,6 +95,7 @@ export function orgHealthRoutes(): OpenAPIHono<AppEnv> {
 					),
 					parked.camera ?? 0,
 				),
+				chat: kindHealth(chats.chats.length, await probe("chat", chats.chats), parked.chat ?? 0),
 			};
 			for (const [kind, n] of Object.entries(parked)) kinds[kind] ??= kindHealth(0, [], n);
 			const order = ["ok", "amber", "red"] as const;

@@ -9,6 +9,8 @@ export const WEBHOOK_EVENT_TYPES = [
 	"camera.offline",
 	"camera.online",
 	"interaction.recorded",
+	"work.parked",
+	"erasure.completed",
 ] as const;
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
 

@@ -5,10 +5,12 @@
 import { sha256Hex } from "../core/hash.ts";
 import type { EventOf, ProposalOf } from "../events/catalog.ts";
 import type { RecordedEvent } from "../events/envelope.ts";
+import { kernelCatalog } from "../events/kernel.ts";
 import { orgCatalog } from "../events/org.ts";
 import type { WebhookEventType } from "../events/org-webhooks.ts";
 import { eventOfType } from "../events/stored.ts";
 import type { DecideContext, Refusal } from "./definition.ts";
+import type { Erasure, Erasures } from "./org-erasure.ts";
 
 type OrgEvent = EventOf<typeof orgCatalog>;
 type WebhookEvent = Extract<OrgEvent, { type: `org.webhook_${string}` }>;
@@ -193,8 +195,14 @@ export interface WebhookDelivery {
 	body: string;
 }
 
-/** The notice an org event means to webhook subscribers, or null for one they never hear of. */
-export function webhookNotice(event: RecordedEvent): { type: WebhookEventType; data: unknown } | null {
+/**
+ * The notice an org event means to webhook subscribers, or null for one they never hear of. `erasures`: the org's
+ * erasures after the commit, so the event that completes one (its last step, or a request with no steps) is known.
+ */
+export function webhookNotice(
+	event: RecordedEvent,
+	erasures: Erasures = {},
+): { type: WebhookEventType; data: unknown; once?: string } | null {
 	switch (event.type) {
 		case "org.pattern_detected":
 			return { type: "pattern.detected", data: eventOfType(event, orgCatalog, "org.pattern_detected").data };
@@ -206,22 +214,47 @@ export function webhookNotice(event: RecordedEvent): { type: WebhookEventType; d
 		}
 		case "org.interaction_recorded":
 			return { type: "interaction.recorded", data: eventOfType(event, orgCatalog, "org.interaction_recorded").data };
+		// Any actor of the org (the org included) parked work: the org records each report as this event.
+		case "kernel.parked_reported":
+			return { type: "work.parked", data: eventOfType(event, kernelCatalog, "kernel.parked_reported").data };
+		case "org.erasure_requested":
+		case "org.erasure_step_done": {
+			const id = eventOfType(event, orgCatalog, event.type).data.erasure;
+			const erasure = Object.hasOwn(erasures, id) ? erasures[id] : undefined;
+			if (erasure?.status !== "done" || erasure.doneAt !== event.ts) return null;
+			// `once`: a commit that holds several of its events tells it once.
+			return { type: "erasure.completed", data: erasureCompleted(erasure), once: `erasure:${id}` };
+		}
 		default:
 			return null;
 	}
+}
+
+/** What `erasure.completed` says: ids, times and counts; never who asked or whose data it was. */
+function erasureCompleted(erasure: Erasure) {
+	const { id, subject, requestedAt, doneAt, counts } = erasure;
+	return { erasure: id, subject, requestedAt, doneAt, counts };
 }
 
 export function deliveryBody(type: string, ts: number, data: unknown): string {
 	return JSON.stringify({ type, timestamp: new Date(ts).toISOString(), data });
 }
 
-/** The deliveries that `appended` events cause: one per event and enabled endpoint subscribed to its notice. */
-export function webhookDeliveries(appended: readonly RecordedEvent[], webhooks: Webhooks): WebhookDelivery[] {
+/**
+ * The deliveries that `appended` events cause: one per event and enabled endpoint subscribed to its notice.
+ * `erasures`: the org's erasures after them; an erasure completed is told once, by the first event that completed it.
+ */
+export function webhookDeliveries(appended: readonly RecordedEvent[], webhooks: Webhooks, erasures: Erasures = {}): WebhookDelivery[] {
 	const endpoints = Object.entries(webhooks).filter(([, e]) => e.enabled);
 	if (endpoints.length === 0) return [];
+	const told = new Set<string>();
 	return appended.flatMap((event) => {
-		const notice = webhookNotice(event);
+		const notice = webhookNotice(event, erasures);
 		if (!notice) return [];
+		if (notice.once !== undefined) {
+			if (told.has(notice.once)) return [];
+			told.add(notice.once);
+		}
 		const body = deliveryBody(notice.type, event.ts, notice.data);
 		return endpoints
 			.filter(([, e]) => e.events.includes(notice.type))

@@ -19,11 +19,20 @@ import type { AppendOptions, AppendReceipt, Effects, Plan, PlanOf } from "./type
 
 const NO_IDS: ReadonlySet<string> = new Set();
 
-function withCommitEffects(planned: Effects, always: Effects): Effects {
-	if (!always.outbox?.length && !always.timers?.length) return planned;
+/** The plan's effects and the actor's commit effects together: timers, messages and both sides' own writes, none dropped. */
+export function withCommitEffects(planned: Effects, always: Effects): Effects {
+	if (!always.outbox?.length && !always.timers?.length && !always.write) return planned;
+	const writes = [planned.write, always.write].filter((write) => write !== undefined);
 	return {
 		timers: [...(planned.timers ?? []), ...(always.timers ?? [])],
 		outbox: [...(planned.outbox ?? []), ...(always.outbox ?? [])],
+		...(writes.length > 0
+			? {
+					write: () => {
+						for (const write of writes) write();
+					},
+				}
+			: {}),
 	};
 }
 
