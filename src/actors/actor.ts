@@ -73,10 +73,10 @@ export abstract class EventSourcedActor<S, P extends ProposedEvent = ProposedEve
 		super(ctx, env);
 		this.db = drizzle(ctx.storage);
 		this.log = new EventLog(ctx.storage.sql);
-		this.snapshots = new SnapshotStore(this.db, ctx.storage.sql);
+		this.snapshotEvery = positiveInt(env.SNAPSHOT_EVERY) ?? DEFAULT_SNAPSHOT_EVERY;
+		this.snapshots = new SnapshotStore(this.db, ctx.storage.sql, this.snapshotEvery);
 		this.timers = new TimerStore(this.db, ctx.storage.sql);
 		this.outbox = new OutboxStore(this.db, ctx.storage.sql);
-		this.snapshotEvery = positiveInt(env.SNAPSHOT_EVERY) ?? DEFAULT_SNAPSHOT_EVERY;
 		this.#head = { state: definition.initialState(), version: 0, hash: GENESIS_HASH };
 		this.#meta = new ActorMeta(this.db);
 		this.#host = makeHost(

@@ -25,15 +25,32 @@ const encoder = new TextEncoder();
 const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
 
 /**
- * Snapshots an actor keeps: the newest this many (of any reducer version), so storage stays bounded however long
- * the log. A state-at-version read below the oldest kept one folds from the initial state: slower, never wrong.
+ * Snapshots an actor keeps, so storage stays bounded however long the log: the newest SNAPSHOTS_KEPT (of any reducer
+ * version), plus a ladder of older ones by the current reducer version, at most one per rung of `rungSpacing` events
+ * (the oldest in each rung), and at most SNAPSHOT_RUNGS rungs: when the log outgrows them the spacing doubles and
+ * every other rung goes. A state-at-version read anywhere in the log then folds at most about one rung's spacing of
+ * events (docs/architecture.md, "Snapshots").
  */
 export const SNAPSHOTS_KEPT = 10;
+/** Most rungs of the ladder of older snapshots. */
+export const SNAPSHOT_RUNGS = 128;
+
+/**
+ * The ladder's spacing at log version `version`: the snapshot interval times the smallest power of two that keeps
+ * `version` within SNAPSHOT_RUNGS rungs (200 events up to 25,600; 12,800 at a million events with the default 200).
+ */
+export function rungSpacing(version: number, every: number): number {
+	let spacing = Math.max(1, every);
+	while (Math.floor(version / spacing) >= SNAPSHOT_RUNGS) spacing *= 2;
+	return spacing;
+}
 
 export class SnapshotStore {
 	constructor(
 		private readonly db: DrizzleSqliteDODatabase,
 		private readonly sql: SqlStorage,
+		/** The actor's snapshot interval (SNAPSHOT_EVERY): the ladder's narrowest rung. */
+		readonly every: number,
 	) {}
 
 	/** Writes the state at `version`. Call inside a storage transaction. */
@@ -47,18 +64,29 @@ export class SnapshotStore {
 		}
 		const row = { version, reducerVersion, parts, bytes: bytes.length, checksum: sha256Hex(bytes) };
 		this.db.insert(snapshots).values(row).onConflictDoUpdate({ target: snapshots.version, set: row }).run();
-		this.#prune();
+		this.#prune(reducerVersion);
 		return { version, reducerVersion, parts, bytes: bytes.length };
 	}
 
-	/** Deletes every snapshot but the newest SNAPSHOTS_KEPT; inside the write's transaction. */
-	#prune(): void {
-		const oldest = this.sql
+	/**
+	 * Below the newest SNAPSHOTS_KEPT, keeps only the ladder: the oldest snapshot of `reducerVersion` in each rung of
+	 * the current spacing. Inside the write's transaction; it reads at most the kept rows plus the one just written.
+	 */
+	#prune(reducerVersion: string): void {
+		const newest = this.sql.exec<{ version: number }>("SELECT max(version) AS version FROM snapshots").one().version;
+		const cut = this.sql
 			.exec<{ version: number }>("SELECT version FROM snapshots ORDER BY version DESC LIMIT 1 OFFSET ?", SNAPSHOTS_KEPT - 1)
-			.toArray()[0];
-		if (!oldest) return;
-		this.sql.exec("DELETE FROM snapshot_parts WHERE version < ?", oldest.version);
-		this.sql.exec("DELETE FROM snapshots WHERE version < ?", oldest.version);
+			.toArray()[0]?.version;
+		if (cut === undefined) return;
+		const spacing = rungSpacing(newest, this.every);
+		this.sql.exec(
+			`DELETE FROM snapshots WHERE version < ?1 AND NOT (reducer_version = ?2 AND version IN (
+				SELECT min(version) FROM snapshots WHERE version < ?1 AND reducer_version = ?2 GROUP BY version / CAST(?3 AS INTEGER)))`,
+			cut,
+			reducerVersion,
+			spacing,
+		);
+		this.sql.exec("DELETE FROM snapshot_parts WHERE version < ? AND version NOT IN (SELECT version FROM snapshots)", cut);
 	}
 
 	list(): SnapshotInfo[] {

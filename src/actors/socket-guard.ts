@@ -72,7 +72,7 @@ export function takeToken(bucket: Bucket | undefined, rate: Rate, now: number): 
 
 /** What a socket remembers across hibernation (partyserver keeps it in the socket's attachment; it stays far under 2 KB). */
 export interface SocketState {
-	/** The last seq it was sent; absent while it is still in onConnect, and on a send-only socket. */
+	/** The seq it was caught up to on connect (every later commit is pushed to it); absent while it is still in onConnect, and on a send-only socket. */
 	cursor?: number;
 	sendOnly?: true;
 	/** The key that opened it (absent on sockets opened inside the system, without the Worker). */

@@ -162,31 +162,29 @@ export class Subscriptions<S> {
 		}
 	}
 
-	/** Pushes newly committed events to every subscribed socket, each exactly once by seq. */
+	/**
+	 * Pushes newly committed events to every subscribed socket, each exactly once by seq. Every commit is published
+	 * (imports go through the append path, an erasure closes the sockets), so a socket that caught up on connect has
+	 * been sent everything since: its cursor is written once, on connect, and never again here (no attachment write
+	 * per socket per event). The frames are built once for all sockets.
+	 */
 	publish(envelopes: readonly EventEnvelope[]): void {
 		const first = envelopes[0];
 		if (!first) return;
-		const version = this.host.head.version;
 		let frames: string[] | undefined;
 		for (const connection of this.hooks.connections<SocketState>()) {
 			const state = connection.state;
-			if (!this.keys.mayReceive(connection, state)) continue;
 			// A socket still inside onConnect has no cursor yet (its catch-up covers these events); a send-only socket never has one.
-			const cursor = state && "cursor" in state ? state.cursor : undefined;
-			if (cursor === undefined || cursor >= version) continue;
-			if (cursor >= first.seq - 1) {
-				frames ??= envelopes.map((event) => JSON.stringify({ t: "event", event } satisfies ServerMessage));
-				for (let i = cursor - first.seq + 1; i < frames.length; i++) {
-					try {
-						connection.send(frames[i] as string);
-					} catch {
-						break;
-					}
+			const cursor = state?.cursor;
+			if (cursor === undefined || !this.keys.mayReceive(connection, state)) continue;
+			frames ??= envelopes.map((event) => JSON.stringify({ t: "event", event } satisfies ServerMessage));
+			for (let i = Math.max(0, cursor - first.seq + 1); i < frames.length; i++) {
+				try {
+					connection.send(frames[i] as string);
+				} catch {
+					break;
 				}
-			} else {
-				this.#sendRange(connection, cursor, version);
 			}
-			connection.setState({ ...state, cursor: version });
 		}
 	}
 }
