@@ -239,7 +239,7 @@ export abstract class EventSourcedActor<S, P extends ProposedEvent = ProposedEve
 	}
 
 	/** Moves the log's prefix older than `before` (ms) to R2 segments and keeps a checkpoint (src/actors/kernel/compaction.ts). */
-	compactLog(query: { before: number }): Outcome<CompactionReport> | Promise<Outcome<CompactionReport>> {
+	async compactLog(query: { before: number }): Promise<Outcome<CompactionReport>> {
 		return this.refuseIfSandbox() ?? compactLog(this.#host, query);
 	}
 

@@ -8,7 +8,9 @@
  */
 import { eq } from "drizzle-orm";
 import { GENESIS_HASH } from "../../core/hash.ts";
+import { actorName } from "../../core/identity.ts";
 import { type ActorError, fail, type Outcome, ok } from "../../core/outcome.ts";
+import type { Env } from "../../env.ts";
 import { faultPoint } from "../faults.ts";
 import type { StoredEvent } from "../log.ts";
 import { logSegments, segmentName } from "../org-objects.ts";
@@ -141,4 +143,11 @@ function commitCheckpoint<S>(host: KernelHost<S>, checkpoint: Checkpoint | null,
 		faultPoint("compact.after-delete", host.ctx);
 	});
 	log.start = { seq: next.seq, hash: next.hash };
+}
+
+/** For the retention job: compacts the org's own log before `before` (ms) now; call again while `more`. */
+export async function compactOrgLog(env: Env, org: string, before: number): Promise<Outcome<CompactionReport>> {
+	// The stub's RPC type of this method is too deep for tsc to infer: it is the actor's own Outcome.
+	const report: Outcome<CompactionReport> = await env.ORG.getByName(actorName(org, org)).compactLog({ before });
+	return report;
 }
