@@ -21,6 +21,7 @@ import { isKernelEventType } from "../events/kernel.ts";
 import type { KeyRole } from "../events/org.ts";
 import type { ActorDefinition } from "../reducers/definition.ts";
 import { ActorMeta } from "./kernel/actor-meta.ts";
+import { type CompactionReport, compactLog } from "./kernel/compaction.ts";
 import type { ExternalVerdict } from "./kernel/courier.ts";
 import { clearActorStorage, eraseActor } from "./kernel/erase.ts";
 import { rebuildHead } from "./kernel/fold.ts";
@@ -237,19 +238,21 @@ export abstract class EventSourcedActor<S, P extends ProposedEvent = ProposedEve
 		return this.#parts.parking.parkDeadLetter(input);
 	}
 
-	/** The org's parked items per actor kind (empty on other actors). */
+	/** Moves the log's prefix older than `before` (ms) to R2 segments and keeps a checkpoint (src/actors/kernel/compaction.ts). */
+	async compactLog(query: { before: number }): Promise<Outcome<CompactionReport>> {
+		return this.refuseIfSandbox() ?? compactLog(this.#host, query);
+	}
+
 	parkedByKind(): Record<string, number> {
 		return this.#parts.parking.index.countsByKind();
 	}
 
-	/** This actor's health figures: outbox, timers, parked work, sockets, snapshot lag, storage (docs/operations.md). */
+	/** Health figures: outbox, timers, parked work, sockets, snapshot lag, storage (docs/operations.md). */
 	health(): ActorHealth {
 		let sockets = 0;
 		for (const _ of this.getConnections()) sockets++;
 		return actorHealth(this.#host, sockets);
 	}
-
-	// ---- erasure ------------------------------------------------------------------------
 
 	/**
 	 * What the kind keeps outside its storage that an erasure must delete, answering how many objects went: by
@@ -261,7 +264,6 @@ export abstract class EventSourcedActor<S, P extends ProposedEvent = ProposedEve
 	}
 
 	// ---- the alarm ----------------------------------------------------------------------
-
 	override async onAlarm(): Promise<void> {
 		// A sandbox runs nothing: the alarm that woke it is spent, and never armed again.
 		if (this.isSandbox) return this.#parts.schedule.spent();
@@ -277,7 +279,6 @@ export abstract class EventSourcedActor<S, P extends ProposedEvent = ProposedEve
 	}
 
 	// ---- reading ------------------------------------------------------------------------
-
 	/**
 	 * Events after `after` in seq order; upcast to current versions unless `raw`. Redacted for readers unless
 	 * `unredacted`, which only server code copying a log inside its org sets (a fork), never a route's query.
@@ -331,7 +332,7 @@ export abstract class EventSourcedActor<S, P extends ProposedEvent = ProposedEve
 		return this.#parts.reads.newestOfType<E>(type, limit, before);
 	}
 
-	/** Recomputes the hash chain end to end. */
+	/** Recomputes the hash chain from the checkpoint (or seq 1). */
 	verifyChain(): ChainReport {
 		return this.#parts.reads.verifyChain();
 	}

@@ -34,6 +34,10 @@ export const FAULT_POINTS = [
 	"erase.after-objects",
 	/** An erased actor cleared its storage, before it reports the step to its org. */
 	"erase.after-storage",
+	/** A compaction wrote its segment to R2, before the checkpoint and the deletion of the rows. */
+	"compact.after-segment",
+	/** Inside the compaction transaction, after the rows are deleted, before commit. */
+	"compact.after-delete",
 ] as const;
 export type FaultPoint = (typeof FAULT_POINTS)[number];
 

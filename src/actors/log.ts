@@ -24,7 +24,18 @@ const insertStatements = Array.from({ length: ROWS_PER_INSERT + 1 }, (_, n) => i
 export type ChainCheck = { ok: true; checked: number } | { ok: false; checked: number; brokenAt: number; reason: string };
 
 export class EventLog {
+	/**
+	 * Where the stored log starts: the checkpoint of the last compaction (src/actors/kernel/compaction.ts), seq 0 and
+	 * the genesis hash when nothing was compacted. Rows at or below `start.seq` are in R2 segments; their ids stay in
+	 * `compacted_ids`, so they are still duplicates.
+	 */
+	start: { seq: number; hash: string } = { seq: 0, hash: GENESIS_HASH };
+
 	constructor(private readonly sql: SqlStorage) {}
+
+	get compacted(): boolean {
+		return this.start.seq > 0;
+	}
 
 	/** Highest seq and its hash, or 0 and the genesis hash for an empty log. */
 	head(): { version: number; hash: string } {
@@ -50,6 +61,10 @@ export class EventLog {
 			const chunk = ids.slice(start, start + MAX_PARAMS);
 			const marks = chunk.map(() => "?").join(", ");
 			for (const row of this.sql.exec<{ id: string }>(`SELECT id FROM events WHERE id IN (${marks})`, ...chunk)) {
+				found.add(row.id);
+			}
+			if (!this.compacted) continue;
+			for (const row of this.sql.exec<{ id: string }>(`SELECT id FROM compacted_ids WHERE id IN (${marks})`, ...chunk)) {
 				found.add(row.id);
 			}
 		}
@@ -104,11 +119,27 @@ export class EventLog {
 		];
 	}
 
-	/** Recomputes the whole chain and reports the first row that does not match. */
+	/** Keeps the ids of the rows in (after, upTo] in compacted_ids and deletes the rows. Inside a transaction. */
+	compactRange(after: number, upTo: number): number {
+		this.sql.exec("CREATE TABLE IF NOT EXISTS compacted_ids (id TEXT PRIMARY KEY) WITHOUT ROWID");
+		this.sql.exec("INSERT OR IGNORE INTO compacted_ids (id) SELECT id FROM events WHERE seq > ? AND seq <= ?", after, upTo);
+		this.sql.exec("DELETE FROM events WHERE seq > ? AND seq <= ?", after, upTo);
+		return upTo - after;
+	}
+
+	/** The last seq of the prefix after `after` whose events are all older than `before`, at most `max` of them and below `below`. */
+	prefixBefore(after: number, before: number, max: number, below: number): number {
+		const stop = this.sql
+			.exec<{ seq: number | null }>("SELECT min(seq) AS seq FROM events WHERE seq > ? AND ts >= ?", after, before)
+			.one().seq;
+		return Math.min(stop === null ? below : stop - 1, after + max, below);
+	}
+
+	/** Recomputes the chain from the start (the checkpoint, if compacted) and reports the first row that does not match. */
 	verify(): ChainCheck {
-		let prev = GENESIS_HASH;
-		let expectedSeq = 1;
-		for (const row of this.range(0)) {
+		let prev = this.start.hash;
+		let expectedSeq = this.start.seq + 1;
+		for (const row of this.range(this.start.seq)) {
 			if (row.seq !== expectedSeq) {
 				return { ok: false, checked: expectedSeq - 1, brokenAt: expectedSeq, reason: `seq ${expectedSeq} is missing` };
 			}

@@ -16,7 +16,7 @@ export interface ObjectOwner {
 
 export type ObjectRead = { ok: true; object: R2ObjectBody } | { ok: false; reason: string };
 
-export type ObjectArea = "frames" | "interactions";
+export type ObjectArea = "frames" | "interactions" | "segments";
 
 /** Path ids cannot hold `/` (see identity.ts), so a segment that does is refused rather than trusted. */
 const SEGMENT = /^[^/]+$/;
@@ -105,3 +105,10 @@ export const actorInteractionsPrefix = (kind: string, id: string) => encodeURICo
 
 /** `<interaction id>.json`, encoded so the id's `:` and `/` stay one segment; a redelivery overwrites the same object. */
 export const interactionName = (interactionId: string) => `${encodeURIComponent(interactionId)}.json`;
+
+/** An org's compacted log segments: `segments/<org>/`, one object per segment of one actor's log. */
+export const logSegments = (bucket: R2Bucket, org: string) => new OrgObjects(bucket, "segments", { org });
+
+/** `<kind>:<id>:<fromSeq>-<toSeq>.ndjson`: one actor's events fromSeq..toSeq; a re-run writes the same object. */
+export const segmentName = (kind: string, id: string, fromSeq: number, toSeq: number) =>
+	`${encodeURIComponent(`${kind}:${id}`)}:${fromSeq}-${toSeq}.ndjson`;

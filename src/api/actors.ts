@@ -6,6 +6,7 @@
  */
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
+import type { EventPage } from "../actors/actor.ts";
 import { type AnyActorStub, actorStub as stubOf } from "../actors/directory.ts";
 import { SOCKET_KEY_HEADER, socketKeyHeader } from "../actors/socket-guard.ts";
 import { ID_PATTERN } from "../core/identity.ts";
@@ -110,7 +111,7 @@ function registerReads(
 			summary: "A page of the actor's log",
 			security: ORG_KEY,
 			request: { params, query: eventsQuery },
-			responses: { 200: json(eventPage, "A page of the actor's log"), ...problems(400, 401, 403, 404, 429) },
+			responses: { 200: json(eventPage, "A page of the actor's log"), ...problems(400, 401, 403, 404, 410, 429) },
 		}),
 		async (c) => {
 			const q = c.req.valid("query");
@@ -119,7 +120,10 @@ function registerReads(
 				const event = await actor.eventById(q.id, q.raw === "true");
 				return c.json({ events: event ? [event] : [], next: null } as z.infer<typeof eventPage>, 200);
 			}
-			const page = await actor.readEvents({ after: q.after, limit: q.limit, type: q.type, raw: q.raw === "true" });
+			const page: EventPage = await actor.readEvents({ after: q.after, limit: q.limit, type: q.type, raw: q.raw === "true" });
+			// Events before the log's checkpoint were compacted to R2 (src/actors/kernel/compaction.ts): 410, naming the segments.
+			if (page.gone)
+				throw new ApiError(410, "Gone", `Events up to seq ${page.gone.checkpoint.seq} were compacted to the archive.`, { gone: page.gone });
 			return c.json(page as z.infer<typeof eventPage>, 200);
 		},
 	);
@@ -131,7 +135,7 @@ function registerReads(
 			summary: "The actor's state now, or at version `at`",
 			security: ORG_KEY,
 			request: { params, query: stateQuery },
-			responses: { 200: json(stateBody, "State now, or at version `at`"), ...problems(400, 401, 403, 404, 429) },
+			responses: { 200: json(stateBody, "State now, or at version `at`"), ...problems(400, 401, 403, 404, 410, 429) },
 		}),
 		async (c) => {
 			const outcome = await stub(c, c.req.valid("param")).readState(c.req.valid("query").at);

@@ -20,6 +20,7 @@ const PROBLEMS = {
 	403: "A live key of the org whose role does not open this route (`x-roost-role` names the least role; `requiredRole` in the body).",
 	404: "Nothing here: an unknown id, or another org's path (the two are not told apart).",
 	409: "Conflict: the body has `currentVersion`.",
+	410: "Gone: the events asked for were compacted to the archive; `gone` names the checkpoint and the R2 segments.",
 	413: "The body is over this route's size limit.",
 	422: "Events rejected: a reducer refused one, so nothing in the batch was appended.",
 	426: "A WebSocket route called without `Upgrade: websocket`.",

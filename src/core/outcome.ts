@@ -13,7 +13,9 @@ export type ActorError =
 	| { kind: "rejected"; detail: string; errors?: FieldError[] }
 	| { kind: "not_found"; detail: string }
 	/** The actor is a sandbox: it takes imports, and refuses every live write. */
-	| { kind: "read_only"; detail: string; errors: FieldError[] };
+	| { kind: "read_only"; detail: string; errors: FieldError[] }
+	/** What was asked for is before the log's checkpoint: compacted to the archive (R2 segment keys). */
+	| { kind: "gone"; detail: string; checkpoint: { seq: number; hash: string }; archive: string[] };
 
 export type Outcome<T> = { ok: true; value: T } | { ok: false; error: ActorError };
 
@@ -34,11 +36,14 @@ export function statusOf(error: ActorError): { status: number; title: string } {
 			return { status: 404, title: "Not found" };
 		case "read_only":
 			return { status: 403, title: "Sandbox is read-only" };
+		case "gone":
+			return { status: 410, title: "Gone" };
 	}
 }
 
 /** The fields of an error frame or problem body beyond status and title. */
 export function errorDetails(error: ActorError): { detail: string; errors?: FieldError[]; currentVersion?: number } {
+	if (error.kind === "gone") return { detail: error.detail, ...{ gone: { checkpoint: error.checkpoint, archive: error.archive } } };
 	return {
 		detail: error.detail,
 		...("errors" in error && error.errors ? { errors: error.errors } : {}),

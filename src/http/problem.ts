@@ -23,6 +23,7 @@ const SLUGS: Record<number, string> = {
 	404: "not-found",
 	405: "method-not-allowed",
 	409: "version-conflict",
+	410: "gone",
 	413: "too-large",
 	415: "unsupported-media-type",
 	422: "events-rejected",

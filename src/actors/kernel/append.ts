@@ -75,11 +75,11 @@ export class AppendPath<S> {
 		// table's unique id index settles it inside the commit. A batch that does repeat a stored id (an SDK
 		// retry) rolls back and is staged again knowing which ids exist. That saves a lookup on every append.
 		try {
-			return this.#commit(decided, options, NO_IDS, firing);
+			// Once compacted, the deleted rows' ids live in compacted_ids, which the unique index does not see: look them up.
+			return this.#commit(decided, options, this.host.log.compacted ? this.host.log.existingIds(idsOf(decided.events)) : NO_IDS, firing);
 		} catch (error) {
 			if (!isDuplicateIdError(error)) throw error;
-			const ids = decided.events.map((event: ProposedEvent) => event.id).filter((id) => typeof id === "string");
-			return this.#commit(decided, options, this.host.log.existingIds(ids), firing);
+			return this.#commit(decided, options, this.host.log.existingIds(idsOf(decided.events)), firing);
 		}
 	}
 
@@ -148,3 +148,5 @@ export class AppendPath<S> {
 		return earliestSet;
 	}
 }
+
+const idsOf = (events: readonly ProposedEvent[]): string[] => events.map((event) => event.id).filter((id) => typeof id === "string");

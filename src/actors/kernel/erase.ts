@@ -68,6 +68,7 @@ export async function clearActorStorage<S>(
 	const bytesLeft = ctx.storage.sql.databaseSize;
 	await migrate(host.db, migrations);
 	host.meta.load();
+	host.log.start = { seq: 0, hash: GENESIS_HASH };
 	Object.assign(host.head, { state: initialState, version: 0, hash: GENESIS_HASH });
 	await schedule.load();
 	return bytesLeft;

@@ -6,6 +6,7 @@ import { type ActorDefinition, fold } from "../../reducers/definition.ts";
 import { faultPoint } from "../faults.ts";
 import type { EventLog, StoredEvent } from "../log.ts";
 import type { SnapshotStore } from "../snapshots.ts";
+import { loadCheckpoint } from "./compaction.ts";
 import { type KernelHost, reducerTag } from "./host.ts";
 
 /** Rows as the reducer sees them: validated and upcast by the catalog, read lazily. */
@@ -35,6 +36,7 @@ export function foldToVersion<S>(
  * A replay longer than the snapshot interval (new reducer, lost snapshot) writes a snapshot, so the next wake skips it.
  */
 export function rebuildHead<S>(host: KernelHost<S>): void {
+	loadCheckpoint(host);
 	const head = host.log.head();
 	const { state, from } = foldToVersion(host.definition, host.log, host.snapshots, head.version);
 	Object.assign(host.head, { state, version: head.version, hash: head.hash });

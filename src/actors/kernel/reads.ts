@@ -9,6 +9,7 @@ import type { ActorRef, EventEnvelope, RecordedEvent } from "../../events/envelo
 import { eventForFold, recordedFromRow } from "../../events/stored.ts";
 import type { StoredEvent } from "../log.ts";
 import type { SnapshotInfo } from "../snapshots.ts";
+import { goneBefore, loadCheckpoint } from "./compaction.ts";
 import { foldRange, foldToVersion } from "./fold.ts";
 import { type KernelHost, reducerTag } from "./host.ts";
 import { MAX_PAGE } from "./subscriptions.ts";
@@ -32,12 +33,23 @@ export class Reads<S> {
 	}
 
 	events(query: { after?: number; limit?: number; type?: string; raw?: boolean; unredacted?: boolean }): EventPage {
-		const after = Math.max(0, query.after ?? 0);
+		const asked = Math.max(0, query.after ?? 0);
+		const after = Math.max(asked, this.host.log.start.seq);
 		const limit = Math.min(Math.max(1, query.limit ?? 100), MAX_PAGE);
 		const rows = this.host.log.page(after, limit + 1, query.type);
 		const more = rows.length > limit;
 		const page = more ? rows.slice(0, limit) : rows;
-		return { events: page.map((row) => this.envelope(row, query.raw, query.unredacted)), next: more ? (page.at(-1)?.seq ?? null) : null };
+		const events = page.map((row) => this.envelope(row, query.raw, query.unredacted));
+		const gone = asked < after ? this.#gone() : undefined;
+		return { events, next: more ? (page.at(-1)?.seq ?? null) : null, ...(gone ? { gone } : {}) };
+	}
+
+	/** Where the compacted events went (the checkpoint and its segments), or undefined. */
+	#gone(): EventPage["gone"] {
+		const checkpoint = loadCheckpoint(this.host);
+		return checkpoint
+			? { checkpoint: { seq: checkpoint.seq, hash: checkpoint.hash }, archive: checkpoint.segments.slice(-100) }
+			: undefined;
 	}
 
 	/** Events of the given types before seq `before`, newest first, upcast and redacted; `next` is the `before` of the next page. */
@@ -66,7 +78,11 @@ export class Reads<S> {
 		if (!Number.isSafeInteger(at) || at < 0 || at > head.version) {
 			return invalid([{ path: "at", message: `must be an integer from 0 to the current version ${head.version}` }]);
 		}
-		return ok({ version: at, state: this.shownState(this.stateAt(at)) });
+		const { state, from } = foldToVersion(this.host.definition, this.host.log, this.host.snapshots, at);
+		// A fold that would need compacted rows (no snapshot between the checkpoint and `at`) is gone, never wrong.
+		const checkpoint = this.host.log.compacted ? loadCheckpoint(this.host) : null;
+		if (checkpoint && from < checkpoint.seq) return goneBefore(checkpoint, `the state at version ${at}`);
+		return ok({ version: at, state: this.shownState(state) });
 	}
 
 	snapshotAt(version: number): { version: number; reducerVersion: string; state: unknown } | null {
@@ -99,7 +115,10 @@ export class Reads<S> {
 	replayCheck(): ReplayReport {
 		const { definition, head, log, snapshots } = this.host;
 		const all = snapshots.list();
-		const stored = all.filter((s) => s.version <= head.version);
+		// A compacted log replays from the oldest snapshot at or after its checkpoint (compaction.ts writes one there).
+		const start = log.start.seq;
+		const base = start > 0 ? all.find((s) => s.version >= start && s.reducerVersion === reducerTag(definition)) : undefined;
+		const stored = all.filter((s) => s.version <= head.version && s.version > (base?.version ?? -1));
 		const mismatches: ReplayReport["mismatches"] = [];
 		const compare = (version: number, against: string, was: unknown, replayed: unknown) => {
 			if (diffJson(was, replayed) === undefined) return;
@@ -107,8 +126,8 @@ export class Reads<S> {
 			const delta = diffJson(this.shownState(was), this.shownState(replayed)) ?? "differs only in redacted fields";
 			mismatches.push({ version, against, delta });
 		};
-		let state = definition.initialState();
-		let at = 0;
+		let state = base ? (snapshots.read<S>(base.version) ?? definition.initialState()) : definition.initialState();
+		let at = base?.version ?? 0;
 		for (const snapshot of stored) {
 			state = foldRange(definition, log, state, at, snapshot.version);
 			at = snapshot.version;

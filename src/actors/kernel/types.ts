@@ -53,6 +53,8 @@ export interface EventPage {
 	events: EventEnvelope[];
 	/** Pass as `after` for the next page; null when this page reached the end. */
 	next: number | null;
+	/** Set when `after` was before the checkpoint: the page starts there, and the API answers 410 (compaction.ts). */
+	gone?: { checkpoint: { seq: number; hash: string }; archive: string[] };
 }
 
 /** An exported event as `GET .../events?raw=true` gives it (the envelope without `actor`; the hash, if kept, is checked). */
