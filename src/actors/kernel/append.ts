@@ -24,6 +24,7 @@ function withCommitEffects(planned: Effects, always: Effects): Effects {
 	return {
 		timers: [...(planned.timers ?? []), ...(always.timers ?? [])],
 		outbox: [...(planned.outbox ?? []), ...(always.outbox ?? [])],
+		...(planned.write ? { write: planned.write } : {}),
 	};
 }
 
