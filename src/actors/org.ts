@@ -3,28 +3,17 @@
  * routes asks this actor whether its key is good, so a revocation takes effect on the next request.
  */
 import { uuidv7 } from "uuidv7";
-import type { z } from "zod";
 import { memberKeyId } from "../core/identity.ts";
 import { type ActorError, fail, type Outcome, ok } from "../core/outcome.ts";
 import type { Env } from "../env.ts";
-import { zodErrors } from "../events/catalog.ts";
 import type { EventMeta } from "../events/envelope.ts";
-import { ERASURE_STEP_MESSAGE, erasureStepReport } from "../events/erasure.ts";
-import {
-	CAMERA_STATUS_MESSAGE,
-	cameraStatusSchema,
-	INTERACTION_MESSAGE,
-	interactionSchema,
-	type Summary,
-	VISIT_STARTED_MESSAGE,
-	visitInteractionId,
-	visitStartedSchema,
-} from "../events/interaction.ts";
+import { ERASURE_STEP_MESSAGE } from "../events/erasure.ts";
+import type { Summary } from "../events/interaction.ts";
 import { type KeyRole, type MemberRole, orgCatalog } from "../events/org.ts";
 import { AUDITED_ORG_EVENTS } from "../events/org-audit.ts";
 import { eventOfType } from "../events/stored.ts";
 import type { Period, PeriodOrAll } from "../patterns/windows.ts";
-import { isRefusal, type Refusal } from "../reducers/definition.ts";
+import { isRefusal } from "../reducers/definition.ts";
 import {
 	decideOrg,
 	type KeyView,
@@ -49,7 +38,6 @@ import {
 	erasureOf,
 	erasureRequest,
 	opened,
-	sealed,
 	shredKeys,
 } from "./org-erasures.ts";
 import { messageCommand } from "./org-messages.ts";
