@@ -67,8 +67,7 @@ export class OrgRetention {
 		this.actors = new OrgActorIndex(sql);
 	}
 
-	policy(): PolicyView {
-		const state = this.host.state();
+	policy(state: OrgState = this.host.state()): PolicyView {
 		return { policy: state.policy, setAt: state.policySetAt, defaults: DEFAULT_POLICY };
 	}
 
@@ -77,7 +76,7 @@ export class OrgRetention {
 		return this.host.execute(meta, (state, version) => {
 			const events = this.host.decide({ kind: "set_policy", policy, setBy }, state, version);
 			if (isRefusal(events)) return events;
-			return { events, result: () => this.policy(), effects: () => ({ timers: [RETENTION_TIMER] }) };
+			return { events, result: (_receipt, after) => this.policy(after), effects: () => ({ timers: [RETENTION_TIMER] }) };
 		});
 	}
 

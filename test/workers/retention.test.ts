@@ -113,7 +113,7 @@ describe("deleting an org", () => {
 		const session = uniqueId("s");
 		await endedVisit(org, session, uniqueId("user"));
 		await expectProblem(await call(`/v1/orgs/${org.org}`, { method: "DELETE", headers: bearer(org) }), 403);
-		await expectProblem(await call(`/v1/orgs/${org.org}`, { method: "DELETE" }), 401);
+		await expectProblem(await call(`/v1/orgs/${org.org}`, { method: "DELETE", headers: { authorization: "" } }), 401);
 		const res = await call(`/v1/orgs/${org.org}`, { method: "DELETE", headers: adminAuth });
 		expect(res.status).toBe(202);
 		expect(await res.json()).toMatchObject({ status: "deleting", counts: { actors: 1 } });
