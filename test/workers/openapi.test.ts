@@ -38,7 +38,7 @@ describe("openapi.json", () => {
 		let group: string[] = [];
 		let open = false;
 		for (const line of apiDoc.split("\n")) {
-			const heading = /^#{3,4} `(GET|POST|PATCH|DELETE) (\/v1\/orgs\/\{org\}[^`]*)`$/.exec(line);
+			const heading = /^#{3,4} `(GET|POST|PUT|PATCH|DELETE) (\/v1\/orgs\/\{org\}[^`]*)`$/.exec(line);
 			if (heading) {
 				if (!open) group = [];
 				group.push(`${heading[1]} ${heading[2]}`);
