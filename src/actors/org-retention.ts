@@ -129,10 +129,9 @@ export class OrgRetention {
 			result: () => null,
 			effects: () => {
 				const planned = erasureEffects(erasure, scope, now);
-				const outbox = planned.outbox.map((m) =>
-					"actor" in m.target && m.target.actor.kind === "session" && policy.archiveSessions
-						? { ...m, data: { ...(m.data as object), archive: true } }
-						: m,
+				// Step i is actor i: a session's erase message asks it to archive its log first.
+				const outbox = planned.outbox.map((m, step) =>
+					scope.actors[step]?.kind === "session" && policy.archiveSessions ? { ...m, data: { erasure, step, archive: true } } : m,
 				);
 				return { outbox: [...outbox, ...frames], timers: [...planned.timers, ...more], write: () => this.actors.markRetained(expired) };
 			},
