@@ -23,6 +23,7 @@ import { orgHealthRoutes } from "./api/org-health.ts";
 import { orgRoutes } from "./api/orgs.ts";
 import { parkedRoutes } from "./api/parked.ts";
 import { patternRoutes } from "./api/patterns.ts";
+import { policyRoutes } from "./api/policy.ts";
 import { sessionRoutes } from "./api/sessions.ts";
 import { socketTicketRoutes } from "./api/socket-tickets.ts";
 import { webhookRoutes } from "./api/webhooks.ts";
@@ -38,7 +39,7 @@ import { mcpRoutes } from "./mcp/route.ts";
 
 const SDK_CORS = {
 	origin: "*",
-	allowMethods: ["GET", "POST", "PATCH", "DELETE"],
+	allowMethods: ["GET", "POST", "PUT", "PATCH", "DELETE"],
 	allowHeaders: ["authorization", "content-type", "x-correlation-id", "x-request-id"],
 	exposeHeaders: ["retry-after", "x-request-id"],
 	maxAge: 86_400,
@@ -94,6 +95,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
 	app.route("/", parkedRoutes());
 	app.route("/", orgHealthRoutes());
 	app.route("/", erasureRoutes());
+	app.route("/", policyRoutes());
 	// The MCP server: its own guards, since the org comes from the key rather than the path (docs/mcp.md).
 	app.route("/", mcpRoutes());
 	app.route("/", debugRoutes());

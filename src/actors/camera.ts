@@ -8,7 +8,7 @@ import { uuidv7 } from "uuidv7";
 import { errorText, log } from "../core/log.ts";
 import { type Outcome, ok } from "../core/outcome.ts";
 import type { Env } from "../env.ts";
-import type { BatchSummary } from "../events/camera.ts";
+import { type BatchSummary, FRAMES_EXPIRE_MESSAGE, framesExpireRequest } from "../events/camera.ts";
 import type { EventMeta } from "../events/envelope.ts";
 import { CAMERA_STATUS_MESSAGE, type CameraStatus, INTERACTION_MESSAGE, type Interaction } from "../events/interaction.ts";
 import {
@@ -32,7 +32,7 @@ import { decodeFrame } from "../vision/raster.ts";
 import { type AppendReceipt, EventSourcedActor, type TimerPlan } from "./actor.ts";
 import { backoffDelay } from "./backoff.ts";
 import { cameraFrames, frameName, type OrgObjects } from "./org-objects.ts";
-import type { OutboxMessage } from "./outbox.ts";
+import type { ActorMessage, OutboxMessage } from "./outbox.ts";
 import type { Timer, TimerChange } from "./timers.ts";
 
 // Timers due at the same instant fire in name order: the window closes before the heartbeat and before
@@ -240,6 +240,20 @@ export class CameraActor extends EventSourcedActor<CameraState, CameraProposal> 
 			log("warn", "cannot rebuild the previous frame's grid", { org: this.actor.org, actorId: this.actor.id, error: errorText(error) });
 			return null;
 		}
+	}
+
+	/** The org's retention: frames before the cutoff go from R2, then `camera.frames_expired` records it (once per cutoff). */
+	override async receive(message: ActorMessage): Promise<Outcome<{ version: number }>> {
+		if (message.type !== FRAMES_EXPIRE_MESSAGE || message.from.kind !== "org" || message.from.org !== this.actor.org)
+			return super.receive(message);
+		const parsed = framesExpireRequest.safeParse(message.data);
+		if (!parsed.success) return { ok: false, error: { kind: "invalid", detail: "the frames expiry has invalid fields", errors: [] } };
+		const { before } = parsed.data;
+		const objects = await this.#frames().deleteBefore(new Date(before).toISOString());
+		return this.execute({ clientActionId: `~outbox:${message.id}` }, () => ({
+			events: [{ id: `frames-expired:${before}`, type: "camera.frames_expired", ts: this.now(), data: { before, objects } }],
+			result: (receipt) => ({ version: receipt.version }),
+		}));
 	}
 
 	/** An erased camera takes its frames with it, besides its archived interactions. */

@@ -16,7 +16,7 @@ export interface ObjectOwner {
 
 export type ObjectRead = { ok: true; object: R2ObjectBody } | { ok: false; reason: string };
 
-export type ObjectArea = "frames" | "interactions" | "segments";
+export type ObjectArea = "frames" | "interactions" | "segments" | "logs";
 
 /** Path ids cannot hold `/` (see identity.ts), so a segment that does is refused rather than trusted. */
 const SEGMENT = /^[^/]+$/;
@@ -84,6 +84,20 @@ export class OrgObjects {
 		}
 	}
 
+	/** Deletes every object of this owner whose name sorts before `name` (frame names start with their time); answers how many went. */
+	async deleteBefore(name: string): Promise<number> {
+		let deleted = 0;
+		let cursor: string | undefined;
+		for (;;) {
+			const page = await this.bucket.list({ prefix: this.prefix, limit: 1000, ...(cursor ? { cursor } : {}) });
+			const keys = page.objects.map((o) => o.key).filter((key) => this.holds(key) && key.slice(this.prefix.length) < name);
+			if (keys.length > 0) await this.bucket.delete(keys);
+			deleted += keys.length;
+			if (!page.truncated || keys.length < page.objects.length) return deleted;
+			cursor = page.cursor;
+		}
+	}
+
 	#ownerMetadata(): Record<string, string> {
 		return { org: this.owner.org, ...(this.owner.camera === undefined ? {} : { camera: this.owner.camera }) };
 	}
@@ -94,6 +108,17 @@ export const cameraFrames = (bucket: R2Bucket, org: string, camera: string) => n
 
 /** An org's archived interactions: `interactions/<org>/`. */
 export const interactionArchive = (bucket: R2Bucket, org: string) => new OrgObjects(bucket, "interactions", { org });
+
+/** Logs of erased actors archived by retention (`archiveSessions`): `logs/<org>/<kind>:<id>.ndjson`. */
+export const actorLogArchive = (bucket: R2Bucket, org: string) => new OrgObjects(bucket, "logs", { org });
+export const actorLogName = (kind: string, id: string) => `${kind}:${id}.ndjson`;
+
+/** Every R2 prefix an org owns, in its bucket: what deleting the org empties. */
+export const orgPrefixes = (env: { FRAMES: R2Bucket; ARCHIVE: R2Bucket }, org: string): OrgObjects[] => [
+	new OrgObjects(env.FRAMES, "frames", { org }),
+	interactionArchive(env.ARCHIVE, org),
+	actorLogArchive(env.ARCHIVE, org),
+];
 
 /** `<ISO time>-<frame id>.<jpg|png>`: listing a camera's prefix lists its frames in time order. */
 export function frameName(ts: number, frameId: string, contentType: ImageContentType): string {

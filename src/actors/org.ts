@@ -3,28 +3,17 @@
  * routes asks this actor whether its key is good, so a revocation takes effect on the next request.
  */
 import { uuidv7 } from "uuidv7";
-import type { z } from "zod";
 import { memberKeyId } from "../core/identity.ts";
 import { type ActorError, fail, type Outcome, ok } from "../core/outcome.ts";
 import type { Env } from "../env.ts";
-import { zodErrors } from "../events/catalog.ts";
 import type { EventMeta } from "../events/envelope.ts";
-import { ERASURE_STEP_MESSAGE, erasureStepReport } from "../events/erasure.ts";
-import {
-	CAMERA_STATUS_MESSAGE,
-	cameraStatusSchema,
-	INTERACTION_MESSAGE,
-	interactionSchema,
-	type Summary,
-	VISIT_STARTED_MESSAGE,
-	visitInteractionId,
-	visitStartedSchema,
-} from "../events/interaction.ts";
+import { ERASURE_STEP_MESSAGE } from "../events/erasure.ts";
+import type { Summary } from "../events/interaction.ts";
 import { type KeyRole, type MemberRole, orgCatalog } from "../events/org.ts";
 import { AUDITED_ORG_EVENTS } from "../events/org-audit.ts";
 import { eventOfType } from "../events/stored.ts";
 import type { Period, PeriodOrAll } from "../patterns/windows.ts";
-import { isRefusal, type Refusal } from "../reducers/definition.ts";
+import { isRefusal } from "../reducers/definition.ts";
 import {
 	decideOrg,
 	type KeyView,
@@ -49,9 +38,10 @@ import {
 	erasureOf,
 	erasureRequest,
 	opened,
-	sealed,
 	shredKeys,
 } from "./org-erasures.ts";
+import { messageCommand } from "./org-messages.ts";
+import { type DeletionView, deletionView, OrgRetention, type PolicyView, RETENTION_TIMER } from "./org-retention.ts";
 import { OrgRollupRunner, ROLLUP_TIMERS } from "./org-rollup-runner.ts";
 import {
 	listSessions,
@@ -92,6 +82,8 @@ export class OrgActor extends EventSourcedActor<OrgState, OrgProposal> {
 	readonly #access: OrgAccess;
 	/** Rollup timers, analyses and reports (src/actors/org-rollup-runner.ts). */
 	readonly #rollups: OrgRollupRunner;
+	/** The data policy, retention and the org's deletion (src/actors/org-retention.ts). */
+	readonly #retention: OrgRetention;
 
 	constructor(ctx: DurableObjectState, env: Env) {
 		super(ctx, env, orgDefinition);
@@ -108,6 +100,20 @@ export class OrgActor extends EventSourcedActor<OrgState, OrgProposal> {
 			decided: (command) => this.#decided(command),
 			execute: (meta, plan) => this.execute({ meta }, plan),
 		});
+		const decide = (command: OrgCommand, state: OrgState, version: number) => decideOrg(command, state, this.#context(version));
+		this.#retention = new OrgRetention(
+			{
+				env,
+				org: () => this.actor.org,
+				state: () => this.state,
+				now: () => this.now(),
+				subjects: this.#subjects,
+				version: () => this.version,
+				decide,
+				execute: (meta, plan) => this.execute({ meta }, plan),
+			},
+			ctx.storage.sql,
+		);
 		this.#webhooks = new OrgWebhooks(ctx.storage.sql, env, {
 			org: () => this.actor.org,
 			state: () => this.state,
@@ -123,42 +129,36 @@ export class OrgActor extends EventSourcedActor<OrgState, OrgProposal> {
 	createWebhook(input: Parameters<OrgWebhooks["create"]>[0]) {
 		return this.#webhooks.create(input);
 	}
-
 	updateWebhook(webhookId: string, patch: Parameters<OrgWebhooks["update"]>[1]) {
 		return this.#webhooks.update(webhookId, patch);
 	}
-
 	deleteWebhook(webhookId: string) {
 		return this.#webhooks.delete(webhookId);
 	}
-
 	rotateWebhookSecret(webhookId: string) {
 		return this.#webhooks.rotateSecret(webhookId);
 	}
-
 	listWebhooks() {
 		return this.#webhooks.list();
 	}
-
 	webhook(webhookId: string) {
 		return this.#webhooks.get(webhookId);
 	}
-
 	testWebhook(webhookId: string) {
 		return this.#webhooks.test(webhookId);
 	}
-
 	webhookDeliveries(webhookId: string, query: Parameters<OrgWebhooks["deliveries"]>[1]) {
 		return this.#webhooks.deliveries(webhookId, query);
 	}
-
 	retryWebhookDelivery(webhookId: string, deliveryId: string) {
 		return this.#webhooks.retry(webhookId, deliveryId);
 	}
 
 	/** Every commit's events that webhook endpoints subscribe to become deliveries, in the same transaction. */
 	protected override commitEffects(receipt: AppendReceipt, state: OrgState): Effects {
-		return this.#webhooks.deliveriesOf(receipt, state);
+		const deletion = this.#retention.commitEffects(receipt, state);
+		const hooks = this.#webhooks.deliveriesOf(receipt, state);
+		return { outbox: [...(hooks.outbox ?? [])], timers: [...(hooks.timers ?? []), ...(deletion.timers ?? [])] };
 	}
 
 	protected override deliverExternal(message: PendingMessage): Promise<ExternalVerdict> {
@@ -214,7 +214,8 @@ export class OrgActor extends EventSourcedActor<OrgState, OrgProposal> {
 
 	/** The id and role of the live key with this SHA-256 (hex), or null; compared in constant time (src/actors/org-access.ts). */
 	authenticate(hash: string): { keyId: string; role: KeyRole } | null {
-		return this.#access.authenticate(hash);
+		// An org being deleted opens nothing from the request on: every isolate asks here, so no cache outlives it.
+		return this.state.deletion === null ? this.#access.authenticate(hash) : null;
 	}
 
 	/** Keeps a socket ticket's hash until it expires (src/api/socket-tickets.ts); false when too many are open. */
@@ -227,9 +228,23 @@ export class OrgActor extends EventSourcedActor<OrgState, OrgProposal> {
 		return this.#access.redeemSocketTicket(hash);
 	}
 
-	view(): Outcome<OrgView> {
+	view(): Outcome<OrgView & { deletion?: DeletionView }> {
 		if (this.state.createdAt === null) return fail({ kind: "not_found", detail: "the org does not exist" });
-		return ok({ org: this.#profile(this.state), keys: keyViews(this.state), version: this.version });
+		const deletion = deletionView(this.state);
+		return ok({ org: this.#profile(this.state), keys: keyViews(this.state), version: this.version, ...(deletion ? { deletion } : {}) });
+	}
+
+	policy(): PolicyView {
+		return this.#retention.policy();
+	}
+
+	setPolicy(...args: Parameters<OrgRetention["setPolicy"]>): Outcome<PolicyView> {
+		return this.#retention.setPolicy(...args);
+	}
+
+	/** Deletes the org (docs/privacy.md): its keys stop at once; follow it on view(). Idempotent. */
+	deleteOrg(meta: EventMeta, requestedBy: string | null): Outcome<DeletionView> {
+		return this.#retention.requestDeletion(meta, requestedBy);
 	}
 
 	keys(): KeyView[] {
@@ -265,7 +280,7 @@ export class OrgActor extends EventSourcedActor<OrgState, OrgProposal> {
 
 	protected override onTimer(timer: Timer, state: OrgState): TimerPlan<OrgState, OrgProposal> | Promise<TimerPlan<OrgState, OrgProposal>> {
 		if (timer.name.startsWith(ERASURE_KEYS_TIMER)) return this.#decided(shredKeys(timer.payload as ErasureKeysPayload, this.#subjects));
-		return this.#rollups.onTimer(timer, state) ?? super.onTimer(timer, state);
+		return this.#rollups.onTimer(timer, state) ?? this.#retention.onTimer(timer, state) ?? super.onTimer(timer, state);
 	}
 
 	// ---- erasure (docs/privacy.md) ---------------------------------------------------------
@@ -312,7 +327,6 @@ export class OrgActor extends EventSourcedActor<OrgState, OrgProposal> {
 		}
 	}
 
-	/** The org's cameras with their last known status, most recently changed first. */
 	/** RPC from the dead-letter queues' consumer (src/dead-letters.ts): a message of this org recorded as parked work. */
 	recordDeadLetter(input: { queue: string; binding: QueueBinding; messageId: string; attempts: number; body: unknown }): Outcome<null> {
 		return this.refuseIfSandbox() ?? this.parkDeadLetter(input);
@@ -323,6 +337,7 @@ export class OrgActor extends EventSourcedActor<OrgState, OrgProposal> {
 		return { chats: recentChats(storedInteractions(this.log.reverseByType("org.interaction_recorded", MAX_SEARCH_SCAN)), limit) };
 	}
 
+	/** The org's cameras with their last known status, most recently changed first. */
 	listCameras(): { cameras: { camera: string; status: "online" | "offline"; since: number }[] } {
 		return {
 			cameras: Object.entries(this.state.cameras)
@@ -333,36 +348,11 @@ export class OrgActor extends EventSourcedActor<OrgState, OrgProposal> {
 
 	/** What other actors' outboxes deliver: interactions, visit starts and camera changes, each validated, then decided. */
 	protected override onActorMessage(message: ActorMessage): Plan<unknown, OrgState, OrgProposal> | ActorError {
-		const command = this.#messageCommand(message);
+		if (message.from.org === this.actor.org && message.type !== ERASURE_STEP_MESSAGE)
+			this.#retention.actors.touch(message.from.kind, message.from.id, this.now());
+		const command = messageCommand(message, this.#subjects, (id) => this.log.existingIds([id]).size > 0);
 		if (command === null) return super.onActorMessage(message, this.state);
 		return "refused" in command ? command.refused : this.#decided(command);
-	}
-
-	/** The command a delivered message asks for, a refusal of its data, or null for a type the org does not handle. */
-	#messageCommand(message: ActorMessage): OrgCommand | { refused: Refusal } | null {
-		const invalid = (what: string, error: z.ZodError) => ({
-			refused: { kind: "invalid" as const, detail: `the ${what} has invalid fields`, errors: zodErrors(error, "data") },
-		});
-		if (message.type === ERASURE_STEP_MESSAGE) {
-			const parsed = erasureStepReport.safeParse(message.data);
-			if (!parsed.success) return invalid("erasure step", parsed.error);
-			return { kind: "record_erasure_step", ...parsed.data, part: "actor", keys: 0 };
-		}
-		if (message.type === CAMERA_STATUS_MESSAGE) {
-			const parsed = cameraStatusSchema.safeParse(message.data);
-			if (!parsed.success) return invalid("camera status", parsed.error);
-			return { kind: "record_camera_status", id: message.id.replace(/>org$/, ""), status: parsed.data };
-		}
-		if (message.type === VISIT_STARTED_MESSAGE) {
-			const parsed = visitStartedSchema.safeParse(message.data);
-			if (!parsed.success) return invalid("visit", parsed.error);
-			const ended = this.log.existingIds([visitInteractionId(parsed.data.session, parsed.data.visit)]).size > 0;
-			return { kind: "record_visit_started", visit: parsed.data, ended };
-		}
-		if (message.type !== INTERACTION_MESSAGE) return null;
-		const parsed = interactionSchema.safeParse(message.data);
-		if (!parsed.success) return invalid("interaction", parsed.error);
-		return { kind: "record_interaction", interaction: sealed(parsed.data, this.#subjects) };
 	}
 
 	#context(version: number, now = this.now()): OrgContext {
@@ -382,7 +372,11 @@ export class OrgActor extends EventSourcedActor<OrgState, OrgProposal> {
 			if (isRefusal(events)) return events;
 			// An org starts its rollup schedule the moment it is created.
 			const created = events.some((e) => e.type === "org.created");
-			return { events, result: (_receipt, after) => answer(after), effects: () => (created ? { timers: ROLLUP_TIMERS } : {}) };
+			return {
+				events,
+				result: (_receipt, after) => answer(after),
+				effects: () => (created ? { timers: [...ROLLUP_TIMERS, RETENTION_TIMER] } : {}),
+			};
 		});
 	}
 

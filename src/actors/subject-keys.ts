@@ -42,6 +42,11 @@ export class SubjectKeys {
 		return this.sql.exec<{ subject: string; actor: string }>("SELECT subject, actor FROM subject_keys WHERE actor = ?", actor).toArray();
 	}
 
+	/** Every key the org holds: what deleting the org shreds. */
+	all(): SubjectKey[] {
+		return this.sql.exec<{ subject: string; actor: string }>("SELECT subject, actor FROM subject_keys").toArray();
+	}
+
 	/** `userId` sealed under its key for `actor`; the first seal for that pair makes the key. */
 	seal(userId: string, actor: string): string {
 		const found = this.sql

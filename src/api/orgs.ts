@@ -69,7 +69,18 @@ const createdOrg = z
 const orgList = z
 	.object({ orgs: z.array(z.object({ id: z.string(), name: z.string(), registeredAt: z.number().int() })) })
 	.openapi("OrgList");
-const orgView = z.object({ org: orgProfile, keys: z.array(keyView), version: z.number().int() }).openapi("OrgView");
+const count = z.number().int();
+const deletionView = z
+	.object({
+		status: z.enum(["deleting", "deleted"]),
+		requestedAt: count,
+		deletedAt: count.nullable(),
+		counts: z.object({ actors: count, actorsErased: count, keys: count, keysShredded: count, objectsDeleted: count }),
+	})
+	.openapi("OrgDeletion");
+const orgView = z
+	.object({ org: orgProfile, keys: z.array(keyView), version: z.number().int(), deletion: deletionView.optional() })
+	.openapi("OrgView");
 const createdKey = z
 	.object({ apiKey: z.string().openapi({ description: "Shown once: only its SHA-256 is stored." }), key: keyView })
 	.openapi("CreatedKey");
@@ -123,12 +134,29 @@ export function orgRoutes(): OpenAPIHono<AppEnv> {
 			method: "get",
 			path: "/v1/orgs/{org}",
 			tags: ["orgs"],
-			summary: "The org: profile, keys (never their hashes) and log version",
-			security: ORG_KEY,
+			summary: "The org: profile, keys (never their hashes), log version, and its deletion's progress (org key or admin token)",
+			security: [...ORG_KEY, ...ADMIN_TOKEN],
 			request: { params: z.object({ org: orgParam }) },
 			responses: { 200: json(orgView, "The org"), ...problems(400, 401, 403, 404, 429) },
 		}),
 		async (c) => c.json(unwrap(await orgActor(c, c.req.valid("param").org).view()), 200),
+	);
+
+	app.openapi(
+		createRoute({
+			method: "delete",
+			path: "/v1/orgs/{org}",
+			tags: ["orgs"],
+			summary: "Delete the org (admin token): its keys stop at once, then every actor and R2 object of it is erased",
+			security: ADMIN_TOKEN,
+			request: { params: z.object({ org: orgParam }) },
+			responses: { 202: json(deletionView, "The deletion: follow it on GET /v1/orgs/{org}"), ...problems(400, 401, 403, 404, 429, 503) },
+		}),
+		async (c) => {
+			const { org } = c.req.valid("param");
+			const deletion = unwrap(await orgActor(c, org).deleteOrg(requestMeta(c), null));
+			return c.json(deletion, 202);
+		},
 	);
 
 	app.openapi(

@@ -132,6 +132,17 @@ export const cameraOnline = defineEvent(
 	{ internal: true },
 );
 
+/** The org's retention asks a camera to delete its frames received before `before` (docs/privacy.md). */
+export const FRAMES_EXPIRE_MESSAGE = "expire_frames";
+export const framesExpireRequest = z.object({ before: z.number().int() });
+
+/** Frames (and with them their analyses) before `before` were deleted from R2 by the org's data policy. */
+export const framesExpired = defineEvent(
+	"camera.frames_expired",
+	z.object({ before: z.number().int(), objects: z.number().int().nonnegative() }),
+	{ internal: true },
+);
+
 export const cameraCatalog = new EventCatalog([
 	frameReceived,
 	frameAnalyzed,
@@ -141,4 +152,5 @@ export const cameraCatalog = new EventCatalog([
 	batchClosed,
 	cameraOffline,
 	cameraOnline,
+	framesExpired,
 ]);

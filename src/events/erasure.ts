@@ -5,8 +5,11 @@
 import { z } from "zod";
 import { defineEvent } from "./catalog.ts";
 
-/** What an erasure is asked for: every record of a user id, or one actor by id. */
-export const ERASURE_SUBJECTS = ["user", "session", "camera", "chat"] as const;
+/**
+ * What an erasure is asked for: every record of a user id, or one actor by id; `retention`: the actors past the
+ * org's data policy (src/actors/org-retention.ts); `org`: every actor of an org being deleted.
+ */
+export const ERASURE_SUBJECTS = ["user", "session", "camera", "chat", "retention", "org"] as const;
 export type ErasureSubject = (typeof ERASURE_SUBJECTS)[number];
 
 const count = z.number().int().nonnegative();
@@ -49,8 +52,13 @@ export const EMPTY_DATABASE_BYTES = 4096;
 /** The message an org's outbox sends an actor to erase it entirely; the actor answers with ERASURE_STEP_MESSAGE. */
 export const ERASE_MESSAGE = "erase";
 export const ERASURE_STEP_MESSAGE = "erasure_step";
-export const eraseRequest = z.object({ erasure: z.string().min(1).max(64), step: count });
-export const erasureStepReport = eraseRequest.extend({ objects: count, bytesLeft: count });
+export const eraseRequest = z.object({
+	erasure: z.string().min(1).max(64),
+	step: count,
+	/** Retention with `archiveSessions`: the actor's events go to R2 as NDJSON before its storage is cleared. */
+	archive: z.boolean().optional(),
+});
+export const erasureStepReport = z.object({ erasure: z.string().min(1).max(64), step: count, objects: count, bytesLeft: count });
 /** Steps of an erasure: one per actor, and one for the subject keys when there are any. */
 export const erasureSteps = (actors: number, keys: number) => actors + (keys > 0 ? 1 : 0);
 export type ErasureStepReport = z.infer<typeof erasureStepReport>;

@@ -13,4 +13,6 @@ export const AUDITED_ORG_EVENTS = [
 	"org.key_revoked",
 	"org.member_added",
 	"org.member_removed",
+	"org.policy_set",
+	"org.deletion_requested",
 ] as const satisfies readonly EventOf<typeof orgCatalog>["type"][];

@@ -6,6 +6,7 @@ import { PERIODS } from "../patterns/windows.ts";
 import { defineEvent, EventCatalog } from "./catalog.ts";
 import { erasureRequested, erasureStepDone } from "./erasure.ts";
 import { cameraStatusSchema, interactionSchema, visitStartedSchema } from "./interaction.ts";
+import { POLICY_EVENTS } from "./org-policy.ts";
 import { WEBHOOK_EVENTS } from "./org-webhooks.ts";
 
 const keyId = z.string().min(1).max(128);
@@ -176,4 +177,6 @@ export const orgCatalog = new EventCatalog([
 	memberRemoved,
 	erasureRequested,
 	erasureStepDone,
+	// The data policy and the org's deletion: src/events/org-policy.ts.
+	...POLICY_EVENTS,
 ]);

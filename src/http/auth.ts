@@ -86,6 +86,11 @@ export const requireAdmin = createMiddleware<AppEnv>(async (c, next) => {
 
 /** Lets a request through only with a live API key of the org in its path, whose role opens the route. */
 export const requireOrgKey = createMiddleware<AppEnv>(async (c, next) => {
+	const operator = await operatorCaller(c);
+	if (operator) {
+		c.set("caller", operator);
+		return next();
+	}
 	const ticket = socketTicket(c.req.raw);
 	const token = ticket ? undefined : bearerToken(c.req.raw);
 	if (!ticket && !token) {
@@ -106,6 +111,30 @@ export const requireOrgKey = createMiddleware<AppEnv>(async (c, next) => {
 	if (caller.org !== c.req.param("org")) throw notFound(c);
 	return authorize(c, caller, next);
 });
+
+/**
+ * The operator with the admin token, on the org routes that take it (following and deleting an org: roles.ts
+ * `adminToken`); undefined for any other credential. A route that takes only the admin token refuses org keys (403).
+ */
+async function operatorCaller(c: Context<AppEnv>): Promise<Caller | undefined> {
+	const need = routeRole(c.req.method, c.req.path);
+	if (!need.adminToken) return undefined;
+	const token = bearerToken(c.req.raw);
+	const org = c.req.param("org") ?? "";
+	if (token && !claimedOrg(token) && (await sameSecret(token, adminSecret(c.env)))) {
+		if (!(await orgExists(c.env, org))) throw notFound(c);
+		return { org, keyId: "admin-token", role: "admin" };
+	}
+	if (need.adminToken === "only") {
+		if (!token) throw unauthorized(`This route needs the admin token. ${HOW}`);
+		if (claimedOrg(token))
+			throw new ApiError(403, "Forbidden", "Deleting an org needs the deployment's admin token; an org key never opens it.", {
+				requiredRole: "admin",
+			});
+		throw unauthorized("The admin token is not valid.");
+	}
+	return undefined;
+}
 
 function authorize(c: Context<AppEnv>, caller: Caller, next: Next): Promise<void> {
 	const need = routeRole(c.req.method, c.req.path);

@@ -8,7 +8,9 @@ import type { KeyRole } from "../events/org.ts";
 import { ApiError } from "./problem.ts";
 
 export interface RouteRole {
-	method: "GET" | "POST" | "DELETE";
+	method: "GET" | "POST" | "PUT" | "DELETE";
+	/** The deployment's admin token opens it too (`also`), or only it does (`only`): following and deleting an org. */
+	adminToken?: "also" | "only";
 	/** As in /openapi.json: `{name}` is one path segment. */
 	path: string;
 	/** The least role that opens the route. */
@@ -20,8 +22,11 @@ export interface RouteRole {
 const ACTOR = "/v1/orgs/{org}/{kind}/{id}";
 
 export const ROUTE_ROLES: readonly RouteRole[] = [
-	{ method: "GET", path: "/v1/orgs/{org}", role: "viewer" },
+	{ method: "GET", path: "/v1/orgs/{org}", role: "viewer", adminToken: "also" },
 	{ method: "GET", path: "/v1/orgs/{org}/me", role: "viewer" },
+	{ method: "DELETE", path: "/v1/orgs/{org}", role: "admin", adminToken: "only" },
+	{ method: "GET", path: "/v1/orgs/{org}/policy", role: "analyst" },
+	{ method: "PUT", path: "/v1/orgs/{org}/policy", role: "admin" },
 	{ method: "GET", path: "/v1/orgs/{org}/keys", role: "admin" },
 	{ method: "POST", path: "/v1/orgs/{org}/keys", role: "admin" },
 	{ method: "DELETE", path: "/v1/orgs/{org}/keys/{keyId}", role: "admin" },

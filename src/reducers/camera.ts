@@ -398,6 +398,15 @@ export function evolveCamera(state: CameraState, event: CameraEvent): CameraStat
 				batch: state.batch ? { ...state.batch, motionMs: state.batch.motionMs + durationMs } : null,
 			};
 		}
+		case "camera.frames_expired": {
+			// The frames before `before` are gone from R2: the state stops pointing at them (frames still pending analysis fail theirs).
+			const { before } = event.data;
+			return {
+				...state,
+				lastFrame: state.lastFrame && state.lastFrame.ts < before ? null : state.lastFrame,
+				lastAnalysis: state.lastAnalysis && state.lastAnalysis.ts < before ? null : state.lastAnalysis,
+			};
+		}
 		case "camera.batch_closed": {
 			const { summary } = event.data;
 			if (state.batch?.number !== summary.batch) throw new Error(`batch ${summary.batch} is not the open batch`);
@@ -466,7 +475,8 @@ function unknownEvent(event: never): never {
 export const cameraDefinition: ActorDefinition<CameraState, CameraEvent> = {
 	kind: "camera",
 	catalog: cameraCatalog,
-	reducerVersion: 1,
+	// 2: frames expired by the org's data policy clear the last frame and analysis that point at them.
+	reducerVersion: 2,
 	initialState: initialCameraState,
 	evolve: evolveCamera,
 };

@@ -10,6 +10,7 @@ import type { Finding } from "../patterns/detect.ts";
 import type { Period, Window } from "../patterns/windows.ts";
 import { type ActorDefinition, type DecideContext, type Decider, REDACTED, type Refusal } from "./definition.ts";
 import { decideErasure, type ErasureCommand, type Erasures, recordErasureStep, requestErasure } from "./org-erasure.ts";
+import { decidePolicy, evolvePolicy, initialPolicyState, type PolicyCommand, type PolicyState } from "./org-policy.ts";
 import {
 	applyPattern,
 	applyReport,
@@ -55,7 +56,8 @@ export type ActiveSessions = Record<string, { visit: number; startedAt: number }
 /** The org's cameras by id: their last known status and since when. */
 export type CameraDirectory = Record<string, { status: "online" | "offline"; since: number }>;
 
-export interface OrgState {
+/** `policy`, `policySetAt` and `deletion`: the data policy and the org's deletion (src/reducers/org-policy.ts). */
+export interface OrgState extends PolicyState {
 	interactions: InteractionCounts;
 	cameras: CameraDirectory;
 	activeSessions: ActiveSessions;
@@ -102,6 +104,7 @@ export const initialOrgState = (): OrgState => ({
 	cameras: {},
 	webhooks: {},
 	erasures: {},
+	...initialPolicyState(),
 });
 
 /** A key minted outside the reducer (randomness is not pure): its id, its hash, and an optional label. */
@@ -136,7 +139,8 @@ export type OrgCommand =
 			written: Omit<DataOf<typeof orgCatalog, "org.report_written">, "period" | keyof Window>;
 	  }
 	| WebhookCommand
-	| ErasureCommand;
+	| ErasureCommand
+	| PolicyCommand;
 
 /** Besides time and version, an org's decisions need fresh event ids for key changes (random, so minted by the actor). */
 export interface OrgContext extends DecideContext {
@@ -172,8 +176,13 @@ function replaceActionKeys(state: OrgState, key: NewKey, clientActionId: string 
 	return [...stale.map((keyId) => keyRevoked(keyId, context)), keyCreated(key, clientActionId, context)];
 }
 
+/** What an org being deleted still decides: its deletion's own steps. */
+const DURING_DELETION = new Set<OrgCommand["kind"]>(["request_erasure", "record_erasure_step", "request_deletion", "record_deleted"]);
+
 /** The org's decisions: pure, with time and fresh ids from the context. */
 export function decideOrg(command: OrgCommand, state: OrgState, context: OrgContext): OrgProposal[] | Refusal {
+	if (state.deletion !== null && !DURING_DELETION.has(command.kind))
+		return { kind: "rejected", detail: `the org is ${state.deletion.status === "deleted" ? "deleted" : "being deleted"}` };
 	switch (command.kind) {
 		case "create":
 		case "issue_key":
@@ -204,6 +213,10 @@ export function decideOrg(command: OrgCommand, state: OrgState, context: OrgCont
 		case "record_erasure_step":
 			if (state.createdAt === null) return { kind: "not_found", detail: "the org does not exist" };
 			return decideErasure(command, state.erasures, context);
+		case "set_policy":
+		case "request_deletion":
+		case "record_deleted":
+			return decidePolicy(command, state, context);
 		default:
 			return decideWebhooks(command, state.webhooks, state.createdAt !== null, context);
 	}
@@ -398,6 +411,12 @@ export function evolveOrg(state: OrgState, event: OrgEvent): OrgState {
 			return { ...state, erasures: requestErasure(state.erasures, event.data, event.ts) };
 		case "org.erasure_step_done":
 			return { ...state, erasures: recordErasureStep(state.erasures, event.data, event.ts) };
+		case "org.policy_set":
+		case "org.deletion_requested":
+			return { ...state, ...evolvePolicy(state, event) };
+		case "org.deleted":
+			// The tombstone: the only event of a deleted org's log.
+			return { ...state, ...evolvePolicy(state, event), name: event.data.name, createdAt: event.data.createdAt };
 		default:
 			throw new Error(`org has no reducer for ${(event as { type: string }).type}`);
 	}
@@ -423,8 +442,8 @@ export const orgDefinition: ActorDefinition<OrgState, OrgEvent> = {
 	kind: "org",
 	catalog: orgCatalog,
 	// 2: keys and the creating action joined the state. 3: interaction counts. 4: rollups, patterns, reports. 5: active sessions. 6: cameras.
-	// 7: key scopes. 8: webhook endpoints. 9: key roles and expiry, members. 10: erasures.
-	reducerVersion: 10,
+	// 7: key scopes. 8: webhook endpoints. 9: key roles and expiry, members. 10: erasures. 11: data policy, deletion.
+	reducerVersion: 11,
 	initialState: initialOrgState,
 	evolve: evolveOrg,
 	redactEvent: redactKeyHash,

@@ -43,8 +43,8 @@ async function settleActor(
 			outbox: { pending: number; nextAttemptAt: number | null };
 			timers: { name: string; dueAt: number }[];
 		};
-		// The org's rollup schedule always has a next firing: it is not work an erasure owes.
-		const owed = timers.filter((t) => !t.name.startsWith("rollup:"));
+		// The org's rollup and retention schedules always have a next firing: not work an erasure owes.
+		const owed = timers.filter((t) => !t.name.startsWith("rollup:") && t.name !== "retention");
 		if (outbox.pending === 0 && owed.length === 0) return { alarms, failed };
 		const due = Math.min(...[outbox.nextAttemptAt, ...owed.map((t) => t.dueAt)].filter((at): at is number => at !== null));
 		vi.setSystemTime(Math.max(Date.now(), due));

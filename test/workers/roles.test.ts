@@ -100,6 +100,8 @@ describe("/openapi.json", () => {
 		for (const [path, methods] of Object.entries(doc.paths)) {
 			if (!path.startsWith("/v1/orgs/{org}")) continue;
 			for (const [method, op] of Object.entries(methods)) {
+				// Deleting an org takes the admin token, never an org key: retention.test.ts.
+				if (method === "delete" && path === "/v1/orgs/{org}") continue;
 				stated.set(`${method.toUpperCase()} ${path}`, op["x-roost-role"]);
 				expect(op.description, path).toContain(`Needs the ${op["x-roost-role"]} role`);
 			}

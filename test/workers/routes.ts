@@ -18,7 +18,7 @@ export interface Tenant {
 export interface OrgRoute {
 	/** As in /openapi.json, e.g. `GET /v1/orgs/{org}/{kind}/{id}/state`, plus the kind when one route serves several. */
 	route: string;
-	method: "GET" | "POST" | "PATCH" | "DELETE";
+	method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
 	/** The concrete path on `tenant`; may make what it needs there first (a key to revoke). */
 	path: (tenant: Tenant) => Promise<string> | string;
 	body?: () => unknown;
@@ -376,6 +376,21 @@ export const ORG_ROUTES: OrgRoute[] = [
 			invalid: { path: (t) => `/v1/orgs/${t.org}/${kind}/bad%20id/health`, field: "path.id" },
 		}),
 	),
+	// The data policy (docs/privacy.md). DELETE /v1/orgs/{org} takes only the admin token: retention.test.ts.
+	{ route: "GET /v1/orgs/{org}/policy", role: "analyst", method: "GET", path: (t) => `/v1/orgs/${t.org}/policy`, ok: 200 },
+	{
+		route: "PUT /v1/orgs/{org}/policy",
+		role: "admin",
+		method: "PUT",
+		path: (t) => `/v1/orgs/${t.org}/policy`,
+		body: () => ({ sessionsDays: 90, chatsDays: 90, framesDays: 30, interactionsDays: 365, archiveSessions: false }),
+		ok: 200,
+		invalid: {
+			body: { sessionsDays: 0, chatsDays: 90, framesDays: 30, interactionsDays: 365, archiveSessions: false },
+			field: "sessionsDays",
+		},
+		writes: true,
+	},
 	// Erasure (docs/privacy.md): a session made for the occasion is erased, never the tenant's own.
 	{
 		route: "POST /v1/orgs/{org}/erasures",

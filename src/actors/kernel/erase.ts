@@ -12,6 +12,7 @@ import { type Outcome, ok } from "../../core/outcome.ts";
 import { ERASURE_STEP_MESSAGE, type ErasureStepReport, eraseRequest } from "../../events/erasure.ts";
 import { actorStub } from "../directory.ts";
 import { faultPoint } from "../faults.ts";
+import { actorLogArchive, actorLogName } from "../org-objects.ts";
 import type { ActorMessage } from "../outbox.ts";
 import type { AlarmSchedule } from "./alarm.ts";
 import type { KernelHost } from "./host.ts";
@@ -31,11 +32,16 @@ export async function eraseActor<S>(host: KernelHost<S>, message: ActorMessage, 
 	}
 	const parsed = eraseRequest.safeParse(message.data);
 	if (!parsed.success) return { ok: false, error: { kind: "invalid", detail: "the erase request has invalid fields", errors: [] } };
-	const objects = await hooks.eraseObjects();
+	const { erasure, step, archive } = parsed.data;
+	// Retention with `archiveSessions` keeps the log in R2 (written again on a retry, never once the storage is empty);
+	// any other erasure deletes an archive an earlier retention wrote.
+	const archived = actorLogArchive(host.env.ARCHIVE, actor.org);
+	if (archive === true) await archiveLog(host);
+	const objects = (await hooks.eraseObjects()) + (archive === true ? 0 : await archived.deleteAll(actorLogName(actor.kind, actor.id)));
 	faultPoint("erase.after-objects", host.ctx);
 	const bytesLeft = await hooks.clearStorage();
 	faultPoint("erase.after-storage", host.ctx);
-	const report: ErasureStepReport = { ...parsed.data, objects, bytesLeft };
+	const report: ErasureStepReport = { erasure, step, objects, bytesLeft };
 	const answered = await actorStub(host.env, message.from).receive({
 		id: `${message.id}:done`,
 		from: actor,
@@ -45,6 +51,23 @@ export async function eraseActor<S>(host: KernelHost<S>, message: ActorMessage, 
 	});
 	if (!answered.ok) return answered;
 	return ok({ version: 0 });
+}
+
+/**
+ * Writes the actor's log to R2 as NDJSON, one stored row a line with its hash (so the chain can be checked offline),
+ * under its org's prefix: `logs/<org>/<kind>:<id>.ndjson`. Nothing is written for an empty log (an actor already
+ * cleared by an earlier try of the same erasure), so a retry never overwrites an archive with nothing.
+ */
+export async function archiveLog<S>(host: KernelHost<S>): Promise<void> {
+	if (host.head.version === 0) return;
+	const { org, kind, id } = host.actor;
+	const lines: string[] = [];
+	for (const row of host.log.range(0)) lines.push(JSON.stringify(row));
+	const archive = actorLogArchive(host.env.ARCHIVE, org);
+	await archive.put(archive.keyOf(actorLogName(kind, id)), `${lines.join("\n")}\n`, "application/x-ndjson", {
+		version: String(host.head.version),
+		head: host.head.hash,
+	});
 }
 
 /**
