@@ -13,8 +13,8 @@ import { ERASURE_STEP_MESSAGE, type ErasureStepReport, eraseRequest } from "../.
 import { actorStub } from "../directory.ts";
 import { faultPoint } from "../faults.ts";
 import type { ActorMessage } from "../outbox.ts";
-import type { AlarmSchedule } from "./alarm.ts";
 import type { KernelHost } from "./host.ts";
+import type { KernelParts } from "./parts.ts";
 
 export interface EraseHooks {
 	/** Deletes what the kind keeps outside its storage (R2 objects); answers how many objects went. */
@@ -54,7 +54,7 @@ export async function eraseActor<S>(host: KernelHost<S>, message: ActorMessage, 
  */
 export async function clearActorStorage<S>(
 	host: KernelHost<S>,
-	schedule: AlarmSchedule,
+	parts: Pick<KernelParts<S>, "schedule" | "projections">,
 	connections: Iterable<Connection>,
 	initialState: S,
 ): Promise<number> {
@@ -69,6 +69,7 @@ export async function clearActorStorage<S>(
 	await migrate(host.db, migrations);
 	host.meta.load();
 	Object.assign(host.head, { state: initialState, version: 0, hash: GENESIS_HASH });
-	await schedule.load();
+	parts.projections.wake();
+	await parts.schedule.load();
 	return bytesLeft;
 }
