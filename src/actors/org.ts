@@ -53,16 +53,8 @@ import {
 	shredKeys,
 } from "./org-erasures.ts";
 import { OrgRollupRunner, ROLLUP_TIMERS } from "./org-rollup-runner.ts";
-import {
-	listSessions,
-	MAX_SEARCH_SCAN,
-	type SessionHit,
-	type SessionList,
-	type SessionListQuery,
-	type SessionSearch,
-	searchSessions,
-	storedInteractions,
-} from "./org-sessions.ts";
+import { type InteractionSearch, type InteractionSearchPage, searchInteractions } from "./org-search.ts";
+import { listSessions, type SessionHit, type SessionList, type SessionListQuery, type SessionSearch } from "./org-sessions.ts";
 import {
 	type AuditEntry,
 	auditPage,
@@ -288,12 +280,17 @@ export class OrgActor extends EventSourcedActor<OrgState, OrgProposal> {
 		return ok(erasureOf(this.state, id));
 	}
 
-	/**
-	 * Web visits that ended, newest first, matching every given filter: a user id, a page path the
-	 * visit included, or a window on when it ended. Reads the org's log of interactions backwards.
-	 */
-	searchSessions(query: SessionSearch = {}): { sessions: SessionHit[]; scanned: number } {
-		return searchSessions(this.#endedVisits(), query);
+	/** Interactions by user, page, source and end time, newest first, from the `interactions` projection (org-search.ts). */
+	searchInteractions(query: InteractionSearch = {}): Outcome<InteractionSearchPage> {
+		return searchInteractions(this.ctx.storage.sql, this.#subjects, query);
+	}
+
+	/** Web visits that ended, newest first, matching every given filter (user id, page, end time), over the whole history. */
+	searchSessions(query: SessionSearch = {}): { sessions: SessionHit[]; cursor: string | null; rebuilding?: true } {
+		const found = this.searchInteractions({ ...query, source: "web" });
+		if (!found.ok) return { sessions: [], cursor: null, rebuilding: true };
+		const sessions = found.value.interactions.map((i) => ({ ...i, session: i.actor.id, interactionId: i.id }));
+		return { sessions, cursor: found.value.cursor };
 	}
 
 	/**
@@ -301,14 +298,12 @@ export class OrgActor extends EventSourcedActor<OrgState, OrgProposal> {
 	 * `ended` visits (newest first, from the interactions), or both; see `listSessions` in org-sessions.ts.
 	 */
 	listSessions(query: SessionListQuery = {}): SessionList {
-		return listSessions(this.state.activeSessions, (before) => this.#endedVisits(before), query);
-	}
-
-	/** Recorded interactions before seq `before`, newest first, upcast: at most MAX_SEARCH_SCAN per read. */
-	*#endedVisits(before?: number) {
-		for (const row of storedInteractions(this.log.reverseByType("org.interaction_recorded", MAX_SEARCH_SCAN, before))) {
-			yield { ...row, interaction: opened(row.interaction, this.#subjects) };
-		}
+		const ended = (q: InteractionSearch) => {
+			const found = this.searchInteractions({ ...q, source: "web" });
+			// While the projection rebuilds, the directory lists what is active and says so by its empty ended part.
+			return found.ok ? found.value : { interactions: [], cursor: null };
+		};
+		return listSessions(this.state.activeSessions, ended, query);
 	}
 
 	/** The org's cameras with their last known status, most recently changed first. */

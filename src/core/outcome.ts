@@ -13,7 +13,9 @@ export type ActorError =
 	| { kind: "rejected"; detail: string; errors?: FieldError[] }
 	| { kind: "not_found"; detail: string }
 	/** The actor is a sandbox: it takes imports, and refuses every live write. */
-	| { kind: "read_only"; detail: string; errors: FieldError[] };
+	| { kind: "read_only"; detail: string; errors: FieldError[] }
+	/** What answers the read is not ready yet (a projection rebuilding from the log); asking again later works. */
+	| { kind: "unavailable"; detail: string };
 
 export type Outcome<T> = { ok: true; value: T } | { ok: false; error: ActorError };
 
@@ -34,6 +36,8 @@ export function statusOf(error: ActorError): { status: number; title: string } {
 			return { status: 404, title: "Not found" };
 		case "read_only":
 			return { status: 403, title: "Sandbox is read-only" };
+		case "unavailable":
+			return { status: 503, title: "Not ready yet" };
 	}
 }
 

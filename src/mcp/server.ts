@@ -15,6 +15,7 @@ import { z } from "zod";
 import type { EventPage, EventSourcedActor } from "../actors/actor.ts";
 import { actorStub } from "../actors/directory.ts";
 import type { SessionList } from "../actors/org.ts";
+import { SESSION_CURSOR } from "../actors/org-sessions.ts";
 import { actorName, ID_PATTERN } from "../core/identity.ts";
 import type { Outcome } from "../core/outcome.ts";
 import type { Env } from "../env.ts";
@@ -215,7 +216,7 @@ export function createMcpServer(scope: McpScope): McpServer {
 				limit: z.number().int().min(1).max(200).default(50).describe("Sessions per page, 1..200."),
 				cursor: z
 					.string()
-					.regex(/^[ae]\d{1,15}$/, "must be the `cursor` of a previous page")
+					.regex(SESSION_CURSOR, "must be the `cursor` of a previous page")
 					.optional()
 					.describe("The `cursor` of the previous page."),
 			}),

@@ -10,6 +10,7 @@ import type { Finding } from "../patterns/detect.ts";
 import type { Period, Window } from "../patterns/windows.ts";
 import { type ActorDefinition, type DecideContext, type Decider, REDACTED, type Refusal } from "./definition.ts";
 import { decideErasure, type ErasureCommand, type Erasures, recordErasureStep, requestErasure } from "./org-erasure.ts";
+import { interactionsProjection } from "./org-projections.ts";
 import {
 	applyPattern,
 	applyReport,
@@ -429,6 +430,8 @@ export const orgDefinition: ActorDefinition<OrgState, OrgEvent> = {
 	evolve: evolveOrg,
 	redactEvent: redactKeyHash,
 	redactState: publicOrgState,
+	// Indexed tables beside the log (src/reducers/org-projections.ts); they change no state, so no reducer version.
+	projections: [interactionsProjection],
 };
 
 /** Key hashes never leave the org actor, not even inside the events that recorded them. */
