@@ -3,9 +3,10 @@
  * read rows through the catalog's upcasters. The real catalogs have no v2 of these types yet, so these tests
  * read v1 rows through catalogs that do, with the same read helpers the actors use.
  */
+
+import { DatabaseSync } from "node:sqlite";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { DatabaseSync } from "node:sqlite";
 import { defineEvent, EventCatalog } from "../../src/events/catalog.ts";
 import { userMessage } from "../../src/events/chat.ts";
 import { interactionSchema } from "../../src/events/interaction.ts";
@@ -57,7 +58,10 @@ describe("the org's interactions projection reads events upcast", () => {
 			{ seq: 3, source: "web", actor_id: "s1" },
 			{ seq: 7, source: "web", actor_id: "s2" },
 		]);
-		expect(db.prepare("SELECT seq FROM proj_interaction_pages WHERE path = ? ORDER BY seq").all("/shoes")).toEqual([{ seq: 3 }, { seq: 7 }]);
+		expect(db.prepare("SELECT seq FROM proj_interaction_pages WHERE path = ? ORDER BY seq").all("/shoes")).toEqual([
+			{ seq: 3 },
+			{ seq: 7 },
+		]);
 	});
 
 	it("without the upcast the same rows have no source, and the projection cannot store them: it depends on it", () => {
