@@ -22,6 +22,7 @@ import { orgHealthRoutes } from "./api/org-health.ts";
 import { orgRoutes } from "./api/orgs.ts";
 import { parkedRoutes } from "./api/parked.ts";
 import { patternRoutes } from "./api/patterns.ts";
+import { projectionRoutes } from "./api/projections.ts";
 import { sessionRoutes } from "./api/sessions.ts";
 import { socketTicketRoutes } from "./api/socket-tickets.ts";
 import { webhookRoutes } from "./api/webhooks.ts";
@@ -82,6 +83,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
 	app.route("/", sessionRoutes());
 	app.route("/", cameraRoutes());
 	app.route("/", interactionRoutes());
+	app.route("/", projectionRoutes());
 	app.route("/", chatRoutes());
 	app.route("/", patternRoutes());
 	app.route("/", actorReadRoutes());
