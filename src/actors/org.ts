@@ -289,7 +289,14 @@ export class OrgActor extends EventSourcedActor<OrgState, OrgProposal> {
 	searchSessions(query: SessionSearch = {}): { sessions: SessionHit[]; cursor: string | null; rebuilding?: true } {
 		const found = this.searchInteractions({ ...query, source: "web" });
 		if (!found.ok) return { sessions: [], cursor: null, rebuilding: true };
-		const sessions = found.value.interactions.map((i) => ({ ...i, session: i.actor.id, interactionId: i.id }));
+		const sessions = found.value.interactions.map(({ seq, startedAt, endedAt, summary, actor, id }) => ({
+			session: actor.id,
+			interactionId: id,
+			seq,
+			startedAt,
+			endedAt,
+			summary,
+		}));
 		return { sessions, cursor: found.value.cursor };
 	}
 

@@ -237,6 +237,52 @@ export function createMcpServer(scope: McpScope): McpServer {
 	);
 
 	server.registerTool(
+		"search_sessions",
+		{
+			title: "Search ended web visits",
+			description:
+				"Ended web visits, newest first (by when they ended), matching every filter given: a user id, a page path the visit viewed " +
+				"(exactly, e.g. /shoes), and when it ended. Searches the org's whole history through an index. Paged: pass the returned `cursor`.",
+			inputSchema: z.strictObject({
+				userId: z.string().min(1).max(256).optional(),
+				page: z.string().min(1).max(2048).optional(),
+				from: instant.optional().describe("Ended at or after this instant."),
+				to: instant.optional().describe("… and before this instant."),
+				limit: z.number().int().min(1).max(200).default(20).describe("Visits per page, 1..200."),
+				cursor: z
+					.string()
+					.regex(/^\d{1,16}\.\d{1,16}$/, "must be the `cursor` of a previous page")
+					.optional(),
+			}),
+			outputSchema: z.object({
+				sessions: z.array(
+					z.object({
+						session: z.string(),
+						interactionId: z.string(),
+						seq: z.number().int(),
+						startedAt: z.number().int(),
+						endedAt: z.number().int(),
+						summary: json,
+					}),
+				),
+				cursor: z.string().nullable().describe("Pass as `cursor` for the next page; null on the last page."),
+				rebuilding: z.literal(true).optional().describe("The index is being rebuilt from the log: ask again shortly."),
+			}),
+			annotations: READ_ONLY,
+		},
+		async (input) => {
+			const found = (await orgActor.searchSessions(input)) as { sessions: { session: string }[]; cursor: string | null; rebuilding?: true };
+			const shown = found.rebuilding
+				? "The session index is rebuilding; ask again shortly."
+				: found.sessions.length === 0
+					? "No ended web visit matches."
+					: `${found.sessions.length} ended visits.`;
+			const more = found.cursor === null ? "" : ` More: call again with cursor "${found.cursor}".`;
+			return answer(`${shown}${more}`, { ...found });
+		},
+	);
+
+	server.registerTool(
 		"get_session",
 		{
 			title: "Get a web session",
