@@ -33,6 +33,8 @@ export default defineConfig({
 							// Chats answer with the offline responder at full speed unless a test installs a mock model.
 							bindings: {
 								SNAPSHOT_EVERY: "10",
+								// Projections rebuild in chunks of 50 events, so a test crosses chunk boundaries (production: 5,000).
+								PROJECTION_CHUNK: "50",
 								// Parked work after 20 failed attempts, so a test can reach it (production: the default, 50).
 								PARK_AFTER_ATTEMPTS: "20",
 								RATE_LIMITS: "off",

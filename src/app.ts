@@ -24,6 +24,7 @@ import { orgRoutes } from "./api/orgs.ts";
 import { parkedRoutes } from "./api/parked.ts";
 import { patternRoutes } from "./api/patterns.ts";
 import { policyRoutes } from "./api/policy.ts";
+import { projectionRoutes } from "./api/projections.ts";
 import { sessionRoutes } from "./api/sessions.ts";
 import { socketTicketRoutes } from "./api/socket-tickets.ts";
 import { webhookRoutes } from "./api/webhooks.ts";
@@ -84,6 +85,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
 	app.route("/", sessionRoutes());
 	app.route("/", cameraRoutes());
 	app.route("/", interactionRoutes());
+	app.route("/", projectionRoutes());
 	app.route("/", chatRoutes());
 	app.route("/", patternRoutes());
 	app.route("/", actorReadRoutes());

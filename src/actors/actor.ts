@@ -1,8 +1,8 @@
 /**
- * The event-sourced actor kernel. Every actor kind is one of these, given its event catalog, initial state and pure
- * evolve. The kernel composes parts with one concern each (src/actors/kernel/): the append path, timers, outbox
- * delivery, socket subscriptions and key checks, the actor's own facts (identity, sandbox mark) and the reads. Parts
- * with work due later (timers, outbox) share the one alarm, which is armed for the earliest any of them asks for.
+ * The event-sourced actor kernel. Every actor kind is one of these, given its event catalog, initial state and pure evolve. The
+ * kernel composes parts with one concern each (src/actors/kernel/): the append path, timers, outbox delivery, socket subscriptions
+ * and key checks, inline projections, the actor's own facts (identity, sandbox mark) and the reads. Parts with work due later
+ * (timers, outbox, a projection's rebuild) share the one alarm, which is armed for the earliest any of them asks for.
  */
 
 import { type DrizzleSqliteDODatabase, drizzle } from "drizzle-orm/durable-sqlite";
@@ -99,7 +99,7 @@ export abstract class EventSourcedActor<S, P extends ProposedEvent = ProposedEve
 			await migrate(this.db, migrations);
 			this.#meta.load();
 			if (this.#meta.identity) this.#identity = this.#meta.identity;
-			rebuildHead(this.#host);
+			rebuildHead(this.#host, this.#parts.projections);
 			this.onWake();
 			// Timers that came due while the object was down fire on this wake.
 			await this.#parts.schedule.load();
@@ -108,9 +108,8 @@ export abstract class EventSourcedActor<S, P extends ProposedEvent = ProposedEve
 	}
 
 	/**
-	 * Runs once per wake, after state is rebuilt and before any request is served (and after the subclass's
-	 * constructor, since the rebuild follows an await). An actor kind may append here, e.g. to close work that
-	 * an earlier instance left open when it stopped.
+	 * Runs once per wake, after state is rebuilt and before any request is served (and after the subclass's constructor, since
+	 * the rebuild follows an await). An actor kind may append here, e.g. to close work an earlier instance left open.
 	 */
 	protected onWake(): void {}
 
@@ -144,9 +143,9 @@ export abstract class EventSourcedActor<S, P extends ProposedEvent = ProposedEve
 	// ---- commands -----------------------------------------------------------------------
 
 	/**
-	 * Runs a command: returns the first result again for a known client action id, checks
-	 * expectedVersion, lets `plan` decide events from the current state, then validates, dedupes,
-	 * reduces and commits them with their effects in one transaction, and pushes them to subscribers.
+	 * Runs a command: returns the first result again for a known client action id, checks expectedVersion, lets `plan` decide
+	 * events from the current state, then validates, dedupes, reduces and commits them with their effects (and projections) in
+	 * one transaction, and pushes them to subscribers.
 	 */
 	protected execute<R>(options: AppendOptions, plan: (state: S, version: number) => Plan<R, S, P> | ActorError): Outcome<R> {
 		return this.refuseIfSandbox() ?? this.#parts.append.run(options, plan);
@@ -158,9 +157,8 @@ export abstract class EventSourcedActor<S, P extends ProposedEvent = ProposedEve
 	}
 
 	/**
-	 * Handles a due timer: returns the events its firing means (and their effects), or null for
-	 * none. Throwing, or returning an error, keeps the timer and retries it with backoff; a plan whose events
-	 * fail validation (`invalid`) parks it instead (a retry of the same state would fail the same way).
+	 * Handles a due timer: returns the events its firing means (and their effects), or null for none. Throwing, or returning an
+	 * error, keeps the timer and retries it with backoff; a plan whose events fail validation (`invalid`) parks it instead.
 	 */
 	protected onTimer(timer: Timer, _state: S): TimerPlan<S, P> | Promise<TimerPlan<S, P>> {
 		throw new Error(`${this.definition.kind} has no handler for timer "${timer.name}"`);
@@ -195,7 +193,7 @@ export abstract class EventSourcedActor<S, P extends ProposedEvent = ProposedEve
 		if (message.type === ERASE_MESSAGE) {
 			return eraseActor(this.#host, message, {
 				eraseObjects: () => this.eraseObjects(),
-				clearStorage: () => clearActorStorage(this.#host, this.#parts.schedule, this.getConnections(), this.definition.initialState()),
+				clearStorage: () => clearActorStorage(this.#host, this.#parts, this.getConnections(), this.definition.initialState()),
 			});
 		}
 		// The sender names the event that caused the message; the message id stands in when it does not.
@@ -254,16 +252,12 @@ export abstract class EventSourcedActor<S, P extends ProposedEvent = ProposedEve
 		return actorHealth(this.#host, sockets);
 	}
 
-	/**
-	 * What the kind keeps outside its storage that an erasure must delete, answering how many objects went: by
-	 * default the interactions it handed over that the queue archived to R2. A kind with more (frames) adds them.
-	 */
+	/** What the kind keeps outside its storage that an erasure deletes (default: its archived interactions in R2); answers how many went. */
 	protected eraseObjects(): Promise<number> {
 		const { org, kind, id } = this.actor;
 		return interactionArchive(this.env.ARCHIVE, org).deleteAll(actorInteractionsPrefix(kind, id));
 	}
 
-	// ---- the alarm ----------------------------------------------------------------------
 	override async onAlarm(): Promise<void> {
 		// A sandbox runs nothing: the alarm that woke it is spent, and never armed again.
 		if (this.isSandbox) return this.#parts.schedule.spent();
@@ -315,6 +309,11 @@ export abstract class EventSourcedActor<S, P extends ProposedEvent = ProposedEve
 	/** State now, or as it was at version `at` (from the nearest snapshot at or below it). */
 	readState(at?: number): Outcome<{ version: number; state: S; kernel?: KernelStatus }> {
 		return this.#parts.reads.state(at);
+	}
+
+	/** The kind's inline projections (src/actors/kernel/projections.ts), after starting a rebuild of the one named `rebuild`. */
+	projections(rebuild?: string): Outcome<Kernel.ProjectionStatus[]> {
+		return (rebuild === undefined ? null : this.refuseIfSandbox()) ?? this.#parts.projections.statuses(rebuild);
 	}
 
 	/** Timers and outbox depth: the work this actor still owes the world. */

@@ -16,12 +16,16 @@ export const FAULT_POINTS = [
 	"append.before-commit",
 	/** Inside the append transaction, after each statement of event rows (at most 12 rows each). */
 	"append.after-rows",
+	/** Inside the append transaction, after the event rows and the kind's projections applied to them. */
+	"append.after-projections",
 	/** Inside the append transaction, after the rows, client action, identity, timers and outbox, before a due snapshot. */
 	"append.before-snapshot",
 	/** Inside the append transaction, after the snapshot write, just before commit. */
 	"append.after-snapshot",
 	/** Inside the wake-time snapshot transaction (a replay longer than the snapshot interval). */
 	"wake.snapshot",
+	/** Inside a projection rebuild's transaction, after one chunk of the log is applied (src/actors/kernel/projections.ts). */
+	"projection.after-chunk",
 	/** An outbox message is about to be sent. */
 	"outbox.before-delivery",
 	/** An outbox message was delivered (the receiver acted, or the queue took it), before it is acknowledged. */

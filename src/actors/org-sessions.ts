@@ -1,6 +1,6 @@
 /**
- * The org's directory of web sessions, read from its state (active visits) and backwards from its log (ended
- * visits, as `org.interaction_recorded` rows, upcast through the catalog like every other read of a stored event).
+ * The org's directory of web sessions, read from its state (active visits) and from its interactions projection
+ * (ended visits, newest first by end time, src/actors/org-search.ts), with no cap on how far back it reaches.
  */
 import type { EventCatalog } from "../events/catalog.ts";
 import type { Interaction, Summary } from "../events/interaction.ts";
@@ -33,7 +33,7 @@ export interface SessionList {
 	cursor: string | null;
 }
 
-/** Filters for searching ended web visits; every given one must match. */
+/** Filters for searching ended web visits; every given one must match (src/actors/org-search.ts reads them from the projection). */
 export interface SessionSearch {
 	userId?: string;
 	/** A path the visit viewed, exactly (`/shoes`). */
@@ -42,6 +42,7 @@ export interface SessionSearch {
 	from?: number;
 	to?: number;
 	limit?: number;
+	cursor?: string;
 }
 
 export interface SessionHit {
@@ -53,22 +54,16 @@ export interface SessionHit {
 	summary: Summary;
 }
 
-/** How far back a search reads, so one query's cost stays bounded however long the org's history. */
-export const MAX_SEARCH_SCAN = 5000;
+/** A page of ended visits from the interactions projection, and the cursor after it (null: the last page). */
+export type EndedPage = { interactions: Interaction[]; cursor: string | null };
 
-function matches(interaction: Interaction, query: SessionSearch): boolean {
-	const summary = interaction.summary as { userId?: string | null; pages?: string[] };
-	if (query.userId !== undefined && summary.userId !== query.userId) return false;
-	if (query.page !== undefined && !summary.pages?.includes(query.page)) return false;
-	if (query.from !== undefined && interaction.endedAt < query.from) return false;
-	if (query.to !== undefined && interaction.endedAt >= query.to) return false;
-	return true;
-}
+/** `a<offset>` while active sessions are listed, then `e0` (ended, from the newest) or `e<endedAt>.<seq>` (the search's cursor). */
+export const SESSION_CURSOR = /^(a\d{1,15}|e0|e\d{1,16}\.\d{1,16})$/;
 
-function parseCursor(cursor: string | undefined): { phase: "active" | "ended"; at: number } {
-	const match = /^([ae])(\d{1,15})$/.exec(cursor ?? "");
-	if (!match) return { phase: "active", at: 0 };
-	return { phase: match[1] === "e" ? "ended" : "active", at: Number(match[2]) };
+function parseCursor(cursor: string | undefined): { phase: "active"; at: number } | { phase: "ended"; after: string | undefined } {
+	if (!cursor || !SESSION_CURSOR.test(cursor)) return { phase: "active", at: 0 };
+	if (cursor.startsWith("a")) return { phase: "active", at: Number(cursor.slice(1)) };
+	return { phase: "ended", after: cursor === "e0" ? undefined : cursor.slice(1) };
 }
 
 /** Stored `org.interaction_recorded` rows as interactions at the catalog's current version, with their seq. */
@@ -92,40 +87,13 @@ export function recentChats(rows: Iterable<{ interaction: Interaction }>, limit:
 }
 
 /**
- * Web visits that ended, newest first, matching every given filter: a user id, a page path the
- * visit included, or a window on when it ended. Reads the org's log of interactions backwards.
- */
-export function searchSessions(
-	rows: Iterable<{ seq: number; interaction: Interaction }>,
-	query: SessionSearch = {},
-): { sessions: SessionHit[]; scanned: number } {
-	const limit = Math.min(Math.max(1, query.limit ?? 20), 200);
-	const sessions: SessionHit[] = [];
-	let scanned = 0;
-	for (const { seq, interaction } of rows) {
-		scanned++;
-		if (interaction.source !== "web" || !matches(interaction, query)) continue;
-		sessions.push({
-			session: interaction.actor.id,
-			interactionId: interaction.id,
-			seq,
-			startedAt: interaction.startedAt,
-			endedAt: interaction.endedAt,
-			summary: interaction.summary as Summary,
-		});
-		if (sessions.length >= limit) break;
-	}
-	return { sessions, scanned };
-}
-
-/**
  * The org's web sessions: `active` ones (a visit open now, newest first, from the directory),
  * `ended` visits (newest first, from the interactions), or both. Time filters apply to when the
  * visit started (active) or ended (ended); `cursor` pages on from where the last page stopped.
  */
 export function listSessions(
 	activeSessions: ActiveSessions,
-	endedBefore: (before: number) => Iterable<{ seq: number; interaction: Interaction }>,
+	ended: (query: { from?: number; to?: number; cursor?: string; limit: number }) => EndedPage,
 	query: SessionListQuery = {},
 ): SessionList {
 	const status = query.status ?? "all";
@@ -138,7 +106,6 @@ export function listSessions(
 					.filter(([, s]) => inWindow(s.startedAt))
 					.sort(([a, x], [b, y]) => y.startedAt - x.startedAt || a.localeCompare(b))
 					.map(([session, s]) => ({ session, status: "active", visit: s.visit, startedAt: s.startedAt, endedAt: null, summary: null }));
-	// The cursor is `a<offset>` while active sessions are listed, then `e<seq>`: ended visits before that seq of the log (`e0`: from the newest).
 	const cursor = parseCursor(query.cursor);
 	const page: SessionListing[] = [];
 	if (cursor.phase === "active") page.push(...active.slice(cursor.at, cursor.at + limit));
@@ -148,12 +115,9 @@ export function listSessions(
 	if (status === "active") return { sessions: page, active: active.length, cursor: null };
 	// A page the active sessions filled continues with the ended ones, from the newest (`e0`).
 	if (page.length >= limit) return { sessions: page, active: active.length, cursor: "e0" };
-	let before = cursor.phase === "ended" && cursor.at > 0 ? cursor.at : Number.MAX_SAFE_INTEGER;
-	let scanned = 0;
-	for (const { seq, interaction } of endedBefore(before)) {
-		scanned++;
-		before = seq;
-		if (interaction.source !== "web" || !inWindow(interaction.endedAt)) continue;
+	const after = cursor.phase === "ended" ? cursor.after : undefined;
+	const found = ended({ from: query.from, to: query.to, cursor: after, limit: limit - page.length });
+	for (const interaction of found.interactions) {
 		const summary = interaction.summary as Summary;
 		page.push({
 			session: interaction.actor.id,
@@ -163,9 +127,9 @@ export function listSessions(
 			endedAt: interaction.endedAt,
 			summary,
 		});
-		if (page.length >= limit) break;
 	}
-	// A full page, or a scan that used its budget, continues from where it stopped; a short scan reached the start of the log.
-	const more = page.length >= limit || scanned >= MAX_SEARCH_SCAN;
-	return { sessions: page, active: active.length, cursor: more && before > 1 ? `e${before}` : null };
+	return { sessions: page, active: active.length, cursor: found.cursor === null ? null : `e${found.cursor}` };
 }
+
+/** How many of the newest interactions org health reads for the chats it follows. */
+export const RECENT_CHATS_SCAN = 5000;

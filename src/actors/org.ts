@@ -43,15 +43,15 @@ import {
 import { messageCommand } from "./org-messages.ts";
 import { type DeletionView, deletionView, OrgRetention, type PolicyView, RETENTION_TIMER } from "./org-retention.ts";
 import { OrgRollupRunner, ROLLUP_TIMERS } from "./org-rollup-runner.ts";
+import { type InteractionSearch, type InteractionSearchPage, searchInteractions } from "./org-search.ts";
 import {
 	listSessions,
-	MAX_SEARCH_SCAN,
+	RECENT_CHATS_SCAN,
 	recentChats,
 	type SessionHit,
 	type SessionList,
 	type SessionListQuery,
 	type SessionSearch,
-	searchSessions,
 	storedInteractions,
 } from "./org-sessions.ts";
 import {
@@ -304,12 +304,24 @@ export class OrgActor extends EventSourcedActor<OrgState, OrgProposal> {
 		return ok(erasureOf(this.state, id));
 	}
 
-	/**
-	 * Web visits that ended, newest first, matching every given filter: a user id, a page path the
-	 * visit included, or a window on when it ended. Reads the org's log of interactions backwards.
-	 */
-	searchSessions(query: SessionSearch = {}): { sessions: SessionHit[]; scanned: number } {
-		return searchSessions(this.#endedVisits(), query);
+	/** Interactions by user, page, source and end time, newest first, from the `interactions` projection (org-search.ts). */
+	searchInteractions(query: InteractionSearch = {}): Outcome<InteractionSearchPage> {
+		return searchInteractions(this.ctx.storage.sql, this.#subjects, query);
+	}
+
+	/** Web visits that ended, newest first, matching every given filter (user id, page, end time), over the whole history. */
+	searchSessions(query: SessionSearch = {}): { sessions: SessionHit[]; cursor: string | null; rebuilding?: true } {
+		const found = this.searchInteractions({ ...query, source: "web" });
+		if (!found.ok) return { sessions: [], cursor: null, rebuilding: true };
+		const sessions = found.value.interactions.map(({ seq, startedAt, endedAt, summary, actor, id }) => ({
+			session: actor.id,
+			interactionId: id,
+			seq,
+			startedAt,
+			endedAt,
+			summary,
+		}));
+		return { sessions, cursor: found.value.cursor };
 	}
 
 	/**
@@ -317,14 +329,12 @@ export class OrgActor extends EventSourcedActor<OrgState, OrgProposal> {
 	 * `ended` visits (newest first, from the interactions), or both; see `listSessions` in org-sessions.ts.
 	 */
 	listSessions(query: SessionListQuery = {}): SessionList {
-		return listSessions(this.state.activeSessions, (before) => this.#endedVisits(before), query);
-	}
-
-	/** Recorded interactions before seq `before`, newest first, upcast: at most MAX_SEARCH_SCAN per read. */
-	*#endedVisits(before?: number) {
-		for (const row of storedInteractions(this.log.reverseByType("org.interaction_recorded", MAX_SEARCH_SCAN, before))) {
-			yield { ...row, interaction: opened(row.interaction, this.#subjects) };
-		}
+		const ended = (q: InteractionSearch) => {
+			const found = this.searchInteractions({ ...q, source: "web" });
+			// While the projection rebuilds, the directory lists what is active and says so by its empty ended part.
+			return found.ok ? found.value : { interactions: [], cursor: null };
+		};
+		return listSessions(this.state.activeSessions, ended, query);
 	}
 
 	/** RPC from the dead-letter queues' consumer (src/dead-letters.ts): a message of this org recorded as parked work. */
@@ -332,9 +342,9 @@ export class OrgActor extends EventSourcedActor<OrgState, OrgProposal> {
 		return this.refuseIfSandbox() ?? this.parkDeadLetter(input);
 	}
 
-	/** Chats the org has heard from (an answered question among its newest MAX_SEARCH_SCAN interactions), newest first. */
+	/** Chats the org has heard from (an answered question among its newest RECENT_CHATS_SCAN interactions), newest first. */
 	recentChats(limit: number): { chats: string[] } {
-		return { chats: recentChats(storedInteractions(this.log.reverseByType("org.interaction_recorded", MAX_SEARCH_SCAN)), limit) };
+		return { chats: recentChats(storedInteractions(this.log.reverseByType("org.interaction_recorded", RECENT_CHATS_SCAN)), limit) };
 	}
 
 	/** The org's cameras with their last known status, most recently changed first. */

@@ -7,14 +7,15 @@
  * Raw SQL (like log.ts): one small table, created here rather than in every actor kind's migrations.
  */
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from "node:crypto";
+import { SEALED, SEALED_PREFIX } from "../events/sealed.ts";
 
-/** `~sealed:v1:<subject>:<base64url of iv, tag and ciphertext>`. */
-export const SEALED_PREFIX = "~sealed:v1:";
-const SEALED = /^~sealed:v1:([0-9a-f-]{36}):([A-Za-z0-9_-]+)$/;
+export { SEALED_PREFIX, sealedSubject } from "../events/sealed.ts";
+
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
 
-const lookupHash = (userId: string) => createHash("sha256").update(userId, "utf8").digest("hex");
+/** How `subject_keys` finds a user's keys (its `user_hash`); the org's projection search joins on it. */
+export const lookupHash = (userId: string) => createHash("sha256").update(userId, "utf8").digest("hex");
 
 /** A subject key: which actor's records it seals (`<kind>:<id>`); the user id is kept only as its SHA-256. */
 export interface SubjectKey {
@@ -92,9 +93,4 @@ export class SubjectKeys {
 		const row = this.sql.exec<{ key: ArrayBuffer }>("SELECT key FROM subject_keys WHERE subject = ?", subject).toArray()[0];
 		return row ? Buffer.from(row.key) : null;
 	}
-}
-
-/** The subject a sealed value was sealed for, or null for a value that is not sealed. */
-export function sealedSubject(value: unknown): string | null {
-	return typeof value === "string" ? (SEALED.exec(value)?.[1] ?? null) : null;
 }

@@ -190,7 +190,10 @@ function describeOutcome({ toolName, output, error }: ToolOutcome): string {
 		}
 		case "search_sessions": {
 			const sessions = list(out.sessions).map(record);
-			if (sessions.length === 0) return `No ended web visit matches (${Number(out.scanned ?? 0)} interactions scanned).`;
+			if (sessions.length === 0)
+				return out.rebuilding
+					? "The session index is rebuilding; ask again in a moment."
+					: "No ended web visit matches, in the whole history.";
 			const first = sessions[0] ?? {};
 			const summary = record(first.summary);
 			const pages = list(summary.pages).slice(0, 5).map(String).join(", ");

@@ -19,7 +19,8 @@ export interface OrgReader {
 	interactions(query: { after?: number; limit?: number }): Promise<{ interactions: unknown[]; next: number | null }>;
 	searchSessions(query: { userId?: string; page?: string; from?: number; to?: number; limit?: number }): Promise<{
 		sessions: unknown[];
-		scanned: number;
+		cursor: string | null;
+		rebuilding?: true;
 	}>;
 	patterns(query: {
 		period: (typeof PATTERN_PERIODS)[number];

@@ -1,5 +1,6 @@
 /** The interactions an org has received from its sessions, cameras and chats, paged in arrival order. */
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import { SESSION_CURSOR } from "../actors/org-sessions.ts";
 import { actorName } from "../core/identity.ts";
 import { INTERACTION_SOURCES } from "../events/interaction.ts";
 import type { AppEnv } from "../http/context.ts";
@@ -76,11 +77,7 @@ export function interactionRoutes(): OpenAPIHono<AppEnv> {
 					from: z.coerce.number().int().min(0).optional().openapi({ description: "Started (active) or ended (ended) at or after (ms)." }),
 					to: z.coerce.number().int().min(0).optional().openapi({ description: "… and before (ms)." }),
 					limit: z.coerce.number().int().min(1).max(200).default(50),
-					cursor: z
-						.string()
-						.regex(/^\d{1,6}$/)
-						.optional()
-						.openapi({ description: "From the previous page's `cursor`." }),
+					cursor: z.string().regex(SESSION_CURSOR).optional().openapi({ description: "From the previous page's `cursor`." }),
 				}),
 			},
 			responses: {

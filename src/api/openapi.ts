@@ -25,7 +25,7 @@ const PROBLEMS = {
 	422: "Events rejected: a reducer refused one, so nothing in the batch was appended.",
 	426: "A WebSocket route called without `Upgrade: websocket`.",
 	429: "Rate limited: retry after the `Retry-After` seconds.",
-	503: "Not configured: the deployment lacks a secret this route needs (the detail names it).",
+	503: "Not ready or not configured: a projection rebuilding from the log, or a secret the deployment lacks (the detail says which).",
 } as const;
 export type ProblemStatus = keyof typeof PROBLEMS;
 

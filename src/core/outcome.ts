@@ -15,7 +15,9 @@ export type ActorError =
 	/** The actor is a sandbox: it takes imports, and refuses every live write. */
 	| { kind: "read_only"; detail: string; errors: FieldError[] }
 	/** What was asked for is before the log's checkpoint: compacted to the archive (R2 segment keys). */
-	| { kind: "gone"; detail: string; checkpoint: { seq: number; hash: string }; archive: string[] };
+	| { kind: "gone"; detail: string; checkpoint: { seq: number; hash: string }; archive: string[] }
+	/** What answers the read is not ready yet (a projection rebuilding from the log); asking again later works. */
+	| { kind: "unavailable"; detail: string };
 
 export type Outcome<T> = { ok: true; value: T } | { ok: false; error: ActorError };
 
@@ -38,6 +40,8 @@ export function statusOf(error: ActorError): { status: number; title: string } {
 			return { status: 403, title: "Sandbox is read-only" };
 		case "gone":
 			return { status: 410, title: "Gone" };
+		case "unavailable":
+			return { status: 503, title: "Not ready yet" };
 	}
 }
 

@@ -15,6 +15,7 @@ import { z } from "zod";
 import type { EventPage, EventSourcedActor } from "../actors/actor.ts";
 import { actorStub } from "../actors/directory.ts";
 import type { SessionList } from "../actors/org.ts";
+import { SESSION_CURSOR } from "../actors/org-sessions.ts";
 import { actorName, ID_PATTERN } from "../core/identity.ts";
 import type { Outcome } from "../core/outcome.ts";
 import type { Env } from "../env.ts";
@@ -215,7 +216,7 @@ export function createMcpServer(scope: McpScope): McpServer {
 				limit: z.number().int().min(1).max(200).default(50).describe("Sessions per page, 1..200."),
 				cursor: z
 					.string()
-					.regex(/^[ae]\d{1,15}$/, "must be the `cursor` of a previous page")
+					.regex(SESSION_CURSOR, "must be the `cursor` of a previous page")
 					.optional()
 					.describe("The `cursor` of the previous page."),
 			}),
@@ -232,6 +233,52 @@ export function createMcpServer(scope: McpScope): McpServer {
 				list.sessions.length === 0 ? "No sessions on this page." : `${list.sessions.length} sessions (${list.active} active now in range).`;
 			const more = list.cursor === null ? "This is the last page." : `More: call again with cursor "${list.cursor}".`;
 			return answer(`${shown} ${more}`, { ...list });
+		},
+	);
+
+	server.registerTool(
+		"search_sessions",
+		{
+			title: "Search ended web visits",
+			description:
+				"Ended web visits, newest first (by when they ended), matching every filter given: a user id, a page path the visit viewed " +
+				"(exactly, e.g. /shoes), and when it ended. Searches the org's whole history through an index. Paged: pass the returned `cursor`.",
+			inputSchema: z.strictObject({
+				userId: z.string().min(1).max(256).optional(),
+				page: z.string().min(1).max(2048).optional(),
+				from: instant.optional().describe("Ended at or after this instant."),
+				to: instant.optional().describe("… and before this instant."),
+				limit: z.number().int().min(1).max(200).default(20).describe("Visits per page, 1..200."),
+				cursor: z
+					.string()
+					.regex(/^\d{1,16}\.\d{1,16}$/, "must be the `cursor` of a previous page")
+					.optional(),
+			}),
+			outputSchema: z.object({
+				sessions: z.array(
+					z.object({
+						session: z.string(),
+						interactionId: z.string(),
+						seq: z.number().int(),
+						startedAt: z.number().int(),
+						endedAt: z.number().int(),
+						summary: json,
+					}),
+				),
+				cursor: z.string().nullable().describe("Pass as `cursor` for the next page; null on the last page."),
+				rebuilding: z.literal(true).optional().describe("The index is being rebuilt from the log: ask again shortly."),
+			}),
+			annotations: READ_ONLY,
+		},
+		async (input) => {
+			const found = (await orgActor.searchSessions(input)) as { sessions: { session: string }[]; cursor: string | null; rebuilding?: true };
+			const shown = found.rebuilding
+				? "The session index is rebuilding; ask again shortly."
+				: found.sessions.length === 0
+					? "No ended web visit matches."
+					: `${found.sessions.length} ended visits.`;
+			const more = found.cursor === null ? "" : ` More: call again with cursor "${found.cursor}".`;
+			return answer(`${shown}${more}`, { ...found });
 		},
 	);
 

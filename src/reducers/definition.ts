@@ -3,6 +3,7 @@
 import type { ActorError } from "../core/outcome.ts";
 import type { EventCatalog } from "../events/catalog.ts";
 import type { ActorKind, ProposedEvent, RecordedEvent } from "../events/envelope.ts";
+import type { Projection } from "./projection.ts";
 
 /**
  * `E` is the kind's event union (`EventOf<typeof catalog>`): evolve switches on `event.type` and reads `data`
@@ -23,6 +24,8 @@ export interface ActorDefinition<S, E extends RecordedEvent = RecordedEvent> {
 	redactEvent?(event: RecordedEvent): RecordedEvent;
 	/** What a reader may see of a state: now, at a version, in a snapshot. */
 	redactState?(state: S): S;
+	/** Indexed tables kept beside the log in the same transaction as its events (src/reducers/projection.ts). */
+	projections?: readonly Projection[];
 }
 
 /** What a redacted field reads as. The row keeps the real value, so the server's chain check is unchanged. */

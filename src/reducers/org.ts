@@ -11,6 +11,7 @@ import type { Period, Window } from "../patterns/windows.ts";
 import { type ActorDefinition, type DecideContext, type Decider, REDACTED, type Refusal } from "./definition.ts";
 import { decideErasure, type ErasureCommand, type Erasures, recordErasureStep, requestErasure } from "./org-erasure.ts";
 import { decidePolicy, evolvePolicy, initialPolicyState, type PolicyCommand, type PolicyState } from "./org-policy.ts";
+import { interactionsProjection } from "./org-projections.ts";
 import {
 	applyPattern,
 	applyReport,
@@ -448,6 +449,8 @@ export const orgDefinition: ActorDefinition<OrgState, OrgEvent> = {
 	evolve: evolveOrg,
 	redactEvent: redactKeyHash,
 	redactState: publicOrgState,
+	// Indexed tables beside the log (src/reducers/org-projections.ts); they change no state, so no reducer version.
+	projections: [interactionsProjection],
 };
 
 /** Key hashes never leave the org actor, not even inside the events that recorded them. */

@@ -3,13 +3,15 @@
  * read rows through the catalog's upcasters. The real catalogs have no v2 of these types yet, so these tests
  * read v1 rows through catalogs that do, with the same read helpers the actors use.
  */
+
+import { DatabaseSync } from "node:sqlite";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { listSessions, searchSessions, storedInteractions } from "../../src/actors/org-sessions.ts";
 import { defineEvent, EventCatalog } from "../../src/events/catalog.ts";
 import { userMessage } from "../../src/events/chat.ts";
 import { interactionSchema } from "../../src/events/interaction.ts";
-import { type StoredRow, storedEventOf } from "../../src/events/stored.ts";
+import { eventForFold, type StoredRow, storedEventOf } from "../../src/events/stored.ts";
+import { interactionsProjection } from "../../src/reducers/org-projections.ts";
 
 /** A v1 interaction had no `source`: every interaction was a web visit. */
 const interactionV1 = interactionSchema.omit({ source: true });
@@ -39,33 +41,31 @@ const visit = (seq: number, session: string) =>
 		summary: { visit: 1, userId: "u-1", pages: ["/shoes"] },
 	});
 
-describe("the org's reverse-by-type reads", () => {
-	const rows = [visit(7, "s2"), visit(3, "s1")];
+describe("the org's interactions projection reads events upcast", () => {
+	const rows = [visit(3, "s1"), visit(7, "s2")];
+	/** The projection's tables in a real SQLite (Node's), fed events as the kernel feeds them: upcast by the catalog. */
+	function project(read: (row: StoredRow) => Parameters<typeof interactionsProjection.apply>[0]) {
+		const db = new DatabaseSync(":memory:");
+		for (const statement of interactionsProjection.ddl) db.exec(statement);
+		const sql = { exec: (query: string, ...bindings: (string | number | null)[]) => db.prepare(query).run(...bindings) };
+		for (const row of rows) interactionsProjection.apply(read(row), sql);
+		return db;
+	}
 
-	it("a search reads a v1 interaction upcast: it is a web visit, found by its user and page", () => {
-		const found = searchSessions(storedInteractions(rows, withV2Interactions), { userId: "u-1", page: "/shoes" });
-		expect(found.sessions.map((s) => [s.session, s.seq])).toEqual([
-			["s2", 7],
-			["s1", 3],
+	it("a v1 interaction, upcast, is a web visit indexed by its page", () => {
+		const db = project((row) => eventForFold(row, withV2Interactions));
+		expect(db.prepare("SELECT seq, source, actor_id FROM proj_interactions ORDER BY seq").all()).toEqual([
+			{ seq: 3, source: "web", actor_id: "s1" },
+			{ seq: 7, source: "web", actor_id: "s2" },
+		]);
+		expect(db.prepare("SELECT seq FROM proj_interaction_pages WHERE path = ? ORDER BY seq").all("/shoes")).toEqual([
+			{ seq: 3 },
+			{ seq: 7 },
 		]);
 	});
 
-	it("the session directory lists v1 interactions upcast as ended visits", () => {
-		const listed = listSessions({}, (before) =>
-			storedInteractions(
-				rows.filter((r) => r.seq < before),
-				withV2Interactions,
-			),
-		);
-		expect(listed.sessions.map((s) => [s.session, s.status, s.visit])).toEqual([
-			["s2", "ended", 1],
-			["s1", "ended", 1],
-		]);
-	});
-
-	it("without the upcast the same rows have no source, and a search finds nothing: the read depends on it", () => {
-		const asStored = rows.map((r) => ({ seq: r.seq, interaction: JSON.parse(r.data) }));
-		expect(searchSessions(asStored, { userId: "u-1" }).sessions).toEqual([]);
+	it("without the upcast the same rows have no source, and the projection cannot store them: it depends on it", () => {
+		expect(() => project((row) => ({ ...row, data: JSON.parse(row.data), meta: {} }))).toThrow(/cannot be bound/);
 	});
 });
 

@@ -22,7 +22,16 @@ const HOUR = 3_600_000;
 const T0 = Date.UTC(2032, 2, 3, 9, 0);
 const iso = (ms: number) => new Date(ms).toISOString();
 
-const TOOLS = ["get_chat", "get_events", "get_interactions", "get_patterns", "get_session", "get_state_at", "list_sessions"];
+const TOOLS = [
+	"get_chat",
+	"get_events",
+	"get_interactions",
+	"get_patterns",
+	"get_session",
+	"get_state_at",
+	"list_sessions",
+	"search_sessions",
+];
 
 type ToolResult<T> = { isError?: boolean; content: { type: string; text: string }[]; structuredContent?: T };
 
@@ -148,7 +157,7 @@ afterAll(async () => {
 });
 
 describe("tools", () => {
-	it("lists the seven read tools, each described, with input and output schemas, marked read-only", async () => {
+	it("lists the eight read tools, each described, with input and output schemas, marked read-only", async () => {
 		const { tools } = await client.listTools();
 		expect(tools.map((t) => t.name).sort()).toEqual(TOOLS);
 		for (const t of tools) {
@@ -159,6 +168,17 @@ describe("tools", () => {
 		}
 		const events = tools.find((t) => t.name === "get_events");
 		expect(Object.keys(events?.inputSchema.properties ?? {}).sort()).toEqual(["after", "id", "kind", "limit", "raw", "type"]);
+	});
+
+	it("search_sessions: ended web visits by time and page from the org's index, paged by cursor", async () => {
+		type Found = { sessions: { session: string; endedAt: number }[]; cursor: string | null };
+		const first = await read<Found>(client, "search_sessions", { limit: 1, from: iso(T0 + HOUR), to: T0 + HOUR + 1 });
+		expect(first.sessions).toHaveLength(1);
+		expect(first.cursor).not.toBeNull();
+		const rest = await read<Found>(client, "search_sessions", { limit: 10, from: iso(T0 + HOUR), to: T0 + HOUR + 1, cursor: first.cursor });
+		expect([...first.sessions, ...rest.sessions].map((s) => s.session).sort()).toEqual([world.ended, world.shared].sort());
+		expect(rest.cursor).toBeNull();
+		expect((await read<Found>(client, "search_sessions", { page: "/no-such-page" })).sessions).toEqual([]);
 	});
 
 	it("list_sessions: active first, then ended, paged by cursor, filtered by status and time", async () => {

@@ -14,6 +14,7 @@ import { clientActions } from "../schema.ts";
 import type { Timer } from "../timers.ts";
 import type { AlarmSchedule } from "./alarm.ts";
 import { type KernelHost, reducerTag } from "./host.ts";
+import type { Projections } from "./projections.ts";
 import { invalidTimers, type Staged, stage } from "./stage.ts";
 import type { AppendOptions, AppendReceipt, Effects, Plan, PlanOf } from "./types.ts";
 
@@ -48,6 +49,8 @@ export class AppendPath<S> {
 	constructor(
 		private readonly host: KernelHost<S>,
 		private readonly schedule: AlarmSchedule,
+		/** The kind's inline projections, written in the same transaction as the events. */
+		private readonly projections: Projections<S>,
 		private readonly publish: (envelopes: readonly EventEnvelope[]) => void,
 		/** Effects the actor adds to every commit, whatever the plan (the org's webhook deliveries). */
 		private readonly commitEffects: (receipt: AppendReceipt, state: S) => Effects = () => ({}),
@@ -123,12 +126,14 @@ export class AppendPath<S> {
 		firing?: Timer,
 	): number | null {
 		const { host } = this;
-		const { rows, state } = staged;
+		const { rows, state, envelopes } = staged;
 		const snapshotDue = rows.length > 0 && Math.floor(version / host.snapshotEvery) > Math.floor(host.head.version / host.snapshotEvery);
 		const now = host.now();
 		let earliestSet: number | null = null;
 		host.ctx.storage.transactionSync(() => {
 			host.log.insert(rows, this.#afterRows);
+			this.projections.apply(envelopes);
+			faultPoint("append.after-projections", host.ctx);
 			if (clientActionId)
 				host.db
 					.insert(clientActions)

@@ -14,8 +14,8 @@ import { actorStub } from "../directory.ts";
 import { faultPoint } from "../faults.ts";
 import { actorLogArchive, actorLogName } from "../org-objects.ts";
 import type { ActorMessage } from "../outbox.ts";
-import type { AlarmSchedule } from "./alarm.ts";
 import type { KernelHost } from "./host.ts";
+import type { KernelParts } from "./parts.ts";
 
 export interface EraseHooks {
 	/** Deletes what the kind keeps outside its storage (R2 objects); answers how many objects went. */
@@ -77,7 +77,7 @@ export async function archiveLog<S>(host: KernelHost<S>): Promise<void> {
  */
 export async function clearActorStorage<S>(
 	host: KernelHost<S>,
-	schedule: AlarmSchedule,
+	parts: Pick<KernelParts<S>, "schedule" | "projections">,
 	connections: Iterable<Connection>,
 	initialState: S,
 ): Promise<number> {
@@ -93,6 +93,7 @@ export async function clearActorStorage<S>(
 	host.meta.load();
 	host.log.start = { seq: 0, hash: GENESIS_HASH };
 	Object.assign(host.head, { state: initialState, version: 0, hash: GENESIS_HASH });
-	await schedule.load();
+	parts.projections.wake();
+	await parts.schedule.load();
 	return bytesLeft;
 }

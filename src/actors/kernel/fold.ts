@@ -35,7 +35,7 @@ export function foldToVersion<S>(
  * Rebuilds the head on wake: the newest snapshot written by this reducer version, then the tail of the log after it.
  * A replay longer than the snapshot interval (new reducer, lost snapshot) writes a snapshot, so the next wake skips it.
  */
-export function rebuildHead<S>(host: KernelHost<S>): void {
+export function rebuildHead<S>(host: KernelHost<S>, projections?: { wake(): void }): void {
 	loadCheckpoint(host);
 	const head = host.log.head();
 	const { state, from } = foldToVersion(host.definition, host.log, host.snapshots, head.version);
@@ -46,4 +46,6 @@ export function rebuildHead<S>(host: KernelHost<S>): void {
 			faultPoint("wake.snapshot", host.ctx);
 		});
 	}
+	// The kind's projections next (src/actors/kernel/projections.ts), before anything (an onWake) can append.
+	projections?.wake();
 }

@@ -13,6 +13,7 @@ import { AppendPath } from "./append.ts";
 import { type ExternalVerdict, OutboxCourier } from "./courier.ts";
 import type { KernelHost } from "./host.ts";
 import { Parking } from "./parking.ts";
+import { Projections } from "./projections.ts";
 import { Reads } from "./reads.ts";
 import { KeyChecks, SOCKET_CHECK_TIMER } from "./socket-keys.ts";
 import { Subscriptions } from "./subscriptions.ts";
@@ -36,6 +37,7 @@ export interface KernelParts<S> {
 	append: AppendPath<S>;
 	timers: TimerPart<S>;
 	parking: Parking<S>;
+	projections: Projections<S>;
 	keys: KeyChecks<S>;
 	sockets: Subscriptions<S>;
 	reads: Reads<S>;
@@ -52,8 +54,10 @@ export function composeParts<S>(host: KernelHost<S>, hooks: ActorHooks<S>): Kern
 		parksAfter: (attempts) => parts.parking.reached(attempts),
 		park: (timer, detail, reason) => parts.parking.parkTimer(timer, detail, reason),
 	});
+	parts.projections = new Projections(host);
 	parts.schedule = new AlarmSchedule(host.ctx.storage, [
 		parts.timers,
+		parts.projections,
 		new OutboxCourier(host, parts.parking, (message) => hooks.deliverExternal(message)),
 	]);
 	parts.reads = new Reads(host);
@@ -73,6 +77,7 @@ export function composeParts<S>(host: KernelHost<S>, hooks: ActorHooks<S>): Kern
 	parts.append = new AppendPath(
 		host,
 		parts.schedule,
+		parts.projections,
 		(envelopes) => parts.sockets.publish(envelopes),
 		(receipt, state) => hooks.commitEffects(receipt, state),
 	);

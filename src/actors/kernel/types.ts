@@ -6,6 +6,7 @@ import type { OutboxMessage } from "../outbox.ts";
 import type { Timer, TimerChange } from "../timers.ts";
 
 export type { ChainReport, ReplayReport } from "../../core/reports.ts";
+export type { ProjectionStatus } from "./projections.ts";
 
 export interface AppendOptions {
 	/** The version the caller last saw; a mismatch is a conflict, never an overwrite. */
