@@ -118,6 +118,7 @@ export const orgPrefixes = (env: { FRAMES: R2Bucket; ARCHIVE: R2Bucket }, org: s
 	new OrgObjects(env.FRAMES, "frames", { org }),
 	interactionArchive(env.ARCHIVE, org),
 	actorLogArchive(env.ARCHIVE, org),
+	new OrgObjects(env.ARCHIVE, "segments", { org }),
 ];
 
 /** `<ISO time>-<frame id>.<jpg|png>`: listing a camera's prefix lists its frames in time order. */

@@ -6,6 +6,7 @@
  * by the outbox and timers, so it resumes after a crash and repeats without effect.
  */
 import { uuidv7 } from "uuidv7";
+import { log } from "../core/log.ts";
 import type { ActorError, Outcome } from "../core/outcome.ts";
 import { fail, ok } from "../core/outcome.ts";
 import type { Env } from "../env.ts";
@@ -16,9 +17,11 @@ import { DEFAULT_POLICY } from "../events/org-policy.ts";
 import { isRefusal, type Refusal } from "../reducers/definition.ts";
 import type { OrgCommand, OrgProposal, OrgState } from "../reducers/org.ts";
 import type { AppendReceipt, Effects, Plan, TimerPlan } from "./actor.ts";
+import type { CompactionReport } from "./kernel/compaction.ts";
 import { type IndexedActor, OrgActorIndex } from "./org-actors.ts";
 import { type ErasureScope, erasureEffects } from "./org-erasures.ts";
 import { orgPrefixes } from "./org-objects.ts";
+import { pruneInteractionsThrough } from "./org-search.ts";
 import type { OutboxMessage } from "./outbox.ts";
 import type { SubjectKeys } from "./subject-keys.ts";
 import type { Timer, TimerChange } from "./timers.ts";
@@ -55,6 +58,10 @@ export interface RetentionHost {
 	version(): number;
 	decide(command: OrgCommand, state: OrgState, version: number): OrgProposal[] | Refusal;
 	execute<R>(meta: EventMeta, plan: (state: OrgState, version: number) => Plan<R, OrgState, OrgProposal> | ActorError): Outcome<R>;
+	/** The kernel's log compaction of the org's own log (src/actors/kernel/compaction.ts). */
+	compactLog(before: number): Promise<Outcome<CompactionReport>>;
+	/** Keeps the object alive for work that runs after the timer's commit. */
+	waitUntil(work: Promise<unknown>): void;
 }
 
 export class OrgRetention {
@@ -62,9 +69,27 @@ export class OrgRetention {
 
 	constructor(
 		readonly host: RetentionHost,
-		sql: SqlStorage,
+		readonly sql: SqlStorage,
 	) {
 		this.actors = new OrgActorIndex(sql);
+	}
+
+	/**
+	 * The org's records older than `before` (the policy's `interactionsDays`): the org's log is compacted up to that
+	 * time (old events to R2 segments, a checkpoint kept, docs/architecture.md "Compaction"), then the interactions
+	 * projection drops the rows at or below the checkpoint, as a rebuild from the compacted log would. Idempotent: a
+	 * re-run (alarms are at-least-once) finds nothing more to move. Runs after the retention timer's commit.
+	 */
+	async compactRecords(before: number): Promise<void> {
+		for (let round = 0; round < 100; round++) {
+			const report = await this.host.compactLog(before);
+			if (!report.ok) {
+				log("warn", "retention.compaction_failed", { org: this.host.org(), error: report.error.kind });
+				return;
+			}
+			pruneInteractionsThrough(this.sql, report.value.checkpoint.seq);
+			if (!report.value.more) return;
+		}
 	}
 
 	policy(state: OrgState = this.host.state()): PolicyView {
@@ -105,7 +130,7 @@ export class OrgRetention {
 			type: FRAMES_EXPIRE_MESSAGE,
 			data: { before: framesBefore },
 		}));
-		compactInteractionRecords(now - policy.interactionsDays * DAY_MS);
+		this.host.waitUntil(this.compactRecords(now - policy.interactionsDays * DAY_MS));
 		const more: TimerChange[] = expired.length === MAX_RETENTION_ACTORS ? [{ name: RETENTION_MORE, spec: { once: now + 60_000 } }] : [];
 		if (expired.length === 0) return { events: [], result: () => null, effects: () => ({ outbox: frames, timers: more }) };
 		// Archived sessions keep their subject keys, so a later erasure of the user still finds (and deletes) the archive.
@@ -227,10 +252,3 @@ export function deletionView(state: OrgState): DeletionView | null {
 				},
 	};
 }
-
-/**
- * TODO(compaction): the org's interaction records older than `before` (the policy's `interactionsDays`) go to R2 by
- * the kernel's log compaction, built on another branch; until it is merged here, this hook does nothing and the
- * records are kept (docs/privacy.md, "Not built yet").
- */
-export function compactInteractionRecords(_before: number): void {}

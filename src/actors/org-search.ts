@@ -114,3 +114,13 @@ export function searchInteractions(sql: SqlStorage, subjects: SubjectKeys, query
 	const last = page.at(-1);
 	return ok({ interactions, cursor: rows.length > limit && last ? `${last.ended_at}.${last.seq}` : null });
 }
+
+/**
+ * Drops the projection's rows of interactions at or below `seq`: after the org's log is compacted to that checkpoint
+ * (retention's `interactionsDays`), a rebuild from the log would not have them either.
+ */
+export function pruneInteractionsThrough(sql: SqlStorage, seq: number): void {
+	if (seq <= 0) return;
+	sql.exec("DELETE FROM proj_interaction_pages WHERE seq <= ?", seq);
+	sql.exec("DELETE FROM proj_interactions WHERE seq <= ?", seq);
+}

@@ -74,15 +74,12 @@ export type { SessionHit, SessionList, SessionListing, SessionListQuery, Session
 export type { AuditEntry, OrgProfile, OrgView, PatternsView, RecordedInteraction, RollupRun, RollupView } from "./org-views.ts";
 
 export class OrgActor extends EventSourcedActor<OrgState, OrgProposal> {
-	/** Webhook endpoints and their deliveries (src/actors/org-webhook-commands.ts). */
+	// The org's parts, each in its own file: webhooks (org-webhook-commands.ts), the keys of sealed personal fields
+	// (subject-keys.ts), keys/members/tickets (org-access.ts), rollups (org-rollup-runner.ts), policy (org-retention.ts).
 	readonly #webhooks: OrgWebhooks;
-	/** Keys of the personal fields sealed in the org's records (src/actors/subject-keys.ts). */
 	readonly #subjects: SubjectKeys;
-	/** Keys, members and socket tickets, read-only (src/actors/org-access.ts). */
 	readonly #access: OrgAccess;
-	/** Rollup timers, analyses and reports (src/actors/org-rollup-runner.ts). */
 	readonly #rollups: OrgRollupRunner;
-	/** The data policy, retention and the org's deletion (src/actors/org-retention.ts). */
 	readonly #retention: OrgRetention;
 
 	constructor(ctx: DurableObjectState, env: Env) {
@@ -111,6 +108,8 @@ export class OrgActor extends EventSourcedActor<OrgState, OrgProposal> {
 				version: () => this.version,
 				decide,
 				execute: (meta, plan) => this.execute({ meta }, plan),
+				compactLog: (before) => this.compactLog({ before }),
+				waitUntil: (work) => ctx.waitUntil(work),
 			},
 			ctx.storage.sql,
 		);
@@ -123,8 +122,6 @@ export class OrgActor extends EventSourcedActor<OrgState, OrgProposal> {
 			rearm: () => this.rearm(),
 		});
 	}
-
-	// ---- webhooks (RPC for src/api/webhooks.ts; the work is in src/actors/org-webhook-commands.ts) ----
 
 	createWebhook(input: Parameters<OrgWebhooks["create"]>[0]) {
 		return this.#webhooks.create(input);
