@@ -212,7 +212,7 @@ export class OrgActor extends EventSourcedActor<OrgState, OrgProposal> {
 	}
 
 	/** The id and role of the live key with this SHA-256 (hex), or null; compared in constant time (src/actors/org-access.ts). */
-	authenticate(hash: string): { keyId: string; role: KeyRole } | null {
+	authenticate(hash: string): { keyId: string; role: KeyRole; expiresAt: number | null } | null {
 		return this.#access.authenticate(hash);
 	}
 
