@@ -54,14 +54,14 @@ export class OrgAccess {
 	 * The id and role of the live key (not revoked, not expired) with this SHA-256 (hex), or null. Every live key is
 	 * compared, each in constant time, so the answer takes as long whichever key matches or none does.
 	 */
-	authenticate(hash: string): { keyId: string; role: KeyRole } | null {
+	authenticate(hash: string): { keyId: string; role: KeyRole; expiresAt: number | null } | null {
 		if (!/^[0-9a-f]{64}$/.test(hash)) return null;
 		const given = encoder.encode(hash);
 		const now = this.host.now();
-		let match: { keyId: string; role: KeyRole } | null = null;
+		let match: { keyId: string; role: KeyRole; expiresAt: number | null } | null = null;
 		for (const [id, key] of Object.entries(this.host.state().keys)) {
 			if (!keyIsLive(key, now) || !key.hash) continue;
-			if (crypto.subtle.timingSafeEqual(given, encoder.encode(key.hash))) match = { keyId: id, role: key.role };
+			if (crypto.subtle.timingSafeEqual(given, encoder.encode(key.hash))) match = { keyId: id, role: key.role, expiresAt: key.expiresAt };
 		}
 		return match;
 	}

@@ -210,8 +210,8 @@ export class OrgActor extends EventSourcedActor<OrgState, OrgProposal> {
 	}
 
 	/** The id and role of the live key with this SHA-256 (hex), or null; compared in constant time (src/actors/org-access.ts). */
-	authenticate(hash: string): { keyId: string; role: KeyRole } | null {
-		// An org being deleted opens nothing from the request on: every isolate asks here, so no cache outlives it.
+	authenticate(hash: string): { keyId: string; role: KeyRole; expiresAt: number | null } | null {
+		// An org being deleted opens nothing: at once where it was deleted, within the key cache's 10 s elsewhere.
 		return this.state.deletion === null ? this.#access.authenticate(hash) : null;
 	}
 

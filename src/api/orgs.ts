@@ -11,6 +11,7 @@ import { mintApiKey } from "../http/api-keys.ts";
 import { requireAdmin } from "../http/auth.ts";
 import { limitBody } from "../http/body-limit.ts";
 import { type AppEnv, requestMeta } from "../http/context.ts";
+import { keyCreated, keyRevoked, orgKeysDropped } from "../http/key-cache.ts";
 import { orgCreated } from "../http/org-existence.ts";
 import { ApiError, unwrap } from "../http/problem.ts";
 import { validationHook } from "../http/validation.ts";
@@ -155,6 +156,7 @@ export function orgRoutes(): OpenAPIHono<AppEnv> {
 		async (c) => {
 			const { org } = c.req.valid("param");
 			const deletion = unwrap(await orgActor(c, org).deleteOrg(requestMeta(c), null));
+			orgKeysDropped(org);
 			return c.json(deletion, 202);
 		},
 	);
@@ -198,6 +200,7 @@ export function orgRoutes(): OpenAPIHono<AppEnv> {
 				});
 			const key = await mintApiKey(org, role, { label, expiresAt });
 			const issued = unwrap(await orgActor(c, org).issueKey({ key, clientActionId }, requestMeta(c)));
+			keyCreated(org);
 			return c.json({ apiKey: key.apiKey, key: issued }, 201);
 		},
 	);
@@ -207,7 +210,7 @@ export function orgRoutes(): OpenAPIHono<AppEnv> {
 			method: "delete",
 			path: "/v1/orgs/{org}/keys/{keyId}",
 			tags: ["orgs"],
-			summary: "Revoke an API key: it stops working at once",
+			summary: "Revoke an API key: it stops working at once in this isolate, within 10 s everywhere",
 			security: ORG_KEY,
 			request: { params: z.object({ org: orgParam, keyId: id.openapi({ param: { name: "keyId", in: "path" } }) }) },
 			responses: {
@@ -218,6 +221,7 @@ export function orgRoutes(): OpenAPIHono<AppEnv> {
 		async (c) => {
 			const { org, keyId } = c.req.valid("param");
 			const outcome = await orgActor(c, org).revokeKey(keyId, requestMeta(c));
+			keyRevoked(org, keyId);
 			// The only conflict a revocation meets: the org would be left without a live key.
 			if (!outcome.ok && outcome.error.kind === "conflict") {
 				throw new ApiError(409, "Last active key", outcome.error.detail, { currentVersion: outcome.error.currentVersion });

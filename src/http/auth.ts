@@ -1,7 +1,7 @@
 /**
  * Credentials. The admin token opens the admin routes only (creating and listing orgs); everything
- * under /v1/orgs/:org needs one of that org's API keys, checked with its org actor on every request so
- * a revoked key stops working at once. Browsers open WebSockets with `?ticket=` (a single-use socket ticket);
+ * under /v1/orgs/:org needs one of that org's API keys, checked with its org actor and remembered in the isolate for
+ * at most 10 s (src/http/key-cache.ts): a key revoked elsewhere stops working within that, at once in this isolate. Browsers open WebSockets with `?ticket=` (a single-use socket ticket);
  * `?token=<key>` on an upgrade still works for Node clients, and is deprecated for browsers (URLs are logged).
  *
  * 401: no credentials, or credentials that are not a live key (malformed, unknown, revoked).
@@ -16,6 +16,7 @@ import { accessIdentity } from "./access.ts";
 import { claimedOrg, hashApiKey } from "./api-keys.ts";
 import type { AppEnv, Caller } from "./context.ts";
 import { refuseCrossSiteChange } from "./csrf.ts";
+import { cachedKey } from "./key-cache.ts";
 import { orgExists } from "./org-existence.ts";
 import { ApiError, notFound } from "./problem.ts";
 import { forbidden, opens, routeRole } from "./roles.ts";
@@ -165,13 +166,14 @@ async function accessMember(c: Context<AppEnv>): Promise<Caller | undefined> {
 }
 
 /**
- * The org, key id and role of a live API key (asked of the org the key names, compared in constant time there), or
- * null. The org must be in the registry first (cached per isolate: src/http/org-existence.ts).
+ * The org, key id and role of a live API key (asked of the org the key names, compared in constant time there, and
+ * remembered in this isolate: src/http/key-cache.ts), or null. The org must be in the registry first (cached per
+ * isolate: src/http/org-existence.ts).
  */
 export async function keyOwner(env: Env, apiKey: string): Promise<Caller | null> {
 	const org = claimedOrg(apiKey);
 	// A key naming an org that was never registered is refused here: asking its actor would create it.
 	if (!org || !(await orgExists(env, org))) return null;
-	const key = await env.ORG.getByName(actorName(org, org)).authenticate(await hashApiKey(apiKey));
-	return key ? { org, ...key } : null;
+	const hash = await hashApiKey(apiKey);
+	return cachedKey(org, hash, () => env.ORG.getByName(actorName(org, org)).authenticate(hash));
 }
