@@ -51,6 +51,8 @@ describe("rollup schedule", () => {
 			"rollup:weekly": "2032-01-05T03:00:00.000Z",
 			"rollup:monthly": "2032-01-01T04:00:00.000Z",
 			"rollup:yearly": "2032-01-01T05:00:00.000Z",
+			// The data policy's daily retention pass (docs/privacy.md), not a rollup, shares the org's timers.
+			retention: "2031-12-31T03:30:00.000Z",
 		});
 	});
 
