@@ -11,7 +11,7 @@ import { describe, expect, it } from "vitest";
 const OLD_NODE = ["/usr/bin/node", "/usr/local/bin/node", "/bin/node"].find((path) => {
 	if (!existsSync(path)) return false;
 	const version = spawnSync(path, ["-p", "process.versions.node"], { encoding: "utf8" }).stdout.trim();
-	const [major, minor] = version.split(".").map(Number);
+	const [major = 0, minor = 0] = version.split(".").map(Number);
 	return major < 22 || (major === 22 && minor < 12);
 });
 
