@@ -3,8 +3,9 @@
  * The shop page is served from another origin than the API (another loopback port), so every batch
  * goes through a CORS preflight as it would from a real website.
  */
-import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
+import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { launchChromium } from "./chromium.ts";
 import { type EventEnvelope, type LocalRoost, startLocalRoost } from "./local-roost.ts";
 import { type LoopbackServer, startCuttableProxy, startStaticSite } from "./static-site.mjs";
 
@@ -83,11 +84,7 @@ beforeAll(async () => {
 	site = await startStaticSite(shopPage);
 	proxy = await startCuttableProxy(roost.url);
 	SITE = site.url;
-	browser = await chromium.launch({
-		executablePath: "/usr/bin/chromium",
-		headless: true,
-		args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-	});
+	browser = await launchChromium();
 });
 
 afterAll(async () => {

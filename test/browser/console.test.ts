@@ -8,11 +8,12 @@
 import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type Browser, chromium, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { patternFrame, postFrame } from "../../scripts/camera-uploader.mjs";
 import { type ExportedEvent, foldStored, parseNdjson } from "../../src/cli/chain.ts";
 import { sessionDefinition } from "../../src/reducers/session.ts";
+import { launchChromium } from "./chromium.ts";
 import { type LocalRoost, PAGE_SECURITY_HEADERS, securityHeadersOf, startLocalRoost } from "./local-roost.ts";
 import { tamperStoredEvent } from "./tamper.ts";
 
@@ -93,11 +94,7 @@ beforeAll(async () => {
 	session = `s-${crypto.randomUUID()}`;
 	await visit(session, 14, "checkout-42");
 	events = await rawEvents(`/sessions/${session}`);
-	browser = await chromium.launch({
-		executablePath: "/usr/bin/chromium",
-		headless: true,
-		args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-	});
+	browser = await launchChromium();
 	const context = await browser.newContext({ viewport: { width: 1366, height: 900 }, acceptDownloads: true });
 	page = await context.newPage();
 	page.on("pageerror", (error) => errors.push(String(error)));

@@ -4,10 +4,11 @@
  * every socket (and the HTTP around it) is a real network failure, not a call into the page. Screenshots of
  * every view, at a laptop's and a phone's width, go to test-results/dashboard/.
  */
-import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
+import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { patternFrame, postFrame } from "../../scripts/camera-uploader.mjs";
 import { startDemoTraffic } from "../../scripts/demo-traffic.mjs";
+import { launchChromium } from "./chromium.ts";
 import { startTcpProxy, type TcpProxy } from "./dashboard-proxy.mjs";
 import { type LocalRoost, PAGE_SECURITY_HEADERS, securityHeadersOf, startLocalRoost } from "./local-roost.ts";
 
@@ -99,11 +100,7 @@ beforeAll(async () => {
 	});
 	({ org, apiKey } = await roost.createOrg("Dashboard tests"));
 	proxy = await startTcpProxy(roost.url);
-	browser = await chromium.launch({
-		executablePath: "/usr/bin/chromium",
-		headless: true,
-		args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-	});
+	browser = await launchChromium();
 	context = await browser.newContext({ viewport: LAPTOP, colorScheme: "light" });
 	page = await context.newPage();
 	page.on("console", (message) => {
