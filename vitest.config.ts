@@ -35,6 +35,8 @@ export default defineConfig({
 								SNAPSHOT_EVERY: "10",
 								// Projections rebuild in chunks of 50 events, so a test crosses chunk boundaries (production: 5,000).
 								PROJECTION_CHUNK: "50",
+								// A ledger of 100 client action ids, so a test crosses its window (production: 10,000).
+								CLIENT_ACTIONS_KEPT: "100",
 								// Parked work after 20 failed attempts, so a test can reach it (production: the default, 50).
 								PARK_AFTER_ATTEMPTS: "20",
 								RATE_LIMITS: "off",

@@ -39,6 +39,8 @@ export interface Env extends ActorNamespaces {
 	RATE_LIMITS?: string;
 	/** Events between snapshots (a decimal string). */
 	SNAPSHOT_EVERY?: string;
+	/** Client action ids each actor remembers, its newest (src/actors/client-actions.ts; default 10,000). */
+	CLIENT_ACTIONS_KEPT?: string;
 	/** Events folded per transaction while a projection rebuilds (src/actors/kernel/projections.ts; default 5,000). */
 	PROJECTION_CHUNK?: string;
 	/** Failures after which an outbox message or a timer is parked (src/actors/kernel/parking.ts; default 50). */

@@ -14,12 +14,14 @@ import type { ActorHealth } from "../core/health.ts";
 import { actorName, parseActorName } from "../core/identity.ts";
 import { metricsFor } from "../core/metrics.ts";
 import type { ActorError, Outcome } from "../core/outcome.ts";
+import { positiveInt } from "../core/settings.ts";
 import type { Env } from "../env.ts";
 import type { ActorRef, EventEnvelope, ProposedEvent, RecordedEvent } from "../events/envelope.ts";
 import { ERASE_MESSAGE } from "../events/erasure.ts";
 import { isKernelEventType } from "../events/kernel.ts";
 import type { KeyRole } from "../events/org.ts";
 import type { ActorDefinition } from "../reducers/definition.ts";
+import { ClientActionLedger } from "./client-actions.ts";
 import { ActorMeta } from "./kernel/actor-meta.ts";
 import { type CompactionReport, compactLog } from "./kernel/compaction.ts";
 import type { ExternalVerdict } from "./kernel/courier.ts";
@@ -43,6 +45,8 @@ import type { SocketState } from "./socket-guard.ts";
 import type { ClientMessage, parseClientMessage, ServerMessage } from "./socket-messages.ts";
 import { type Timer, type TimerChange, TimerStore } from "./timers.ts";
 
+/** The kinds read their settings with it. */
+export { positiveInt } from "../core/settings.ts";
 /** The kernel's types (plans, receipts, effects, pages, reports) are part of the actor's surface. */
 export type * from "./kernel/types.ts";
 
@@ -80,9 +84,10 @@ export abstract class EventSourcedActor<S, P extends ProposedEvent = ProposedEve
 		this.outbox = new OutboxStore(this.db, ctx.storage.sql);
 		this.#head = { state: definition.initialState(), version: 0, hash: GENESIS_HASH };
 		this.#meta = new ActorMeta(this.db);
+		const clientActions = new ClientActionLedger(this.db, ctx.storage.sql, env);
 		this.#host = makeHost(
 			{ definition: () => this.definition, actor: () => this.actor, now: () => this.now(), rearm: () => this.rearm() },
-			{ ctx, env, db: this.db, log: this.log, snapshots: this.snapshots, timers: this.timers, outbox: this.outbox },
+			{ ctx, env, db: this.db, log: this.log, snapshots: this.snapshots, timers: this.timers, outbox: this.outbox, clientActions },
 			{ meta: this.#meta, head: this.#head, snapshotEvery: this.snapshotEvery },
 		);
 		this.#parts = composeParts(this.#host, {
@@ -390,10 +395,4 @@ export abstract class EventSourcedActor<S, P extends ProposedEvent = ProposedEve
 			// The socket closed under us; its client resumes from its last seq when it reconnects.
 		}
 	}
-}
-
-/** A positive integer from an environment variable, or undefined when it is unset or not one. */
-export function positiveInt(value: string | undefined): number | undefined {
-	const n = Number(value);
-	return Number.isSafeInteger(n) && n > 0 ? n : undefined;
 }

@@ -1,7 +1,7 @@
 import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import type { AppendReceipt } from "../../src/actors/actor.ts";
+import type { AppendReceipt, EventPage } from "../../src/actors/actor.ts";
 import type { SessionActor } from "../../src/actors/session.ts";
 import { actorName } from "../../src/core/identity.ts";
 import type { Outcome } from "../../src/core/outcome.ts";
@@ -93,6 +93,53 @@ describe("idempotency", () => {
 		const events = await allEvents(sessionPath(session));
 		expect(events.map((e) => e.type)).toEqual(["session.started", "session.page_viewed"]);
 		expect(events[1]?.meta.clientActionId).toBe("act-1");
+	});
+
+	it("the ledger keeps the newest CLIENT_ACTIONS_KEPT client action ids; an older id runs again and its events stay deduplicated", async () => {
+		const kept = Number(env.CLIENT_ACTIONS_KEPT);
+		expect(kept).toBe(100);
+		const session = uniqueId("s");
+		const stub = stubOf(session);
+		const oldest = pageView("/0");
+		const first = await stub.recordBatch({ clientActionId: "act-0", events: [oldest] });
+		expect(first).toEqual({ ok: true, value: { accepted: 1, duplicates: 0, version: 2 } });
+		for (let n = 1; n <= kept; n++)
+			expect((await stub.recordBatch({ clientActionId: `act-${n}`, events: [pageView(`/${n}`)] })).ok).toBe(true);
+		const ledger = () =>
+			runInDurableObject(stub, (_, state) =>
+				state.storage.sql
+					.exec<{ id: string }>("SELECT id FROM client_actions ORDER BY rowid")
+					.toArray()
+					.map((row) => row.id),
+			);
+		const held = await ledger();
+		expect(held).toHaveLength(kept);
+		expect(held[0]).toBe("act-1");
+		expect(held).not.toContain("act-0");
+		const version = kept + 2;
+
+		// Within the window: the recorded result, even for other events, and nothing appended.
+		expect(await stub.recordBatch({ clientActionId: "act-1", events: [pageView("/other")] })).toEqual({
+			ok: true,
+			value: { accepted: 1, duplicates: 0, version: 3 },
+		});
+		// Past it: the batch runs again, and its event, still in the log, is a duplicate.
+		expect(await stub.recordBatch({ clientActionId: "act-0", events: [oldest] })).toEqual({
+			ok: true,
+			value: { accepted: 0, duplicates: 1, version },
+		});
+		// Still after its row is compacted to R2: compacted_ids keeps the id.
+		const compacted = await stub.compactLog({ before: oldest.ts + 1 });
+		expect(compacted.ok && compacted.value.checkpoint.seq).toBe(2);
+		expect(await stub.recordBatch({ clientActionId: "act-0b", events: [oldest] })).toEqual({
+			ok: true,
+			value: { accepted: 0, duplicates: 1, version },
+		});
+		const page: EventPage = await stub.readEvents({ after: 2, limit: 1000 });
+		expect(page.events.map((e) => e.id)).not.toContain(oldest.id);
+		expect(page.events).toHaveLength(kept);
+		expect(await ledger()).toHaveLength(kept);
+		expect((await ledger()).at(-1)).toBe("act-0b");
 	});
 });
 

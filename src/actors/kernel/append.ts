@@ -5,12 +5,10 @@
  * Everything between reading the head and committing is synchronous (DO SQLite is), so two requests never
  * interleave inside an append.
  */
-import { eq } from "drizzle-orm";
 import { metricsFor } from "../../core/metrics.ts";
 import { fail, type Outcome, ok } from "../../core/outcome.ts";
 import type { EventEnvelope, ProposedEvent } from "../../events/envelope.ts";
 import { faultPoint } from "../faults.ts";
-import { clientActions } from "../schema.ts";
 import type { Timer } from "../timers.ts";
 import type { AlarmSchedule } from "./alarm.ts";
 import { type KernelHost, reducerTag } from "./host.ts";
@@ -60,10 +58,11 @@ export class AppendPath<S> {
 
 	/** Runs a plan; `firing`: the timer it handles, moved on in the same transaction. Sandboxes are checked by the caller. */
 	run<R>(options: AppendOptions, plan: PlanOf<R, S>, firing?: Timer): Outcome<R> {
-		const { db, head } = this.host;
+		const { host } = this;
+		const { head } = host;
 		if (options.clientActionId) {
-			const prior = db.select().from(clientActions).where(eq(clientActions.id, options.clientActionId)).get();
-			if (prior) return ok(JSON.parse(prior.result) as R);
+			const prior = host.clientActions.resultOf(options.clientActionId);
+			if (prior !== undefined) return ok(JSON.parse(prior) as R);
 		}
 		if (options.expectedVersion !== undefined && options.expectedVersion !== head.version) {
 			return fail({
@@ -134,11 +133,7 @@ export class AppendPath<S> {
 			host.log.insert(rows, this.#afterRows);
 			this.projections.apply(envelopes);
 			faultPoint("append.after-projections", host.ctx);
-			if (clientActionId)
-				host.db
-					.insert(clientActions)
-					.values({ id: clientActionId, result: JSON.stringify(result), version })
-					.run();
+			if (clientActionId) host.clientActions.record(clientActionId, result, version);
 			if (rows.length > 0) host.meta.storeIdentity(host.actor);
 			if (firing) host.timers.advance(firing, now);
 			if (effects.timers?.length) earliestSet = host.timers.apply(effects.timers, now);

@@ -7,6 +7,7 @@ import type { Env } from "../../env.ts";
 import type { ActorRef } from "../../events/envelope.ts";
 import type { ActorDefinition } from "../../reducers/definition.ts";
 import { withKernelEvents } from "../../reducers/kernel.ts";
+import type { ClientActionLedger } from "../client-actions.ts";
 import type { EventLog } from "../log.ts";
 import type { OutboxStore } from "../outbox.ts";
 import type { SnapshotStore } from "../snapshots.ts";
@@ -28,6 +29,7 @@ export interface KernelHost<S> {
 	readonly snapshots: SnapshotStore;
 	readonly timers: TimerStore;
 	readonly outbox: OutboxStore;
+	readonly clientActions: ClientActionLedger;
 	readonly meta: ActorMeta;
 	readonly head: LogHead<S>;
 	readonly snapshotEvery: number;
@@ -43,7 +45,7 @@ export interface KernelHost<S> {
 export const reducerTag = <S>(definition: ActorDefinition<S>): string => `${definition.kind}@${definition.reducerVersion}`;
 
 /** The stores every part reads and writes, as the actor made them. */
-export type HostStores = Pick<KernelHost<unknown>, "ctx" | "env" | "db" | "log" | "snapshots" | "timers" | "outbox">;
+export type HostStores = Pick<KernelHost<unknown>, "ctx" | "env" | "db" | "log" | "snapshots" | "timers" | "outbox" | "clientActions">;
 
 /** The parts' view of `actor`; `definition` and `actor` are read through, so they are never stale. */
 export function makeHost<S>(
