@@ -41,6 +41,8 @@ export interface Env extends ActorNamespaces {
 	SNAPSHOT_EVERY?: string;
 	/** Client action ids each actor remembers, its newest (src/actors/client-actions.ts; default 10,000). */
 	CLIENT_ACTIONS_KEPT?: string;
+	/** Milliseconds after its last import before a sandbox clears itself (src/actors/kernel/sandbox-expiry.ts; default 7 days). */
+	SANDBOX_EXPIRES_AFTER_MS?: string;
 	/** Events folded per transaction while a projection rebuilds (src/actors/kernel/projections.ts; default 5,000). */
 	PROJECTION_CHUNK?: string;
 	/** Failures after which an outbox message or a timer is parked (src/actors/kernel/parking.ts; default 50). */

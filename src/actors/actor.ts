@@ -264,16 +264,16 @@ export abstract class EventSourcedActor<S, P extends ProposedEvent = ProposedEve
 	}
 
 	override async onAlarm(): Promise<void> {
-		// A sandbox runs nothing: the alarm that woke it is spent, and never armed again.
-		if (this.isSandbox) return this.#parts.schedule.spent();
+		// A sandbox runs nothing but its own expiry (src/actors/kernel/sandbox-expiry.ts).
+		if (this.isSandbox) return this.#parts.expiry.fire();
 		const { latenessMs, work } = await this.#parts.schedule.fire(() => this.now());
 		metricsFor(this.env.METRICS).alarm(this.actor.org, this.actor.kind, latenessMs, work);
 		await this.rearm();
 	}
 
-	/** Points the one alarm at the earliest work any part has due (timers, outbox retries); a sandbox has none. */
+	/** Points the one alarm at the earliest work any part has due (timers, outbox retries); a sandbox's at its expiry. */
 	protected async rearm(): Promise<void> {
-		if (this.isSandbox) return;
+		if (this.isSandbox) return this.#parts.expiry.arm();
 		await this.#parts.schedule.rearm();
 	}
 
@@ -306,8 +306,8 @@ export abstract class EventSourcedActor<S, P extends ProposedEvent = ProposedEve
 		return this.#parts.reads.replayCheck();
 	}
 
-	/** Appends exported events as they were, into an empty actor or a sandbox (which it marks one). */
-	importEvents(rows: readonly ImportedEvent[]): Outcome<{ version: number; headHash: string; imported: number }> {
+	/** Appends exported events as they were, into an empty actor or a sandbox (which it marks one, expiring after its last import). */
+	importEvents(rows: readonly ImportedEvent[]): Promise<Outcome<{ version: number; headHash: string; imported: number }>> {
 		return importEvents(this.#host, this.#parts.append, rows);
 	}
 

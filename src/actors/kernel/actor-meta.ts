@@ -11,12 +11,15 @@ import { actorMeta } from "../schema.ts";
 
 /** The actor_meta key that marks a sandbox. */
 const SANDBOX_MARK = "sandbox";
+/** When a sandbox was last imported into (ms): its expiry counts from there (src/actors/kernel/sandbox-expiry.ts). */
+const SANDBOX_WRITTEN = "sandbox_written_at";
 
 export class ActorMeta {
 	/** The identity stored with the first event, if there is one yet. */
 	identity: ActorRef | undefined;
 	#identityStored = false;
 	#sandbox = false;
+	#sandboxWrittenAt: number | null = null;
 
 	constructor(private readonly db: DrizzleSqliteDODatabase) {}
 
@@ -29,6 +32,8 @@ export class ActorMeta {
 			this.#identityStored = true;
 		}
 		this.#sandbox = this.db.select().from(actorMeta).where(eq(actorMeta.key, SANDBOX_MARK)).get() !== undefined;
+		const written = this.db.select().from(actorMeta).where(eq(actorMeta.key, SANDBOX_WRITTEN)).get();
+		this.#sandboxWrittenAt = written ? Number(written.value) : null;
 	}
 
 	get isSandbox(): boolean {
@@ -56,6 +61,18 @@ export class ActorMeta {
 		// Only an empty actor gets here (importEvents refuses a live one), so there are no timers or messages to drop.
 		this.db.insert(actorMeta).values({ key: SANDBOX_MARK, value: "true" }).onConflictDoNothing().run();
 		this.#sandbox = true;
+	}
+
+	/** When this sandbox was last imported into (ms), or null: not a sandbox, or one marked before this was recorded. */
+	get sandboxWrittenAt(): number | null {
+		return this.#sandbox ? this.#sandboxWrittenAt : null;
+	}
+
+	/** Records a write to this sandbox at `at` (ms). */
+	sandboxWritten(at: number): void {
+		const value = String(at);
+		this.db.insert(actorMeta).values({ key: SANDBOX_WRITTEN, value }).onConflictDoUpdate({ target: actorMeta.key, set: { value } }).run();
+		this.#sandboxWrittenAt = at;
 	}
 
 	/** The refusal every live write to a sandbox gets, or null for an ordinary actor; check it before any side effect. */

@@ -26,7 +26,20 @@ class ImportMismatch extends Error {
 	}
 }
 
-export function importEvents<S>(host: KernelHost<S>, append: AppendPath<S>, rows: readonly ImportedEvent[]): Outcome<Imported> {
+export async function importEvents<S>(
+	host: KernelHost<S>,
+	append: AppendPath<S>,
+	rows: readonly ImportedEvent[],
+): Promise<Outcome<Imported>> {
+	const imported = importRows(host, append, rows);
+	if (!imported.ok || !host.meta.isSandbox) return imported;
+	// A sandbox expires a while after its last import (src/actors/kernel/sandbox-expiry.ts): the clock restarts now.
+	host.meta.sandboxWritten(host.now());
+	await host.rearm();
+	return imported;
+}
+
+function importRows<S>(host: KernelHost<S>, append: AppendPath<S>, rows: readonly ImportedEvent[]): Outcome<Imported> {
 	const { head } = host;
 	if (!host.meta.isSandbox && head.version > 0) {
 		const detail = `${host.actor.id} already has a live log: only an empty actor or a sandbox takes imports`;

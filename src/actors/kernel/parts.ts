@@ -11,10 +11,12 @@ import type { Timer } from "../timers.ts";
 import { AlarmSchedule } from "./alarm.ts";
 import { AppendPath } from "./append.ts";
 import { type ExternalVerdict, OutboxCourier } from "./courier.ts";
+import { clearActorStorage } from "./erase.ts";
 import type { KernelHost } from "./host.ts";
 import { Parking } from "./parking.ts";
 import { Projections } from "./projections.ts";
 import { Reads } from "./reads.ts";
+import { SandboxExpiry } from "./sandbox-expiry.ts";
 import { KeyChecks, SOCKET_CHECK_TIMER } from "./socket-keys.ts";
 import { Subscriptions } from "./subscriptions.ts";
 import { TimerPart } from "./timer-part.ts";
@@ -41,6 +43,7 @@ export interface KernelParts<S> {
 	keys: KeyChecks<S>;
 	sockets: Subscriptions<S>;
 	reads: Reads<S>;
+	expiry: SandboxExpiry<S>;
 }
 
 export function composeParts<S>(host: KernelHost<S>, hooks: ActorHooks<S>): KernelParts<S> {
@@ -61,6 +64,7 @@ export function composeParts<S>(host: KernelHost<S>, hooks: ActorHooks<S>): Kern
 		new OutboxCourier(host, parts.parking, (message) => hooks.deliverExternal(message)),
 	]);
 	parts.reads = new Reads(host);
+	parts.expiry = new SandboxExpiry(host, () => clearActorStorage(host, parts, hooks.connections(), host.definition.initialState()));
 	parts.keys = new KeyChecks(host, {
 		connections: (tag) => hooks.connections(tag),
 		liveKeyRole: (keyId) => hooks.liveKeyRole(keyId),
