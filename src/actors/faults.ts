@@ -42,6 +42,8 @@ export const FAULT_POINTS = [
 	"compact.after-segment",
 	/** Inside the compaction transaction, after the rows are deleted, before commit. */
 	"compact.after-delete",
+	/** A compaction committed one segment's checkpoint, before it writes the next segment or answers. */
+	"compact.after-commit",
 ] as const;
 export type FaultPoint = (typeof FAULT_POINTS)[number];
 

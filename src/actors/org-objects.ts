@@ -137,4 +137,7 @@ export const logSegments = (bucket: R2Bucket, org: string) => new OrgObjects(buc
 
 /** `<kind>:<id>:<fromSeq>-<toSeq>.ndjson`: one actor's events fromSeq..toSeq; a re-run writes the same object. */
 export const segmentName = (kind: string, id: string, fromSeq: number, toSeq: number) =>
-	`${encodeURIComponent(`${kind}:${id}`)}:${fromSeq}-${toSeq}.ndjson`;
+	`${segmentsFrom(kind, id, fromSeq)}${toSeq}.ndjson`;
+
+/** The start of the names of an actor's segments beginning at `fromSeq`, whatever seq they end at. */
+export const segmentsFrom = (kind: string, id: string, fromSeq: number) => `${encodeURIComponent(`${kind}:${id}`)}:${fromSeq}-`;

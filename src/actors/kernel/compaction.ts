@@ -2,8 +2,8 @@
  * Log compaction, for any kind: the oldest events (the whole prefix of the log older than a time) go to R2 as NDJSON
  * segments carrying each event's stored hash, their rows are deleted, and a checkpoint (the last compacted seq and its
  * hash, in actor_meta) stays, so `verify` checks the rest of the chain from it and `roost verify --file` checks a
- * segment offline against it. Crash-safe and idempotent: the segment is written first (a re-run writes the same object),
- * then the checkpoint, a snapshot at the checkpoint and the deletion commit in one transaction. Reads before the
+ * segment offline against it. Crash-safe and idempotent: the segment is written first (a re-run writes the same object,
+ * and deletes one that a crashed try left from the same seq to another end), then the checkpoint, a snapshot at the checkpoint and the deletion commit in one transaction. Reads before the
  * checkpoint answer `gone` (410) naming the segments (docs/architecture.md, "Compaction").
  */
 import { eq } from "drizzle-orm";
@@ -13,7 +13,7 @@ import { type ActorError, fail, type Outcome, ok } from "../../core/outcome.ts";
 import type { Env } from "../../env.ts";
 import { faultPoint } from "../faults.ts";
 import type { StoredEvent } from "../log.ts";
-import { logSegments, segmentName } from "../org-objects.ts";
+import { logSegments, segmentName, segmentsFrom } from "../org-objects.ts";
 import { actorMeta } from "../schema.ts";
 import { foldToVersion } from "./fold.ts";
 import { type KernelHost, reducerTag } from "./host.ts";
@@ -106,6 +106,7 @@ export async function compactLog<S>(host: KernelHost<S>, query: { before: number
 		const key = await writeSegment(host, after, upTo);
 		faultPoint("compact.after-segment", host.ctx);
 		commitCheckpoint(host, checkpoint, after, upTo, key);
+		faultPoint("compact.after-commit", host.ctx);
 		written.push(key);
 		compacted += upTo - after;
 	}
@@ -124,6 +125,9 @@ async function writeSegment<S>(host: KernelHost<S>, after: number, upTo: number)
 	const archive = logSegments(host.env.ARCHIVE, actor.org);
 	const key = archive.keyOf(segmentName(actor.kind, actor.id, after + 1, upTo));
 	const header: SegmentHeader = { segment: { actor, fromSeq: after + 1, toSeq: upTo, prevHash: host.log.start.hash, headHash: last.hash } };
+	// A try that crashed before its checkpoint committed may have left a segment from the same seq to another end (a
+	// later call's `before` reaches further): it is not in the checkpoint, and its events would be archived twice.
+	await archive.deleteAll(segmentsFrom(actor.kind, actor.id, after + 1));
 	await archive.put(key, segmentText(header, rows), "application/x-ndjson", { kind: actor.kind, id: actor.id });
 	return key;
 }
