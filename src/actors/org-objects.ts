@@ -84,6 +84,21 @@ export class OrgObjects {
 		}
 	}
 
+	/**
+	 * Deletes every object under this owner's prefix, nested ones included (a camera's frames under its org's
+	 * `frames/<org>/<camera>/`): for deleting the whole owner. Listing by the prefix cannot reach outside it.
+	 */
+	async deleteTree(): Promise<number> {
+		let deleted = 0;
+		for (;;) {
+			const page = await this.bucket.list({ prefix: this.prefix, limit: 1000 });
+			const keys = page.objects.map((o) => o.key).filter((key) => key.startsWith(this.prefix));
+			if (keys.length === 0) return deleted;
+			await this.bucket.delete(keys);
+			deleted += keys.length;
+		}
+	}
+
 	/** Deletes every object of this owner whose name sorts before `name` (frame names start with their time); answers how many went. */
 	async deleteBefore(name: string): Promise<number> {
 		let deleted = 0;

@@ -210,7 +210,7 @@ export class OrgRetention {
 		const erasure = state.erasures[deletion.erasure];
 		if (erasure?.status !== "done") return null;
 		let objects = 0;
-		for (const prefix of orgPrefixes(this.host.env, this.host.org())) objects += await prefix.deleteAll();
+		for (const prefix of orgPrefixes(this.host.env, this.host.org())) objects += await prefix.deleteTree();
 		const tombstone = {
 			name: this.host.state().name ?? "",
 			createdAt: state.createdAt,

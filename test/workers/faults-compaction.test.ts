@@ -7,7 +7,7 @@
  * event exactly once with its hash, reads before the checkpoint answer 410, the state (rollups included) is as it
  * was before, in memory and after a wake, and a compacted event id is still a duplicate.
  */
-import { abortAllDurableObjects, runDurableObjectAlarm } from "cloudflare:test";
+import { abortAllDurableObjects, evictDurableObject, runDurableObjectAlarm } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import fc from "fast-check";
 import { describe, expect, it, vi } from "vitest";
@@ -163,7 +163,7 @@ describe("a crash during log compaction", () => {
 					expect(replay).toMatchObject({ ok: true, version, checked: version - checkpoint });
 					const inMemory = await org().readState();
 					expect(inMemory.ok && inMemory.value.state).toEqual(before.value.state);
-					await abortAllDurableObjects();
+					await evictDurableObject(org());
 					const woken = await org().readState();
 					expect(woken.ok && woken.value.state).toEqual(before.value.state);
 					expect(woken.ok && woken.value.version).toBe(version);

@@ -4,7 +4,7 @@
  * storage, archive, readable user id in the org's records), a bystander's records are untouched, and every chain
  * verifies.
  */
-import { abortAllDurableObjects, runDurableObjectAlarm } from "cloudflare:test";
+import { abortAllDurableObjects } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import fc from "fast-check";
 import { describe, expect, it, vi } from "vitest";
@@ -13,7 +13,7 @@ import { actorName } from "../../src/core/identity.ts";
 import { visitInteractionId } from "../../src/events/interaction.ts";
 import { archiveKey } from "../../src/queue.ts";
 import { keyFor, pageView, uniqueId } from "./helpers.ts";
-import { clockAt, expectIntact, figure, propertyOptions, runs, settle } from "./reliability-support.ts";
+import { clockAt, expectIntact, figure, propertyOptions, runs, settleActor } from "./reliability-support.ts";
 
 const ORG = "acme-erasure-faults";
 const HOUR = 3_600_000;
@@ -24,38 +24,6 @@ clockAt(T0);
 
 const org = () => env.ORG.getByName(actorName(ORG, ORG));
 const session = (id: string) => env.SESSION.getByName(actorName(ORG, id));
-
-/** Runs `stub`'s alarm until it owes nothing, moving the clock to each retry; a fault is a failed run and a crash. */
-async function settleActor(
-	stubOf: () => DurableObjectStub & { kernelStatus(): Promise<unknown> },
-): Promise<{ alarms: number; failed: number }> {
-	let failed = 0;
-	for (let alarms = 0; alarms < 40; alarms++) {
-		// A fresh stub each round: one that saw its object crash stays broken.
-		const stub = stubOf();
-		const status = await settle(stub.kernelStatus());
-		if (!status.ok) {
-			failed++;
-			await abortAllDurableObjects();
-			continue;
-		}
-		const { outbox, timers } = status.value as {
-			outbox: { pending: number; nextAttemptAt: number | null };
-			timers: { name: string; dueAt: number }[];
-		};
-		// The org's rollup and retention schedules always have a next firing: not work an erasure owes.
-		const owed = timers.filter((t) => !t.name.startsWith("rollup:") && t.name !== "retention");
-		if (outbox.pending === 0 && owed.length === 0) return { alarms, failed };
-		const due = Math.min(...[outbox.nextAttemptAt, ...owed.map((t) => t.dueAt)].filter((at): at is number => at !== null));
-		vi.setSystemTime(Math.max(Date.now(), due));
-		const ran = await settle(runDurableObjectAlarm(stub));
-		if (!ran.ok) {
-			failed++;
-			await abortAllDurableObjects();
-		}
-	}
-	throw new Error(`still owes work: ${JSON.stringify(await stubOf().kernelStatus())}`);
-}
 
 /** A visit by `userId`, ended and handed to the org and the archive, with no fault armed. */
 async function endedVisit(id: string, userId: string): Promise<void> {

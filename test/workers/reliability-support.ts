@@ -5,6 +5,7 @@
  * `ROOST_SEED=<n>` replays a failure: fast-check prints the seed and path of a failing run. Each suite prints
  * one `[figure]` line per property with what was tried, how often and what was lost (docs/reliability.md).
  */
+import { abortAllDurableObjects, runDurableObjectAlarm } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, expect, vi } from "vitest";
 import type { ChainReport, ReplayReport } from "../../src/actors/actor.ts";
@@ -76,4 +77,36 @@ export function clockAt(t0: number): void {
 		disarmFault();
 		vi.useRealTimers();
 	});
+}
+
+/** Runs `stub`'s alarm until it owes nothing, moving the clock to each retry; a fault is a failed run and a crash. */
+export async function settleActor(
+	stubOf: () => DurableObjectStub & { kernelStatus(): Promise<unknown> },
+): Promise<{ alarms: number; failed: number }> {
+	let failed = 0;
+	for (let alarms = 0; alarms < 40; alarms++) {
+		// A fresh stub each round: one that saw its object crash stays broken.
+		const stub = stubOf();
+		const status = await settle(stub.kernelStatus());
+		if (!status.ok) {
+			failed++;
+			await abortAllDurableObjects();
+			continue;
+		}
+		const { outbox, timers } = status.value as {
+			outbox: { pending: number; nextAttemptAt: number | null };
+			timers: { name: string; dueAt: number }[];
+		};
+		// The org's rollup and retention schedules always have a next firing: not work an erasure owes.
+		const owed = timers.filter((t) => !t.name.startsWith("rollup:") && t.name !== "retention");
+		if (outbox.pending === 0 && owed.length === 0) return { alarms, failed };
+		const due = Math.min(...[outbox.nextAttemptAt, ...owed.map((t) => t.dueAt)].filter((at): at is number => at !== null));
+		vi.setSystemTime(Math.max(Date.now(), due));
+		const ran = await settle(runDurableObjectAlarm(stub));
+		if (!ran.ok) {
+			failed++;
+			await abortAllDurableObjects();
+		}
+	}
+	throw new Error(`still owes work: ${JSON.stringify(await stubOf().kernelStatus())}`);
 }
