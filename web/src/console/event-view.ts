@@ -92,7 +92,7 @@ export class EventView {
 				"p",
 				{ class: "kernel-note parked", id: "parked-note" },
 				h("strong", {}, "Parked work. "),
-				`This actor stopped retrying its ${String(data.work)} ${String(data.name)} after ${String(data.attempts)} attempt(s) (${String(data.reason)}): ${String(data.lastError)}. `,
+				`This actor stopped retrying its ${String(data.work)} ${String(data.name)} after ${String(data.attempts)} attempt(s), reason ${String(data.reason)}: ${String(data.lastError)}. `,
 				item ? h("span", {}, "Item ", h("code", {}, item), ": ") : null,
 				h("a", { href: "#parked", id: "parked-note-link" }, "retry or discard it in Parked work"),
 				".",

@@ -79,7 +79,8 @@ export class LogTable {
 		this.#version = version;
 		if (!this.filter && version > 0) {
 			const start = Math.floor((version - 1) / ROWS) * ROWS;
-			if (start !== this.#after || this.#rows.length === 0) {
+			// A version past the rows loaded (the log grew live on this page) reloads the page too.
+			if (start !== this.#after || !this.#rows.some((event) => event.seq === version)) {
 				this.#after = start;
 				await this.#load();
 				return;

@@ -149,7 +149,7 @@ export class ParkedView {
 					? h("a", { href: `#${actorLabel(actor)}@${seq}`, class: "parked-actor", title: `Open its log at #${seq}` }, label)
 					: h("code", {}, label),
 			),
-			h("td", { "data-label": "work" }, item.work, " ", h("code", { class: "parked-name" }, item.name)),
+			h("td", { "data-label": "work" }, h("span", {}, item.work, " ", h("code", { class: "parked-name" }, item.name))),
 			h("td", { "data-label": "age", title: `parked at ${isoTime(item.parkedAt)}` }, age(item.ageMs)),
 			h("td", { "data-label": "reason" }, item.reason),
 			h("td", { "data-label": "attempts", class: "num" }, item.attempts),
