@@ -252,10 +252,12 @@ export class WebhooksView {
 					),
 			deliveries.length === 0
 				? h("p", { class: "empty", id: "deliveries-empty" }, this.#filter ? `No ${this.#filter} deliveries.` : "No deliveries yet.")
+				: h("p", { class: "caption", id: "deliveries-caption" }, `The newest ${deliveries.length} (at most ${DELIVERIES}), newest first.`),
+			deliveries.length === 0
+				? null
 				: h(
 						"table",
-						{ class: "ops-table", id: "deliveries-table" },
-						h("caption", { class: "caption" }, `The newest ${deliveries.length} (at most ${DELIVERIES}), newest first.`),
+						{ class: "ops-table", id: "deliveries-table", "aria-describedby": "deliveries-caption" },
 						h("thead", {}, h("tr", {}, ...head.map((title) => h("th", { scope: "col" }, title)))),
 						h("tbody", {}, ...deliveries.map((delivery) => this.#row(webhook, delivery))),
 					),
