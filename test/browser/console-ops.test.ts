@@ -238,6 +238,11 @@ describe("the console's Parked work view", () => {
 		await expect.poll(() => page.locator("#event-type").textContent()).toBe("kernel.work_parked");
 		await page.locator("#parked-note-link").click();
 		await expect.poll(() => rowIds(), { timeout: 15_000 }).not.toContain(item.id);
+		// Actors goes back to the actor that was open, at the version it was at.
+		await page.click("#nav-actors");
+		await expect.poll(() => page.url()).toContain(`#sessions/${item.actor.id}@${seq}`);
+		expect(await page.locator("#parked").isHidden()).toBe(true);
+		await expect.poll(() => page.locator("#event-type").textContent()).toBe("kernel.work_parked");
 	}, 60_000);
 });
 
@@ -258,7 +263,7 @@ describe("the console's Webhook deliveries view", () => {
 		await page.locator(`a.endpoint[data-webhook="${webhookId}"][aria-current="true"]`).waitFor();
 		await page.locator("#deliveries-empty").waitFor();
 
-		script.push({ status: 500, headers: { "retry-after": "4" } }, { status: 200 });
+		script.push({ status: 500, headers: { "retry-after": "6" } }, { status: 200 });
 		await page.click("#send-test");
 		await expect.poll(() => page.locator("#webhooks-status").textContent()).toContain("Test delivery");
 		const [first] = await until("the first attempt", deliveries, (list) => list[0]?.attempts === 1);

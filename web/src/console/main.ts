@@ -253,6 +253,13 @@ class ConsolePage {
 		// A view the role cannot read is left out of the navigation; its address still says why it is empty.
 		if (!atLeast(me, "analyst")) byId("nav-parked").hidden = true;
 		if (!atLeast(me, "admin")) byId("nav-webhooks").hidden = true;
+		// Actors goes back to the open actor at the version it is at now (the link's href is set when the view is left).
+		byId("nav-actors").addEventListener("click", (event) => {
+			const current = this.current;
+			if (!current) return;
+			event.preventDefault();
+			if (this.#view !== "actors") location.hash = addressOf(current.actor, current.version);
+		});
 		// Typed addresses fire hashchange; back and forward over the entries the console pushed fire popstate.
 		addEventListener("hashchange", () => void this.#fromAddress());
 		addEventListener("popstate", () => void this.#fromAddress());
