@@ -67,6 +67,9 @@ async function api<T>(path: string, init: { method?: string; body?: unknown; key
 	return (await res.json()) as T;
 }
 
+/** expect.poll with room for a loaded machine: the page follows the Worker's outbox, which takes its time there. */
+const eventually = <T>(read: () => Promise<T> | T) => expect.poll(read, { timeout: 10_000 });
+
 async function until<T>(what: string, read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 15_000): Promise<T> {
 	const deadline = Date.now() + timeoutMs;
 	for (;;) {
@@ -164,7 +167,7 @@ describe("the console's Parked work view", () => {
 		});
 
 		await page.click("#parked-refresh");
-		await expect.poll(() => rowIds()).toEqual(first.items.map((item) => item.id));
+		await eventually(() => rowIds()).toEqual(first.items.map((item) => item.id));
 		expect(await page.locator("#parked-where").textContent()).toBe(`page 1: ${PAGE} of ${PARKED} parked`);
 		const item = first.items[0] as ParkedItem;
 		const row = page.locator(`#parked-table tr[data-id="${item.id}"]`);
@@ -176,18 +179,18 @@ describe("the console's Parked work view", () => {
 		expect(await page.locator("#parked-prev").isDisabled()).toBe(true);
 		await page.click("#parked-next");
 		const second = await parkedList(PAGE, first.next ?? 0);
-		await expect.poll(() => rowIds()).toEqual(second.items.map((i) => i.id));
+		await eventually(() => rowIds()).toEqual(second.items.map((i) => i.id));
 		expect(second.items).toHaveLength(PARKED - PAGE);
 		expect(await page.locator("#parked-next").isDisabled()).toBe(true);
 		await page.click("#parked-prev");
-		await expect.poll(() => rowIds()).toEqual(first.items.map((i) => i.id));
-	});
+		await eventually(() => rowIds()).toEqual(first.items.map((i) => i.id));
+	}, 90_000);
 
 	it("retries and discards an item: it leaves the list, and the API and the actor's log agree", async () => {
 		const [retried, discarded] = (await parkedList(2)).items as [ParkedItem, ParkedItem];
 		await page.locator(`tr[data-id="${retried.id}"] button[data-act="retry"]`).click();
 		await expect.poll(() => rowIds(), { timeout: 15_000 }).not.toContain(retried.id);
-		await expect.poll(() => page.locator("#parked-status").textContent()).toContain(`${retried.id} retried`);
+		await eventually(() => page.locator("#parked-status").textContent()).toContain(`${retried.id} retried`);
 		expect((await parkedList()).items.map((i) => i.id)).not.toContain(retried.id);
 		expect(await kernelEvents(retried.actor.id, "kernel.parked_retried")).toHaveLength(1);
 		// Retried, the visit start reached the org this time: the session's outbox owes nothing and parks nothing.
@@ -203,17 +206,17 @@ describe("the console's Parked work view", () => {
 		expect(await kernelEvents(discarded.actor.id, "kernel.parked_discarded")).toHaveLength(1);
 		expect((await parkedList()).total).toBe(PARKED - 2);
 		// Ten are left: one page, nothing later.
-		await expect.poll(() => page.locator("#parked-where").textContent()).toBe(`page 1: ${PAGE} of ${PARKED - 2} parked`);
+		await eventually(() => page.locator("#parked-where").textContent()).toBe(`page 1: ${PAGE} of ${PARKED - 2} parked`);
 		expect(await page.locator("#parked-next").isDisabled()).toBe(true);
 		await page.screenshot({ path: `${SHOTS}/parked-after-actions.png`, fullPage: true });
-	});
+	}, 60_000);
 
 	it("links each item to the event that parked it in its actor's log, marked there", async () => {
 		const item = (await parkedList(1)).items[0] as ParkedItem;
 		const seq = Number(item.id.split(".").at(-1));
 		await page.locator(`tr[data-id="${item.id}"] a.parked-actor`).click();
-		await expect.poll(() => page.url()).toContain(`#sessions/${item.actor.id}@${seq}`);
-		await expect.poll(() => page.locator("#event-type").textContent()).toBe("kernel.work_parked");
+		await eventually(() => page.url()).toContain(`#sessions/${item.actor.id}@${seq}`);
+		await eventually(() => page.locator("#event-type").textContent()).toBe("kernel.work_parked");
 		const note = (await page.locator("#parked-note").textContent({ timeout: 5000 })) ?? "";
 		expect(note).toContain(`Item ${item.id}`);
 		expect(note).toContain(item.lastError);
@@ -229,20 +232,20 @@ describe("the console's Parked work view", () => {
 			(events) => events.length === 1,
 		);
 		await page.goto(`${roost.url}/console#sessions/${item.actor.id}@${retry?.seq}`);
-		await expect.poll(() => page.locator("#event-type").textContent()).toBe("kernel.parked_retried");
+		await eventually(() => page.locator("#event-type").textContent()).toBe("kernel.parked_retried");
 		expect(await page.locator(`tr[data-seq="${retry?.seq}"] [data-kernel="retried"]`).textContent()).toBe("retried");
 		await page.locator("#parked-note button").click();
-		await expect.poll(() => page.url()).toContain(`#sessions/${item.actor.id}@${seq}`);
+		await eventually(() => page.url()).toContain(`#sessions/${item.actor.id}@${seq}`);
 
 		// Back to the list through the note's link: the retried item is gone once the org hears of it.
-		await expect.poll(() => page.locator("#event-type").textContent()).toBe("kernel.work_parked");
+		await eventually(() => page.locator("#event-type").textContent()).toBe("kernel.work_parked");
 		await page.locator("#parked-note-link").click();
 		await expect.poll(() => rowIds(), { timeout: 15_000 }).not.toContain(item.id);
 		// Actors goes back to the actor that was open, at the version it was at.
 		await page.click("#nav-actors");
-		await expect.poll(() => page.url()).toContain(`#sessions/${item.actor.id}@${seq}`);
+		await eventually(() => page.url()).toContain(`#sessions/${item.actor.id}@${seq}`);
 		expect(await page.locator("#parked").isHidden()).toBe(true);
-		await expect.poll(() => page.locator("#event-type").textContent()).toBe("kernel.work_parked");
+		await eventually(() => page.locator("#event-type").textContent()).toBe("kernel.work_parked");
 	}, 60_000);
 });
 
@@ -265,7 +268,7 @@ describe("the console's Webhook deliveries view", () => {
 
 		script.push({ status: 500, headers: { "retry-after": "6" } }, { status: 200 });
 		await page.click("#send-test");
-		await expect.poll(() => page.locator("#webhooks-status").textContent()).toContain("Test delivery");
+		await eventually(() => page.locator("#webhooks-status").textContent()).toContain("Test delivery");
 		const [first] = await until("the first attempt", deliveries, (list) => list[0]?.attempts === 1);
 		const id = (first as Delivery).id;
 		expect(first).toMatchObject({ status: "retrying", responseStatus: 500, nextAttemptAt: expect.any(Number) });
@@ -305,7 +308,7 @@ describe("the console's Webhook deliveries view", () => {
 		await page.selectOption("#delivery-status", "failed");
 		await page.locator("#deliveries-empty").waitFor();
 		await page.selectOption("#delivery-status", "delivered");
-		await expect.poll(() => page.locator("#deliveries-table tbody tr").count()).toBe(2);
+		await eventually(() => page.locator("#deliveries-table tbody tr").count()).toBe(2);
 		await page.selectOption("#delivery-status", "");
 		await page.screenshot({ path: `${SHOTS}/webhook-retried.png`, fullPage: true });
 	}, 60_000);
@@ -322,7 +325,7 @@ describe("roles and phone width", () => {
 			await tab.goto(`${roost.url}/console#parked`);
 			if (role === "analyst") {
 				expect(await tab.locator("#nav-parked").isVisible()).toBe(true);
-				await expect.poll(() => rowIds(tab)).toEqual((await parkedList(PAGE)).items.map((i) => i.id));
+				await eventually(() => rowIds(tab)).toEqual((await parkedList(PAGE)).items.map((i) => i.id));
 				expect(await tab.locator("#parked-table button").count()).toBe(0);
 				expect(await tab.locator("#parked-role").textContent()).toContain("need the admin role");
 			} else {
@@ -334,7 +337,7 @@ describe("roles and phone width", () => {
 			expect(await tab.locator("#webhooks-forbidden").textContent()).toContain(`signed in as ${role}`);
 			await other?.close();
 		}
-	});
+	}, 60_000);
 
 	it("both views fit a phone's width (390 px)", async () => {
 		const phone = await context.browser()?.newContext({ viewport: { width: 390, height: 844 }, isMobile: true });
