@@ -5,14 +5,16 @@
  */
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { logSegments, SEGMENT_NAME, segmentApiName, segmentName, segmentOf } from "../actors/org-objects.ts";
+import type { RecordedEvent } from "../events/envelope.ts";
 import type { AppEnv } from "../http/context.ts";
 import { ApiError } from "../http/problem.ts";
 import { validationHook } from "../http/validation.ts";
+import { kindNamed } from "../kinds.ts";
 import { id } from "./actors.ts";
+import { NDJSON, ndjsonBody, textLines } from "./ndjson.ts";
 import { json, ORG_KEY, problems } from "./openapi.ts";
 
 export const MAX_SEGMENT_LIST = 1000;
-const NDJSON = "application/x-ndjson";
 
 const orgParam = id.openapi({ param: { name: "org", in: "path" } });
 const name = z
@@ -94,8 +96,29 @@ export function segmentRoutes(): OpenAPIHono<AppEnv> {
 			const archive = logSegments(c.env.ARCHIVE, org);
 			const read = await archive.get(archive.keyOf(segmentName(ref.actor.kind, ref.actor.id, ref.fromSeq, ref.toSeq)));
 			if (!read.ok) throw new ApiError(404, "Not found", `The org has no segment ${shown}.`);
-			return new Response(read.object.body, { status: 200, headers: { "content-type": NDJSON } });
+			return new Response(ndjsonBody(shownLines(read.object.body)), { status: 200, headers: { "content-type": NDJSON } });
 		},
 	);
 	return app;
+}
+
+/**
+ * A segment's lines as readers see events: a secret in an event's data (an org key's hash, a webhook's salt) is
+ * redacted by its kind's reducer, as every read does, and the line marked `redacted` (its stated hash stays, so an
+ * offline check goes on from it: src/cli/chain.ts).
+ */
+async function* shownLines(body: ReadableStream<Uint8Array>): AsyncGenerator<unknown> {
+	let redact: ((event: RecordedEvent) => RecordedEvent) | undefined;
+	for await (const text of textLines(body)) {
+		if (text.trim() === "") continue;
+		const line = JSON.parse(text) as { segment?: { actor: { kind: string } } } & Partial<RecordedEvent> & { hash?: string };
+		if (line.segment) {
+			redact = kindNamed(line.segment.actor.kind)?.definition.redactEvent;
+			yield line;
+			continue;
+		}
+		const { hash, ...recorded } = line as RecordedEvent & { hash: string };
+		const shown = redact?.(recorded) ?? recorded;
+		yield shown === recorded ? line : { ...shown, hash, redacted: true };
+	}
 }

@@ -19,6 +19,7 @@ import { type AppEnv, requestMeta } from "../http/context.ts";
 import { unwrap } from "../http/problem.ts";
 import { validationHook } from "../http/validation.ts";
 import { id } from "./actors.ts";
+import { NDJSON, ndjsonBody, textLines } from "./ndjson.ts";
 import { ORG_KEY, problems } from "./openapi.ts";
 
 /** A request names one user id and a page: a few hundred bytes. */
@@ -35,8 +36,6 @@ const exportBody = z
 		limit: z.number().int().min(1).max(SUBJECT_EXPORT_SESSIONS).optional().openapi({ description: "Sessions in this page (at most 100)." }),
 	})
 	.openapi("SubjectExportRequest");
-
-const NDJSON = "application/x-ndjson";
 
 /** One line of the export: its `kind` says what it holds. */
 type Line = Record<string, unknown> & { kind: string };
@@ -73,7 +72,7 @@ export function subjectExportRoutes(): OpenAPIHono<AppEnv> {
 			const page = unwrap(answered);
 			// Read before the body starts, so a projection that is rebuilding is a 503, not a cut stream.
 			const interactions = query.after === undefined ? await userInteractions(c.env, org, query.userId) : [];
-			const body = ndjson(exportLines(c.env, org, page, interactions));
+			const body = ndjsonBody(exportLines(c.env, org, page, interactions), (lines) => ({ kind: "end", lines }));
 			return new Response(body, { status: 200, headers: { "content-type": NDJSON } });
 		},
 	);
@@ -145,36 +144,4 @@ async function* sessionLines(env: Env, org: string, session: string): AsyncGener
 	if (!log.ok) return;
 	for await (const line of textLines(log.object.body))
 		if (line.trim() !== "") yield { kind: "archived_event", session, key, event: JSON.parse(line) };
-}
-
-/** The lines of a text body as they arrive, so a large archive is never held whole. */
-export async function* textLines(body: ReadableStream<Uint8Array>): AsyncGenerator<string> {
-	let rest = "";
-	for await (const chunk of body.pipeThrough(new TextDecoderStream())) {
-		const parts = (rest + chunk).split("\n");
-		rest = parts.pop() ?? "";
-		yield* parts;
-	}
-	if (rest !== "") yield rest;
-}
-
-/** The lines as an NDJSON body, produced as the reader pulls them, ending with an `end` line that counts them. */
-function ndjson(lines: AsyncGenerator<Line>): ReadableStream<Uint8Array> {
-	const encoder = new TextEncoder();
-	let count = 0;
-	return new ReadableStream<Uint8Array>({
-		async pull(controller) {
-			const next = await lines.next();
-			if (next.done) {
-				controller.enqueue(encoder.encode(`${JSON.stringify({ kind: "end", lines: count + 1 })}\n`));
-				controller.close();
-				return;
-			}
-			count++;
-			controller.enqueue(encoder.encode(`${JSON.stringify(next.value)}\n`));
-		},
-		async cancel() {
-			await lines.return(undefined);
-		},
-	});
 }
