@@ -1,6 +1,8 @@
 /** NDJSON bodies, in and out, a line at a time: an archive or an export is never held whole in the Worker's memory. */
 
-export const NDJSON = "application/x-ndjson; charset=utf-8";
+export const NDJSON = "application/x-ndjson";
+/** The response header: with its charset, so readers (workerd's own `.text()` included) take it as UTF-8 text. */
+export const NDJSON_HEADER = { "content-type": `${NDJSON}; charset=utf-8` };
 
 /** The lines of a text body as they arrive. */
 export async function* textLines(body: ReadableStream<Uint8Array>): AsyncGenerator<string> {

@@ -11,7 +11,7 @@ import { ApiError } from "../http/problem.ts";
 import { validationHook } from "../http/validation.ts";
 import { kindNamed } from "../kinds.ts";
 import { id } from "./actors.ts";
-import { NDJSON, ndjsonBody, textLines } from "./ndjson.ts";
+import { NDJSON, NDJSON_HEADER, ndjsonBody, textLines } from "./ndjson.ts";
 import { json, ORG_KEY, problems } from "./openapi.ts";
 
 export const MAX_SEGMENT_LIST = 1000;
@@ -96,7 +96,7 @@ export function segmentRoutes(): OpenAPIHono<AppEnv> {
 			const archive = logSegments(c.env.ARCHIVE, org);
 			const read = await archive.get(archive.keyOf(segmentName(ref.actor.kind, ref.actor.id, ref.fromSeq, ref.toSeq)));
 			if (!read.ok) throw new ApiError(404, "Not found", `The org has no segment ${shown}.`);
-			return new Response(ndjsonBody(shownLines(read.object.body)), { status: 200, headers: { "content-type": NDJSON } });
+			return new Response(ndjsonBody(shownLines(read.object.body)), { status: 200, headers: NDJSON_HEADER });
 		},
 	);
 	return app;

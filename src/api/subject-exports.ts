@@ -19,7 +19,7 @@ import { type AppEnv, requestMeta } from "../http/context.ts";
 import { unwrap } from "../http/problem.ts";
 import { validationHook } from "../http/validation.ts";
 import { id } from "./actors.ts";
-import { NDJSON, ndjsonBody, textLines } from "./ndjson.ts";
+import { NDJSON, NDJSON_HEADER, ndjsonBody, textLines } from "./ndjson.ts";
 import { ORG_KEY, problems } from "./openapi.ts";
 
 /** A request names one user id and a page: a few hundred bytes. */
@@ -73,7 +73,7 @@ export function subjectExportRoutes(): OpenAPIHono<AppEnv> {
 			// Read before the body starts, so a projection that is rebuilding is a 503, not a cut stream.
 			const interactions = query.after === undefined ? await userInteractions(c.env, org, query.userId) : [];
 			const body = ndjsonBody(exportLines(c.env, org, page, interactions), (lines) => ({ kind: "end", lines }));
-			return new Response(body, { status: 200, headers: { "content-type": NDJSON } });
+			return new Response(body, { status: 200, headers: NDJSON_HEADER });
 		},
 	);
 	return app;
