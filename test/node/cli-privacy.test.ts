@@ -144,6 +144,9 @@ describe("roost subject export", () => {
 		const entries = JSON.parse(audit.stdout) as { type: string; data: unknown }[];
 		expect(entries.map((e) => e.type)).toEqual(["org.subject_exported", "org.subject_exported"]);
 		expect(JSON.stringify(entries)).not.toContain(userId);
+		const line = (await cli(["audit", "--count", "1"])).stdout;
+		expect(line).toMatch(/org\.subject_exported .* export \S+ \(2 sessions\)/);
+		expect(line).not.toContain(userId);
 
 		const viewer = await api<{ apiKey: string }>(`/v1/orgs/${org}/keys`, { method: "POST", body: JSON.stringify({ role: "viewer" }) });
 		const refused = await cli(["subject", "export", "--user", userId], { ROOST_KEY: viewer.apiKey });

@@ -52,6 +52,16 @@ async function archived(org: TestOrg, count: number): Promise<void> {
 	expect(await listed()).toBe(count);
 }
 
+/** Runs the org's alarm (its outbox and timers) until the erasure is done. */
+async function eraseUntilDone(org: TestOrg, id: string): Promise<void> {
+	for (let round = 0; round < 20; round++) {
+		const view = await getJson<{ status: string }>(`/v1/orgs/${org.org}/erasures/${id}`, { headers: bearer(org.key) });
+		if (view.status === "done") return;
+		await runDurableObjectAlarm(orgStub(org));
+	}
+	throw new Error(`erasure ${id} did not finish`);
+}
+
 type Line = { kind: string; [field: string]: unknown };
 
 async function exportOf(org: TestOrg, body: Record<string, unknown>, key = org.key): Promise<{ lines: Line[]; text: string }> {
@@ -159,6 +169,19 @@ describe("subject access export", () => {
 		await expectProblem(foreign, 404);
 		const theirs = await exportOf(elsewhere, { userId });
 		expect(theirs.lines.map((l) => l.kind)).toEqual(["export", "end"]);
+
+		// The user's erasure finds the retained session by its kept keys and deletes its archive: nothing is left to export.
+		const erased = await call(`/v1/orgs/${org.org}/erasures`, {
+			method: "POST",
+			headers: bearer(org.key),
+			body: JSON.stringify({ userId }),
+		});
+		const { id } = await erased.json<{ id: string }>();
+		await eraseUntilDone(org, id);
+		expect(await env.ARCHIVE.head(`logs/${org.org}/session:${retained}.ndjson`)).toBeNull();
+		const after = await exportOf(org, { userId });
+		expect(after.lines.map((l) => l.kind)).toEqual(["export", "end"]);
+		for (const personal of [userId, traits.email, retained, recent]) expect(after.text).not.toContain(personal);
 	});
 
 	it("after the user's erasure the export holds nothing of theirs", async () => {
@@ -175,12 +198,7 @@ describe("subject access export", () => {
 
 		const res = await call(`/v1/orgs/${org.org}/erasures`, { method: "POST", headers: bearer(org.key), body: JSON.stringify({ userId }) });
 		expect(res.status).toBe(202);
-		const { id } = await res.json<{ id: string }>();
-		for (let round = 0; round < 20; round++) {
-			const view = await getJson<{ status: string }>(`/v1/orgs/${org.org}/erasures/${id}`, { headers: bearer(org.key) });
-			if (view.status === "done") break;
-			await runDurableObjectAlarm(orgStub(org));
-		}
+		await eraseUntilDone(org, (await res.json<{ id: string }>()).id);
 
 		const after = await exportOf(org, { userId });
 		expect(after.lines.map((l) => l.kind)).toEqual(["export", "end"]);
