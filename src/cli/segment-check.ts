@@ -43,8 +43,11 @@ export function segmentHeaderOf(line: string): SegmentInfo | null {
 /** Walks a segment's events in order, like ChainChecker, then checks it ends where its header says. */
 export class SegmentChecker {
 	readonly #chain: ChainChecker;
+	// A plain field, not a parameter property: bin/roost.mjs runs this file with Node's type stripping, which has none.
+	readonly segment: SegmentInfo;
 
-	constructor(readonly segment: SegmentInfo) {
+	constructor(segment: SegmentInfo) {
+		this.segment = segment;
 		this.#chain = new ChainChecker(segment.fromSeq - 1, segment.prevHash);
 	}
 
