@@ -4,15 +4,17 @@
  * downloaded through the API with its secrets redacted, verified against the checkpoint the server's verify states
  * and against the next segment's start; one field changed fails at its seq.
  */
-import { env } from "cloudflare:workers";
+import { env, exports } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { CompactionReport } from "../../src/actors/kernel/compaction.ts";
 import { parseLine } from "../../src/cli/chain.ts";
+import { RoostClient } from "../../src/cli/client.ts";
+import { serverAnchor } from "../../src/cli/segment-anchor.ts";
 import { anchorCheck, SegmentChecker, type SegmentInfo, segmentHeaderOf } from "../../src/cli/segment-check.ts";
 import { actorName } from "../../src/core/identity.ts";
 import type { Outcome } from "../../src/core/outcome.ts";
 import { REDACTED } from "../../src/reducers/definition.ts";
-import { call, createKey, createOrg, expectProblem, getJson, type TestOrg, uniqueId } from "./helpers.ts";
+import { BASE, call, createKey, createOrg, expectProblem, getJson, type TestOrg, uniqueId } from "./helpers.ts";
 
 const HOUR = 3_600_000;
 const T0 = Date.UTC(2036, 2, 7, 9, 0, 0);
@@ -112,10 +114,23 @@ describe("compacted log segments", () => {
 		const newer = await get(newerName);
 		const newerCheck = check(newer);
 		expect(newerCheck).toMatchObject({ ok: true, checked: second.checkpoint.seq - firstTo, headHash: verify.checkpoint.hash });
-		expect(anchorCheck(newerCheck, { checkpoint: verify.checkpoint })).toMatchObject({ ok: true });
 		expect(anchorCheck(newerCheck, { hash: verify.checkpoint.hash })).toMatchObject({ ok: true });
-		const next = { name: newerName, segment: segmentHeaderOf(newer.split("\n")[0] ?? "") };
-		expect(anchorCheck(olderCheck, { checkpoint: verify.checkpoint, next })).toMatchObject({ ok: true });
+		// What `--checkpoint server` asks the API: the newer segment ends at the checkpoint; the older one where the newer starts.
+		const client = new RoostClient({
+			endpoint: BASE,
+			org: org.org,
+			apiKey: org.key,
+			fetch: ((input: RequestInfo | URL, init?: RequestInit) => exports.default.fetch(new Request(input, init))) as typeof fetch,
+		});
+		const newerAnchor = await serverAnchor(client, newerCheck.segment);
+		expect(newerAnchor).toEqual({ checkpoint: second.checkpoint });
+		expect(anchorCheck(newerCheck, newerAnchor)).toMatchObject({ ok: true });
+		const olderAnchor = await serverAnchor(client, olderCheck.segment);
+		expect(olderAnchor).toMatchObject({
+			checkpoint: second.checkpoint,
+			next: { name: newerName, segment: { fromSeq: firstTo + 1, prevHash: first.checkpoint.hash } },
+		});
+		expect(anchorCheck(olderCheck, olderAnchor)).toMatchObject({ ok: true });
 		expect(anchorCheck(olderCheck, { checkpoint: verify.checkpoint, next: null })).toMatchObject({ ok: false });
 		expect(anchorCheck(olderCheck, { hash: verify.checkpoint.hash })).toMatchObject({ ok: false });
 
