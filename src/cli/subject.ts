@@ -4,7 +4,7 @@
  * POST /v1/orgs/{org}/subject-exports page by page and writes every line as the server sent it (NDJSON), to a file
  * or stdout. A page that does not end with its `end` line (counting the page's lines) was cut short: an error.
  */
-import { createWriteStream } from "node:fs";
+import { createWriteStream, type WriteStream } from "node:fs";
 import { createInterface } from "node:readline";
 import { Readable } from "node:stream";
 import type { ReadableStream as NodeReadableStream } from "node:stream/web";
@@ -29,9 +29,8 @@ export async function exportSubject(
 	out: string | undefined,
 	io: CliIo,
 ): Promise<SubjectExportSummary> {
-	const file = out === undefined ? undefined : createWriteStream(out);
-	const sink: Output = file ?? io.stdout;
 	const summary: SubjectExportSummary = { exports: [], sessions: 0, interactions: 0, events: 0, archived: 0, lines: 0 };
+	let file: WriteStream | undefined;
 	try {
 		let after: string | undefined;
 		do {
@@ -39,10 +38,13 @@ export async function exportSubject(
 				userId,
 				...(after === undefined ? {} : { after }),
 			});
-			after = await copyPage(res, sink, summary);
+			// The file is made once the server has answered, so a refused export leaves none behind.
+			if (out !== undefined && file === undefined) file = createWriteStream(out);
+			after = await copyPage(res, file ?? io.stdout, summary);
 		} while (after !== undefined);
 	} finally {
-		if (file) await new Promise<void>((resolve, reject) => file.end((error?: Error | null) => (error ? reject(error) : resolve())));
+		const opened = file;
+		if (opened) await new Promise<void>((resolve, reject) => opened.end((error?: Error | null) => (error ? reject(error) : resolve())));
 	}
 	return summary;
 }

@@ -149,9 +149,11 @@ describe("roost subject export", () => {
 		expect(line).not.toContain(userId);
 
 		const viewer = await api<{ apiKey: string }>(`/v1/orgs/${org}/keys`, { method: "POST", body: JSON.stringify({ role: "viewer" }) });
-		const refused = await cli(["subject", "export", "--user", userId], { ROOST_KEY: viewer.apiKey });
+		const refusedFile = join(work, "refused.ndjson");
+		const refused = await cli(["subject", "export", "--user", userId, "--out", refusedFile], { ROOST_KEY: viewer.apiKey });
 		expect(refused.code).toBe(3);
 		expect(refused.stderr).toContain("needs the admin role");
+		await expect(readFile(refusedFile)).rejects.toThrow(/ENOENT/);
 		expect((await cli(["subject", "export"])).code).toBe(2);
 
 		const erasure = await api<{ id: string }>(`/v1/orgs/${org}/erasures`, { method: "POST", body: JSON.stringify({ userId }) });
