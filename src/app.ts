@@ -25,8 +25,10 @@ import { parkedRoutes } from "./api/parked.ts";
 import { patternRoutes } from "./api/patterns.ts";
 import { policyRoutes } from "./api/policy.ts";
 import { projectionRoutes } from "./api/projections.ts";
+import { segmentRoutes } from "./api/segments.ts";
 import { sessionRoutes } from "./api/sessions.ts";
 import { socketTicketRoutes } from "./api/socket-tickets.ts";
+import { subjectExportRoutes } from "./api/subject-exports.ts";
 import { webhookRoutes } from "./api/webhooks.ts";
 import { errorText, log } from "./core/log.ts";
 import { isNewerVersionError } from "./events/newer-version.ts";
@@ -97,6 +99,8 @@ export function createApp(): OpenAPIHono<AppEnv> {
 	app.route("/", parkedRoutes());
 	app.route("/", orgHealthRoutes());
 	app.route("/", erasureRoutes());
+	app.route("/", subjectExportRoutes());
+	app.route("/", segmentRoutes());
 	app.route("/", policyRoutes());
 	// The MCP server: its own guards, since the org comes from the key rather than the path (docs/mcp.md).
 	app.route("/", mcpRoutes());

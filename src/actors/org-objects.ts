@@ -72,6 +72,18 @@ export class OrgObjects {
 		return { ok: true, object };
 	}
 
+	/** Up to `limit` of this owner's objects whose names start with `namePrefix`, in key order, after the name `after`. */
+	async list(namePrefix = "", page: { after?: string; limit?: number } = {}): Promise<{ objects: R2Object[]; truncated: boolean }> {
+		// `startAfter` is a key under this prefix, never R2's opaque cursor, so a page can only continue this owner's listing.
+		const startAfter = page.after === undefined ? undefined : this.keyOf(page.after);
+		const listed = await this.bucket.list({
+			prefix: this.prefix + namePrefix,
+			limit: page.limit ?? 1000,
+			...(startAfter ? { startAfter } : {}),
+		});
+		return { objects: listed.objects.filter((o) => this.holds(o.key)), truncated: listed.truncated };
+	}
+
 	/** Deletes every object of this owner whose name starts with `namePrefix` (all of them for ""); answers how many went. */
 	async deleteAll(namePrefix = ""): Promise<number> {
 		let deleted = 0;
@@ -156,3 +168,32 @@ export const segmentName = (kind: string, id: string, fromSeq: number, toSeq: nu
 
 /** The start of the names of an actor's segments beginning at `fromSeq`, whatever seq they end at. */
 export const segmentsFrom = (kind: string, id: string, fromSeq: number) => `${encodeURIComponent(`${kind}:${id}`)}:${fromSeq}-`;
+
+/** A segment's name as the API shows it (`<kind>:<id>:<fromSeq>-<toSeq>.ndjson`, not encoded); the seqs are read from the right, so an id may hold `:`. */
+export const SEGMENT_NAME = /^([a-z]+):([^/]+):(\d{1,15})-(\d{1,15})\.ndjson$/;
+
+export interface SegmentRef {
+	name: string;
+	actor: { kind: string; id: string };
+	fromSeq: number;
+	toSeq: number;
+}
+
+/** The segment an API name means, or null; its stored name is `segmentName` of the same parts, so each name has one object. */
+export function segmentOf(name: string): SegmentRef | null {
+	const match = SEGMENT_NAME.exec(name);
+	if (!match?.[1] || !match[2] || !match[3] || !match[4]) return null;
+	return { name, actor: { kind: match[1], id: match[2] }, fromSeq: Number(match[3]), toSeq: Number(match[4]) };
+}
+
+/** The API name of a stored segment name (the part of its key after `segments/<org>/`), or null for one Roost did not write. */
+export function segmentApiName(stored: string): string | null {
+	let name: string;
+	try {
+		name = decodeURIComponent(stored);
+	} catch {
+		return null;
+	}
+	const ref = segmentOf(name);
+	return ref && segmentName(ref.actor.kind, ref.actor.id, ref.fromSeq, ref.toSeq) === stored ? name : null;
+}

@@ -2,11 +2,14 @@
  * The org's directory of web sessions, read from its state (active visits) and from its interactions projection
  * (ended visits, newest first by end time, src/actors/org-search.ts), with no cap on how far back it reaches.
  */
+
+import type { Outcome } from "../core/outcome.ts";
 import type { EventCatalog } from "../events/catalog.ts";
 import type { Interaction, Summary } from "../events/interaction.ts";
 import { orgCatalog } from "../events/org.ts";
 import { type StoredRow, storedEventOf } from "../events/stored.ts";
 import type { ActiveSessions } from "../reducers/org.ts";
+import type { InteractionSearchPage } from "./org-search.ts";
 
 export interface SessionListQuery {
 	status?: "active" | "ended" | "all";
@@ -52,6 +55,20 @@ export interface SessionHit {
 	startedAt: number;
 	endedAt: number;
 	summary: Summary;
+}
+
+/** Ended web visits found by a search of the interactions, as session hits; none, and `rebuilding`, while the projection rebuilds. */
+export function sessionHits(found: Outcome<InteractionSearchPage>): { sessions: SessionHit[]; cursor: string | null; rebuilding?: true } {
+	if (!found.ok) return { sessions: [], cursor: null, rebuilding: true };
+	const sessions = found.value.interactions.map(({ seq, startedAt, endedAt, summary, actor, id }) => ({
+		session: actor.id,
+		interactionId: id,
+		seq,
+		startedAt,
+		endedAt,
+		summary,
+	}));
+	return { sessions, cursor: found.value.cursor };
 }
 
 /** A page of ended visits from the interactions projection, and the cursor after it (null: the last page). */

@@ -52,11 +52,15 @@ import {
 	type SessionList,
 	type SessionListQuery,
 	type SessionSearch,
+	sessionHits,
 	storedInteractions,
 } from "./org-sessions.ts";
+import { type SubjectExportPage, type SubjectExportQuery, subjectExportRequest } from "./org-subject-export.ts";
 import {
 	type AuditEntry,
 	auditPage,
+	type CameraListing,
+	cameraList,
 	type OrgProfile,
 	type OrgView,
 	type PatternsView,
@@ -280,8 +284,6 @@ export class OrgActor extends EventSourcedActor<OrgState, OrgProposal> {
 		return this.#rollups.onTimer(timer, state) ?? this.#retention.onTimer(timer, state) ?? super.onTimer(timer, state);
 	}
 
-	// ---- erasure (docs/privacy.md) ---------------------------------------------------------
-
 	/**
 	 * Starts erasing a data subject: records the request (counts only) with an `erase` outbox message per actor
 	 * and a timer that shreds the subject's keys, so it resumes after a crash. Answers the erasure, `pending`.
@@ -293,6 +295,12 @@ export class OrgActor extends EventSourcedActor<OrgState, OrgProposal> {
 			if (isRefusal(events)) return events;
 			return { events, result: (_receipt, after) => erasureOf(after, id), effects: () => erasureEffects(id, scope, this.now()) };
 		});
+	}
+
+	/** A page of a subject access export (docs/privacy.md, org-subject-export.ts), recorded in the audit trail by counts only. */
+	subjectExport(query: SubjectExportQuery, meta: EventMeta = {}, requestedBy: string | null = null): Outcome<SubjectExportPage> {
+		const { page, command } = subjectExportRequest(this.#subjects, query, requestedBy, uuidv7());
+		return this.#run(command, meta, () => page);
 	}
 
 	/** An erasure and how far it got. */
@@ -308,17 +316,7 @@ export class OrgActor extends EventSourcedActor<OrgState, OrgProposal> {
 
 	/** Web visits that ended, newest first, matching every given filter (user id, page, end time), over the whole history. */
 	searchSessions(query: SessionSearch = {}): { sessions: SessionHit[]; cursor: string | null; rebuilding?: true } {
-		const found = this.searchInteractions({ ...query, source: "web" });
-		if (!found.ok) return { sessions: [], cursor: null, rebuilding: true };
-		const sessions = found.value.interactions.map(({ seq, startedAt, endedAt, summary, actor, id }) => ({
-			session: actor.id,
-			interactionId: id,
-			seq,
-			startedAt,
-			endedAt,
-			summary,
-		}));
-		return { sessions, cursor: found.value.cursor };
+		return sessionHits(this.searchInteractions({ ...query, source: "web" }));
 	}
 
 	/**
@@ -345,12 +343,8 @@ export class OrgActor extends EventSourcedActor<OrgState, OrgProposal> {
 	}
 
 	/** The org's cameras with their last known status, most recently changed first. */
-	listCameras(): { cameras: { camera: string; status: "online" | "offline"; since: number }[] } {
-		return {
-			cameras: Object.entries(this.state.cameras)
-				.map(([camera, entry]) => ({ camera, ...entry }))
-				.sort((a, b) => b.since - a.since || a.camera.localeCompare(b.camera)),
-		};
+	listCameras(): { cameras: CameraListing[] } {
+		return { cameras: cameraList(this.state) };
 	}
 
 	/** What other actors' outboxes deliver: interactions, visit starts and camera changes, each validated, then decided. */

@@ -86,6 +86,10 @@ const verifyBody = z
 		headHash: z.string(),
 		brokenAt: z.number().int().optional(),
 		reason: z.string().optional(),
+		checkpoint: z
+			.object({ seq: z.number().int(), hash: z.string() })
+			.optional()
+			.openapi({ description: "When the log was compacted: where the stored chain starts; its segments end at this hash." }),
 	})
 	.openapi("ChainReport");
 

@@ -34,6 +34,8 @@ function what(entry: AuditEntry): string {
 	const { data } = entry;
 	const subject = [data.keyId, data.email, data.name].find((v) => typeof v === "string");
 	const role = typeof data.role === "string" ? ` (${data.role})` : "";
+	// A subject access export names no subject: its id and how many sessions it covered.
+	if (entry.type === "org.subject_exported") return `export ${String(data.export)} (${String(data.sessions)} sessions)`;
 	return `${subject ?? ""}${role}`;
 }
 

@@ -75,6 +75,11 @@ export class RoostClient {
 		return this.#request<T>("POST", new URL(`${this.endpoint}${path}`), JSON.stringify(body));
 	}
 
+	/** A request whose answer is read as it arrives (NDJSON) rather than as JSON; a refusal is a ProblemError like any other. */
+	open(method: "GET" | "POST", path: string, body?: unknown): Promise<Response> {
+		return this.#send(method, new URL(`${this.endpoint}${path}`), body === undefined ? undefined : JSON.stringify(body));
+	}
+
 	/** The actor's version, cheaply (its snapshot list carries it). */
 	async version(actor: ActorPath): Promise<number> {
 		return (await this.get<{ version: number }>(this.path(actor, "/snapshots"))).version;
@@ -104,6 +109,11 @@ export class RoostClient {
 	}
 
 	async #request<T>(method: string, url: URL, body?: string): Promise<T> {
+		return (await (await this.#send(method, url, body)).json()) as T;
+	}
+
+	/** Sends with retries where a retry is safe; answers the first 2xx response, or throws the problem. */
+	async #send(method: string, url: URL, body?: string): Promise<Response> {
 		const doFetch = this.#options.fetch ?? fetch;
 		const sleep = this.#options.sleep ?? pause;
 		const retries = this.#options.retries ?? 4;
@@ -124,7 +134,7 @@ export class RoostClient {
 				const cause = error instanceof Error && error.cause instanceof Error ? `: ${error.cause.message}` : "";
 				throw new NetworkError(`cannot reach ${this.endpoint}${cause}`);
 			}
-			if (res.ok) return (await res.json()) as T;
+			if (res.ok) return res;
 			const retriable = res.status === 429 || (method === "GET" && RETRIABLE_READ.has(res.status));
 			if (retriable && attempt < retries) {
 				const seconds = Number(res.headers.get("retry-after"));

@@ -19,6 +19,9 @@ import { type CliIo, deltaText, json } from "./output.ts";
 import { parked } from "./parked.ts";
 import { type LocalReplayReport, replayActor } from "./replay.ts";
 import { fork, importFile } from "./sandbox.ts";
+import type { SegmentInfo } from "./segment-check.ts";
+import { downloadSegment, listSegments, segmentHeaderOfFile, verifySegmentFile } from "./segments.ts";
+import { exportSubject } from "./subject.ts";
 
 /** `org, sessions/<id>, cameras/<id> or chats/<id>`: the actors the CLI reads, from src/kinds.ts. */
 const actorForms = (): string => spokenList(["org", ...segments().map((segment) => `${segment}/<id>`)]);
@@ -33,6 +36,14 @@ Usage: roost <command> [options]
   state <actor> [--at N]                         its state now, or at version N
   verify <actor>                                 check its hash chain on the server
   verify --file FILE [<actor>]                   check an exported file's chain here (and that it is <actor>'s)
+  verify --file SEGMENT [--checkpoint HASH|server]
+                                                 check a compacted log segment here: its chain from its header,
+                                                 and that it ends at the checkpoint (HASH, or the actor's on the
+                                                 server, or where the next segment starts)
+  segments [list] [--after NAME] [--limit N]     the org's compacted log segments in R2 (needs an admin key)
+  segments get NAME [--out FILE]                 download one (stdout without --out)
+  subject export --user ID [--out FILE]          everything the org holds about a user id, as NDJSON (a subject
+                                                 access request; audited; needs an admin key)
   replay <actor> [--definition MODULE]           fold its log here with this code's reducers and compare
                                                  with the server's snapshots and state (exit 1 on a difference)
   replay <actor> --server                        the same check run by the server, with the deployed reducers
@@ -72,7 +83,10 @@ const COMMAND_OPTIONS: Record<string, readonly string[]> = {
 	"events tail": ["after", "count"],
 	"events export": ["out", "resume", "force", "to"],
 	state: ["at"],
-	verify: ["file"],
+	verify: ["file", "checkpoint"],
+	"segments list": ["after", "limit"],
+	"segments get": ["out"],
+	"subject export": ["user", "out"],
 	replay: ["server", "definition"],
 	fork: ["at"],
 	import: [],
@@ -94,7 +108,12 @@ const OPTIONS = {
 	definition: { type: "string" },
 	before: { type: "string" },
 	limit: { type: "string" },
+	checkpoint: { type: "string" },
+	user: { type: "string" },
 } as const;
+
+/** Commands that take a subcommand: `events tail`; `segments` alone lists. */
+const GROUPS: Record<string, string[] | undefined> = { events: ["tail", "export"], segments: ["list", "get"], subject: ["export"] };
 
 type Values = { [K in keyof typeof OPTIONS]?: (typeof OPTIONS)[K]["type"] extends "string" ? string : boolean };
 
@@ -159,13 +178,15 @@ async function dispatch(argv: readonly string[], io: CliIo): Promise<number> {
 		io.stdout.write(usage());
 		return first === undefined && !values.help ? EXIT.usage : EXIT.ok;
 	}
-	const command = first === "events" ? `events ${second ?? ""}` : first;
+	const grouped = GROUPS[first];
+	const sub = first === "segments" && (second === undefined || !grouped?.includes(second)) ? "list" : second;
+	const command = grouped ? `${first} ${sub ?? ""}` : first;
 	const allowed = COMMAND_OPTIONS[command];
-	if (!allowed) throw new UsageError(first === "events" ? "events takes tail or export" : `unknown command "${first}"`);
+	if (!allowed) throw new UsageError(grouped ? `${first} takes ${spokenList(grouped)}` : `unknown command "${first}"`);
 	for (const name of Object.keys(values)) {
 		if (!(name in GLOBAL) && !allowed.includes(name)) throw new UsageError(`--${name} is not an option of ${command}`);
 	}
-	const args = positionals.slice(first === "events" ? 2 : 1);
+	const args = positionals.slice(grouped && sub === second ? 2 : 1);
 	const quiet = values.quiet ?? false;
 	const client = () => {
 		const connection = resolveConnection({ endpoint: values.endpoint, key: values.key, org: values.org }, io.env, io.cwd);
@@ -214,6 +235,9 @@ async function dispatch(argv: readonly string[], io: CliIo): Promise<number> {
 			return EXIT.ok;
 		}
 		case "verify": {
+			const segment = values.file ? await segmentHeaderOfFile(values.file) : null;
+			if (values.file && segment) return verifySegment(values.file, segment, values, client, io);
+			if (values.checkpoint !== undefined) throw new UsageError("--checkpoint goes with --file and a compacted log segment");
 			if (values.file) {
 				const actor = args[0] ? actorArg(args[0], command) : undefined;
 				const report = await verifyFile(values.file, actor ? { client: client(), actor } : undefined);
@@ -284,6 +308,32 @@ async function dispatch(argv: readonly string[], io: CliIo): Promise<number> {
 			await parked(client(), args, options, io);
 			return EXIT.ok;
 		}
+		case "segments list": {
+			const page = await listSegments(client(), { after: values.after, limit: wholeNumber("limit", values.limit) });
+			if (values.json) io.stdout.write(`${JSON.stringify(page)}\n`);
+			else {
+				for (const listed of page.segments)
+					io.stdout.write(`${listed.name}  ${listed.size} bytes  ${new Date(listed.uploaded).toISOString()}\n`);
+				if (page.next !== null) io.stdout.write(`more: roost segments list --after ${page.next}\n`);
+			}
+			return EXIT.ok;
+		}
+		case "segments get": {
+			if (!args[0]) throw new UsageError("segments get needs a segment name, as roost segments list prints it");
+			await downloadSegment(client(), args[0], values.out, io);
+			if (values.out) io.stderr.write(`wrote ${args[0]} to ${values.out}\n`);
+			return EXIT.ok;
+		}
+		case "subject export": {
+			if (!values.user) throw new UsageError("subject export needs --user ID");
+			const c = client();
+			const summary = await exportSubject(c, values.user, values.out, io);
+			io.stderr.write(
+				`exported what org ${c.org} holds about the user to ${values.out ?? "stdout"}: ${summary.sessions} sessions, ${summary.events} events, ` +
+					`${summary.interactions} interaction records, ${summary.archived} archived items (${summary.lines} lines; audited as ${summary.exports.join(", ")})\n`,
+			);
+			return EXIT.ok;
+		}
 		case "import": {
 			const [file, into] = args;
 			if (!file) throw new UsageError(`import needs a file: roost import FILE [${segments().join("|")}|<kind>/sandbox-<id>]`);
@@ -306,6 +356,26 @@ async function dispatch(argv: readonly string[], io: CliIo): Promise<number> {
 		}
 	}
 	throw new UsageError(`unknown command "${command}"`);
+}
+
+async function verifySegment(file: string, segment: SegmentInfo, values: Values, client: () => RoostClient, io: CliIo): Promise<number> {
+	const checkpoint = values.checkpoint;
+	if (checkpoint !== undefined && checkpoint !== "server" && !/^[0-9a-f]{64}$/.test(checkpoint))
+		throw new UsageError(`--checkpoint must be a 64-digit hex hash or "server", not "${checkpoint}"`);
+	const anchor = checkpoint === undefined ? undefined : checkpoint === "server" ? { client: client() } : { hash: checkpoint };
+	const report = await verifySegmentFile(file, segment, anchor);
+	const { actor, fromSeq, toSeq } = report.segment;
+	if (values.json) io.stdout.write(`${JSON.stringify(report)}\n`);
+	else if (report.ok) {
+		io.stdout.write(
+			`ok: ${file}: segment of ${actor.kind}:${actor.id} (org ${actor.org}), seq ${fromSeq}..${toSeq}: chain of ${report.checked} events verified here, head ${report.headHash}\n`,
+		);
+		if (report.unchecked.length > 0)
+			io.stdout.write(`not checkable offline: ${report.unchecked.length} redacted events (seq ${report.unchecked.join(", ")})\n`);
+		if (report.anchor) io.stdout.write(`${report.anchor.ok ? "ok" : "DIFFERENT"}: ${report.anchor.detail}\n`);
+		else io.stdout.write("not checked against a checkpoint: add --checkpoint HASH, or --checkpoint server\n");
+	} else io.stdout.write(`BROKEN: ${file}: at seq ${report.brokenAt}${report.line ? ` (line ${report.line})` : ""}: ${report.reason}\n`);
+	return report.ok && report.anchor?.ok !== false ? EXIT.ok : EXIT.problemFound;
 }
 
 /** Runs one command; never throws: failures are printed on stderr and become the exit code. */

@@ -6,6 +6,8 @@ export interface ChainReport {
 	headHash: string;
 	brokenAt?: number;
 	reason?: string;
+	/** When the log was compacted: the last compacted seq and its hash, where the stored chain starts (and the segments end). */
+	checkpoint?: { seq: number; hash: string };
 }
 
 export interface ReplayReport {

@@ -46,6 +46,22 @@ export const erasureStepDone = defineEvent(
 	{ internal: true },
 );
 
+/**
+ * A subject access request answered (`POST /v1/orgs/{org}/subject-exports`): who asked and how many sessions the
+ * export covered. Like an erasure's record, never the subject: no user id, not even its hash.
+ */
+export const subjectExported = defineEvent(
+	"org.subject_exported",
+	z.object({
+		export: z.string().min(1).max(64),
+		/** Sessions the org's records tie to the user id (every page of the export, not only this one). */
+		sessions: count,
+		/** The key id that asked (never a user id). */
+		requestedBy: z.string().max(128).nullable(),
+	}),
+	{ internal: true },
+);
+
 /** The size of a Durable Object's SQLite database with no table in it: its one header page. */
 export const EMPTY_DATABASE_BYTES = 4096;
 

@@ -4,7 +4,7 @@ import { PATTERN_TYPES } from "../patterns/detect.ts";
 import { DURATION_BUCKETS_MS, type Metrics } from "../patterns/metrics.ts";
 import { PERIODS } from "../patterns/windows.ts";
 import { defineEvent, EventCatalog } from "./catalog.ts";
-import { erasureRequested, erasureStepDone } from "./erasure.ts";
+import { erasureRequested, erasureStepDone, subjectExported } from "./erasure.ts";
 import { cameraStatusSchema, interactionSchema, visitStartedSchema } from "./interaction.ts";
 import { POLICY_EVENTS } from "./org-policy.ts";
 import { WEBHOOK_EVENTS } from "./org-webhooks.ts";
@@ -177,6 +177,7 @@ export const orgCatalog = new EventCatalog([
 	memberRemoved,
 	erasureRequested,
 	erasureStepDone,
+	subjectExported,
 	// The data policy and the org's deletion: src/events/org-policy.ts.
 	...POLICY_EVENTS,
 ]);

@@ -59,6 +59,10 @@ export const ROUTE_ROLES: readonly RouteRole[] = [
 	{ method: "GET", path: "/v1/orgs/{org}/parked", role: "analyst" },
 	{ method: "POST", path: `${ACTOR}/import`, role: "analyst" },
 	{ method: "POST", path: `${ACTOR}/fork`, role: "analyst" },
+	// Personal data of one user, and the org's archived logs: admin only (docs/privacy.md).
+	{ method: "POST", path: "/v1/orgs/{org}/subject-exports", role: "admin" },
+	{ method: "GET", path: "/v1/orgs/{org}/segments", role: "admin" },
+	{ method: "GET", path: "/v1/orgs/{org}/segments/{name}", role: "admin" },
 ];
 
 const RANK: Record<Exclude<KeyRole, "ingest">, number> = { viewer: 1, analyst: 2, admin: 3 };

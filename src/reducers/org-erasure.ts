@@ -25,14 +25,18 @@ export type Erasures = Record<string, Erasure>;
 
 type Requested = DataOf<typeof orgCatalog, "org.erasure_requested">;
 type StepDone = DataOf<typeof orgCatalog, "org.erasure_step_done">;
+type Exported = DataOf<typeof orgCatalog, "org.subject_exported">;
 
 export type ErasureCommand =
 	| { kind: "request_erasure"; erasure: string; subject: ErasureSubject; actors: number; keys: number; requestedBy: string | null }
-	| ({ kind: "record_erasure_step" } & StepDone);
+	| ({ kind: "record_erasure_step" } & StepDone)
+	/** A subject access export: recorded for the audit trail, it changes no state. */
+	| ({ kind: "record_subject_export" } & Exported);
 
 type ErasureProposal =
 	| { id: string; type: "org.erasure_requested"; ts: number; data: Requested }
-	| { id: string; type: "org.erasure_step_done"; ts: number; data: StepDone };
+	| { id: string; type: "org.erasure_step_done"; ts: number; data: StepDone }
+	| { id: string; type: "org.subject_exported"; ts: number; data: Exported };
 
 export function decideErasure(command: ErasureCommand, erasures: Erasures, context: DecideContext): ErasureProposal[] | Refusal {
 	switch (command.kind) {
@@ -49,6 +53,10 @@ export function decideErasure(command: ErasureCommand, erasures: Erasures, conte
 			if (data.step >= total) return { kind: "rejected", detail: `erasure ${data.erasure} has no step ${data.step}` };
 			if (erasure.stepsDone.includes(data.step)) return [];
 			return [{ id: `erasure:${data.erasure}:step-${data.step}`, type: "org.erasure_step_done", ts: context.now, data }];
+		}
+		case "record_subject_export": {
+			const { kind: _kind, ...data } = command;
+			return [{ id: `subject-export:${data.export}`, type: "org.subject_exported", ts: context.now, data }];
 		}
 	}
 }

@@ -212,6 +212,7 @@ export function decideOrg(command: OrgCommand, state: OrgState, context: OrgCont
 		}
 		case "request_erasure":
 		case "record_erasure_step":
+		case "record_subject_export":
 			if (state.createdAt === null) return { kind: "not_found", detail: "the org does not exist" };
 			return decideErasure(command, state.erasures, context);
 		case "set_policy":
@@ -415,6 +416,9 @@ export function evolveOrg(state: OrgState, event: OrgEvent): OrgState {
 		case "org.policy_set":
 		case "org.deletion_requested":
 			return { ...state, ...evolvePolicy(state, event) };
+		// An audit record only: what was exported is not the org's state.
+		case "org.subject_exported":
+			return state;
 		case "org.deleted":
 			// The tombstone: the only event of a deleted org's log.
 			return { ...state, ...evolvePolicy(state, event), name: event.data.name, createdAt: event.data.createdAt };

@@ -37,10 +37,14 @@ const ADMIN_TOKEN = "roost-dev-admin";
 /**
  * `vars` override wrangler.jsonc's vars for this Worker (e.g. a short SESSION_INACTIVITY_MS). `persist` keeps
  * the state in that directory instead of memory (so a test can reach the actors' SQLite files, see tamper.ts).
+ * `entrypoint` runs another entry with the same configuration (fault-worker.ts: Roost plus a route that arms a fault).
  */
-export async function startLocalRoost(options: { vars?: Record<string, string>; persist?: string } = {}): Promise<LocalRoost> {
+export async function startLocalRoost(
+	options: { vars?: Record<string, string>; persist?: string; entrypoint?: string } = {},
+): Promise<LocalRoost> {
 	const worker = await unstable_startWorker({
 		config: "wrangler.jsonc",
+		...(options.entrypoint ? { entrypoint: options.entrypoint } : {}),
 		bindings: Object.fromEntries(Object.entries(options.vars ?? {}).map(([name, value]) => [name, { type: "plain_text", value }])),
 		dev: {
 			server: { hostname: "127.0.0.1", port: 0 },

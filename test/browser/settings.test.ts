@@ -191,7 +191,7 @@ describe("Settings, as an admin with a key", () => {
 });
 
 describe("other roles", () => {
-	it("a viewer key sees the views but not Settings (nor Operations), and the API refuses it keys", async () => {
+	it("a viewer key sees the views but not Settings (nor Operations, nor Ask), and the API refuses it keys", async () => {
 		const { body } = await api<{ apiKey: string }>("/keys", { method: "POST", body: { role: "viewer", label: "wall" } });
 		const page = await newPage();
 		await signInWithKey(page, body.apiKey);
@@ -199,6 +199,7 @@ describe("other roles", () => {
 		expect(await page.locator("#who").textContent()).toMatch(/ · viewer$/);
 		expect(await page.locator("#settings, #nav-settings").count()).toBe(0);
 		expect(await page.locator("#operations, #nav-operations").count()).toBe(0);
+		expect(await page.locator("#chat, #nav-chat").count()).toBe(0);
 		expect((await api("/keys", { key: body.apiKey })).status).toBe(403);
 	});
 
@@ -207,6 +208,7 @@ describe("other roles", () => {
 		const page = await newPage();
 		await signInWithKey(page, body.apiKey);
 		await page.waitForSelector("#operations h2");
+		expect(await page.locator("#chat h2").count()).toBe(1);
 		expect(await page.locator("#settings, #nav-settings").count()).toBe(0);
 	});
 });

@@ -22,7 +22,8 @@ const title = OLD_NODE
 	? `roost started by ${OLD_NODE}, older than 22.12`
 	: "skipped: no Node older than 22.12 in /usr/bin, /usr/local/bin or /bin to start roost with";
 
-describe.skipIf(!OLD_NODE)(title, () => {
+// Each test starts two Node processes; on a loaded CI machine that can take several seconds.
+describe.skipIf(!OLD_NODE)(title, { timeout: 30_000 }, () => {
 	it("runs the CLI on the project's Node, with no engine warning", () => {
 		const ran = roost(["--help"]);
 		expect(ran.stderr).toBe("");

@@ -72,3 +72,24 @@ describe("erasure decisions", () => {
 		spec.given(created, requested(1, 0)).when(stepCommand(1, "actor")).thenRefuses("rejected");
 	});
 });
+
+describe("subject access export decisions", () => {
+	const exported: ProposedEvent = {
+		id: `subject-export:${E}`,
+		type: "org.subject_exported",
+		ts: T + 1,
+		data: { export: E, sessions: 3, requestedBy: "key_1" },
+	};
+
+	it("an export is recorded with who asked and how many sessions, nothing of the subject, and changes no state", () => {
+		spec
+			.given(created)
+			.when({ kind: "record_subject_export", export: E, sessions: 3, requestedBy: "key_1" }, { now: T + 1 })
+			.thenDecides([exported]);
+		expect(spec.given(created, exported).state).toEqual(spec.given(created).state);
+	});
+
+	it("an export of an org that does not exist is refused", () => {
+		spec.given().when({ kind: "record_subject_export", export: E, sessions: 0, requestedBy: null }).thenRefuses("not_found");
+	});
+});

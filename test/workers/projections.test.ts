@@ -10,7 +10,7 @@ import { describe, expect, it } from "vitest";
 import { armFault, disarmFault } from "../../src/actors/faults.ts";
 import type { OrgActor } from "../../src/actors/org.ts";
 import { actorName } from "../../src/core/identity.ts";
-import { call, createOrg, expectProblem, uniqueId } from "./helpers.ts";
+import { call, createOrg, expectProblem } from "./helpers.ts";
 
 const T0 = 1_800_000_000_000;
 const MIN = 60_000;

@@ -434,6 +434,35 @@ export const ORG_ROUTES: OrgRoute[] = [
 		ok: 404,
 		invalid: { path: (t) => `/v1/orgs/${t.org}/erasures/not-an-erasure`, field: "path.id" },
 	},
+	// A subject access export of a user the tenant never saw: the export and end lines only. Its content is in subject-export.test.ts.
+	{
+		route: "POST /v1/orgs/{org}/subject-exports",
+		role: "admin",
+		method: "POST",
+		path: (t) => `/v1/orgs/${t.org}/subject-exports`,
+		body: () => ({ userId: uniqueId("nobody") }),
+		ok: 200,
+		invalid: { body: { userId: "" }, field: "userId" },
+		// It records the export in the audit trail.
+		writes: true,
+	},
+	// Compacted log segments: the tenant has none, so reading one is its own 404; segments.test.ts reads real ones.
+	{
+		route: "GET /v1/orgs/{org}/segments",
+		role: "admin",
+		method: "GET",
+		path: (t) => `/v1/orgs/${t.org}/segments`,
+		ok: 200,
+		invalid: { path: (t) => `/v1/orgs/${t.org}/segments?limit=0`, field: "query.limit" },
+	},
+	{
+		route: "GET /v1/orgs/{org}/segments/{name}",
+		role: "admin",
+		method: "GET",
+		path: (t) => `/v1/orgs/${t.org}/segments/org:${t.org}:1-2.ndjson`,
+		ok: 404,
+		invalid: { path: (t) => `/v1/orgs/${t.org}/segments/not-a-segment`, field: "path.name" },
+	},
 	...readRoutes,
 ];
 

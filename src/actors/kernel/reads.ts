@@ -151,7 +151,7 @@ export class Reads<S> {
 	verifyChain(): ChainReport {
 		const { head, log } = this.host;
 		const check = log.verify();
-		const base = { version: head.version, headHash: head.hash };
+		const base = { version: head.version, headHash: head.hash, ...(log.compacted ? { checkpoint: { ...log.start } } : {}) };
 		if (!check.ok) return { ok: false, ...base, brokenAt: check.brokenAt, reason: check.reason };
 		// A chain that verifies but stops short of the version this actor committed has lost its tail.
 		const stored = log.head();

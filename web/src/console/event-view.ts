@@ -3,6 +3,7 @@
  * it was written with, what the hash covers) beside the form reducers and reads see (upcast to the type's
  * current version), and its metadata: who acted (the key or member in `meta.principal`), and as links the causing
  * actor and event, and searches of this log for the same correlation, request, client action or operation id.
+ * The kernel's parked-work events say what was parked and link to the Parked work view, or to the event acted on.
  */
 import { type ActorPath, parseActor } from "../../../src/cli/actors.ts";
 import type { ExportedEvent } from "../../../src/cli/chain.ts";
@@ -57,6 +58,7 @@ export class EventView {
 				h("dt", {}, "hash"),
 				h("dd", {}, h("code", { class: "hash" }, raw.hash), broken ? h("span", { class: "pill bad" }, "the chain breaks here") : null),
 			),
+			this.#kernelNote(raw),
 			this.#meta(raw),
 			h(
 				"div",
@@ -79,6 +81,35 @@ export class EventView {
 				),
 			),
 		);
+	}
+
+	/** What a parked-work event of the kernel (src/events/kernel.ts) means, with where to act on it; null for other events. */
+	#kernelNote(raw: ExportedEvent): HTMLElement | null {
+		const data = raw.data as Record<string, unknown>;
+		if (raw.type === "kernel.work_parked") {
+			const item = raw.actor ? `${raw.actor.kind}.${raw.actor.id}.${raw.seq}` : null;
+			return h(
+				"p",
+				{ class: "kernel-note parked", id: "parked-note" },
+				h("strong", {}, "Parked work. "),
+				`This actor stopped retrying its ${String(data.work)} ${String(data.name)} after ${String(data.attempts)} attempt(s), reason ${String(data.reason)}: ${String(data.lastError)}. `,
+				item ? h("span", {}, "Item ", h("code", {}, item), ": ") : null,
+				h("a", { href: "#parked", id: "parked-note-link" }, "retry or discard it in Parked work"),
+				".",
+			);
+		}
+		if (raw.type === "kernel.parked_retried" || raw.type === "kernel.parked_discarded") {
+			const seq = Number(data.parkedSeq);
+			return h(
+				"p",
+				{ class: "kernel-note", id: "parked-note" },
+				raw.type === "kernel.parked_retried" ? "An operator retried " : "An operator discarded ",
+				"the work parked by ",
+				h("button", { type: "button", class: "link", onclick: () => this.actions.goTo(seq) }, `event #${seq}`),
+				`: ${String(data.work)} ${String(data.name)}.`,
+			);
+		}
+		return null;
 	}
 
 	#meta(raw: ExportedEvent): HTMLElement {

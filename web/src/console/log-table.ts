@@ -11,6 +11,13 @@ const ROWS = 50;
 
 const time = (ts: number) => isoTime(ts).replace("T", " ").replace("Z", "");
 
+/** The kernel's parked-work events stand out in the log: work that waits for an operator, and what was done about it. */
+const KERNEL_PILLS: Record<string, { text: string; tone: string }> = {
+	"kernel.work_parked": { text: "parked", tone: "warn" },
+	"kernel.parked_retried": { text: "retried", tone: "ok" },
+	"kernel.parked_discarded": { text: "discarded", tone: "muted" },
+};
+
 export class LogTable {
 	readonly #body: HTMLTableSectionElement;
 	readonly #type: HTMLSelectElement;
@@ -72,7 +79,8 @@ export class LogTable {
 		this.#version = version;
 		if (!this.filter && version > 0) {
 			const start = Math.floor((version - 1) / ROWS) * ROWS;
-			if (start !== this.#after || this.#rows.length === 0) {
+			// A version past the rows loaded (the log grew live on this page) reloads the page too.
+			if (start !== this.#after || !this.#rows.some((event) => event.seq === version)) {
 				this.#after = start;
 				await this.#load();
 				return;
@@ -136,6 +144,7 @@ export class LogTable {
 			...this.#rows.map((event) => {
 				const current = event.seq === this.#version;
 				const broken = event.seq === this.#broken;
+				const pill = KERNEL_PILLS[event.type];
 				const row = h(
 					"tr",
 					{
@@ -151,7 +160,13 @@ export class LogTable {
 					},
 					h("td", { class: "num" }, event.seq),
 					h("td", { class: "time" }, time(event.ts)),
-					h("td", {}, h("code", {}, event.type), broken ? h("span", { class: "pill bad" }, "broken") : null),
+					h(
+						"td",
+						{},
+						h("code", {}, event.type),
+						pill ? h("span", { class: `pill ${pill.tone}`, "data-kernel": pill.text }, pill.text) : null,
+						broken ? h("span", { class: "pill bad" }, "broken") : null,
+					),
 				);
 				return row;
 			}),

@@ -2,7 +2,9 @@
  * The replay and debug console (`/console`): pick any actor of the org, page through its log, move through
  * its versions and see the state at each and the diff each event made, the stored event beside its upcast
  * form, chain verification, the what-if replay, NDJSON export, import into a sandbox and fork at a version.
- * The address says what is open: `/console#sessions/<id>@<version>` (or `#org@<version>`). docs/console.md.
+ * The address says what is open: `/console#sessions/<id>@<version>` (or `#org@<version>`). Two more views cover
+ * the org's operations: its parked work (`#parked`) and its webhook deliveries (`#webhooks/<endpoint id>`).
+ * docs/console.md.
  */
 import "../shared/base.css";
 import "./console.css";
@@ -21,15 +23,17 @@ import { checkChain, type ExportedEvent, parseNdjson, toNdjsonLine } from "../..
 import { ActorSocket } from "../shared/actor-socket.ts";
 import { ApiError, type RoostApi } from "../shared/api.ts";
 import { byId, h } from "../shared/dom.ts";
-import { signInThen } from "../shared/sign-in.ts";
+import { atLeast, type Me, signInThen } from "../shared/sign-in.ts";
 import { ActorHead } from "./actor-head.ts";
 import { ActorLog } from "./actor-log.ts";
 import { DiffView, StateView } from "./diff-view.ts";
 import { EventView } from "./event-view.ts";
 import { LogTable } from "./log-table.ts";
+import { ParkedView } from "./parked-view.ts";
 import { Picker, rememberActor } from "./picker.ts";
 import { type ReplayReport, ReplayView } from "./replay-view.ts";
 import { Scrubber } from "./scrubber.ts";
+import { WebhooksView } from "./webhooks-view.ts";
 
 /** The server takes at most 1000 events and 8 MiB per import request. */
 const IMPORT_CHUNK_EVENTS = 1000;
@@ -59,6 +63,15 @@ function parseAddress(hash: string): { actor: ActorPath; version?: number } | nu
 }
 
 const addressOf = (actor: ActorPath, version: number) => `#${actorLabel(actor)}@${version}`;
+
+type View = "actors" | "parked" | "webhooks";
+
+/** `#parked`, `#webhooks` or `#webhooks/<endpoint id>`; null for an actor's address (or none). */
+function viewAddress(hash: string): { view: "parked" } | { view: "webhooks"; webhook: string | null } | null {
+	if (hash === "#parked") return { view: "parked" };
+	const match = /^#webhooks(?:\/(.+))?$/.exec(hash);
+	return match ? { view: "webhooks", webhook: match[1] ? decodeURIComponent(match[1]) : null } : null;
+}
 
 /** Everything about the actor that is open. */
 class OpenActor {
@@ -209,9 +222,15 @@ class ConsolePage {
 	readonly state: StateView;
 	readonly replay: ReplayView;
 	readonly picker: Picker;
+	readonly parked: ParkedView;
+	readonly webhooks: WebhooksView;
 	current: OpenActor | undefined;
+	#view: View = "actors";
 
-	constructor(readonly api: RoostApi) {
+	constructor(
+		readonly api: RoostApi,
+		me: Me,
+	) {
 		this.head = new ActorHead(byId("actor-head"), {
 			verify: () => this.#run(() => this.current?.verify()),
 			replay: () => this.#run(() => this.#replay()),
@@ -229,6 +248,18 @@ class ConsolePage {
 		this.state = new StateView(byId("state"));
 		this.replay = new ReplayView(byId("replay"), (version) => void this.current?.show(version));
 		this.picker = new Picker(byId("picker"), api, (actor) => void this.open(actor, { push: true }));
+		this.parked = new ParkedView(byId("parked"), api, me);
+		this.webhooks = new WebhooksView(byId("webhooks"), api, me);
+		// A view the role cannot read is left out of the navigation; its address still says why it is empty.
+		if (!atLeast(me, "analyst")) byId("nav-parked").hidden = true;
+		if (!atLeast(me, "admin")) byId("nav-webhooks").hidden = true;
+		// Actors goes back to the open actor at the version it is at now (the link's href is set when the view is left).
+		byId("nav-actors").addEventListener("click", (event) => {
+			const current = this.current;
+			if (!current) return;
+			event.preventDefault();
+			if (this.#view !== "actors") location.hash = addressOf(current.actor, current.version);
+		});
 		// Typed addresses fire hashchange; back and forward over the entries the console pushed fire popstate.
 		addEventListener("hashchange", () => void this.#fromAddress());
 		addEventListener("popstate", () => void this.#fromAddress());
@@ -258,6 +289,7 @@ class ConsolePage {
 	}
 
 	async open(actor: ActorPath, options: { version?: number; push?: boolean } = {}): Promise<void> {
+		this.#show("actors");
 		this.notice(null);
 		this.current?.close();
 		this.replay.hide();
@@ -276,8 +308,40 @@ class ConsolePage {
 		}
 	}
 
+	/** Shows one view: the actor picker and the open actor, the parked work, or the webhook deliveries. */
+	#show(view: View): void {
+		if (view !== "webhooks") this.webhooks.hide();
+		this.#view = view;
+		byId("picker").hidden = view !== "actors";
+		byId("actors-view").hidden = view !== "actors";
+		byId("parked").hidden = view !== "parked";
+		byId("webhooks").hidden = view !== "webhooks";
+		for (const link of document.querySelectorAll<HTMLAnchorElement>("nav.views a")) {
+			if (link.dataset.view === view) link.setAttribute("aria-current", "page");
+			else link.removeAttribute("aria-current");
+		}
+		// Back to the actor that was open, at the version it was at.
+		const current = this.current;
+		byId<HTMLAnchorElement>("nav-actors").href = current ? addressOf(current.actor, current.version) : "#actors";
+		if (view === "parked") document.title = "Parked work · Roost console";
+		if (view === "webhooks") document.title = "Webhook deliveries · Roost console";
+		if (view === "actors") document.title = current ? `${actorLabel(current.actor)} · Roost console` : "Roost console";
+	}
+
 	async #fromAddress(): Promise<void> {
+		const view = viewAddress(location.hash);
+		if (view?.view === "parked") {
+			this.#show("parked");
+			await this.parked.load(true);
+			return;
+		}
+		if (view?.view === "webhooks") {
+			this.#show("webhooks");
+			await this.webhooks.show(view.webhook);
+			return;
+		}
 		const address = parseAddress(location.hash);
+		if (this.#view !== "actors") this.#show("actors");
 		if (!address) return;
 		const current = this.current;
 		if (current && actorLabel(current.actor) === actorLabel(address.actor)) {
@@ -367,6 +431,6 @@ class ConsolePage {
 	}
 }
 
-signInThen(async (api, org) => {
-	await new ConsolePage(api).start(org.version);
+signInThen(async (api, org, me) => {
+	await new ConsolePage(api, me).start(org.version);
 });

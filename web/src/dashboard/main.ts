@@ -40,8 +40,9 @@ async function start(api: RoostApi, org: OrgBody, me: Me): Promise<void> {
 	const feed = new FeedView(byId("feed"));
 	const cameras = new CamerasView(byId("cameras"), api, hub);
 	const patterns = new PatternsView(byId("patterns"), api);
-	new ChatView(byId("chat"), api, hub);
 	// Each view only for the roles whose routes it needs (docs/api.md, "Roles"); the API refuses the others anyway.
+	if (atLeast(me, "analyst")) new ChatView(byId("chat"), api, hub);
+	else for (const id of ["chat", "nav-chat"]) byId(id).remove();
 	if (atLeast(me, "analyst")) new OperationsView(byId("operations"), api);
 	else for (const id of ["operations", "nav-operations"]) byId(id).remove();
 	if (atLeast(me, "admin")) {

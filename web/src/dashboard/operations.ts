@@ -5,26 +5,9 @@
 import type { KindHealth } from "../../../src/core/health.ts";
 import type { RoostApi } from "../shared/api.ts";
 import { h, replace } from "../shared/dom.ts";
-
-interface ParkedItem {
-	id: string;
-	actor: { kind: string; id: string };
-	work: string;
-	name: string;
-	attempts: number;
-	lastError: string;
-	ageMs: number;
-}
+import { actOnParked, age, type ParkedItem, parkedPage } from "../shared/parked.ts";
 
 const POLL_MS = 10_000;
-const age = (ms: number | null): string =>
-	ms === null
-		? "—"
-		: ms < 60_000
-			? `${Math.round(ms / 1000)} s`
-			: ms < 3_600_000
-				? `${Math.round(ms / 60_000)} min`
-				: `${(ms / 3_600_000).toFixed(1)} h`;
 const kib = (bytes: number): string => `${Math.round(bytes / 1024)} KiB`;
 
 export class OperationsView {
@@ -55,7 +38,7 @@ export class OperationsView {
 		try {
 			const [health, parked] = await Promise.all([
 				this.api.get<{ status: KindHealth["status"]; kinds: Record<string, KindHealth> }>(this.api.orgPath("/health")),
-				this.api.get<{ items: ParkedItem[]; total: number }>(this.api.orgPath("/parked"), { limit: 50 }),
+				parkedPage(this.api, 0, 50),
 			]);
 			this.#render(health.status, health.kinds, parked.items, parked.total);
 		} catch {
@@ -119,7 +102,7 @@ export class OperationsView {
 	}
 
 	async #act(id: string, how: "retry" | "discard"): Promise<void> {
-		await this.api.post(this.api.orgPath(`/parked/${encodeURIComponent(id)}/${how}`), {});
+		await actOnParked(this.api, id, how);
 		await this.refresh();
 	}
 }
