@@ -11,7 +11,6 @@ import { ERASURE_STEP_MESSAGE } from "../events/erasure.ts";
 import type { Summary } from "../events/interaction.ts";
 import { type KeyRole, type MemberRole, orgCatalog } from "../events/org.ts";
 import { AUDITED_ORG_EVENTS } from "../events/org-audit.ts";
-import { deploymentSettings, type OrgSettings, type SetSettings } from "../events/org-settings.ts";
 import { eventOfType } from "../events/stored.ts";
 import type { Period, PeriodOrAll } from "../patterns/windows.ts";
 import { isRefusal } from "../reducers/definition.ts";
@@ -28,7 +27,7 @@ import {
 	orgDefinition,
 } from "../reducers/org.ts";
 import type { ErasureView } from "../reducers/org-erasure.ts";
-import { settingsInForce } from "../reducers/org-settings.ts";
+import { type OrgSettings, type SetSettings, settingsInForce } from "../reducers/org-settings.ts";
 import { type AppendReceipt, type Effects, EventSourcedActor, type Plan, type TimerPlan } from "./actor.ts";
 import type { ExternalVerdict } from "./kernel/courier.ts";
 import { OrgAccess, type SocketTicket } from "./org-access.ts";
@@ -59,6 +58,8 @@ import {
 import {
 	type AuditEntry,
 	auditPage,
+	type CameraListing,
+	cameraList,
 	type OrgProfile,
 	type OrgView,
 	type PatternsView,
@@ -241,23 +242,15 @@ export class OrgActor extends EventSourcedActor<OrgState, OrgProposal> {
 		return this.#retention.setPolicy(...args);
 	}
 
-	/** The settings in force: what an admin set, over the deployment's defaults (docs/api.md, "Org settings"). */
+	/** The settings in force (docs/api.md, "Org settings"); `explicitSettings`: only those an admin set. */
 	settings(state: OrgState = this.state): OrgSettings {
-		return settingsInForce(state, deploymentSettings(this.env));
+		return settingsInForce(state, this.env);
 	}
-
-	/** Only the fields an admin set: sessions and cameras fall back to their own environment's defaults for the rest. */
 	explicitSettings(): SetSettings {
 		return this.state.settings;
 	}
-
-	/** Changes the given settings (recorded as `org.settings_set`, audited); values already in force record nothing. */
 	setSettings(settings: SetSettings, meta: EventMeta, setBy: string | null): Outcome<OrgSettings> {
-		return this.execute({ meta }, (state, version) => {
-			const events = decideOrg({ kind: "set_settings", settings, setBy }, state, this.#context(version));
-			if (isRefusal(events)) return events;
-			return { events, result: (_receipt, after) => this.settings(after) };
-		});
+		return this.#run({ kind: "set_settings", settings, setBy }, meta, (after) => this.settings(after));
 	}
 
 	/** Deletes the org (docs/privacy.md): its keys stop at once; follow it on view(). Idempotent. */
@@ -366,12 +359,8 @@ export class OrgActor extends EventSourcedActor<OrgState, OrgProposal> {
 	}
 
 	/** The org's cameras with their last known status, most recently changed first. */
-	listCameras(): { cameras: { camera: string; status: "online" | "offline"; since: number }[] } {
-		return {
-			cameras: Object.entries(this.state.cameras)
-				.map(([camera, entry]) => ({ camera, ...entry }))
-				.sort((a, b) => b.since - a.since || a.camera.localeCompare(b.camera)),
-		};
+	listCameras(): { cameras: CameraListing[] } {
+		return { cameras: cameraList(this.state) };
 	}
 
 	/** What other actors' outboxes deliver: interactions, visit starts and camera changes, each validated, then decided. */

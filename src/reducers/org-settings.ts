@@ -4,7 +4,7 @@
  */
 import type { DataOf } from "../events/catalog.ts";
 import type { orgCatalog } from "../events/org.ts";
-import type { OrgSettings, SetSettings } from "../events/org-settings.ts";
+import { deploymentSettings, type OrgSettings, type SetSettings } from "../events/org-settings.ts";
 import type { DecideContext, Refusal } from "./definition.ts";
 
 export type SettingsCommand = { kind: "set_settings"; settings: SetSettings; setBy: string | null };
@@ -45,5 +45,10 @@ export function evolveSettings(state: SettingsState, event: SettingsProposal): S
 	return { settings, settingsSetAt: event.ts };
 }
 
-/** The settings in force: what was set, over the deployment's defaults. */
-export const settingsInForce = (state: SettingsState, defaults: OrgSettings): OrgSettings => ({ ...defaults, ...state.settings });
+export type { OrgSettings, SetSettings };
+
+/** The settings in force: what was set, over the deployment's defaults (its environment's, else the built-in ones). */
+export const settingsInForce = (state: SettingsState, env: Parameters<typeof deploymentSettings>[0]): OrgSettings => ({
+	...deploymentSettings(env),
+	...state.settings,
+});
