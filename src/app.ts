@@ -10,6 +10,7 @@ import { requestId } from "hono/request-id";
 import { secureHeaders } from "hono/secure-headers";
 import { actorReadRoutes } from "./api/actors.ts";
 import { auditRoutes } from "./api/audit.ts";
+import { backfillRoutes } from "./api/backfill.ts";
 import { cameraRoutes } from "./api/cameras.ts";
 import { chatRoutes } from "./api/chats.ts";
 import { debugRoutes } from "./api/debug.ts";
@@ -27,6 +28,7 @@ import { policyRoutes } from "./api/policy.ts";
 import { projectionRoutes } from "./api/projections.ts";
 import { segmentRoutes } from "./api/segments.ts";
 import { sessionRoutes } from "./api/sessions.ts";
+import { settingsRoutes } from "./api/settings.ts";
 import { socketTicketRoutes } from "./api/socket-tickets.ts";
 import { subjectExportRoutes } from "./api/subject-exports.ts";
 import { webhookRoutes } from "./api/webhooks.ts";
@@ -102,6 +104,8 @@ export function createApp(): OpenAPIHono<AppEnv> {
 	app.route("/", subjectExportRoutes());
 	app.route("/", segmentRoutes());
 	app.route("/", policyRoutes());
+	app.route("/", settingsRoutes());
+	app.route("/", backfillRoutes());
 	// The MCP server: its own guards, since the org comes from the key rather than the path (docs/mcp.md).
 	app.route("/", mcpRoutes());
 	app.route("/", debugRoutes());

@@ -8,10 +8,8 @@ import { type ActorError, fail, type Outcome, ok } from "../core/outcome.ts";
 import type { Env } from "../env.ts";
 import type { EventMeta } from "../events/envelope.ts";
 import { ERASURE_STEP_MESSAGE } from "../events/erasure.ts";
-import type { Summary } from "../events/interaction.ts";
-import { type KeyRole, type MemberRole, orgCatalog } from "../events/org.ts";
+import type { KeyRole, MemberRole } from "../events/org.ts";
 import { AUDITED_ORG_EVENTS } from "../events/org-audit.ts";
-import { eventOfType } from "../events/stored.ts";
 import type { Period, PeriodOrAll } from "../patterns/windows.ts";
 import { isRefusal } from "../reducers/definition.ts";
 import {
@@ -27,6 +25,7 @@ import {
 	orgDefinition,
 } from "../reducers/org.ts";
 import type { ErasureView } from "../reducers/org-erasure.ts";
+import { type OrgSettings, type SetSettings, settingsInForce } from "../reducers/org-settings.ts";
 import { type AppendReceipt, type Effects, EventSourcedActor, type Plan, type TimerPlan } from "./actor.ts";
 import type { ExternalVerdict } from "./kernel/courier.ts";
 import { OrgAccess, type SocketTicket } from "./org-access.ts";
@@ -37,7 +36,6 @@ import {
 	erasureEffects,
 	erasureOf,
 	erasureRequest,
-	opened,
 	shredKeys,
 } from "./org-erasures.ts";
 import { messageCommand } from "./org-messages.ts";
@@ -67,6 +65,7 @@ import {
 	patternsView,
 	type RecordedInteraction,
 	type RollupRun,
+	recordedInteractions,
 } from "./org-views.ts";
 import { OrgWebhooks } from "./org-webhook-commands.ts";
 import type { ActorMessage, PendingMessage, QueueBinding } from "./outbox.ts";
@@ -243,6 +242,17 @@ export class OrgActor extends EventSourcedActor<OrgState, OrgProposal> {
 		return this.#retention.setPolicy(...args);
 	}
 
+	/** The settings in force (docs/api.md, "Org settings"); `explicitSettings`: only those an admin set. */
+	settings(state: OrgState = this.state): OrgSettings {
+		return settingsInForce(state, this.env);
+	}
+	explicitSettings(): SetSettings {
+		return this.state.settings;
+	}
+	setSettings(settings: SetSettings, meta: EventMeta, setBy: string | null): Outcome<OrgSettings> {
+		return this.#run({ kind: "set_settings", settings, setBy }, meta, (after) => this.settings(after));
+	}
+
 	/** Deletes the org (docs/privacy.md): its keys stop at once; follow it on view(). Idempotent. */
 	deleteOrg(meta: EventMeta, requestedBy: string | null): Outcome<DeletionView> {
 		return this.#retention.requestDeletion(meta, requestedBy);
@@ -259,14 +269,7 @@ export class OrgActor extends EventSourcedActor<OrgState, OrgProposal> {
 
 	/** Interactions received, in the order they arrived; `after` and `next` are seqs of the org's log. */
 	interactions(query: { after?: number; limit?: number } = {}): { interactions: RecordedInteraction[]; next: number | null } {
-		const page = this.readEvents({ ...query, type: "org.interaction_recorded" });
-		return {
-			interactions: page.events.map((event) => {
-				const interaction = opened(eventOfType(event, orgCatalog, "org.interaction_recorded").data, this.#subjects);
-				return { ...interaction, summary: interaction.summary as Summary, seq: event.seq, recordedAt: event.ts };
-			}),
-			next: page.next,
-		};
+		return recordedInteractions(this.readEvents({ ...query, type: "org.interaction_recorded" }), this.#subjects);
 	}
 
 	/** Runs the rollup of `period`'s last complete window now (and whatever it is built from); a window already rolled up is a duplicate. */
