@@ -13,6 +13,7 @@ import { orgCatalog } from "../src/events/org.ts";
 import { eventForFold } from "../src/events/stored.ts";
 import app, { OrgActor as AppOrgActor, SessionActor as AppSessionActor } from "../src/index.ts";
 import { interactionsProjection } from "../src/reducers/org-projections.ts";
+import { patternFrame } from "../src/vision/test-pattern.ts";
 import { type ClientEvent, clientEvent } from "./events.ts";
 import { type Counts, countingOrgEnv, instrument, startCounting, stopCounting } from "./instrument.ts";
 
@@ -170,6 +171,31 @@ export async function chatRowsCase(env: Env, ctx: ExecutionContext, org: Org, na
 	// The answer's interaction goes to the org through the chat's outbox.
 	await settle(500);
 	return { ...stopCounting(), tokenEvents };
+}
+
+/**
+ * Rows written per camera frame: `frames` PNG frames of a moving square posted to one camera through the app's route,
+ * counted from the first to SETTLE after the last, so each frame's analysis (on the camera's alarm) is included.
+ */
+export async function cameraRowsCase(env: Env, ctx: ExecutionContext, org: Org, name: string, frames: number) {
+	const postFrame = async (i: number) => {
+		const body = patternFrame("png", { square: { x: 10 + ((i * 7) % 100), y: 20, size: 30 } });
+		const headers = { authorization: `Bearer ${org.apiKey}`, "content-type": "image/png", "content-length": String(body.byteLength) };
+		const request = new Request(`http://roost.bench/v1/orgs/${org.id}/cameras/${name}/frames`, { method: "POST", headers, body });
+		const response = await app.fetch(request as Request<unknown, IncomingRequestCfProperties>, countingOrgEnv(env), ctx);
+		if (response.status !== 202) throw new Error(`frame ${name}: ${response.status} ${await response.text()}`);
+	};
+	// The first frame brings the camera online (a message to the org); count from the second on.
+	await postFrame(0);
+	await settle(500);
+	startCounting();
+	for (let i = 1; i <= frames; i++) {
+		await postFrame(i);
+		// A camera sends a frame every few seconds; a short gap lets each frame's analysis run before the next.
+		await settle(50);
+	}
+	await settle(500);
+	return { frames, ...stopCounting() };
 }
 
 /** Web interactions get a user id this often (the rest are anonymous), from a pool of USERS. */

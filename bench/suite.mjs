@@ -293,6 +293,7 @@ export async function rowsRows(base, org, { quick }) {
 	const fifty = await call("rows/ingest", { name: uniqueName("rows-50"), batch: 50, count: quick ? 10 : 40 });
 	const rpc = await call("rows/org-rpc", { name: uniqueName("org-rpc"), sessions: quick ? 20 : 100, requests: 10, batch: 3 });
 	const visit = await call("rows/visit-end", { name: uniqueName("visit"), count: quick ? 2 : 5, requests: 10 });
+	const camera = await call("rows/camera", { name: uniqueName("camera"), count: quick ? 5 : 30 });
 	const tokens = quick ? 500 : 2000;
 	const chat = {};
 	for (const mode of ["burst", "paced"]) chat[mode] = await call("rows/chat", { name: uniqueName(`chat-${mode}`), mode, tokens });
@@ -368,6 +369,17 @@ export async function rowsRows(base, org, { quick }) {
 			detail: visit,
 		},
 	];
+	rows.push({
+		id: "rows-camera-frame",
+		label: `rows written per camera frame (${camera.frames} PNG frames to one camera, each analysed on its alarm): camera ${((camera.rowsByOwner.camera ?? 0) / camera.frames).toFixed(1)}, org ${((camera.rowsByOwner.org ?? 0) / camera.frames).toFixed(1)}; ${camera.alarmWrites.camera ?? 0} alarm writes`,
+		value: camera.rowsWritten / camera.frames,
+		unit: "rows/frame",
+		baseline: `${camera.statements} statements`,
+		ratio: null,
+		target: "reported",
+		met: null,
+		detail: camera,
+	});
 	for (const mode of ["burst", "paced"]) {
 		const r = chat[mode];
 		const perDelta = r.rowsWritten / tokens;

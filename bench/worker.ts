@@ -30,7 +30,7 @@ import { type SessionState, sessionDefinition } from "../src/reducers/session.ts
 import { mockModel } from "./chat-worker.ts";
 import { BASE_TS, type ClientEvent, clientEvent, storedVersion } from "./events.ts";
 import { countingOrgEnv, instrument } from "./instrument.ts";
-import { chatRowsCase, ingestRowsCase, type Org, orgRpcCase, type ScaleEnv, searchFill, visitEndCase } from "./scale.ts";
+import { cameraRowsCase, chatRowsCase, ingestRowsCase, type Org, orgRpcCase, type ScaleEnv, searchFill, visitEndCase } from "./scale.ts";
 
 export { BenchOrgActor, ShortVisitSessionActor } from "./scale.ts";
 
@@ -588,6 +588,7 @@ export default {
 				setTestModel(() => mockModel(param("tokens", 2000), mode), `bench ${mode}`);
 				return Response.json(await chatRowsCase(env, ctx, org, name));
 			}
+			if (url.pathname === "/bench/rows/camera") return Response.json(await cameraRowsCase(env, ctx, org, name, count));
 			if (url.pathname === "/bench/search/fill") return Response.json(await searchFill(env, name, count));
 			if (url.pathname === "/bench/search/query") {
 				const query = JSON.parse(url.searchParams.get("query") ?? "{}");
