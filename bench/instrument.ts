@@ -10,7 +10,7 @@
 
 /** Where a cursor's rows are attributed: the actor class whose storage ran it. */
 const owners = new WeakMap<object, string>();
-let cursors: { cursor: SqlStorageCursor<Record<string, SqlStorageValue>>; owner: string }[] = [];
+let cursors: { cursor: SqlStorageCursor<Record<string, SqlStorageValue>>; owner: string; query: string }[] = [];
 let alarms: Record<string, number> = {};
 let orgCalls: Record<string, number> = {};
 let counting = false;
@@ -20,6 +20,8 @@ export interface Counts {
 	/** Rows written by all statements, and per actor class. */
 	rowsWritten: number;
 	rowsByOwner: Record<string, number>;
+	/** Rows written per statement that wrote any (owner and the statement's first 90 characters), most first. */
+	rowsByStatement: { statement: string; rows: number; runs: number }[];
 	statements: number;
 	/** `setAlarm` and `deleteAlarm` calls, per actor class. */
 	alarmWrites: Record<string, number>;
@@ -42,7 +44,7 @@ export function instrument(ctx: DurableObjectState, owner: string): void {
 	const exec = sqlProto.exec;
 	sqlProto.exec = function (this: SqlStorage, ...args: Parameters<SqlStorage["exec"]>) {
 		const cursor = exec.apply(this, args);
-		if (counting) cursors.push({ cursor, owner: owners.get(this) ?? "other" });
+		if (counting) cursors.push({ cursor, owner: owners.get(this) ?? "other", query: args[0] });
 		return cursor;
 	} as SqlStorage["exec"];
 	const storageProto = Object.getPrototypeOf(ctx.storage) as DurableObjectStorage;
@@ -94,13 +96,23 @@ export function stopCounting(): Counts {
 	counting = false;
 	const rowsByOwner: Record<string, number> = {};
 	let rowsWritten = 0;
-	for (const { cursor, owner } of cursors) {
-		rowsWritten += cursor.rowsWritten;
-		rowsByOwner[owner] = (rowsByOwner[owner] ?? 0) + cursor.rowsWritten;
+	const byStatement = new Map<string, { rows: number; runs: number }>();
+	for (const { cursor, owner, query } of cursors) {
+		const rows = cursor.rowsWritten;
+		rowsWritten += rows;
+		rowsByOwner[owner] = (rowsByOwner[owner] ?? 0) + rows;
+		if (rows === 0) continue;
+		const key = `${owner}: ${query.replace(/\s+/g, " ").slice(0, 90)}`;
+		const seen = byStatement.get(key) ?? { rows: 0, runs: 0 };
+		byStatement.set(key, { rows: seen.rows + rows, runs: seen.runs + 1 });
 	}
+	const rowsByStatement = [...byStatement]
+		.map(([statement, { rows, runs }]) => ({ statement, rows, runs }))
+		.sort((a, b) => b.rows - a.rows);
 	const counts = {
 		rowsWritten,
 		rowsByOwner,
+		rowsByStatement,
 		statements: cursors.length,
 		alarmWrites: alarms,
 		orgRpcs: orgCalls,

@@ -247,11 +247,9 @@ export class BenchOrgActor extends AppOrgActor {
 
 export const SEARCH_BASE_TS = 1_760_000_000_000;
 
-/** Fills the bench org `name` with `count` interactions, 20,000 per RPC; answers the time it took. */
-export async function searchFill(env: ScaleEnv, name: string, count: number) {
+/** Appends interactions `from`+1 .. `from`+`count` to the bench org `name` (one call of at most 20,000; the bench loops). */
+export async function searchFill(env: ScaleEnv, name: string, from: number, count: number) {
 	const stub = env.BENCH_ORG.getByName(actorName(name, name));
-	const t0 = Date.now();
-	for (let from = 0; from < count; from += 20_000) await stub.fillInteractions(name, from, Math.min(20_000, count - from));
-	const found = await stub.projections();
-	return { count, fillMs: Date.now() - t0, projections: found };
+	const version = await stub.fillInteractions(name, from, Math.min(20_000, count));
+	return { version, projections: await stub.projections() };
 }

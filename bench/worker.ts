@@ -589,7 +589,8 @@ export default {
 				return Response.json(await chatRowsCase(env, ctx, org, name));
 			}
 			if (url.pathname === "/bench/rows/camera") return Response.json(await cameraRowsCase(env, ctx, org, name, count));
-			if (url.pathname === "/bench/search/fill") return Response.json(await searchFill(env, name, count));
+			if (url.pathname === "/bench/search/fill")
+				return Response.json(await searchFill(env, name, Number(url.searchParams.get("from") ?? 0), count));
 			if (url.pathname === "/bench/search/query") {
 				const query = JSON.parse(url.searchParams.get("query") ?? "{}");
 				return Response.json(await env.BENCH_ORG.getByName(`${name}:${name}`).searchInteractions(query));
