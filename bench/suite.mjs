@@ -463,6 +463,8 @@ export async function searchRows(base, { quick }) {
 				query = { ...query, cursor: r.page.cursor };
 			}
 		}
+		// Every kind of query matches interactions of the fill; none found means the fill or the search is broken.
+		if (hits === 0) throw new Error(`search by ${kind}: no interaction found in ${size} filled`);
 		const quantile = (values, f) => {
 			const sorted = [...values].sort((a, b) => a - b);
 			return sorted[Math.min(sorted.length - 1, Math.floor(f * sorted.length))];
