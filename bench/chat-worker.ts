@@ -42,7 +42,7 @@ function parts(tokens: number): LanguageModelV4StreamPart[] {
 }
 
 /** A mock that streams `tokens` deltas: all at once (`burst`), or each after a zero-delay timer (`paced`). */
-function mockModel(tokens: number, mode: Mode): MockLanguageModelV4 {
+export function mockModel(tokens: number, mode: Mode): MockLanguageModelV4 {
 	return new MockLanguageModelV4({
 		doStream: async () => {
 			const chunks = parts(tokens);

@@ -3,7 +3,8 @@
 // runs, taken over the Chrome DevTools protocol through wrangler's inspector. Prints the functions with the most
 // self time and the largest inclusive shares; writes the .cpuprofile (open it in Chrome's DevTools) under
 // bench/results/. Workloads: ingest (batches of 50 over HTTP, 4 sessions), single (one event per HTTP request, one in
-// flight), counter (one add per RPC on the kernel), agent (the same adds on the agents package's Agent.setState).
+// flight), counter (one add per RPC on the kernel), agent (the same adds on the agents package's Agent.setState),
+// search (pages of the org's interactions by page path and by source, bench/scale.ts fills the org first).
 import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -81,8 +82,27 @@ async function counter(count, target) {
 	const res = await fetch(new URL(`/bench/counter?name=c-${Date.now()}&count=${count}&target=${target}`, base));
 	await res.json();
 }
+/** Pages of 50 by page path, then by source, from an org filled with 40,000 interactions (bench/scale.ts) before timing. */
+const searchOrg = `profile-search-${Date.now().toString(36)}`;
+async function search(queries) {
+	const call = async (path, params) => {
+		const res = await fetch(new URL(`/bench/${path}?${new URLSearchParams({ name: searchOrg, ...params })}`, base));
+		if (res.status !== 200) throw new Error(`${path}: ${res.status} ${await res.text()}`);
+		return res.json();
+	};
+	if (!search.filled) {
+		for (let from = 0; from < 40_000; from += 20_000) await call("search/fill", { from: String(from), count: "20000" });
+		search.filled = true;
+	}
+	for (let k = 0; k < queries; k++) {
+		const query = k % 2 ? { source: "cctv", limit: 50 } : { page: `/p/${k % 400}`, limit: 50 };
+		const page = await call("search/query", { query: JSON.stringify(query) });
+		if (!page.ok) throw new Error(`search: ${JSON.stringify(page.error)}`);
+	}
+}
 const WORKLOADS = {
 	ingest: () => ingest(100),
+	search: () => search(400),
 	single: () => single(600),
 	counter: () => counter(3000, "roost"),
 	agent: () => counter(3000, "agent"),

@@ -13,7 +13,7 @@ import { fileURLToPath } from "node:url";
 const root = fileURLToPath(new URL("..", import.meta.url));
 const { clientEvent, createOrg, freePort, prepareWrangler } = await import("./common.mjs");
 const { tmp, unstable_startWorker } = await prepareWrangler("roost-bench-");
-const { SUITE, counterRows, fanoutRows, ingestRows, replayRows, storageRows, wakeRows } = await import("./suite.mjs");
+const { SUITE, counterRows, fanoutRows, ingestRows, replayRows, rowsRows, searchRows, storageRows, wakeRows } = await import("./suite.mjs");
 
 /** `npm run bench -- --check`: compare with the committed bench/results/latest.json, fail on a ratio >20% worse. */
 const CHECK = process.argv.includes("--check");
@@ -328,7 +328,7 @@ function regressions(report) {
 
 function suiteTable(rows) {
 	const header = ["case", "what", "value", "baseline in the same run", "ratio", "target", "met"];
-	const value = (r) => `${r.value >= 100 ? Math.round(r.value).toLocaleString("en-US") : r.value.toFixed(2)} ${r.unit}`;
+	const value = (r) => `${r.value >= 100 ? Math.round(r.value).toLocaleString("en-US") : r.value.toFixed(r.value < 1 ? 3 : 2)} ${r.unit}`;
 	const cells = rows.map((r) => [
 		r.id,
 		r.label,
@@ -430,6 +430,8 @@ async function main() {
 			if (section === "wake") suite.push(...(await wakeRows(target.url, options)));
 			if (section === "fanout") suite.push(...(await fanoutRows(target.url, options)));
 			if (section === "ingest") suite.push(...(await ingestRows(target.url, org, options)));
+			if (section === "rows") suite.push(...(await rowsRows(target.url, org, options)));
+			if (section === "search") suite.push(...(await searchRows(target.url, options)));
 			process.stdout.write(`${Math.round((Date.now() - t0) / 1000)}s\n`);
 		}
 		if (suite.length > 0) console.log(`\n${suiteTable(suite)}\n`);

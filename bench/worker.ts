@@ -12,18 +12,61 @@ import { Server } from "partyserver";
 import { z } from "zod";
 import { EventSourcedActor } from "../src/actors/actor.ts";
 import type { StoredEvent } from "../src/actors/log.ts";
+import { setTestModel } from "../src/ai/provider.ts";
 import { chainText } from "../src/core/hash.ts";
 import type { Env } from "../src/env.ts";
 import { defineEvent, EventCatalog } from "../src/events/catalog.ts";
 // Before anything that loads the event schemas: the app's module graph extends zod for OpenAPI first.
-import app, { SessionActor } from "../src/index.ts";
+import app, {
+	CameraActor as AppCameraActor,
+	ChatActor as AppChatActor,
+	OrgActor as AppOrgActor,
+	RegistryActor as AppRegistryActor,
+	SessionActor as AppSessionActor,
+} from "../src/index.ts";
 import { type ActorDefinition, fold } from "../src/reducers/definition.ts";
 import { type SessionState, sessionDefinition } from "../src/reducers/session.ts";
+
+import { mockModel } from "./chat-worker.ts";
 import { BASE_TS, type ClientEvent, clientEvent, storedVersion } from "./events.ts";
+import { countingOrgEnv, instrument } from "./instrument.ts";
+import { cameraRowsCase, chatRowsCase, ingestRowsCase, type Org, orgRpcCase, type ScaleEnv, searchFill, visitEndCase } from "./scale.ts";
 
-export { CameraActor, ChatActor, OrgActor, RegistryActor, SessionActor } from "../src/index.ts";
+export { BenchOrgActor, ShortVisitSessionActor } from "./scale.ts";
 
-interface BenchEnv extends Env {
+// The app's actors, each counted by bench/instrument.ts: rows written by its storage, its alarm writes, its RPCs to the org.
+export class OrgActor extends AppOrgActor {
+	constructor(ctx: DurableObjectState, env: Env) {
+		instrument(ctx, "org");
+		super(ctx, countingOrgEnv(env));
+	}
+}
+export class SessionActor extends AppSessionActor {
+	constructor(ctx: DurableObjectState, env: Env) {
+		instrument(ctx, "session");
+		super(ctx, countingOrgEnv(env));
+	}
+}
+export class CameraActor extends AppCameraActor {
+	constructor(ctx: DurableObjectState, env: Env) {
+		instrument(ctx, "camera");
+		super(ctx, countingOrgEnv(env));
+	}
+}
+export class ChatActor extends AppChatActor {
+	constructor(ctx: DurableObjectState, env: Env) {
+		instrument(ctx, "chat");
+		super(ctx, countingOrgEnv(env));
+	}
+}
+export class RegistryActor extends AppRegistryActor {
+	constructor(ctx: DurableObjectState, env: Env) {
+		instrument(ctx, "registry");
+		super(ctx, countingOrgEnv(env));
+	}
+}
+
+interface BenchEnv extends ScaleEnv {
 	RAW: DurableObjectNamespace<RawInsertBench>;
 	BENCH_SESSION: DurableObjectNamespace<BenchSessionActor>;
 	PARTY: DurableObjectNamespace<PartyBroadcastBench>;
@@ -303,12 +346,6 @@ async function routeCase(env: BenchEnv, ctx: ExecutionContext, name: string, cou
 	return { events: count, calls: calls.length, ms };
 }
 
-/** The org the route cases post to, and one of its API keys. */
-interface Org {
-	id: string;
-	apiKey: string;
-}
-
 function positive(value: string | null, fallback: number): number {
 	const n = Number(value ?? fallback);
 	if (!Number.isSafeInteger(n) || n <= 0) throw new Error(`not a positive integer: ${value}`);
@@ -541,11 +578,33 @@ export default {
 				const target = url.searchParams.get("target") === "party" ? "party" : "roost";
 				return Response.json(await fanoutCase(env, name, param("sockets", 10), count, target));
 			}
+			const org = { id: url.searchParams.get("org") ?? "", apiKey: request.headers.get("x-bench-key") ?? "" };
+			if (url.pathname === "/bench/rows/ingest") return Response.json(await ingestRowsCase(env, ctx, org, name, batch, count));
+			if (url.pathname === "/bench/rows/org-rpc")
+				return Response.json(await orgRpcCase(env, ctx, org, name, param("sessions", 100), param("requests", 10), batch));
+			if (url.pathname === "/bench/rows/visit-end") return Response.json(await visitEndCase(env, org, name, count, param("requests", 10)));
+			if (url.pathname === "/bench/rows/chat") {
+				const mode = url.searchParams.get("mode") === "paced" ? "paced" : "burst";
+				setTestModel(() => mockModel(param("tokens", 2000), mode), `bench ${mode}`);
+				return Response.json(await chatRowsCase(env, ctx, org, name));
+			}
+			if (url.pathname === "/bench/rows/camera") return Response.json(await cameraRowsCase(env, ctx, org, name, count));
+			if (url.pathname === "/bench/search/fill")
+				return Response.json(await searchFill(env, name, Number(url.searchParams.get("from") ?? 0), count));
+			if (url.pathname === "/bench/search/query") {
+				const query = JSON.parse(url.searchParams.get("query") ?? "{}");
+				return Response.json(await env.BENCH_ORG.getByName(`${name}:${name}`).searchInteractions(query));
+			}
+			if (url.pathname === "/bench/session/evict") {
+				await evict(env, `bench:${name}`);
+				return Response.json({ evicted: true });
+			}
+			if (url.pathname === "/bench/session/probe")
+				return Response.json({ version: await env.BENCH_SESSION.getByName(`bench:${name}`).probe() });
 			if (url.pathname === "/bench/rpc") return Response.json(await rpcCase(env, name, count));
 			if (url.pathname === "/bench/raw") return Response.json(await rawCase(env, name, count, batch));
 			if (url.pathname === "/bench/kernel") return Response.json(await kernelCase(env, name, count, batch));
 			if (url.pathname === "/bench/route") {
-				const org = { id: url.searchParams.get("org") ?? "", apiKey: request.headers.get("x-bench-key") ?? "" };
 				return Response.json(await routeCase(env, ctx, name, count, batch, org));
 			}
 		} catch (error) {
