@@ -235,42 +235,44 @@ export class WebhookDeliveries {
 
 	/** An endpoint's deliveries, newest first: logged ones, and those still waiting for their first attempt in the outbox. */
 	list(webhookId: string, query: { limit: number; status?: DeliveryStatus }): DeliveryView[] {
+		// The status is filtered in SQL: filtering a page of the newest rows afterwards missed older matches (a failed
+		// delivery behind hundreds of delivered ones).
 		const logged = this.sql
 			.exec<DeliveryRow>(
-				"SELECT * FROM webhook_deliveries WHERE endpoint = ? ORDER BY created_at DESC, id DESC LIMIT ?",
+				"SELECT * FROM webhook_deliveries WHERE endpoint = ?1 AND (?2 IS NULL OR status = ?2) ORDER BY created_at DESC, id DESC LIMIT ?3",
 				webhookId,
-				query.limit * 4 + 100,
-			)
-			.toArray()
-			.map(viewOf);
-		const known = new Set(logged.map((d) => d.id));
-		const waiting = this.sql
-			.exec<{ id: string; type: string; created_at: number; next_attempt_at: number }>(
-				"SELECT id, type, created_at, next_attempt_at FROM outbox WHERE target = ? AND attempts = 0 ORDER BY created_at DESC LIMIT ?",
-				JSON.stringify({ webhook: webhookId }),
+				query.status ?? null,
 				query.limit,
 			)
 			.toArray()
-			.filter((row) => !known.has(row.id))
-			.map(
-				(row): DeliveryView => ({
-					id: row.id,
-					type: row.type,
-					status: "pending",
-					createdAt: row.created_at,
-					attempts: 0,
-					lastAttemptAt: null,
-					responseStatus: null,
-					ms: null,
-					error: null,
-					response: null,
-					nextAttemptAt: row.next_attempt_at,
-				}),
-			);
-		return [...waiting, ...logged]
-			.filter((d) => !query.status || d.status === query.status)
-			.sort((a, b) => b.createdAt - a.createdAt || b.id.localeCompare(a.id))
-			.slice(0, query.limit);
+			.map(viewOf);
+		const waiting =
+			query.status === undefined || query.status === "pending"
+				? this.sql
+						.exec<{ id: string; type: string; created_at: number; next_attempt_at: number }>(
+							`SELECT id, type, created_at, next_attempt_at FROM outbox WHERE target = ? AND attempts = 0
+							 AND id NOT IN (SELECT id FROM webhook_deliveries) ORDER BY created_at DESC LIMIT ?`,
+							JSON.stringify({ webhook: webhookId }),
+							query.limit,
+						)
+						.toArray()
+						.map(
+							(row): DeliveryView => ({
+								id: row.id,
+								type: row.type,
+								status: "pending",
+								createdAt: row.created_at,
+								attempts: 0,
+								lastAttemptAt: null,
+								responseStatus: null,
+								ms: null,
+								error: null,
+								response: null,
+								nextAttemptAt: row.next_attempt_at,
+							}),
+						)
+				: [];
+		return [...waiting, ...logged].sort((a, b) => b.createdAt - a.createdAt || b.id.localeCompare(a.id)).slice(0, query.limit);
 	}
 
 	/** A logged delivery of `webhookId`, with the body it sends, or null. */

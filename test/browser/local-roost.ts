@@ -1,6 +1,6 @@
 /**
  * Roost's Worker on a local workerd, started the way `wrangler dev` starts it (wrangler's
- * unstable_startWorker with the repo's wrangler.jsonc), on a free loopback port with in-memory state.
+ * unstable_startWorker with the repo's wrangler.jsonc), on a free loopback port with in-memory state (or a persist directory).
  */
 
 import { expect } from "vitest";
@@ -29,6 +29,7 @@ export interface LocalRoost {
 		predicate: (events: EventEnvelope[]) => boolean,
 		timeoutMs?: number,
 	): Promise<EventEnvelope[]>;
+	/** Stops the Worker: wrangler ends the local workerd with SIGKILL (no drain), so to the actors it is a crash. */
 	dispose(): Promise<void>;
 }
 
@@ -36,7 +37,8 @@ const ADMIN_TOKEN = "roost-dev-admin";
 
 /**
  * `vars` override wrangler.jsonc's vars for this Worker (e.g. a short SESSION_INACTIVITY_MS). `persist` keeps
- * the state in that directory instead of memory (so a test can reach the actors' SQLite files, see tamper.ts).
+ * the state in that directory instead of memory (so a test can reach the actors' SQLite files, see tamper.ts, or
+ * start the Worker again on the same state after `dispose`, see test/node/webhooks-load.test.ts).
  * `entrypoint` runs another entry with the same configuration (fault-worker.ts: Roost plus a route that arms a fault).
  */
 export async function startLocalRoost(

@@ -3,7 +3,10 @@
  * in production settings (this Worker has no WEBHOOKS_ALLOW_LOCAL), and events turned into deliveries in the
  * org's outbox. Delivery to a real receiver is in test/node/webhooks-delivery.test.ts.
  */
+import { runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { actorName } from "../../src/core/identity.ts";
 import { MAX_WEBHOOKS } from "../../src/reducers/org-webhooks.ts";
 import { patternFrame } from "../../src/vision/test-pattern.ts";
 import { call, createOrg, getJson, type TestOrg, uniqueId } from "./helpers.ts";
@@ -150,5 +153,21 @@ describe("deliveries", () => {
 		expect(deliveries[0]).toMatchObject({ id: delivery, type: "webhook.test" });
 		await problem(await call(`/v1/orgs/${t.org}/webhooks/${id}/deliveries/${delivery}/retry`, { method: "POST" }), 422);
 		await problem(await call(`/v1/orgs/${t.org}/webhooks/${id}/deliveries?status=lost`), 400);
+	});
+
+	it("a status filter finds an old failed delivery behind 600 newer delivered ones", async () => {
+		const t = await createOrg();
+		const { id } = await created(t);
+		await runInDurableObject(env.ORG.getByName(actorName(t.org, t.org)), (_instance, state) => {
+			const insert = `INSERT INTO webhook_deliveries (id, endpoint, type, body, created_at, status, attempts) VALUES (?, ?, 'camera.online', '{}', ?, ?, 1)`;
+			state.storage.sql.exec(insert, `msg_${id}_old`, id, 1, "failed");
+			for (let i = 0; i < 600; i++) state.storage.sql.exec(insert, `msg_${id}_${i}`, id, 2 + i, "delivered");
+		});
+		const failed = await getJson<{ deliveries: { id: string }[] }>(`/v1/orgs/${t.org}/webhooks/${id}/deliveries?status=failed`);
+		expect(failed.deliveries.map((d) => d.id)).toEqual([`msg_${id}_old`]);
+		const delivered = await getJson<{ deliveries: { status: string }[] }>(
+			`/v1/orgs/${t.org}/webhooks/${id}/deliveries?status=delivered&limit=100`,
+		);
+		expect(delivered.deliveries).toHaveLength(100);
 	});
 });
