@@ -327,6 +327,55 @@ describe("the offline responder", () => {
 		expect(text).toContain("Interactions on this page: 1 (1 web). The last one, session s9, ended at 2026-11-20T00:00:00Z.");
 	});
 
+	it("answers which pages were visited most this week by summing the last 7 daily rollups' top pages", () => {
+		const question = "Which pages were visited most this week?";
+		expect(toolsFor(question)).toEqual([
+			{ toolName: "get_patterns", input: { period: "daily", limit: 7 } },
+			{ toolName: "search_sessions", input: {} },
+		]);
+		const day = (label: string, topPages: { path: string; visits: number }[]) => ({
+			label,
+			metrics: { interactions: 9, web: { topPages } },
+		});
+		const turn = decideTurn({
+			prompt: [
+				{ role: "user", content: [{ type: "text", text: question }] },
+				{
+					role: "tool",
+					content: [
+						{
+							type: "tool-result",
+							toolCallId: "1",
+							toolName: "get_patterns",
+							output: {
+								type: "json",
+								value: {
+									period: "daily",
+									rollups: [
+										day("2026-12-04", [
+											{ path: "/p/trail-runner-gtx", visits: 8 },
+											{ path: "/", visits: 4 },
+										]),
+										day("2026-12-03", [
+											{ path: "/p/trail-runner-gtx", visits: 13 },
+											{ path: "/cart", visits: 5 },
+										]),
+									],
+									patterns: [],
+								},
+							},
+						},
+					],
+				},
+			],
+			tools,
+		});
+		const text = turn.kind === "text" ? turn.text : "";
+		expect(text).toContain(
+			"Most visited pages in the 2 rollups from 2026-12-03 to 2026-12-04: /p/trail-runner-gtx (21 visits), /cart (5 visits), / (4 visits).",
+		);
+	});
+
 	it("answers at once when it has no tools", () => {
 		const turn = decideTurn({ prompt: [{ role: "user", content: [{ type: "text", text: "Hi" }] }] });
 		expect(turn).toMatchObject({ kind: "text", text: expect.stringContaining("No tool was available") });
