@@ -39,10 +39,17 @@ async function post(target, path, body, { fetch = globalThis.fetch, attempts = 5
 /** Runs `jobs` (functions returning promises) `concurrency` at a time; rejects with the first failure. */
 async function pool(jobs, concurrency) {
 	let next = 0;
+	let failed = false;
 	const worker = async () => {
-		while (next < jobs.length) {
+		while (next < jobs.length && !failed) {
 			const job = jobs[next++];
-			await job();
+			try {
+				await job();
+			} catch (error) {
+				// The others stop taking jobs: a refusal of one request is a refusal of them all (a missing route, a bad key).
+				failed = true;
+				throw error;
+			}
 		}
 	};
 	await Promise.all(Array.from({ length: Math.min(concurrency, jobs.length) }, worker));
