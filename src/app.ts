@@ -26,6 +26,7 @@ import { patternRoutes } from "./api/patterns.ts";
 import { policyRoutes } from "./api/policy.ts";
 import { projectionRoutes } from "./api/projections.ts";
 import { sessionRoutes } from "./api/sessions.ts";
+import { settingsRoutes } from "./api/settings.ts";
 import { socketTicketRoutes } from "./api/socket-tickets.ts";
 import { webhookRoutes } from "./api/webhooks.ts";
 import { errorText, log } from "./core/log.ts";
@@ -98,6 +99,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
 	app.route("/", orgHealthRoutes());
 	app.route("/", erasureRoutes());
 	app.route("/", policyRoutes());
+	app.route("/", settingsRoutes());
 	// The MCP server: its own guards, since the org comes from the key rather than the path (docs/mcp.md).
 	app.route("/", mcpRoutes());
 	app.route("/", debugRoutes());

@@ -120,3 +120,17 @@ export function auditPage(page: EventPage): { entries: AuditEntry[]; next: numbe
 		next: page.next,
 	};
 }
+
+/** A camera as the org lists it: its last known status and since when. */
+export interface CameraListing {
+	camera: string;
+	status: "online" | "offline";
+	since: number;
+}
+
+/** The org's cameras, most recently changed first. */
+export function cameraList(state: OrgState): CameraListing[] {
+	return Object.entries(state.cameras)
+		.map(([camera, entry]) => ({ camera, ...entry }))
+		.sort((a, b) => b.since - a.since || a.camera.localeCompare(b.camera));
+}

@@ -27,6 +27,7 @@ import {
 	orgDefinition,
 } from "../reducers/org.ts";
 import type { ErasureView } from "../reducers/org-erasure.ts";
+import { type OrgSettings, type SetSettings, settingsInForce } from "../reducers/org-settings.ts";
 import { type AppendReceipt, type Effects, EventSourcedActor, type Plan, type TimerPlan } from "./actor.ts";
 import type { ExternalVerdict } from "./kernel/courier.ts";
 import { OrgAccess, type SocketTicket } from "./org-access.ts";
@@ -57,6 +58,8 @@ import {
 import {
 	type AuditEntry,
 	auditPage,
+	type CameraListing,
+	cameraList,
 	type OrgProfile,
 	type OrgView,
 	type PatternsView,
@@ -239,6 +242,17 @@ export class OrgActor extends EventSourcedActor<OrgState, OrgProposal> {
 		return this.#retention.setPolicy(...args);
 	}
 
+	/** The settings in force (docs/api.md, "Org settings"); `explicitSettings`: only those an admin set. */
+	settings(state: OrgState = this.state): OrgSettings {
+		return settingsInForce(state, this.env);
+	}
+	explicitSettings(): SetSettings {
+		return this.state.settings;
+	}
+	setSettings(settings: SetSettings, meta: EventMeta, setBy: string | null): Outcome<OrgSettings> {
+		return this.#run({ kind: "set_settings", settings, setBy }, meta, (after) => this.settings(after));
+	}
+
 	/** Deletes the org (docs/privacy.md): its keys stop at once; follow it on view(). Idempotent. */
 	deleteOrg(meta: EventMeta, requestedBy: string | null): Outcome<DeletionView> {
 		return this.#retention.requestDeletion(meta, requestedBy);
@@ -345,12 +359,8 @@ export class OrgActor extends EventSourcedActor<OrgState, OrgProposal> {
 	}
 
 	/** The org's cameras with their last known status, most recently changed first. */
-	listCameras(): { cameras: { camera: string; status: "online" | "offline"; since: number }[] } {
-		return {
-			cameras: Object.entries(this.state.cameras)
-				.map(([camera, entry]) => ({ camera, ...entry }))
-				.sort((a, b) => b.since - a.since || a.camera.localeCompare(b.camera)),
-		};
+	listCameras(): { cameras: CameraListing[] } {
+		return { cameras: cameraList(this.state) };
 	}
 
 	/** What other actors' outboxes deliver: interactions, visit starts and camera changes, each validated, then decided. */

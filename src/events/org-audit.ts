@@ -1,6 +1,6 @@
 /**
  * The org events that make its audit trail: changes to who may do what (the org, its keys, its members and their
- * roles) and to its data policy. `GET /v1/orgs/{org}/audit` lists them newest first with who made each one
+ * roles), to its data policy and to its settings. `GET /v1/orgs/{org}/audit` lists them newest first with who made each one
  * (`meta.principal`). A new access or policy event joins this list, so the trail never misses it.
  */
 
@@ -14,5 +14,6 @@ export const AUDITED_ORG_EVENTS = [
 	"org.member_added",
 	"org.member_removed",
 	"org.policy_set",
+	"org.settings_set",
 	"org.deletion_requested",
 ] as const satisfies readonly EventOf<typeof orgCatalog>["type"][];

@@ -7,6 +7,7 @@ import { defineEvent, EventCatalog } from "./catalog.ts";
 import { erasureRequested, erasureStepDone } from "./erasure.ts";
 import { cameraStatusSchema, interactionSchema, visitStartedSchema } from "./interaction.ts";
 import { POLICY_EVENTS } from "./org-policy.ts";
+import { SETTINGS_EVENTS } from "./org-settings.ts";
 import { WEBHOOK_EVENTS } from "./org-webhooks.ts";
 
 const keyId = z.string().min(1).max(128);
@@ -179,4 +180,6 @@ export const orgCatalog = new EventCatalog([
 	erasureStepDone,
 	// The data policy and the org's deletion: src/events/org-policy.ts.
 	...POLICY_EVENTS,
+	// The org's operating settings: src/events/org-settings.ts.
+	...SETTINGS_EVENTS,
 ]);

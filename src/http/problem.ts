@@ -71,7 +71,12 @@ export function problemResponse(
 /** Field errors from a zod failure; `where` prefixes path and query fields so they name their place. */
 export function fieldErrors(error: z.ZodError, where: "json" | "query" | "param" | "header" | string): FieldError[] {
 	const prefix = where === "json" ? "" : where === "param" ? "path" : where;
-	return error.issues.map((issue) => ({ path: formatPath(prefix, issue.path) || prefix || "(root)", message: issue.message }));
+	return error.issues.flatMap((issue) =>
+		// An unknown field (a strict object's) is named by its own path, not its object's.
+		issue.code === "unrecognized_keys"
+			? issue.keys.map((key) => ({ path: formatPath(prefix, [...issue.path, key]), message: "is not a known field" }))
+			: [{ path: formatPath(prefix, issue.path) || prefix || "(root)", message: issue.message }],
+	);
 }
 
 export function invalidInput(errors: FieldError[], detail?: string): ApiError {

@@ -27,6 +27,8 @@ export const ROUTE_ROLES: readonly RouteRole[] = [
 	{ method: "DELETE", path: "/v1/orgs/{org}", role: "admin", adminToken: "only" },
 	{ method: "GET", path: "/v1/orgs/{org}/policy", role: "analyst" },
 	{ method: "PUT", path: "/v1/orgs/{org}/policy", role: "admin" },
+	{ method: "GET", path: "/v1/orgs/{org}/settings", role: "analyst" },
+	{ method: "PUT", path: "/v1/orgs/{org}/settings", role: "admin" },
 	{ method: "GET", path: "/v1/orgs/{org}/keys", role: "admin" },
 	{ method: "POST", path: "/v1/orgs/{org}/keys", role: "admin" },
 	{ method: "DELETE", path: "/v1/orgs/{org}/keys/{keyId}", role: "admin" },

@@ -22,6 +22,7 @@ import {
 	recordInteraction,
 	rollupsFrom,
 } from "./org-rollups.ts";
+import { decideSettings, evolveSettings, initialSettingsState, type SettingsCommand, type SettingsState } from "./org-settings.ts";
 import { decideWebhooks, evolveWebhooks, type WebhookCommand, type Webhooks } from "./org-webhooks.ts";
 
 /** Every event an org's log can hold, by type: `evolve` narrows `data` by switching on `type`. */
@@ -57,8 +58,11 @@ export type ActiveSessions = Record<string, { visit: number; startedAt: number }
 /** The org's cameras by id: their last known status and since when. */
 export type CameraDirectory = Record<string, { status: "online" | "offline"; since: number }>;
 
-/** `policy`, `policySetAt` and `deletion`: the data policy and the org's deletion (src/reducers/org-policy.ts). */
-export interface OrgState extends PolicyState {
+/**
+ * `policy`, `policySetAt` and `deletion`: the data policy and the org's deletion (src/reducers/org-policy.ts);
+ * `settings` and `settingsSetAt`: its operating settings (src/reducers/org-settings.ts).
+ */
+export interface OrgState extends PolicyState, SettingsState {
 	interactions: InteractionCounts;
 	cameras: CameraDirectory;
 	activeSessions: ActiveSessions;
@@ -106,6 +110,7 @@ export const initialOrgState = (): OrgState => ({
 	webhooks: {},
 	erasures: {},
 	...initialPolicyState(),
+	...initialSettingsState(),
 });
 
 /** A key minted outside the reducer (randomness is not pure): its id, its hash, and an optional label. */
@@ -141,7 +146,8 @@ export type OrgCommand =
 	  }
 	| WebhookCommand
 	| ErasureCommand
-	| PolicyCommand;
+	| PolicyCommand
+	| SettingsCommand;
 
 /** Besides time and version, an org's decisions need fresh event ids for key changes (random, so minted by the actor). */
 export interface OrgContext extends DecideContext {
@@ -214,6 +220,8 @@ export function decideOrg(command: OrgCommand, state: OrgState, context: OrgCont
 		case "record_erasure_step":
 			if (state.createdAt === null) return { kind: "not_found", detail: "the org does not exist" };
 			return decideErasure(command, state.erasures, context);
+		case "set_settings":
+			return decideSettings(command, state, context);
 		case "set_policy":
 		case "request_deletion":
 		case "record_deleted":
@@ -412,6 +420,8 @@ export function evolveOrg(state: OrgState, event: OrgEvent): OrgState {
 			return { ...state, erasures: requestErasure(state.erasures, event.data, event.ts) };
 		case "org.erasure_step_done":
 			return { ...state, erasures: recordErasureStep(state.erasures, event.data, event.ts) };
+		case "org.settings_set":
+			return { ...state, ...evolveSettings(state, event) };
 		case "org.policy_set":
 		case "org.deletion_requested":
 			return { ...state, ...evolvePolicy(state, event) };
@@ -444,7 +454,8 @@ export const orgDefinition: ActorDefinition<OrgState, OrgEvent> = {
 	catalog: orgCatalog,
 	// 2: keys and the creating action joined the state. 3: interaction counts. 4: rollups, patterns, reports. 5: active sessions. 6: cameras.
 	// 7: key scopes. 8: webhook endpoints. 9: key roles and expiry, members. 10: erasures. 11: data policy, deletion.
-	reducerVersion: 11,
+	// 12: settings.
+	reducerVersion: 12,
 	initialState: initialOrgState,
 	evolve: evolveOrg,
 	redactEvent: redactKeyHash,

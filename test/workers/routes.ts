@@ -414,6 +414,18 @@ export const ORG_ROUTES: OrgRoute[] = [
 		},
 		writes: true,
 	},
+	// The org's settings (docs/api.md, "Org settings").
+	{ route: "GET /v1/orgs/{org}/settings", role: "analyst", method: "GET", path: (t) => `/v1/orgs/${t.org}/settings`, ok: 200 },
+	{
+		route: "PUT /v1/orgs/{org}/settings",
+		role: "admin",
+		method: "PUT",
+		path: (t) => `/v1/orgs/${t.org}/settings`,
+		body: () => ({ cameraBatchSeconds: 300 }),
+		ok: 200,
+		invalid: { body: { sessionInactivitySeconds: 59 }, field: "sessionInactivitySeconds" },
+		writes: true,
+	},
 	// Erasure (docs/privacy.md): a session made for the occasion is erased, never the tenant's own.
 	{
 		route: "POST /v1/orgs/{org}/erasures",
