@@ -140,12 +140,11 @@ function periodIn(question: string): string {
 	return "daily";
 }
 
-/** Which rollups to sum for "the most visited pages" of the time a question names: by default the last 7 days. */
-function topPagesInput(question: string): { period: string; limit: number } {
-	if (/\btoday\b|\bhour/.test(question)) return { period: "hourly", limit: 20 };
-	if (/\bmonth/.test(question)) return { period: "daily", limit: 20 };
-	if (/\byesterday\b|\bday\b/.test(question)) return { period: "daily", limit: 1 };
-	return { period: "daily", limit: 7 };
+/** How many days "the most visited pages" of a question covers: by default 7 ("this week"). */
+function daysIn(question: string): number {
+	if (/\bmonth/.test(question)) return 30;
+	if (/\byesterday\b|\bday\b/.test(question)) return 1;
+	return 7;
 }
 
 /** The tools a question calls for, by its words; a question that names none gets the interactions and the day's patterns. */
@@ -154,8 +153,8 @@ export function toolsFor(questionText: string): Call[] {
 	const calls: Call[] = [];
 	if (/\bpages?\b/.test(question) && /\bmost\b|\btop\b|popular|busiest/.test(question)) {
 		// The most visited pages of a stretch of time: the daily rollups that cover it (a week or a month so far is not
-		// rolled up as one until it ends), or today's hours.
-		calls.push({ toolName: "get_patterns", input: topPagesInput(question) });
+		// rolled up as one until it ends).
+		calls.push({ toolName: "get_top_pages", input: { days: daysIn(question) } });
 	} else if (/pattern|trend|spike|rollup|busiest|popular|\btop\b|rate|metric/.test(question)) {
 		calls.push({ toolName: "get_patterns", input: { period: periodIn(question) } });
 	}
@@ -226,7 +225,15 @@ function describeOutcome({ toolName, output, error }: ToolOutcome): string {
 				latest.label !== undefined
 					? ` The latest, ${String(latest.label)}, counted ${Number(metrics.interactions ?? 0)} interactions.`
 					: "";
-			return `For ${period}: ${rollups.length} rollups and ${patterns.length} patterns${named ? `, among them: ${named}` : ""}.${totals}${topPagesOf(rollups.map(record))}`;
+			return `For ${period}: ${rollups.length} rollups and ${patterns.length} patterns${named ? `, among them: ${named}` : ""}.${totals}`;
+		}
+		case "get_top_pages": {
+			const pages = list(out.pages).map(record);
+			if (pages.length === 0) return "No daily rollup with web visits yet, so no page counts.";
+			const days = Number(out.days ?? 0);
+			const span = days === 1 ? String(out.to) : `the ${days} days from ${String(out.from)} to ${String(out.to)}`;
+			const top = pages.slice(0, 5).map((p) => `${String(p.path)} (${Number(p.visits ?? 0)} visits)`);
+			return `Most visited pages in ${span}: ${top.join(", ")}.`;
 		}
 		case "get_chat_history": {
 			const messages = list(out.messages).map(record);
@@ -238,26 +245,6 @@ function describeOutcome({ toolName, output, error }: ToolOutcome): string {
 		default:
 			return `${toolName} answered ${JSON.stringify(output).slice(0, 120)}.`;
 	}
-}
-
-/** The pages with the most visits summed over the rollups shown (each rollup's top list), and which windows those are. */
-function topPagesOf(rollups: Record<string, unknown>[]): string {
-	const visits = new Map<string, number>();
-	for (const rollup of rollups) {
-		for (const page of list(record(record(rollup.metrics).web).topPages).map(record)) {
-			const path = String(page.path);
-			visits.set(path, (visits.get(path) ?? 0) + Number(page.visits ?? 0));
-		}
-	}
-	if (visits.size === 0) return "";
-	const top = [...visits]
-		.sort(([a, x], [b, y]) => y - x || a.localeCompare(b))
-		.slice(0, 5)
-		.map(([path, n]) => `${path} (${n} visits)`);
-	const first = String(rollups.at(-1)?.label ?? "");
-	const last = String(rollups[0]?.label ?? "");
-	const span = rollups.length === 1 ? last : `the ${rollups.length} rollups from ${first} to ${last}`;
-	return ` Most visited pages in ${span}: ${top.join(", ")}.`;
 }
 
 function answer(question: string, outcomes: ToolOutcome[]): string {
