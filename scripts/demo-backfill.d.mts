@@ -24,7 +24,7 @@ export function backfillRequests(history: DemoHistory): Record<string, unknown>[
 export function backfillHistory(
 	target: Target,
 	history: DemoHistory,
-	options?: { fetch?: Fetch; concurrency?: number; onProgress?: (done: number, total: number) => void },
+	options?: { fetch?: Fetch; concurrency?: number; perMinute?: number; onProgress?: (done: number, total: number) => void },
 ): Promise<{ requests: number; accepted: number }>;
 export function rollUpHistory(target: Target, options?: { fetch?: Fetch }): Promise<Record<string, number>>;
 export function waitForVisits(target: Target, history: DemoHistory, options?: { fetch?: Fetch; timeoutMs?: number }): Promise<number>;
