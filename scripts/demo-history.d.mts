@@ -10,6 +10,7 @@ export interface CameraBatch {
 	start: number;
 	end: number;
 	frames: number;
+	/** The share of the frames with motion, 0..1. */
 	motion: number;
 	people: number;
 	summary: string;

@@ -152,9 +152,17 @@ function cameraBatches(rand, dayStart, until, busy) {
 		if (end > until) break;
 		const frames = 360;
 		const activity = Math.min(1, ((HOURS[hour] ?? 1) / 11) * busy);
-		const motion = Math.round(frames * activity * (0.15 + rand() * 0.25));
+		// `motion`: the share of the frames with motion (0..1); `people`: the most in one frame.
+		const motion = Math.round(activity * (0.15 + rand() * 0.25) * 1000) / 1000;
 		const people = Math.round(activity * (4 + rand() * 12));
-		batches.push({ start, end, frames, motion, people, summary: `${people} people, motion in ${motion} of ${frames} frames` });
+		batches.push({
+			start,
+			end,
+			frames,
+			motion,
+			people,
+			summary: `up to ${people} people, motion in ${Math.round(motion * 100)}% of the frames`,
+		});
 	}
 	return batches;
 }

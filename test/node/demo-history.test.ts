@@ -73,7 +73,11 @@ describe("the demo history", () => {
 		for (const { batches } of history.cameras) {
 			expect(batches.length).toBeGreaterThan(28 * 10);
 			expect(batches.some((b) => b.motion > 0 && b.people > 0)).toBe(true);
-			for (const b of batches) expect(b.end).toBeLessThanOrEqual(now);
+			for (const b of batches) {
+				expect(b.end).toBeLessThanOrEqual(now);
+				expect(b.motion).toBeGreaterThanOrEqual(0);
+				expect(b.motion).toBeLessThanOrEqual(1);
+			}
 		}
 		expect(history.chats.length).toBeGreaterThanOrEqual(3);
 		for (const { messages } of history.chats) expect(messages.map((m) => m.role)).toEqual(["user", "assistant", "user", "assistant"]);
