@@ -2,12 +2,16 @@
 
 import type { Principal } from "../events/envelope.ts";
 import type { Interaction, Summary } from "../events/interaction.ts";
+import { orgCatalog } from "../events/org.ts";
+import { eventOfType } from "../events/stored.ts";
 import type { Finding, RollupRecord } from "../patterns/detect.ts";
 import { describeMetrics, type MetricsView } from "../patterns/metrics.ts";
 import { type Period, type PeriodOrAll, type Window, windowLabel } from "../patterns/windows.ts";
 import type { KeyView, OrgState } from "../reducers/org.ts";
 import type { ReportRecord } from "../reducers/org-rollups.ts";
 import type { EventPage } from "./kernel/types.ts";
+import { opened } from "./org-erasures.ts";
+import type { SubjectKeys } from "./subject-keys.ts";
 
 export interface RollupView extends Window {
 	period: PeriodOrAll;
@@ -133,4 +137,15 @@ export function cameraList(state: OrgState): CameraListing[] {
 	return Object.entries(state.cameras)
 		.map(([camera, entry]) => ({ camera, ...entry }))
 		.sort((a, b) => b.since - a.since || a.camera.localeCompare(b.camera));
+}
+
+/** A page of `org.interaction_recorded` events as GET .../interactions lists them, user ids opened (or null once erased). */
+export function recordedInteractions(page: EventPage, subjects: SubjectKeys): { interactions: RecordedInteraction[]; next: number | null } {
+	return {
+		interactions: page.events.map((event) => {
+			const interaction = opened(eventOfType(event, orgCatalog, "org.interaction_recorded").data, subjects);
+			return { ...interaction, summary: interaction.summary as Summary, seq: event.seq, recordedAt: event.ts };
+		}),
+		next: page.next,
+	};
 }

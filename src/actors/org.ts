@@ -8,10 +8,8 @@ import { type ActorError, fail, type Outcome, ok } from "../core/outcome.ts";
 import type { Env } from "../env.ts";
 import type { EventMeta } from "../events/envelope.ts";
 import { ERASURE_STEP_MESSAGE } from "../events/erasure.ts";
-import type { Summary } from "../events/interaction.ts";
 import { type KeyRole, type MemberRole, orgCatalog } from "../events/org.ts";
 import { AUDITED_ORG_EVENTS } from "../events/org-audit.ts";
-import { eventOfType } from "../events/stored.ts";
 import type { Period, PeriodOrAll } from "../patterns/windows.ts";
 import { isRefusal } from "../reducers/definition.ts";
 import {
@@ -38,7 +36,6 @@ import {
 	erasureEffects,
 	erasureOf,
 	erasureRequest,
-	opened,
 	shredKeys,
 } from "./org-erasures.ts";
 import { messageCommand } from "./org-messages.ts";
@@ -66,6 +63,7 @@ import {
 	patternsView,
 	type RecordedInteraction,
 	type RollupRun,
+	recordedInteractions,
 } from "./org-views.ts";
 import { OrgWebhooks } from "./org-webhook-commands.ts";
 import type { ActorMessage, PendingMessage, QueueBinding } from "./outbox.ts";
@@ -269,14 +267,7 @@ export class OrgActor extends EventSourcedActor<OrgState, OrgProposal> {
 
 	/** Interactions received, in the order they arrived; `after` and `next` are seqs of the org's log. */
 	interactions(query: { after?: number; limit?: number } = {}): { interactions: RecordedInteraction[]; next: number | null } {
-		const page = this.readEvents({ ...query, type: "org.interaction_recorded" });
-		return {
-			interactions: page.events.map((event) => {
-				const interaction = opened(eventOfType(event, orgCatalog, "org.interaction_recorded").data, this.#subjects);
-				return { ...interaction, summary: interaction.summary as Summary, seq: event.seq, recordedAt: event.ts };
-			}),
-			next: page.next,
-		};
+		return recordedInteractions(this.readEvents({ ...query, type: "org.interaction_recorded" }), this.#subjects);
 	}
 
 	/** Runs the rollup of `period`'s last complete window now (and whatever it is built from); a window already rolled up is a duplicate. */

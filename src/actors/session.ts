@@ -24,6 +24,7 @@ import {
 	type VisitBudget,
 } from "../reducers/session.ts";
 import { EventSourcedActor, positiveInt, type TimerPlan } from "./actor.ts";
+import { orgSettings } from "./org-settings-cache.ts";
 import type { OutboxMessage } from "./outbox.ts";
 import type { SocketState } from "./socket-guard.ts";
 import type { ClientMessage } from "./socket-messages.ts";
@@ -55,12 +56,20 @@ export class SessionActor extends EventSourcedActor<SessionState, SessionProposa
 	/**
 	 * Appends an SDK batch: repeated event ids are counted as duplicates and not stored again. Timestamps must
 	 * fall in the window around the server's clock (400), and the open visit must have room for the batch (422).
+	 * A batch that opens a visit records the org's inactivity setting on its start (asked of the org, cached per
+	 * isolate: src/actors/org-settings-cache.ts). `backfill`: past events (POST /v1/orgs/{org}/backfill), each
+	 * marked `meta.backfilled`; times must be in the past 400 days, and the visit ends its inactivity after its
+	 * last event's time rather than after the server received them.
 	 */
-	recordBatch(input: SessionBatchInput, meta: EventMeta = {}): Outcome<BatchResult> {
+	async recordBatch(input: SessionBatchInput, meta: EventMeta = {}, options: { backfill?: boolean } = {}): Promise<Outcome<BatchResult>> {
 		const { events, clientActionId, expectedVersion } = input;
-		return this.execute({ clientActionId, expectedVersion, meta: { ...meta, clientActionId } }, (state, version) => {
+		const backfill = options.backfill === true;
+		const inactivityMs = this.state.status === "active" ? undefined : await this.#orgInactivityMs();
+		const recorded: EventMeta = { ...meta, clientActionId, ...(backfill ? { backfilled: true } : {}) };
+		return this.execute({ clientActionId, expectedVersion, meta: recorded }, (state, version) => {
 			const stored = needsStoredIds(state) ? this.log.existingIds(events.map((e) => e.id)) : new Set<string>();
-			const decided = decideSession({ kind: "record", events, stored }, state, this.#context(version));
+			const context = { ...this.#context(version), inactivityMs: inactivityMs ?? this.inactivityMs };
+			const decided = decideSession({ kind: "record", events, stored, backfill }, state, context);
 			if (isRefusal(decided)) return decided;
 			const [first] = decided;
 			const opened = first?.type === "session.started" ? first : null;
@@ -71,16 +80,31 @@ export class SessionActor extends EventSourcedActor<SessionState, SessionProposa
 					const duplicates = events.length - proposed + receipt.duplicates.length;
 					return { accepted: events.length - duplicates, duplicates, version: receipt.version };
 				},
-				// Every new event re-arms the inactivity timer, measured from when the server received it; a new visit is announced to the org.
-				effects: (receipt) =>
+				// Every new event re-arms the inactivity timer (the visit's own, from its start); a new visit is announced to the org.
+				effects: (receipt, after) =>
 					receipt.appended.length > 0
 						? {
-								timers: [{ name: INACTIVITY_TIMER, spec: { once: this.now() + this.inactivityMs } }],
+								timers: [{ name: INACTIVITY_TIMER, spec: { once: this.#inactiveAt(after, backfill) } }],
 								outbox: opened && receipt.appended.some((e) => e.id === opened.id) ? this.#announce(opened.data.visit, opened.ts) : [],
 							}
 						: {},
 			};
 		});
+	}
+
+	/**
+	 * When the open visit ends if nothing more arrives: its inactivity after the server received the batch, or, for a
+	 * backfill, after the visit's last event's own time (so a past visit ends in the past, at its true end).
+	 */
+	#inactiveAt(after: SessionState, backfill: boolean): number {
+		const idle = after.visit?.inactivityMs ?? this.inactivityMs;
+		return (backfill && after.visit ? after.visit.lastEventAt : this.now()) + idle;
+	}
+
+	/** The org's `sessionInactivitySeconds` when an admin set it, else the deployment's default (SESSION_INACTIVITY_MS). */
+	async #orgInactivityMs(): Promise<number> {
+		const seconds = (await orgSettings(this.env, this.actor.org)).sessionInactivitySeconds;
+		return seconds === undefined ? this.inactivityMs : seconds * 1000;
 	}
 
 	protected override onTimer(timer: Timer, state: SessionState): TimerPlan<SessionState, SessionProposal> {
@@ -148,7 +172,7 @@ export class SessionActor extends EventSourcedActor<SessionState, SessionProposa
 		return { events: sessionBatchInput.extend({ t: z.literal("events") }) };
 	}
 
-	protected override onClientMessage(connection: Connection, message: ClientMessage): void {
+	protected override async onClientMessage(connection: Connection, message: ClientMessage): Promise<void> {
 		const input = message as unknown as SessionBatchInput;
 		const echo = input.clientActionId ? { clientActionId: input.clientActionId } : {};
 		const key = (connection as Connection<SocketState>).state?.key;
@@ -159,7 +183,7 @@ export class SessionActor extends EventSourcedActor<SessionState, SessionProposa
 			return;
 		}
 		const principal = key ? { principal: { kind: "key" as const, id: key.id } } : {};
-		const outcome = this.recordBatch(input, { requestId: `ws:${connection.id}`, ...principal });
+		const outcome = await this.recordBatch(input, { requestId: `ws:${connection.id}`, ...principal });
 		if (outcome.ok) this.send(connection, { t: "ack", ...outcome.value, ...echo });
 		else this.send(connection, { t: "error", ...statusOf(outcome.error), ...errorDetails(outcome.error), ...echo });
 	}

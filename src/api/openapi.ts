@@ -50,7 +50,7 @@ export const principalSchema = z
 	.openapi("Principal");
 
 /** Event meta as stored and read: string fields, and the principal. */
-export const metaSchema = z.record(z.string(), z.union([z.string(), principalSchema]));
+export const metaSchema = z.record(z.string(), z.union([z.string(), z.literal(true), principalSchema]));
 
 /** Every org route: an API key of the org in the path. */
 export const ORG_KEY = [{ orgKey: [] }];

@@ -26,6 +26,8 @@ export interface EventMeta {
 	operationId?: string;
 	/** The actor whose event caused this one (`<kind>:<id>` in the same org); set on events from outbox messages. */
 	causationActor?: string;
+	/** Set on events that came in through POST /v1/orgs/{org}/backfill: past data, not live. */
+	backfilled?: true;
 }
 
 export const META_KEYS = [
@@ -88,6 +90,7 @@ export function compactMeta(meta: EventMeta | undefined): EventMeta {
 	}
 	const principal = principalOf(meta.principal);
 	if (principal) out.principal = principal;
+	if (meta.backfilled === true) out.backfilled = true;
 	return out;
 }
 

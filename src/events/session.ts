@@ -22,6 +22,11 @@ export const sessionStarted = defineEvent(
 	z.object({
 		/** 1 for the first visit; events after an end start the next visit in the same actor. */
 		visit: z.number().int().positive(),
+		/**
+		 * How long this visit may be idle before it ends: the org's `sessionInactivitySeconds` (or the deployment's
+		 * default) when it opened. Absent on visits opened before settings existed: the deployment's default applies.
+		 */
+		inactivityMs: z.number().int().positive().max(604_800_000).optional(),
 	}),
 	{ internal: true },
 );
@@ -114,6 +119,20 @@ export const CLIENT_ACTION_ID_PATTERN = EVENT_ID_PATTERN;
  */
 export const MAX_EVENT_TS_AHEAD_MS = 60 * 60_000;
 export const MIN_EVENT_TS = Date.UTC(2000, 0, 1);
+
+/** How far back a backfill may reach (POST /v1/orgs/{org}/backfill): 400 days, a year and a bit. */
+export const MAX_BACKFILL_AGE_MS = 400 * 86_400_000;
+
+/** One error per backfilled event whose `ts` is not in the past, or is more than MAX_BACKFILL_AGE_MS before `now`. */
+export function backfillTimeErrors(events: readonly { ts: number; at?: string }[], now: number): FieldError[] {
+	const errors: FieldError[] = [];
+	events.forEach((event, i) => {
+		const path = `${event.at ?? `events[${i}]`}.ts`;
+		if (event.ts > now) errors.push({ path, message: "is in the future; a backfill takes past events only" });
+		else if (event.ts < now - MAX_BACKFILL_AGE_MS) errors.push({ path, message: "is more than 400 days ago" });
+	});
+	return errors;
+}
 
 /** One error per event whose `ts` is outside the window at server time `now`. */
 export function eventTimeErrors(events: readonly { ts: number; at?: string }[], now: number): FieldError[] {

@@ -5,7 +5,14 @@
 
 import type { EventOf, FieldError, ProposalOf } from "../events/catalog.ts";
 import { derivedId, type ProposedEvent } from "../events/envelope.ts";
-import { type ClientSessionType, eventTimeErrors, isClientSessionType, sessionCatalog, type VisitSummary } from "../events/session.ts";
+import {
+	backfillTimeErrors,
+	type ClientSessionType,
+	eventTimeErrors,
+	isClientSessionType,
+	sessionCatalog,
+	type VisitSummary,
+} from "../events/session.ts";
 import type { ActorDefinition, DecideContext, Refusal } from "./definition.ts";
 
 export interface Visit {
@@ -28,6 +35,8 @@ export interface Visit {
 	dataChars: number;
 	/** Whether a page, custom name or click target was left out of the lists for being over a cap (counts still count). */
 	truncated: boolean;
+	/** How long the visit may be idle before it ends, as its start recorded it; null: the deployment's default. */
+	inactivityMs: number | null;
 }
 
 /**
@@ -95,14 +104,19 @@ export type ClientProposal = ProposedEvent<ClientSessionType, unknown>;
 export type SessionProposal = ProposalOf<typeof sessionCatalog> | ClientProposal;
 
 export type SessionCommand =
-	/** A client batch. `stored`: those of its ids already in the log (the actor looks them up when `needsStoredIds`). */
-	| { kind: "record"; events: readonly ClientSessionEvent[]; stored: ReadonlySet<string> }
+	/**
+	 * A client batch. `stored`: those of its ids already in the log (the actor looks them up when `needsStoredIds`).
+	 * `backfill`: past events (POST /v1/orgs/{org}/backfill), whose times must be in the past 400 days instead.
+	 */
+	| { kind: "record"; events: readonly ClientSessionEvent[]; stored: ReadonlySet<string>; backfill?: boolean }
 	/** The inactivity timer fired for the instant `at`. */
 	| { kind: "end_inactive"; at: number };
 
 export interface SessionContext extends DecideContext {
 	/** What the open visit may take (the actor reads SESSION_MAX_VISIT_EVENTS / _DATA_CHARS). */
 	budget: VisitBudget;
+	/** The idle time a visit opened now records: the org's setting, read by the actor (absent: none recorded). */
+	inactivityMs?: number;
 }
 
 export const DEFAULT_VISIT_BUDGET: VisitBudget = { events: MAX_VISIT_EVENTS, dataChars: MAX_VISIT_DATA_CHARS };
@@ -117,7 +131,7 @@ export const needsStoredIds = (state: SessionState): boolean => state.status !==
 export function decideSession(command: SessionCommand, state: SessionState, context: SessionContext): SessionProposal[] | Refusal {
 	switch (command.kind) {
 		case "record":
-			return decideBatch(command.events, command.stored, state, context);
+			return decideBatch(command, state, context);
 		case "end_inactive":
 			return decideInactivityEnd(state, command.at);
 	}
@@ -128,13 +142,17 @@ export function decideSession(command: SessionCommand, state: SessionState, cont
  * dropped, the open visit must have room for the rest (rejected), and events arriving when no visit is open start one.
  */
 function decideBatch(
-	events: readonly ClientSessionEvent[],
-	stored: ReadonlySet<string>,
+	{ events, stored, backfill }: Extract<SessionCommand, { kind: "record" }>,
 	state: SessionState,
 	context: SessionContext,
 ): SessionProposal[] | Refusal {
-	const late = eventTimeErrors(events, context.now);
-	if (late.length > 0) return { kind: "invalid", detail: "Event times must be near the server's clock.", errors: late };
+	const late = backfill ? backfillTimeErrors(events, context.now) : eventTimeErrors(events, context.now);
+	if (late.length > 0)
+		return {
+			kind: "invalid",
+			detail: backfill ? "Backfilled events must be in the past 400 days." : "Event times must be near the server's clock.",
+			errors: late,
+		};
 	const internal = notClientTypes(events);
 	if (internal.length > 0) return { kind: "invalid", detail: "Only client event types may be sent.", errors: internal };
 	const seen = new Set(stored);
@@ -155,7 +173,8 @@ function decideBatch(
 	if (state.status === "active") return proposed;
 	const visit = (state.visit?.number ?? 0) + 1;
 	// Derived from the first new event's id, so a retried batch yields the same id and dedupes; `~` keeps it out of client ids.
-	return [{ id: derivedId(`${first.id}:started`), type: "session.started", ts: first.ts, data: { visit } }, ...proposed];
+	const inactivity = context.inactivityMs === undefined ? {} : { inactivityMs: context.inactivityMs };
+	return [{ id: derivedId(`${first.id}:started`), type: "session.started", ts: first.ts, data: { visit, ...inactivity } }, ...proposed];
 }
 
 /** Events whose type a client may not send (the batch input's schema already refuses them; this keeps the decision total). */
@@ -273,7 +292,7 @@ export function evolveSession(state: SessionState, event: SessionEvent): Session
 			return {
 				...state,
 				status: "active",
-				visit: newVisit(event.data.visit, event.ts),
+				visit: newVisit(event.data.visit, event.ts, event.data.inactivityMs ?? null),
 				currentPage: null,
 				lastEvent: lastEventOf(event),
 			};
@@ -342,7 +361,7 @@ function unknownEvent(event: never): never {
 
 const lastEventOf = (event: SessionEvent): SessionState["lastEvent"] => ({ type: event.type, ts: event.ts, seq: event.seq });
 
-function newVisit(number: number, at: number): Visit {
+function newVisit(number: number, at: number, inactivityMs: number | null): Visit {
 	return {
 		number,
 		startedAt: at,
@@ -357,6 +376,7 @@ function newVisit(number: number, at: number): Visit {
 		errors: 0,
 		dataChars: 0,
 		truncated: false,
+		inactivityMs,
 	};
 }
 
@@ -399,7 +419,8 @@ export const sessionDefinition: ActorDefinition<SessionState, SessionEvent> = {
 	kind: "session",
 	catalog: sessionCatalog,
 	// 2: visits count clicks per target. 3: visits cap pages, custom names and traits, count data, keep 20 ended visits.
-	reducerVersion: 3,
+	// 4: a visit keeps the inactivity its start recorded.
+	reducerVersion: 4,
 	initialState: initialSessionState,
 	evolve: evolveSession,
 };
