@@ -5,7 +5,8 @@
 //
 // The shape: visits follow the hours of a day (quiet nights, a midday and an evening peak) and the days of a week
 // (busier Thursday and Friday, quieter weekend); one day (SPIKE_DAYS_AGO) has about three times the usual visits
-// (a newsletter went out), and a product launched LAUNCH_DAYS_AGO becomes one of the most viewed pages from that day.
+// (a newsletter went out), and a product launched LAUNCH_DAYS_AGO (a busier day: its ads) becomes the most viewed
+// page from that day.
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -130,7 +131,9 @@ function visitEvents(rand, id, start, { launched }) {
 function visitsOn(rand, dayStart, daysAgo, perDay) {
 	const weekday = (new Date(dayStart).getUTCDay() + 6) % 7;
 	const noise = 0.85 + rand() * 0.3;
-	return Math.round(perDay * (WEEKDAYS[weekday] ?? 1) * noise * (daysAgo === SPIKE_DAYS_AGO ? 3 : 1));
+	// The newsletter day triples the visits; the launch day (its ads) adds half again.
+	const boost = daysAgo === SPIKE_DAYS_AGO ? 3 : daysAgo === LAUNCH_DAYS_AGO ? 1.5 : 1;
+	return Math.round(perDay * (WEEKDAYS[weekday] ?? 1) * noise * boost);
 }
 
 /** An instant in the day, following HOURS, at or before `until`. */
