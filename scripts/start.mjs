@@ -84,6 +84,11 @@ async function createDemo() {
 	return demo;
 }
 
+/** Adds `fields` to the saved demo file (read again: several parts of the start write to it). */
+async function updateDemo(fields) {
+	await saveDemo({ ...JSON.parse(await readFile(demoFile, "utf8")), ...fields });
+}
+
 async function saveDemo(demo) {
 	await mkdir(dirname(demoFile), { recursive: true });
 	await writeFile(demoFile, `${JSON.stringify(demo, null, 2)}\n`, { mode: 0o600 });
@@ -149,7 +154,7 @@ async function demoSettingsLine(demo) {
 		let res;
 		if (!demo.settingsApplied) {
 			res = await fetch(url, { method: "PUT", headers, body: JSON.stringify(DEMO_SETTINGS) });
-			if (res.ok) await saveDemo(withoutHow({ ...demo, settingsApplied: Date.now() }));
+			if (res.ok) await updateDemo({ settingsApplied: Date.now() });
 		} else res = await fetch(url, { headers });
 		if (!res.ok) return `  Timeouts:     not set: ${url} answered ${res.status}`;
 		const settings = await res.json();
@@ -160,7 +165,6 @@ async function demoSettingsLine(demo) {
 }
 
 const minutes = (seconds) => (seconds % 60 === 0 ? `${seconds / 60} min` : `${seconds} s`);
-const withoutHow = ({ how: _how, ...kept }) => kept;
 
 /** Starts the simulated visitors; the line says what runs, or why it does not. */
 async function demoTrafficLine(demo) {
@@ -201,9 +205,12 @@ function demoHistoryLine(demo) {
 		return `  History:      ${days} days, ${visits} visits, backfilled at an earlier start   (${demoFileName} "backfilled")`;
 	}
 	const started = Date.now();
-	void backfillOnce({ endpoint: base, org: demo.org, apiKey: demo.apiKey }, { now: started })
+	// A backfill that stopped half way is sent again as it was: the same instant gives the same history and ids.
+	const anchor = demo.backfillFrom ?? started;
+	void updateDemo({ backfillFrom: anchor })
+		.then(() => backfillOnce({ endpoint: base, org: demo.org, apiKey: demo.apiKey }, { now: anchor }))
 		.then(async (backfilled) => {
-			await saveDemo(withoutHow({ ...JSON.parse(await readFile(demoFile, "utf8")), backfilled }));
+			await updateDemo({ backfilled });
 			const seconds = Math.round((Date.now() - started) / 1000);
 			console.log(
 				`\nDemo history: ${backfilled.days} days backfilled (${backfilled.visits} visits, ${backfilled.cameraBatches} camera batches, ${backfilled.chats} chats) and rolled up in ${seconds} s; the dashboard's Patterns view has them.\n`,
