@@ -7,10 +7,10 @@
 import { setTimeout as delay } from "node:timers/promises";
 import { demoHistory } from "./demo-history.mjs";
 
-/** Camera batches per request: a few kilobytes each request, well under the route's body limit. */
-const BATCHES_PER_REQUEST = 100;
+/** Camera batches per request: about 40 KB, well under the route's limits (500 items, 1 MiB). */
+const BATCHES_PER_REQUEST = 250;
 /** Requests in flight at once: enough to keep workerd busy on two cores, few enough not to starve the live demo. */
-const CONCURRENCY = 4;
+const CONCURRENCY = 6;
 /**
  * Backfill requests in one minute of the clock, at most: the per-IP budget (600) counts in windows aligned to the
  * clock's minutes, and the rest (the dashboard, the visitors, the camera) needs its share of the same window.

@@ -5,7 +5,7 @@
 //
 // The shape: visits follow the hours of a day (quiet nights, a midday and an evening peak) and the days of a week
 // (busier Thursday and Friday, quieter weekend); one day (SPIKE_DAYS_AGO) has about three times the usual visits
-// (a newsletter went out), and a product launched LAUNCH_DAYS_AGO (a busier day: its ads) becomes the most viewed
+// (a newsletter went out), and a product launched LAUNCH_DAYS_AGO (twice the visits: its ads) becomes the most viewed
 // page from that day.
 
 const HOUR = 3_600_000;
@@ -65,7 +65,7 @@ function visitEvents(rand, id, start, { launched }) {
 	const click = (target, text, from) =>
 		add("session.clicked", { target, text, url: `${SITE}${from}`, x: Math.round(40 + rand() * 1100), y: Math.round(60 + rand() * 800) });
 	// Since the launch, many visits land on the new product (the newsletter and the ads link to it).
-	const landing = launched && rand() < 0.55 ? "launch" : pick(["home", "home", "home", "category", "product", "blog"]);
+	const landing = launched && rand() < 0.7 ? "launch" : pick(["home", "home", "home", "category", "product", "blog"]);
 	let from;
 	if (landing === "launch") {
 		from = `/p/${LAUNCHED.slug}`;
@@ -131,8 +131,8 @@ function visitEvents(rand, id, start, { launched }) {
 function visitsOn(rand, dayStart, daysAgo, perDay) {
 	const weekday = (new Date(dayStart).getUTCDay() + 6) % 7;
 	const noise = 0.85 + rand() * 0.3;
-	// The newsletter day triples the visits; the launch day (its ads) adds half again.
-	const boost = daysAgo === SPIKE_DAYS_AGO ? 3 : daysAgo === LAUNCH_DAYS_AGO ? 1.5 : 1;
+	// The newsletter day has four times the visits; the launch day (its ads) two and a half.
+	const boost = daysAgo === SPIKE_DAYS_AGO ? 4 : daysAgo === LAUNCH_DAYS_AGO ? 2.5 : 1;
 	return Math.round(perDay * (WEEKDAYS[weekday] ?? 1) * noise * boost);
 }
 
@@ -175,7 +175,7 @@ function cameraBatches(rand, dayStart, until, busy) {
  * ordinary weekday's visits. Visits start early enough to be over by then (the backfill ends them at their last event
  * plus the inactivity timeout).
  */
-export function demoHistory({ seed = 24, now, days = 28, perDay = 12, endBefore = 15 * 60_000 } = {}) {
+export function demoHistory({ seed = 24, now, days = 28, perDay = 6, endBefore = 15 * 60_000 } = {}) {
 	if (typeof now !== "number") throw new Error("demoHistory needs `now` (ms)");
 	const rand = seededRandom(seed);
 	const today = Math.floor(now / DAY) * DAY;

@@ -38,24 +38,31 @@ describe("the demo history", () => {
 		}
 	});
 
-	it("has a spike day with about three times the visits of an ordinary day", () => {
-		const counts = history.byDay.slice(0, -1).map((d) => d.visits);
-		const spike = history.byDay.at(-1 - SPIKE_DAYS_AGO)?.visits ?? 0;
-		const others = counts.filter((_, i) => i !== counts.length - SPIKE_DAYS_AGO).sort((a, b) => a - b);
-		const median = others[Math.floor(others.length / 2)] ?? 0;
-		expect(spike).toBeGreaterThan(2.5 * median);
-		expect(Math.max(...others)).toBeLessThan(spike / 2);
+	it("has a spike day with about four times the visits of an ordinary day, and a busy launch day", () => {
+		const days = history.byDay.slice(0, -1);
+		const spikeAt = days.length - SPIKE_DAYS_AGO;
+		const launchAt = days.length - LAUNCH_DAYS_AGO;
+		const spike = days[spikeAt]?.visits ?? 0;
+		const ordinary = days.filter((_, i) => i !== spikeAt && i !== launchAt).map((d) => d.visits);
+		const median = [...ordinary].sort((a, b) => a - b)[Math.floor(ordinary.length / 2)] ?? 0;
+		expect(spike).toBeGreaterThan(3 * median);
+		expect(Math.max(...ordinary)).toBeLessThan(spike / 2);
+		expect(days[launchAt]?.visits ?? 0).toBeGreaterThan(1.8 * median);
 	});
 
-	it("the launched product is on no page before its day and the most visited page of every full day from then", () => {
+	it("the launched product is on no page before its day, the most visited page of that day and of the last 7 days", () => {
 		const days = history.byDay.slice(0, -1);
 		const launch = days.length - LAUNCH_DAYS_AGO;
+		const ranked = (pages: Record<string, number>) => Object.entries(pages).sort(([, a], [, b]) => b - a);
 		for (const day of days.slice(0, launch)) expect(day.pages[LAUNCH_PAGE]).toBeUndefined();
-		for (const day of days.slice(launch)) {
-			const top = Object.entries(day.pages).sort(([, a], [, b]) => b - a)[0];
-			expect(top?.[0]).toBe(LAUNCH_PAGE);
-			expect(top?.[1]).toBeGreaterThanOrEqual(5);
-		}
+		const first = ranked(days[launch]?.pages ?? {})[0];
+		expect(first?.[0]).toBe(LAUNCH_PAGE);
+		// new_top_page needs at least 5 visits in the day.
+		expect(first?.[1]).toBeGreaterThanOrEqual(5);
+		// Over the last 7 days ("this week" to the chat), it is the most visited page.
+		const week: Record<string, number> = {};
+		for (const day of days.slice(-7)) for (const [path, n] of Object.entries(day.pages)) week[path] = (week[path] ?? 0) + n;
+		expect(ranked(week)[0]?.[0]).toBe(LAUNCH_PAGE);
 	});
 
 	it("weekends are quieter than weekdays, and nights quieter than days", () => {
@@ -84,6 +91,6 @@ describe("the demo history", () => {
 		const requests = backfillRequests(history);
 		expect(requests.filter((r) => r.source === "web")).toHaveLength(history.visits.length);
 		// Few enough requests to stay well inside the per-IP budget of 600 a minute with the live demo beside it.
-		expect(requests.length).toBeLessThan(450);
+		expect(requests.length).toBeLessThan(250);
 	});
 });
