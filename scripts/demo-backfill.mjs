@@ -5,7 +5,7 @@
 // A few requests at a time: every /v1 request counts against the per-IP budget (600 a minute, shared with the
 // simulated visitors, the camera and the dashboard), and a 429 is waited out as Retry-After says.
 import { setTimeout as delay } from "node:timers/promises";
-import { demoHistory } from "./demo-history.mjs";
+import { demoHistory, HISTORY_DAYS } from "./demo-history.mjs";
 
 /** Camera batches per request: about 40 KB, well under the route's limits (500 items, 1 MiB). */
 const BATCHES_PER_REQUEST = 250;
@@ -150,7 +150,7 @@ export async function waitForVisits(target, history, { fetch = globalThis.fetch,
  * The whole demo history, once: generate it (seeded, anchored at `now`), send it, wait until the org has every visit,
  * roll it up. Resolves with what `npm start` keeps as its "backfilled" marker.
  */
-export async function backfillOnce(target, { now, seed = 24, days = 28, fetch, onProgress } = {}) {
+export async function backfillOnce(target, { now, seed = 24, days = HISTORY_DAYS, fetch, onProgress } = {}) {
 	const history = demoHistory({ seed, now, days });
 	const sent = await backfillHistory(target, history, { fetch, onProgress });
 	await waitForVisits(target, history, { fetch });

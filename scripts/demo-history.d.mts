@@ -30,6 +30,7 @@ export interface DemoHistory {
 	byDay: { day: string; visits: number; pages: Record<string, number> }[];
 }
 
+export const HISTORY_DAYS: number;
 export const SPIKE_DAYS_AGO: number;
 export const LAUNCH_DAYS_AGO: number;
 export const LAUNCH_PAGE: string;

@@ -12,6 +12,8 @@ const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 const SITE = "https://shop.example";
 
+/** Whole days of history before today. */
+export const HISTORY_DAYS = 28;
 export const SPIKE_DAYS_AGO = 9;
 export const LAUNCH_DAYS_AGO = 5;
 export const LAUNCH_PAGE = "/p/trail-runner-gtx";
@@ -175,7 +177,7 @@ function cameraBatches(rand, dayStart, until, busy) {
  * ordinary weekday's visits. Visits start early enough to be over by then (the backfill ends them at their last event
  * plus the inactivity timeout).
  */
-export function demoHistory({ seed = 24, now, days = 28, perDay = 6, endBefore = 15 * 60_000 } = {}) {
+export function demoHistory({ seed = 24, now, days = HISTORY_DAYS, perDay = 6, endBefore = 15 * 60_000 } = {}) {
 	if (typeof now !== "number") throw new Error("demoHistory needs `now` (ms)");
 	const rand = seededRandom(seed);
 	const today = Math.floor(now / DAY) * DAY;

@@ -14,6 +14,7 @@ import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { runUploader } from "./camera-uploader.mjs";
 import { backfillOnce } from "./demo-backfill.mjs";
+import { HISTORY_DAYS } from "./demo-history.mjs";
 import { startDemoTraffic } from "./demo-traffic.mjs";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -67,6 +68,10 @@ async function savedDemo() {
 	}
 }
 
+const DAY_MS = 86_400_000;
+/** The start of the first whole day of the history: HISTORY_DAYS days before today (UTC). */
+const historyStart = (now) => Math.floor(now / DAY_MS) * DAY_MS - HISTORY_DAYS * DAY_MS;
+
 /**
  * Creates the demo org. The fixed clientActionId makes this safe to repeat: if the org exists but the
  * saved key was lost, the same org comes back with a fresh key (and the lost one is revoked).
@@ -75,7 +80,9 @@ async function createDemo() {
 	const res = await fetch(`${base}/v1/orgs`, {
 		method: "POST",
 		headers: { authorization: `Bearer ${adminToken}`, "content-type": "application/json" },
-		body: JSON.stringify({ name: "Demo", clientActionId: "npm-start-demo-org" }),
+		// Its rollups start at the first day of the history the demo backfills (scripts/demo-history.mjs), so that history
+		// rolls up into its own days instead of counting as late.
+		body: JSON.stringify({ name: "Demo", clientActionId: "npm-start-demo-org", historyFrom: historyStart(Date.now()) }),
 	});
 	if (res.status !== 201) throw new Error(`POST /v1/orgs answered ${res.status}: ${await res.text()}`);
 	const body = await res.json();
@@ -208,7 +215,7 @@ function demoHistoryLine(demo) {
 	// A backfill that stopped half way is sent again as it was: the same instant gives the same history and ids.
 	const anchor = demo.backfillFrom ?? started;
 	void updateDemo({ backfillFrom: anchor })
-		.then(() => backfillOnce({ endpoint: base, org: demo.org, apiKey: demo.apiKey }, { now: anchor }))
+		.then(() => backfillOnce({ endpoint: base, org: demo.org, apiKey: demo.apiKey }, { now: anchor, days: HISTORY_DAYS }))
 		.then(async (backfilled) => {
 			await updateDemo({ backfilled });
 			const seconds = Math.round((Date.now() - started) / 1000);
