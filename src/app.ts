@@ -10,6 +10,7 @@ import { requestId } from "hono/request-id";
 import { secureHeaders } from "hono/secure-headers";
 import { actorReadRoutes } from "./api/actors.ts";
 import { auditRoutes } from "./api/audit.ts";
+import { backfillRoutes } from "./api/backfill.ts";
 import { cameraRoutes } from "./api/cameras.ts";
 import { chatRoutes } from "./api/chats.ts";
 import { debugRoutes } from "./api/debug.ts";
@@ -100,6 +101,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
 	app.route("/", erasureRoutes());
 	app.route("/", policyRoutes());
 	app.route("/", settingsRoutes());
+	app.route("/", backfillRoutes());
 	// The MCP server: its own guards, since the org comes from the key rather than the path (docs/mcp.md).
 	app.route("/", mcpRoutes());
 	app.route("/", debugRoutes());

@@ -8,11 +8,12 @@ import { uuidv7 } from "uuidv7";
 import { errorText, log } from "../core/log.ts";
 import { type Outcome, ok } from "../core/outcome.ts";
 import type { Env } from "../env.ts";
-import { type BatchSummary, FRAMES_EXPIRE_MESSAGE, framesExpireRequest } from "../events/camera.ts";
+import { type BackfilledBatch, type BatchSummary, FRAMES_EXPIRE_MESSAGE, framesExpireRequest } from "../events/camera.ts";
 import type { EventMeta } from "../events/envelope.ts";
 import { CAMERA_STATUS_MESSAGE, type CameraStatus, INTERACTION_MESSAGE, type Interaction } from "../events/interaction.ts";
 import {
 	type AnalysisResult,
+	backfilledBatches,
 	type CameraCommand,
 	type CameraLimits,
 	type CameraProposal,
@@ -32,6 +33,7 @@ import { decodeFrame } from "../vision/raster.ts";
 import { type AppendReceipt, EventSourcedActor, type TimerPlan } from "./actor.ts";
 import { backoffDelay } from "./backoff.ts";
 import { cameraFrames, frameName, type OrgObjects } from "./org-objects.ts";
+import { orgSettings } from "./org-settings-cache.ts";
 import type { ActorMessage, OutboxMessage } from "./outbox.ts";
 import type { Timer, TimerChange } from "./timers.ts";
 
@@ -102,6 +104,7 @@ export class CameraActor extends EventSourcedActor<CameraState, CameraProposal> 
 		const receivedId = `${frameId}:received`;
 		if (this.log.existingIds([receivedId]).size > 0) return ok({ frameId, version: this.version, duplicate: true });
 		const ts = upload.ts ?? this.now();
+		const settings = await this.#settings();
 		const frames = this.#frames();
 		const key = frames.keyOf(frameName(ts, frameId, upload.contentType));
 		await frames.put(key, upload.bytes, upload.contentType, { frameId, ts: String(ts) });
@@ -116,6 +119,7 @@ export class CameraActor extends EventSourcedActor<CameraState, CameraProposal> 
 				height: upload.height,
 				receivedAt,
 				ts,
+				...settings,
 			};
 			const decided = decideCamera({ kind: "record_frame", frame }, state, { now: receivedAt, version, limits: this.limits });
 			if (isRefusal(decided)) return decided;
@@ -129,13 +133,55 @@ export class CameraActor extends EventSourcedActor<CameraState, CameraProposal> 
 					if (receipt.appended.length === 0) return {};
 					const timers: TimerChange[] = [
 						// Every frame pushes the offline mark back, measured by the server's clock.
-						{ name: HEARTBEAT_TIMER, spec: { once: receivedAt + this.limits.offlineAfterMs } },
+						{ name: HEARTBEAT_TIMER, spec: { once: receivedAt + settings.offlineAfterMs } },
 						{ name: ANALYSIS_TIMER, spec: { once: this.now() } },
 					];
 					return this.#effects(state, receipt, after, timers);
 				},
 			};
 		});
+	}
+
+	/**
+	 * Past batches from a backfill (POST /v1/orgs/{org}/backfill), each at its end with `meta.backfilled`, each handed
+	 * to the org as an interaction at its own times; the live batches, status and timers are not touched.
+	 */
+	backfillBatches(batches: readonly BackfilledBatch[], meta: EventMeta = {}): Outcome<{ accepted: number; duplicates: number }> {
+		return this.execute({ meta: { ...meta, backfilled: true } }, (state) => {
+			const events = this.#decide({ kind: "backfill", batches }, state);
+			if (isRefusal(events)) return events;
+			return {
+				events,
+				result: (receipt) => ({ accepted: receipt.appended.length, duplicates: batches.length - receipt.appended.length }),
+				effects: (receipt) => ({ outbox: backfilledBatches(receipt.appended).flatMap((e) => this.#handOverBackfilled(e.data)) }),
+			};
+		});
+	}
+
+	/** A backfilled batch as the interaction a live batch would be, its motion time estimated as `motion` × its length. */
+	#handOverBackfilled(batch: BackfilledBatch): OutboxMessage[] {
+		const { org, id } = this.actor;
+		const interaction: Interaction = {
+			id: `camera:${id}:backfill-${batch.start}-${batch.end}`,
+			source: "cctv",
+			actor: { kind: "camera", id },
+			startedAt: batch.start,
+			endedAt: batch.end,
+			summary: {
+				frames: batch.frames,
+				motionFrames: Math.round(batch.motion * batch.frames),
+				motionMs: Math.round(batch.motion * (batch.end - batch.start)),
+				peopleSeen: batch.people,
+				offlineMs: 0,
+				analyser: "backfill",
+				closedBy: "backfill",
+				lastDescription: batch.summary ?? null,
+			},
+		};
+		return [
+			{ id: `${interaction.id}>org`, target: { actor: { kind: "org", org, id: org } }, type: INTERACTION_MESSAGE, data: interaction },
+			{ id: `${interaction.id}>queue`, target: { queue: "CCTV_QUEUE" }, type: INTERACTION_MESSAGE, data: { org, interaction } },
+		];
 	}
 
 	protected override onTimer(
@@ -150,7 +196,7 @@ export class CameraActor extends EventSourcedActor<CameraState, CameraProposal> 
 				// During a motion episode the window waits: the episode closes the batch when motion stops.
 				const wait: TimerChange[] =
 					!isRefusal(decided) && decided.length === 0 && state.batch
-						? [{ name: BATCH_TIMER, spec: { once: timer.scheduledAt + this.batchMs } }]
+						? [{ name: BATCH_TIMER, spec: { once: timer.scheduledAt + this.#batchMs(state) } }]
 						: [];
 				return this.#plan(state, decided, wait);
 			}
@@ -266,6 +312,23 @@ export class CameraActor extends EventSourcedActor<CameraState, CameraProposal> 
 		return cameraFrames(this.env.FRAMES, this.actor.org, this.actor.id);
 	}
 
+	/**
+	 * The org's camera settings when an admin set them, else the deployment's (CAMERA_BATCH_MS,
+	 * CAMERA_OFFLINE_AFTER_MS): recorded on each frame, so they apply from the next frame on.
+	 */
+	async #settings(): Promise<{ batchMs: number; offlineAfterMs: number }> {
+		const set = await orgSettings(this.env, this.actor.org);
+		return {
+			batchMs: set.cameraBatchSeconds === undefined ? this.batchMs : set.cameraBatchSeconds * 1000,
+			offlineAfterMs: set.cameraOfflineSeconds === undefined ? this.limits.offlineAfterMs : set.cameraOfflineSeconds * 1000,
+		};
+	}
+
+	/** The batch window the last frame recorded, else the deployment's. */
+	#batchMs(state: CameraState): number {
+		return state.lastFrame?.batchMs ?? this.batchMs;
+	}
+
 	/** The camera's decision on the state as it is now, with the limits read from the environment. */
 	#decide(command: CameraCommand, state: CameraState): CameraProposal[] | Refusal {
 		return decideCamera(command, state, { now: this.now(), version: this.version, limits: this.limits });
@@ -281,7 +344,7 @@ export class CameraActor extends EventSourcedActor<CameraState, CameraProposal> 
 	#effects(before: CameraState, receipt: AppendReceipt, after: CameraState, timers: TimerChange[]) {
 		const opened = after.batch && after.batch.number !== before.batch?.number ? after.batch : null;
 		const window: TimerChange[] = opened
-			? [{ name: BATCH_TIMER, spec: { once: Math.max(opened.openedAt + this.batchMs, this.now()) } }]
+			? [{ name: BATCH_TIMER, spec: { once: Math.max(opened.openedAt + this.#batchMs(after), this.now()) } }]
 			: [];
 		const outbox = closedBatches(receipt.appended).flatMap((event) => this.#handOver(event.data.summary, event.data.reason));
 		return { timers: [...timers, ...window], outbox: [...this.#statusChanges(receipt), ...outbox] };

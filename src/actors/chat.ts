@@ -17,10 +17,11 @@ import { errorText, log } from "../core/log.ts";
 import { metricsFor } from "../core/metrics.ts";
 import { fail, type Outcome, ok } from "../core/outcome.ts";
 import type { Env } from "../env.ts";
-import { type ChatCancelInput, type ChatMessageInput, chatCatalog } from "../events/chat.ts";
+import { type BackfilledMessage, type ChatCancelInput, type ChatMessageInput, chatCatalog } from "../events/chat.ts";
 import type { EventMeta } from "../events/envelope.ts";
 import { INTERACTION_MESSAGE, type Interaction } from "../events/interaction.ts";
 import { storedEventOf } from "../events/stored.ts";
+import { decideMessageBackfill } from "../reducers/backfill.ts";
 import {
 	type ChatCommand,
 	type ChatContext,
@@ -251,6 +252,47 @@ export class ChatActor extends EventSourcedActor<ChatState, ChatProposal> {
 				operationId: op.operationId,
 				error: outcome.error.detail,
 			});
+	}
+
+	/**
+	 * Past messages from a backfill (POST /v1/orgs/{org}/backfill), each at its own time with `meta.backfilled`; each
+	 * exchange (a user message and what follows it) with a message appended now goes to the org as one interaction.
+	 */
+	backfillMessages(messages: readonly BackfilledMessage[], meta: EventMeta = {}): Outcome<{ accepted: number; duplicates: number }> {
+		return this.execute({ meta: { ...meta, backfilled: true } }, () => {
+			const events = decideMessageBackfill(messages, this.now());
+			if (isRefusal(events)) return events;
+			return {
+				events,
+				result: (receipt) => ({ accepted: receipt.appended.length, duplicates: messages.length - receipt.appended.length }),
+				effects: (receipt) => {
+					const appended = new Set(receipt.appended.map((e) => e.id));
+					const exchanges = new Map<string, { startedAt: number; endedAt: number; messages: number; fresh: boolean }>();
+					for (const e of events) {
+						const x = exchanges.get(e.data.exchange) ?? { startedAt: e.ts, endedAt: e.ts, messages: 0, fresh: false };
+						exchanges.set(e.data.exchange, { ...x, endedAt: e.ts, messages: x.messages + 1, fresh: x.fresh || appended.has(e.id) });
+					}
+					return { outbox: [...exchanges].flatMap(([exchange, x]) => (x.fresh ? this.#interactionMessages(exchange, x) : [])) };
+				},
+			};
+		});
+	}
+
+	/** A backfilled exchange as an interaction, like an answered question (its id: `chat:<chat>:backfill:<exchange>`). */
+	#interactionMessages(exchange: string, x: { startedAt: number; endedAt: number; messages: number }): OutboxMessage[] {
+		const { org, id } = this.actor;
+		const interaction: Interaction = {
+			id: `chat:${id}:backfill:${exchange}`,
+			source: "chat",
+			actor: { kind: "chat", id },
+			startedAt: x.startedAt,
+			endedAt: x.endedAt,
+			summary: { messages: x.messages, toolCalls: {}, tokens: 0, operationId: exchange, provider: "backfill" },
+		};
+		return [
+			{ id: `${interaction.id}>org`, target: { actor: { kind: "org", org, id: org } }, type: INTERACTION_MESSAGE, data: interaction },
+			{ id: `${interaction.id}>queue`, target: { queue: "INTERACTIONS_QUEUE" }, type: INTERACTION_MESSAGE, data: { org, interaction } },
+		];
 	}
 
 	/** One answered question as an interaction, for the org and for the interactions queue; tool names come from its log. */

@@ -28,6 +28,12 @@ export const frameReceived = defineEvent(
 		height: z.number().int().positive(),
 		/** When the server received it (the event's ts is the frame's own time, `x-frame-ts`). */
 		receivedAt: at,
+		/**
+		 * The batch window and the silence that marks the camera offline in force when it arrived: the org's
+		 * `cameraBatchSeconds` and `cameraOfflineSeconds`, else the deployment's. Absent on frames from before settings.
+		 */
+		batchMs: z.number().int().positive().optional(),
+		offlineAfterMs: z.number().int().positive().optional(),
 	}),
 	{ internal: true },
 );
@@ -143,6 +149,29 @@ export const framesExpired = defineEvent(
 	{ internal: true },
 );
 
+/** Largest values a backfilled batch may carry: a day of frames at 10 per second, and a crowd. */
+export const MAX_BACKFILL_FRAMES = 1_000_000;
+export const MAX_BACKFILL_PEOPLE = 10_000;
+/** A backfilled batch spans at most a day. */
+export const MAX_BACKFILL_BATCH_MS = 86_400_000;
+
+/**
+ * A batch analysed elsewhere, sent by POST /v1/orgs/{org}/backfill (docs/cameras.md, "Backfill"): `start` and `end`
+ * (ms), `frames` seen, `motion` the share of them with motion (0..1), `people` the most in one frame, `summary` a
+ * description. Handed to the org as an interaction at its own times; the camera's live batches are not touched.
+ */
+export const backfilledBatchSchema = z.object({
+	start: at,
+	end: at,
+	frames: z.number().int().nonnegative().max(MAX_BACKFILL_FRAMES),
+	motion: fraction,
+	people: z.number().int().nonnegative().max(MAX_BACKFILL_PEOPLE),
+	summary: z.string().max(4000).optional(),
+});
+export type BackfilledBatch = z.infer<typeof backfilledBatchSchema>;
+
+export const batchBackfilled = defineEvent("camera.batch_backfilled", backfilledBatchSchema, { internal: true });
+
 export const cameraCatalog = new EventCatalog([
 	frameReceived,
 	frameAnalyzed,
@@ -153,4 +182,5 @@ export const cameraCatalog = new EventCatalog([
 	cameraOffline,
 	cameraOnline,
 	framesExpired,
+	batchBackfilled,
 ]);

@@ -117,6 +117,31 @@ export const chatSummarized = defineEvent(
 	{ internal: true },
 );
 
+/** Longest backfilled message (POST /v1/orgs/{org}/backfill), either role. */
+export const MAX_BACKFILL_MESSAGE_CHARS = 32_000;
+
+/** A message of a past conversation, as a backfill sends it: who said it, what, and when (ms). */
+export const backfilledMessageSchema = z.object({
+	role: z.enum(["user", "assistant"]),
+	text: z.string().min(1).max(MAX_BACKFILL_MESSAGE_CHARS),
+	at: z.number().int().nonnegative(),
+});
+export type BackfilledMessage = z.infer<typeof backfilledMessageSchema>;
+
+/**
+ * A past message sent by a backfill, at its own time (the event's ts). `exchange`: the id of the user message that
+ * opened the exchange it belongs to; each exchange is handed to the org as one interaction. The model never sees it.
+ */
+export const messageBackfilled = defineEvent(
+	"chat.message_backfilled",
+	z.object({
+		role: z.enum(["user", "assistant"]),
+		text: z.string().min(1).max(MAX_BACKFILL_MESSAGE_CHARS),
+		exchange: z.string().min(1).max(200),
+	}),
+	{ internal: true },
+);
+
 export const chatCatalog = new EventCatalog([
 	userMessage,
 	llmStarted,
@@ -127,6 +152,7 @@ export const chatCatalog = new EventCatalog([
 	llmError,
 	chatCancelled,
 	chatSummarized,
+	messageBackfilled,
 ]);
 
 /** POST /v1/orgs/:org/chats/:id/messages. */

@@ -29,6 +29,7 @@ export const ROUTE_ROLES: readonly RouteRole[] = [
 	{ method: "PUT", path: "/v1/orgs/{org}/policy", role: "admin" },
 	{ method: "GET", path: "/v1/orgs/{org}/settings", role: "analyst" },
 	{ method: "PUT", path: "/v1/orgs/{org}/settings", role: "admin" },
+	{ method: "POST", path: "/v1/orgs/{org}/backfill", role: "admin" },
 	{ method: "GET", path: "/v1/orgs/{org}/keys", role: "admin" },
 	{ method: "POST", path: "/v1/orgs/{org}/keys", role: "admin" },
 	{ method: "DELETE", path: "/v1/orgs/{org}/keys/{keyId}", role: "admin" },

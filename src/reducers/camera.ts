@@ -11,9 +11,10 @@
  * motion episode is exactly one batch. Frames count toward the batch that is open when their
  * analysis (or its final failure) is recorded.
  */
-import { type BATCH_CLOSE_REASONS, type BatchSummary, cameraCatalog } from "../events/camera.ts";
+import { type BATCH_CLOSE_REASONS, type BackfilledBatch, type BatchSummary, cameraCatalog } from "../events/camera.ts";
 import type { DataOf, EventNamed, EventOf, ProposalOf } from "../events/catalog.ts";
 import type { ProposedEvent, RecordedEvent } from "../events/envelope.ts";
+import { decideBatchBackfill } from "./backfill.ts";
 import { type ActorDefinition, type DecideContext, fold, type Refusal } from "./definition.ts";
 
 export type FrameReceivedData = DataOf<typeof cameraCatalog, "camera.frame_received">;
@@ -72,6 +73,8 @@ export interface CameraState {
 	batchesClosed: number;
 	lastBatchEndedAt: number | null;
 	lastBatch: BatchSummary | null;
+	/** Batches sent by a backfill (POST /v1/orgs/{org}/backfill): handed to the org, outside the live batches. */
+	batchesBackfilled: number;
 }
 
 export const initialCameraState = (): CameraState => ({
@@ -91,6 +94,7 @@ export const initialCameraState = (): CameraState => ({
 	batchesClosed: 0,
 	lastBatchEndedAt: null,
 	lastBatch: null,
+	batchesBackfilled: 0,
 });
 
 export interface CameraLimits {
@@ -129,7 +133,9 @@ export type CameraCommand =
 	/** The heartbeat fired for the instant `at`. */
 	| { kind: "check_offline"; at: number }
 	/** The open batch's window ended at `at`. */
-	| { kind: "close_window"; at: number };
+	| { kind: "close_window"; at: number }
+	/** Past batches sent by a backfill (src/reducers/backfill.ts). */
+	| { kind: "backfill"; batches: readonly BackfilledBatch[] };
 
 export interface CameraContext extends DecideContext {
 	limits: CameraLimits;
@@ -146,6 +152,8 @@ export function decideCamera(command: CameraCommand, state: CameraState, context
 			return decideOffline(state, command.at, context.limits.offlineAfterMs);
 		case "close_window":
 			return decideBatchWindow(state, command.at);
+		case "backfill":
+			return decideBatchBackfill(command.batches, context.now);
 	}
 }
 
@@ -261,7 +269,9 @@ function closing(state: CameraState, at: number, reason: BatchCloseReason): Prop
 
 /** The heartbeat ran out at `at`: offline, ending any motion episode with it. Nothing if a frame came since. */
 function decideOffline(state: CameraState, at: number, offlineAfterMs: number): CameraProposal[] {
-	if (state.status !== "online" || !state.lastFrame || state.lastFrame.receivedAt + offlineAfterMs > at) return [];
+	// The last frame's own offline time (the org's setting when it arrived) wins over the deployment's.
+	const silence = state.lastFrame?.offlineAfterMs ?? offlineAfterMs;
+	if (state.status !== "online" || !state.lastFrame || state.lastFrame.receivedAt + silence > at) return [];
 	const offline: Proposal<"camera.offline"> = {
 		id: `offline-${state.offlineCount + 1}`,
 		type: "camera.offline",
@@ -283,6 +293,13 @@ function decideBatchWindow(state: CameraState, at: number): CameraProposal[] {
 /** The batch closes among events the kernel appended (it appends only what the catalog validated, so the type decides the data). */
 export function closedBatches(events: readonly RecordedEvent[]): EventNamed<typeof cameraCatalog, "camera.batch_closed">[] {
 	return events.filter((event): event is EventNamed<typeof cameraCatalog, "camera.batch_closed"> => event.type === "camera.batch_closed");
+}
+
+/** The backfilled batches among events the kernel appended. */
+export function backfilledBatches(events: readonly RecordedEvent[]): EventNamed<typeof cameraCatalog, "camera.batch_backfilled">[] {
+	return events.filter(
+		(event): event is EventNamed<typeof cameraCatalog, "camera.batch_backfilled"> => event.type === "camera.batch_backfilled",
+	);
 }
 
 /** What a batch amounts to if it closes at `at`: the summary the org receives. */
@@ -419,6 +436,8 @@ export function evolveCamera(state: CameraState, event: CameraEvent): CameraStat
 			// While offline, no batch opens: the next one starts here when the camera is back, and counts the outage.
 			return { ...closed, batch: state.status === "offline" ? null : openBatch(closed, event.ts) };
 		}
+		case "camera.batch_backfilled":
+			return { ...state, batchesBackfilled: state.batchesBackfilled + 1 };
 		default:
 			return unknownEvent(event);
 	}
@@ -475,8 +494,8 @@ function unknownEvent(event: never): never {
 export const cameraDefinition: ActorDefinition<CameraState, CameraEvent> = {
 	kind: "camera",
 	catalog: cameraCatalog,
-	// 2: frames expired by the org's data policy clear the last frame and analysis that point at them.
-	reducerVersion: 2,
+	// 2: frames expired by the org's data policy clear the last frame and analysis that point at them. 3: backfilled batches.
+	reducerVersion: 3,
 	initialState: initialCameraState,
 	evolve: evolveCamera,
 };

@@ -167,6 +167,9 @@ export function evolveChat(state: ChatState, event: ChatEvent): ChatState {
 			if (dropped > state.window.length) throw new Error(`chat.summarized: ${dropped} messages but the window has ${state.window.length}`);
 			return { ...state, window: state.window.slice(dropped), summary };
 		}
+		case "chat.message_backfilled":
+			// A past message counts as a message of the chat; the model's window is the live conversation only.
+			return { ...state, messages: state.messages + 1 };
 		default:
 			throw new Error(`chat has no reducer for ${(event as { type: string }).type}`);
 	}

@@ -426,6 +426,17 @@ export const ORG_ROUTES: OrgRoute[] = [
 		invalid: { body: { sessionInactivitySeconds: 59 }, field: "sessionInactivitySeconds" },
 		writes: true,
 	},
+	// Backfill (docs/api.md, "Backfill"): a past page view in a session made for the occasion.
+	{
+		route: "POST /v1/orgs/{org}/backfill",
+		role: "admin",
+		method: "POST",
+		path: (t) => `/v1/orgs/${t.org}/backfill`,
+		body: () => ({ source: "web", session: uniqueId("s"), events: [pageView("/past", Date.now() - 60_000)] }),
+		ok: 202,
+		invalid: { body: { source: "web", session: "s-1", events: [] }, field: "events" },
+		writes: true,
+	},
 	// Erasure (docs/privacy.md): a session made for the occasion is erased, never the tenant's own.
 	{
 		route: "POST /v1/orgs/{org}/erasures",
