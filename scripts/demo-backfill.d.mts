@@ -18,6 +18,8 @@ export interface Backfilled {
 	chats: number;
 	requests: number;
 	rollups: Record<string, number>;
+	/** How long sending, waiting for the org to record every visit, and rolling up took. */
+	seconds: { send: number; settle: number; rollUp: number };
 }
 
 export function backfillRequests(history: DemoHistory): Record<string, unknown>[];

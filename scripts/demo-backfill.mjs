@@ -152,10 +152,14 @@ export async function waitForVisits(target, history, { fetch = globalThis.fetch,
  */
 export async function backfillOnce(target, { now, seed = 24, days = HISTORY_DAYS, fetch, onProgress } = {}) {
 	const history = demoHistory({ seed, now, days });
+	const t0 = Date.now();
 	const sent = await backfillHistory(target, history, { fetch, onProgress });
+	const t1 = Date.now();
 	await waitForVisits(target, history, { fetch });
+	const t2 = Date.now();
 	const rollups = await rollUpHistory(target, { fetch });
 	return {
+		seconds: { send: (t1 - t0) / 1000, settle: (t2 - t1) / 1000, rollUp: (Date.now() - t2) / 1000 },
 		at: now,
 		seed,
 		days,

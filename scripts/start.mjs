@@ -220,7 +220,7 @@ function demoHistoryLine(demo) {
 			await updateDemo({ backfilled });
 			const seconds = Math.round((Date.now() - started) / 1000);
 			console.log(
-				`\nDemo history: ${backfilled.days} days backfilled (${backfilled.visits} visits, ${backfilled.cameraBatches} camera batches, ${backfilled.chats} chats) and rolled up in ${seconds} s; the dashboard's Patterns view has them.\n`,
+				`\nDemo history: ${backfilled.days} days backfilled (${backfilled.visits} visits, ${backfilled.cameraBatches} camera batches, ${backfilled.chats} chats) and rolled up in ${seconds} s (sent in ${backfilled.seconds.send} s, recorded by the org ${backfilled.seconds.settle} s later, rolled up in ${backfilled.seconds.rollUp} s); the dashboard's Patterns view has them.\n`,
 			);
 		})
 		.catch((error) => console.error(`Demo history: not backfilled: ${error instanceof Error ? error.message : error}`));

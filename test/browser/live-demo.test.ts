@@ -7,7 +7,7 @@
  * the same state backfills nothing. Screenshots of every view go to test-results/live-demo/.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -112,7 +112,11 @@ async function liveBy(selector: string): Promise<void> {
 		.catch((error) => {
 			throw new Error(`${selector} not on the dashboard ${Math.round((Date.now() - startedAt) / 1000)} s after npm start: ${error}`);
 		});
+	seen.push(`${Math.round((Date.now() - startedAt) / 1000)} s: ${selector}`);
 }
+
+/** When each view had its data, in seconds after the start (written to test-results/live-demo/timeline.txt). */
+const seen: string[] = [];
 
 /** The org's recorded web interactions of backfilled visits (their sessions are named bf-<day>-<n>). */
 async function backfilledVisits(): Promise<number> {
@@ -147,6 +151,9 @@ beforeAll(async () => {
 afterAll(async () => {
 	await browser?.close();
 	await stop(start);
+	// What npm start printed, and when each view had its data: for a failure's why.
+	writeFileSync(`${SHOTS}/npm-start-last.log`, start?.output() ?? "");
+	writeFileSync(`${SHOTS}/timeline.txt`, `${seen.join("\n")}\n`);
 	rmSync(stateDir, { recursive: true, force: true });
 });
 
@@ -235,6 +242,7 @@ describe("npm start's live demo", () => {
 	it("a second start on the same state reuses the org and backfills nothing", async () => {
 		const before = await backfilledVisits();
 		await stop(start);
+		writeFileSync(`${SHOTS}/npm-start-first.log`, start.output());
 		start = npmStart();
 		const printed = await start.announced;
 		expect(printed).toContain("from an earlier start");
