@@ -148,14 +148,17 @@ function instantIn(rand, dayStart, until) {
 	return at <= until ? at : dayStart + Math.floor(rand() * Math.max(1, until - dayStart));
 }
 
-/** The entrance and car park cameras: one batch an opening hour, motion and people following the visits of that hour. */
-function cameraBatches(rand, dayStart, until, busy) {
+/**
+ * A camera's batches over the opening hours (08:00 to 20:00 UTC), `hours` long each (every batch is one interaction
+ * for the org), motion and people following the visits of those hours.
+ */
+function cameraBatches(rand, dayStart, until, busy, hours) {
 	const batches = [];
-	for (let hour = 7; hour < 21; hour++) {
+	for (let hour = 8; hour < 20; hour += hours) {
 		const start = dayStart + hour * HOUR;
-		const end = start + HOUR;
+		const end = start + hours * HOUR;
 		if (end > until) break;
-		const frames = 360;
+		const frames = 360 * hours;
 		const activity = Math.min(1, ((HOURS[hour] ?? 1) / 11) * busy);
 		// `motion`: the share of the frames with motion (0..1); `people`: the most in one frame.
 		const motion = Math.round(activity * (0.15 + rand() * 0.25) * 1000) / 1000;
@@ -201,8 +204,8 @@ export function demoHistory({ seed = 24, now, days = HISTORY_DAYS, perDay = 6, e
 				pages[path] = (pages[path] ?? 0) + 1;
 		}
 		const busy = count / perDay;
-		cameras.entrance.push(...cameraBatches(rand, dayStart, until, busy));
-		cameras["car-park"].push(...cameraBatches(rand, dayStart, until, busy * 0.6));
+		cameras.entrance.push(...cameraBatches(rand, dayStart, until, busy, 2));
+		cameras["car-park"].push(...cameraBatches(rand, dayStart, until, busy * 0.6, 4));
 		byDay.push({ day: dayOf(dayStart), visits: count, pages });
 	}
 	return {
