@@ -193,7 +193,7 @@ describe("npm start's live demo", () => {
 			for (const period of ["hourly", "weekly", "monthly", "daily"]) {
 				await page.click(`#patterns [role=tab][data-period="${period}"]`);
 				// The view shows this period's rollups ("48 hourly rollups, newest first"), not the last tab's.
-				await liveBy(`#patterns-status:text-matches("^\\d+ ${period} rollups")`);
+				await liveBy(`#patterns-status:text-matches("^[0-9]+ ${period} rollups")`);
 				await liveBy("#rollup-table tbody tr:not(:has(td.empty))");
 				expect(await page.locator("#patterns-chart canvas").count()).toBeGreaterThan(0);
 				if (await page.locator("#report article .headline").count()) reports.push(`${period}: ${await text("#report .headline")}`);
