@@ -8,7 +8,7 @@ import { type ActorError, fail, type Outcome, ok } from "../core/outcome.ts";
 import type { Env } from "../env.ts";
 import type { EventMeta } from "../events/envelope.ts";
 import { ERASURE_STEP_MESSAGE } from "../events/erasure.ts";
-import { type KeyRole, type MemberRole, orgCatalog } from "../events/org.ts";
+import type { KeyRole, MemberRole } from "../events/org.ts";
 import { AUDITED_ORG_EVENTS } from "../events/org-audit.ts";
 import type { Period, PeriodOrAll } from "../patterns/windows.ts";
 import { isRefusal } from "../reducers/definition.ts";

@@ -332,7 +332,7 @@ describe("replay", () => {
 		const snapshots = await storedSnapshots();
 		expect(snapshots).toEqual([15, 22, 36, 42]);
 		expect(ran.stdout).toContain(
-			`replay sessions/${session} with session@3: ${version} of ${version} events folded, 4 snapshot(s) compared (15, 22, 36, 42)`,
+			`replay sessions/${session} with session@${sessionDefinition.reducerVersion}: ${version} of ${version} events folded, 4 snapshot(s) compared (15, 22, 36, 42)`,
 		);
 		expect(ran.stdout).toContain("ok: the reducers here agree");
 		const server = await cli(["replay", `sessions/${session}`, "--server", "--json"]);
@@ -346,7 +346,7 @@ describe("replay", () => {
 		const report = await replayActor(client, { kind: "sessions", id: session }, changedSessionDefinition as never, quiet, true);
 		expect(report.ok).toBe(false);
 		expect(report.mismatches.map((m) => `${m.version} ${m.against}`)).toEqual([
-			...(await storedSnapshots()).map((v) => `${v} snapshot session@3`),
+			...(await storedSnapshots()).map((v) => `${v} snapshot session@${sessionDefinition.reducerVersion}`),
 			`${version} state now`,
 		]);
 		expect(report.mismatches[0]?.delta).toHaveProperty(["visit", "pageViews"]);
@@ -355,7 +355,9 @@ describe("replay", () => {
 	it("a changed reducer given with --definition makes replay exit 1 with a diff report", async () => {
 		const ran = await cli(["replay", `sessions/${session}`, "--definition", join(import.meta.dirname, "cli-changed-reducer.ts")]);
 		expect(ran.code).toBe(1);
-		expect(ran.stdout).toContain("MISMATCH at version 15 against snapshot session@3 (stored → replayed here):");
+		expect(ran.stdout).toContain(
+			`MISMATCH at version 15 against snapshot session@${sessionDefinition.reducerVersion} (stored → replayed here):`,
+		);
 		expect(ran.stdout).toContain(`MISMATCH at version ${version} against state now`);
 		expect(ran.stdout).toMatch(/pageViews: 5 => 10/);
 		expect(ran.stdout).not.toContain("ok: the reducers");
