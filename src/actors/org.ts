@@ -166,7 +166,7 @@ export class OrgActor extends EventSourcedActor<OrgState, OrgProposal> {
 	}
 
 	/** Creates the org with its first key; a retry of the same action keeps the org and replaces that key. */
-	create(input: { name: string; key: NewKey; clientActionId?: string }, meta: EventMeta = {}): Outcome<{ org: OrgProfile; key: KeyView }> {
+	create(input: Omit<Extract<OrgCommand, { kind: "create" }>, "kind">, meta: EventMeta = {}): Outcome<{ org: OrgProfile; key: KeyView }> {
 		return this.#run({ kind: "create", ...input }, meta, (after) => ({ org: this.#profile(after), key: keyOf(after, input.key.keyId) }));
 	}
 

@@ -19,7 +19,7 @@ export function historyMessages(configured: string | undefined): number {
 export function instructions(context: { org: string; now: number; summary: string | null; maxSteps: number }): string {
 	const lines = [
 		`You are Roost's analyst for the organisation "${context.org}". Roost records its customers' interactions: web visits, CCTV camera episodes and chats.`,
-		"Answer questions about them with the tools: get_interactions (what the org received), get_patterns (rollups and detected patterns by period), search_sessions (ended web visits by user, page or time) and get_chat_history (earlier messages of this chat).",
+		"Answer questions about them with the tools: get_interactions (what the org received), get_patterns (rollups and detected patterns by period), get_top_pages (the most visited pages of the last days), search_sessions (ended web visits by user, page or time) and get_chat_history (earlier messages of this chat).",
 		`Use at most ${context.maxSteps - 1} rounds of tool calls, then answer. Base every number on a tool result; if the data does not say, say so. Be concise.`,
 		`The time now is ${new Date(context.now).toISOString()}.`,
 	];

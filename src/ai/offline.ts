@@ -140,11 +140,22 @@ function periodIn(question: string): string {
 	return "daily";
 }
 
+/** How many days "the most visited pages" of a question covers: by default 7 ("this week"). */
+function daysIn(question: string): number {
+	if (/\bmonth/.test(question)) return 30;
+	if (/\byesterday\b|\bday\b/.test(question)) return 1;
+	return 7;
+}
+
 /** The tools a question calls for, by its words; a question that names none gets the interactions and the day's patterns. */
 export function toolsFor(questionText: string): Call[] {
 	const question = questionText.toLowerCase();
 	const calls: Call[] = [];
-	if (/pattern|trend|spike|rollup|busiest|popular|\btop\b|rate|metric/.test(question)) {
+	if (/\bpages?\b/.test(question) && /\bmost\b|\btop\b|popular|busiest/.test(question)) {
+		// The most visited pages of a stretch of time: the daily rollups that cover it (a week or a month so far is not
+		// rolled up as one until it ends).
+		calls.push({ toolName: "get_top_pages", input: { days: daysIn(question) } });
+	} else if (/pattern|trend|spike|rollup|busiest|popular|\btop\b|rate|metric/.test(question)) {
 		calls.push({ toolName: "get_patterns", input: { period: periodIn(question) } });
 	}
 	if (/session|visit|user|page|who\b|customer/.test(question)) {
@@ -215,6 +226,14 @@ function describeOutcome({ toolName, output, error }: ToolOutcome): string {
 					? ` The latest, ${String(latest.label)}, counted ${Number(metrics.interactions ?? 0)} interactions.`
 					: "";
 			return `For ${period}: ${rollups.length} rollups and ${patterns.length} patterns${named ? `, among them: ${named}` : ""}.${totals}`;
+		}
+		case "get_top_pages": {
+			const pages = list(out.pages).map(record);
+			if (pages.length === 0) return "No daily rollup with web visits yet, so no page counts.";
+			const days = Number(out.days ?? 0);
+			const span = days === 1 ? String(out.to) : `the ${days} days from ${String(out.from)} to ${String(out.to)}`;
+			const top = pages.slice(0, 5).map((p) => `${String(p.path)} (${Number(p.visits ?? 0)} visits)`);
+			return `Most visited pages in ${span}: ${top.join(", ")}.`;
 		}
 		case "get_chat_history": {
 			const messages = list(out.messages).map(record);

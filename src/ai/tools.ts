@@ -73,6 +73,29 @@ function instant(text: string | undefined, field: string): number | undefined {
 	return ms;
 }
 
+interface DailyView {
+	label?: string;
+	metrics?: { web?: { topPages?: { path: string; visits: number }[] } };
+}
+
+/** Visits per page summed over daily rollups (newest first, as the org lists them): the 10 most visited. */
+export function topPages(view: { rollups: unknown[] }): {
+	days: number;
+	from: string | null;
+	to: string | null;
+	pages: { path: string; visits: number }[];
+} {
+	const rollups = view.rollups as DailyView[];
+	const visits = new Map<string, number>();
+	for (const rollup of rollups)
+		for (const page of rollup.metrics?.web?.topPages ?? []) visits.set(page.path, (visits.get(page.path) ?? 0) + page.visits);
+	const pages = [...visits]
+		.sort(([a, x], [b, y]) => y - x || a.localeCompare(b))
+		.slice(0, 10)
+		.map(([path, n]) => ({ path, visits: n }));
+	return { days: rollups.length, from: rollups.at(-1)?.label ?? null, to: rollups[0]?.label ?? null, pages };
+}
+
 /** The tool set for one answer, bound to the org's actor and this chat's log. */
 export function chatTools(deps: ToolDeps) {
 	return {
@@ -93,6 +116,14 @@ export function chatTools(deps: ToolDeps) {
 				limit: z.number().int().min(1).max(20).optional().describe("How many rollups and patterns, 1..20 (default 5)."),
 			}),
 			execute: async ({ period, limit }) => bounded(await deps.org.patterns({ period, limit: limit ?? 5 })),
+		}),
+		get_top_pages: tool({
+			description:
+				"The most visited pages over the last complete days (each day's daily rollup, its top 10 pages summed), with the days they cover. For 'this week', 7 days.",
+			inputSchema: z.object({
+				days: z.number().int().min(1).max(62).optional().describe("How many of the latest complete days, 1..62 (default 7)."),
+			}),
+			execute: async ({ days }) => bounded(topPages(await deps.org.patterns({ period: "daily", limit: days ?? 7 }))),
 		}),
 		search_sessions: tool({
 			description:
@@ -119,4 +150,4 @@ export function chatTools(deps: ToolDeps) {
 }
 
 export type ChatTools = ReturnType<typeof chatTools>;
-export const CHAT_TOOL_NAMES = ["get_interactions", "get_patterns", "search_sessions", "get_chat_history"] as const;
+export const CHAT_TOOL_NAMES = ["get_interactions", "get_patterns", "get_top_pages", "search_sessions", "get_chat_history"] as const;

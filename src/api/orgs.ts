@@ -6,7 +6,7 @@ import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { REGISTRY_NAME } from "../actors/registry.ts";
 import { actorName } from "../core/identity.ts";
-import { KEY_ROLES } from "../events/org.ts";
+import { KEY_ROLES, MAX_HISTORY_AGE_MS } from "../events/org.ts";
 import { mintApiKey } from "../http/api-keys.ts";
 import { requireAdmin } from "../http/auth.ts";
 import { limitBody } from "../http/body-limit.ts";
@@ -27,7 +27,22 @@ const clientActionId = z
 	.max(128)
 	.openapi({ description: "Makes a retry safe: the same id never makes a second org or a second live key (see docs/api.md)." });
 
-const createOrgBody = z.object({ name: z.string().trim().min(1).max(200), clientActionId: clientActionId.optional() }).openapi("CreateOrg");
+const createOrgBody = z
+	.object({
+		name: z.string().trim().min(1).max(200),
+		clientActionId: clientActionId.optional(),
+		// Checked here too (the org checks it again), so a refused start never registers an org.
+		historyFrom: z
+			.number()
+			.int()
+			.refine((at) => at <= Date.now() && at >= Date.now() - MAX_HISTORY_AGE_MS, "must be in the past 400 days")
+			.optional()
+			.openapi({
+				description:
+					"Where the org's rollups start, in ms, when history from before its creation will be backfilled (at most 400 days back); default: its creation.",
+			}),
+	})
+	.openapi("CreateOrg");
 const keyRole = z.enum(KEY_ROLES).openapi({
 	description:
 		'`admin` opens everything (keys included); `analyst` every read, chats, rollups, sandboxes, forks and imports; `viewer` reads, sockets and MCP; `ingest` only sends session events and camera frames (for public web pages and devices). See docs/api.md, "Roles".',
@@ -106,13 +121,13 @@ export function orgRoutes(): OpenAPIHono<AppEnv> {
 			responses: { 201: json(createdOrg, "The org, and its first API key"), ...problems(400, 401, 413, 429, 503) },
 		}),
 		async (c) => {
-			const { name, clientActionId } = c.req.valid("json");
+			const { name, clientActionId, historyFrom } = c.req.valid("json");
 			const meta = requestMeta(c);
 			const registered = unwrap(await registry(c).register({ name, clientActionId }, meta));
 			orgCreated(registered.id);
 			const key = await mintApiKey(registered.id, "admin", { label: "initial" });
 			// A retry reaches the same org through the registry; the org then replaces the key the lost answer carried.
-			const created = unwrap(await orgActor(c, registered.id).create({ name: registered.name, key, clientActionId }, meta));
+			const created = unwrap(await orgActor(c, registered.id).create({ name: registered.name, key, clientActionId, historyFrom }, meta));
 			return c.json({ org: created.org, apiKey: key.apiKey, key: created.key }, 201);
 		},
 	);

@@ -24,12 +24,20 @@ export type KeyRole = (typeof KEY_ROLES)[number];
 const LEGACY_SCOPES = ["full", "ingest"] as const;
 const clientActionId = z.string().min(1).max(128);
 
+/** How far before its creation an org's history may start (`historyFrom`): as far back as a backfill may reach. */
+export const MAX_HISTORY_AGE_MS = 400 * 86_400_000;
+
 export const orgCreated = defineEvent(
 	"org.created",
 	z.object({
 		name: z.string().min(1).max(200),
 		/** The admin action that created the org; a retry of it replaces the key it issued instead of failing. */
 		clientActionId: clientActionId.optional(),
+		/**
+		 * Where the org's rollups start, when before its creation (ms): history backfilled later rolls up into its own
+		 * windows from here on instead of counting as late. Absent: rollups start at the creation.
+		 */
+		historyFrom: z.number().int().nonnegative().optional(),
 	}),
 	{ internal: true },
 );

@@ -5,7 +5,7 @@
 import type { DataOf, EventOf, ProposalOf } from "../events/catalog.ts";
 import type { RecordedEvent } from "../events/envelope.ts";
 import { type CameraStatus, type Interaction, type VisitStarted, visitInteractionId } from "../events/interaction.ts";
-import { type KeyRole, type MemberRole, orgCatalog } from "../events/org.ts";
+import { type KeyRole, MAX_HISTORY_AGE_MS, type MemberRole, orgCatalog } from "../events/org.ts";
 import type { Finding } from "../patterns/detect.ts";
 import type { Period, Window } from "../patterns/windows.ts";
 import { type ActorDefinition, type DecideContext, type Decider, REDACTED, type Refusal } from "./definition.ts";
@@ -124,7 +124,8 @@ export interface NewKey {
 
 /** What an org can be asked to do: manage its keys, record what its actors hand over, roll up, and record analyses and reports. */
 export type OrgCommand =
-	| { kind: "create"; name: string; key: NewKey; clientActionId?: string }
+	/** `historyFrom`: where rollups start, when before now (history to backfill; at most MAX_HISTORY_AGE_MS back). */
+	| { kind: "create"; name: string; key: NewKey; clientActionId?: string; historyFrom?: number }
 	| { kind: "issue_key"; key: NewKey; clientActionId?: string }
 	| { kind: "revoke_key"; keyId: string }
 	/** Adds a member, or changes their role. */
@@ -239,13 +240,15 @@ function decideKeys(
 ): KeyChange[] | Refusal {
 	switch (command.kind) {
 		case "create": {
-			const { name, key, clientActionId } = command;
+			const { name, key, clientActionId, historyFrom } = command;
 			if (state.createdAt === null) {
+				const history = historyFromError(historyFrom, context.now);
+				if (history) return history;
 				const created: KeyChange = {
 					id: context.newId(),
 					type: "org.created",
 					ts: context.now,
-					data: { name, ...(clientActionId ? { clientActionId } : {}) },
+					data: { name, ...(clientActionId ? { clientActionId } : {}), ...(historyFrom === undefined ? {} : { historyFrom }) },
 				};
 				return [created, keyCreated(key, clientActionId, context)];
 			}
@@ -355,12 +358,21 @@ function withoutEndedVisit(active: ActiveSessions, interaction: Interaction): Ac
 	return rest;
 }
 
+/** A history start must be in the past, and not further back than a backfill may reach. */
+function historyFromError(historyFrom: number | undefined, now: number): Refusal | null {
+	if (historyFrom === undefined) return null;
+	if (historyFrom <= now && historyFrom >= now - MAX_HISTORY_AGE_MS) return null;
+	const message = historyFrom > now ? "is in the future" : "is more than 400 days ago";
+	return { kind: "invalid", detail: "historyFrom must be in the past 400 days.", errors: [{ path: "historyFrom", message }] };
+}
+
 export function evolveOrg(state: OrgState, event: OrgEvent): OrgState {
 	switch (event.type) {
 		case "org.created": {
 			if (state.createdAt !== null) throw new Error("org already created");
-			const { name, clientActionId } = event.data;
-			return { ...state, name, createdAt: event.ts, createdBy: clientActionId ?? null, rollups: rollupsFrom(event.ts) };
+			const { name, clientActionId, historyFrom } = event.data;
+			const from = Math.min(event.ts, historyFrom ?? event.ts);
+			return { ...state, name, createdAt: event.ts, createdBy: clientActionId ?? null, rollups: rollupsFrom(from) };
 		}
 		case "org.key_created":
 			return addKey(state, event);

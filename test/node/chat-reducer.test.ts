@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { coalesceDeltas } from "../../src/ai/coalesce.ts";
 import { foldSummary, MAX_SUMMARY_CHARS, promptMessages, summaryStep } from "../../src/ai/history.ts";
 import { decideTurn, OFFLINE_LABEL, toolsFor } from "../../src/ai/offline.ts";
-import { bounded } from "../../src/ai/tools.ts";
+import { bounded, topPages } from "../../src/ai/tools.ts";
 import { chatCatalog } from "../../src/events/chat.ts";
 import type { ProposedEvent } from "../../src/events/envelope.ts";
 import {
@@ -325,6 +325,53 @@ describe("the offline responder", () => {
 		const text = turn.kind === "text" ? turn.text : "";
 		expect(text.startsWith(OFFLINE_LABEL)).toBe(true);
 		expect(text).toContain("Interactions on this page: 1 (1 web). The last one, session s9, ended at 2026-11-20T00:00:00Z.");
+	});
+
+	it("answers which pages were visited most this week from get_top_pages: the last 7 daily rollups' top pages summed", () => {
+		const question = "Which pages were visited most this week?";
+		expect(toolsFor(question)).toEqual([
+			{ toolName: "get_top_pages", input: { days: 7 } },
+			{ toolName: "search_sessions", input: {} },
+		]);
+		expect(toolsFor("What were the top pages this month?")[0]).toEqual({ toolName: "get_top_pages", input: { days: 30 } });
+		const day = (label: string, topPages: { path: string; visits: number }[]) => ({ label, metrics: { web: { topPages } } });
+		// The tool's result: daily rollups newest first, as the org lists them.
+		const result = topPages({
+			rollups: [
+				day("2026-12-04", [
+					{ path: "/p/trail-runner-gtx", visits: 8 },
+					{ path: "/", visits: 4 },
+				]),
+				day("2026-12-03", [
+					{ path: "/p/trail-runner-gtx", visits: 13 },
+					{ path: "/cart", visits: 5 },
+				]),
+			],
+		});
+		expect(result).toEqual({
+			days: 2,
+			from: "2026-12-03",
+			to: "2026-12-04",
+			pages: [
+				{ path: "/p/trail-runner-gtx", visits: 21 },
+				{ path: "/cart", visits: 5 },
+				{ path: "/", visits: 4 },
+			],
+		});
+		const turn = decideTurn({
+			prompt: [
+				{ role: "user", content: [{ type: "text", text: question }] },
+				{
+					role: "tool",
+					content: [{ type: "tool-result", toolCallId: "1", toolName: "get_top_pages", output: { type: "json", value: result } }],
+				},
+			],
+			tools: [...tools, { type: "function" as const, name: "get_top_pages", inputSchema: {} }],
+		});
+		const text = turn.kind === "text" ? turn.text : "";
+		expect(text).toContain(
+			"Most visited pages in the 2 days from 2026-12-03 to 2026-12-04: /p/trail-runner-gtx (21 visits), /cart (5 visits), / (4 visits).",
+		);
 	});
 
 	it("answers at once when it has no tools", () => {

@@ -45,6 +45,50 @@ describe("decide", () => {
 			.thenDecides(decision(5, created("a1"), keyCreated("k1", 1, "a1")));
 	});
 
+	it("an org created with a history start rolls its backfilled past up in the windows it happened in", () => {
+		const DAY = 86_400_000;
+		const now = Date.UTC(2026, 11, 5, 7, 30);
+		const historyFrom = now - 28 * DAY;
+		const made = given()
+			.when({ kind: "create", name: "Acme", key: key("k1", 1), historyFrom }, { now })
+			.decided();
+		if (!("events" in made)) throw new Error("refused");
+		expect(made.events[0]?.data).toMatchObject({ historyFrom });
+		// Rollups start at the history's windows, not at the creation's.
+		expect(made.state.rollups.through).toMatchObject({ hourly: Date.UTC(2026, 10, 7, 7), daily: Date.UTC(2026, 10, 7) });
+		// A visit that ended ten days ago counts in its own hour, not late in the current one.
+		const endedAt = now - 10 * DAY;
+		const recorded = spec
+			.given(...made.events.map((e, i) => ({ ...e, id: `c${i}` })))
+			.when(
+				{
+					kind: "record_interaction",
+					interaction: {
+						id: "session:bf-1:visit-1",
+						source: "web",
+						actor: { kind: "session", id: "bf-1" },
+						startedAt: endedAt - 60_000,
+						endedAt,
+						summary: { visit: 1, pageViews: 1, pages: ["/"] },
+					},
+				},
+				{ now },
+			)
+			.decided();
+		if (!("events" in recorded)) throw new Error("refused");
+		const hour = String(Math.floor(endedAt / 3_600_000) * 3_600_000);
+		expect(recorded.state.rollups.open[hour]).toMatchObject({ interactions: 1, late: 0 });
+	});
+
+	it("a history start in the future or more than 400 days back is refused, naming the field", () => {
+		const now = Date.UTC(2026, 11, 5);
+		for (const historyFrom of [now + 1, now - 401 * 86_400_000]) {
+			given()
+				.when({ kind: "create", name: "Acme", key: key("k1", 1), historyFrom }, { now })
+				.thenRefuses("invalid", "historyFrom must be in the past 400 days.");
+		}
+	});
+
 	it("creating it again with the same action replaces that action's key; with another action it is refused", () => {
 		const org = () => given(created("a1"), keyCreated("k1", 1, "a1"));
 		org()

@@ -154,6 +154,7 @@ describe("a chat answer", () => {
 				{ id: "a", name: "get_interactions", input: { limit: 50 } },
 				{ id: "b", name: "get_patterns", input: { period: "daily" } },
 				{ id: "c", name: "search_sessions", input: { userId: "u-42" } },
+				{ id: "d", name: "get_top_pages", input: { days: 7 } },
 			]),
 			textParts(["Found ", "them."]),
 		);
@@ -174,6 +175,9 @@ describe("a chat answer", () => {
 		expect(results.get_patterns?.error).toBeUndefined();
 		expect(results.get_patterns?.output).toMatchObject({ period: "daily", rollups: expect.any(Array), patterns: expect.any(Array) });
 		expect(results.search_sessions?.output.sessions).toEqual([expect.objectContaining({ session: "s1", interactionId: interaction.id })]);
+		// No daily rollup yet: no days and no pages, but an answer, not an error.
+		expect(results.get_top_pages?.error).toBeUndefined();
+		expect(results.get_top_pages?.output).toEqual({ days: 0, from: null, to: null, pages: [] });
 		// The second step saw the tool results.
 		const secondPrompt = JSON.stringify(model.doStreamCalls[1]?.prompt);
 		expect(secondPrompt).toContain(interaction.id);

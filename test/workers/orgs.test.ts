@@ -107,6 +107,38 @@ describe("creating an org", () => {
 		await expectProblem(await postOrg({ name: "big", pad: "x".repeat(MAX_ORG_BODY_BYTES) }), 413);
 	});
 
+	it("historyFrom starts the org's rollups in the past; a future one or one over 400 days back is a 400 naming it", async () => {
+		const now = Date.now();
+		const historyFrom = now - 28 * 86_400_000;
+		const res = await postOrg({ name: "With history", historyFrom });
+		expect(res.status).toBe(201);
+		const { org, apiKey } = await res.json<CreatedOrg>();
+		const events = await allEvents(`/v1/orgs/${org.id}`, { headers: bearer(apiKey) });
+		expect(events[0]).toMatchObject({ type: "org.created", data: { historyFrom } });
+		// The daily rollups are built from hours that start 28 days back: the whole history is due, 400 windows a request.
+		const answers: number[] = [];
+		for (let round = 0; round < 5 && answers.at(-1) !== 200; round++) {
+			const run = await call(`/v1/orgs/${org.id}/rollups`, {
+				method: "POST",
+				headers: bearer(apiKey),
+				body: JSON.stringify({ period: "daily" }),
+			});
+			answers.push(run.status);
+		}
+		expect(answers.at(-1)).toBe(200);
+		expect(answers.slice(0, -1)).toEqual(Array(answers.length - 1).fill(201));
+		expect(answers.length).toBeGreaterThanOrEqual(3);
+		const daily = await getJson<{ rollups: { start: number }[] }>(`/v1/orgs/${org.id}/patterns?period=daily&limit=200`, {
+			headers: bearer(apiKey),
+		});
+		expect(daily.rollups.length).toBeGreaterThanOrEqual(27);
+		expect(Math.min(...daily.rollups.map((r) => r.start))).toBe(Math.floor(historyFrom / 86_400_000) * 86_400_000);
+		for (const bad of [now + 3_600_000, now - 401 * 86_400_000]) {
+			const refused = await expectProblem(await postOrg({ name: "Bad history", historyFrom: bad }), 400);
+			expect(refused.errors?.map((e) => e.path)).toEqual(["historyFrom"]);
+		}
+	});
+
 	it("the request id is carried into the org's events", async () => {
 		const res = await postOrg({ name: "Traced" }, { "x-request-id": "req-org-1" });
 		const { org, apiKey } = await res.json<CreatedOrg>();

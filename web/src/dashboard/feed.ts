@@ -3,11 +3,13 @@
  * per interaction id. A web visit becomes one when it ends (after the session's inactivity timeout), a
  * camera batch when it closes, a chat conversation when it is handed over.
  */
-import type { EventEnvelope } from "../shared/api.ts";
+import type { EventEnvelope, RoostApi } from "../shared/api.ts";
 import { h, replace } from "../shared/dom.ts";
-import { clock, count, duration, plural, shortId } from "../shared/format.ts";
+import { clock, count, dateTime, duration, plural, shortId } from "../shared/format.ts";
 
 const KEEP = 100;
+/** How many of the latest interactions the feed starts with, before the live ones. */
+const LOAD_LIMIT = 30;
 
 export interface InteractionData {
 	id: string;
@@ -38,15 +40,30 @@ export class FeedView {
 		);
 	}
 
+	/**
+	 * The latest interactions by when they ended (`GET .../interactions/search`), below any the org's log brought
+	 * already: the log's replay covers only its last events, and an org busy with rollups may have none among them.
+	 */
+	async load(api: RoostApi): Promise<void> {
+		const page = await api.get<{ interactions: (InteractionData & { seq: number; recordedAt: number })[] }>(
+			api.orgPath("/interactions/search"),
+			{ limit: LOAD_LIMIT },
+		);
+		for (const interaction of page.interactions) this.#add(interaction, interaction.seq, "append");
+	}
+
 	onOrgEvent(event: EventEnvelope): void {
 		if (event.type !== "org.interaction_recorded") return;
-		const interaction = event.data as unknown as InteractionData;
+		this.#add(event.data as unknown as InteractionData, event.seq, "prepend");
+	}
+
+	#add(interaction: InteractionData, seq: number, where: "prepend" | "append"): void {
 		if (this.#ids.has(interaction.id)) return;
 		this.#ids.add(interaction.id);
 		this.#total++;
 		this.#counter.textContent = `(${count(this.#total)})`;
 		this.#empty.hidden = true;
-		this.#list.prepend(this.#row(interaction, event));
+		this.#list[where](this.#row(interaction, seq));
 		// The socket never sends an event twice, so the ids of rows that scroll off need not be kept.
 		while (this.#list.children.length > KEEP) {
 			const last = this.#list.lastElementChild as HTMLElement | null;
@@ -56,11 +73,13 @@ export class FeedView {
 		}
 	}
 
-	#row(i: InteractionData, event: EventEnvelope): HTMLLIElement {
+	#row(i: InteractionData, seq: number): HTMLLIElement {
+		// When it ended: the time of day for today's, the date too for older ones (a backfilled history).
+		const today = new Date(i.endedAt).toDateString() === new Date().toDateString();
 		return h(
 			"li",
-			{ class: "interaction updated", "data-interaction": i.id, "data-seq": event.seq },
-			h("time", { datetime: new Date(event.ts).toISOString() }, clock(event.ts)),
+			{ class: "interaction updated", "data-interaction": i.id, "data-seq": seq },
+			h("time", { datetime: new Date(i.endedAt).toISOString() }, today ? clock(i.endedAt) : dateTime(i.endedAt)),
 			h("span", { class: `source source-${i.source}` }, i.source),
 			h("span", { class: "actor", title: `${i.actor.kind} ${i.actor.id}` }, `${i.actor.kind} ${shortId(i.actor.id, 10)}`),
 			h("span", { class: "what" }, describe(i)),

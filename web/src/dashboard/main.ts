@@ -70,7 +70,12 @@ async function start(api: RoostApi, org: OrgBody, me: Me): Promise<void> {
 		},
 	);
 	// A failed read leaves that view to its live events; patterns says so itself.
-	await Promise.all([sessions.load().catch(() => undefined), cameras.load().catch(() => undefined), patterns.load()]);
+	await Promise.all([
+		sessions.load().catch(() => undefined),
+		feed.load(api).catch(() => undefined),
+		cameras.load().catch(() => undefined),
+		patterns.load(),
+	]);
 }
 
 /** The offline banner and the status line: live, or which sockets are down and since when. */

@@ -142,8 +142,13 @@ export class PatternsView {
 		if (!["org.rollup_completed", "org.pattern_detected", "org.report_written"].includes(event.type)) return;
 		const period = String(event.data.period ?? "");
 		if (period !== this.#period && !(this.#period === "all" && period === "daily")) return;
-		clearTimeout(this.#reload);
-		this.#reload = setTimeout(() => void this.load(), 400);
+		// At most one read a second: a backfill's rollups and reports arrive by the hundred, and every read counts
+		// against the per-IP rate limit the page shares with everything else on this machine.
+		if (this.#reload !== undefined) return;
+		this.#reload = setTimeout(() => {
+			this.#reload = undefined;
+			void this.load();
+		}, 1000);
 	}
 
 	async load(): Promise<void> {

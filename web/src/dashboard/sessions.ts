@@ -11,6 +11,8 @@ import { ago, count, plural, shortId } from "../shared/format.ts";
 import type { LiveHub } from "../shared/live-hub.ts";
 
 export const WATCHED = 12;
+/** A visit the org hears of this long after it started is backfilled history, not one in progress. */
+const BACKFILLED_AFTER_MS = 10 * 60_000;
 /** The directory page read on start (the API's largest). */
 const LOAD_LIMIT = 200;
 
@@ -79,6 +81,9 @@ export class SessionsView {
 	onOrgEvent(event: EventEnvelope): void {
 		if (event.type === "org.visit_started") {
 			const data = event.data as { session: string; visit: number; startedAt: number };
+			// A visit the org hears of long after it started is history being backfilled: it ends at once, and following
+			// hundreds of those on sockets would only load the page and the server.
+			if (event.ts - data.startedAt > BACKFILLED_AFTER_MS) return;
 			this.#upsert(data.session, data.visit, data.startedAt);
 			this.#reconcile();
 		} else if (event.type === "org.interaction_recorded") {
