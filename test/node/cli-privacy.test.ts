@@ -115,6 +115,20 @@ describe("roost subject export", () => {
 			const found = await api<{ interactions: unknown[] }>(`/v1/orgs/${org}/interactions/search?limit=10`);
 			return found.interactions.length >= 3;
 		});
+		// The interactions queue archives each record to R2 after the org recorded it: wait for the user's two, so both
+		// exports below read the same data.
+		await until("the user's two interactions to be archived", async () => {
+			const res = await fetch(`${roost.url}/v1/orgs/${org}/subject-exports`, {
+				method: "POST",
+				headers: { authorization: `Bearer ${apiKey}`, "content-type": "application/json" },
+				body: JSON.stringify({ userId }),
+			});
+			const kinds = (await res.text())
+				.trim()
+				.split("\n")
+				.map((line) => (JSON.parse(line) as { kind: string }).kind);
+			return kinds.filter((kind) => kind === "archived_interaction").length >= 2;
+		});
 
 		const file = join(work, "subject.ndjson");
 		const ran = await spawnCli(["subject", "export", "--user", userId, "--out", file]);
