@@ -110,10 +110,11 @@ export async function orgRpcCase(
 	const names = new Set(Array.from({ length: sessions }, (_, s) => `${name}-s${s}`));
 	await until(
 		async () => {
-			const listed = await orgStub.listSessions({ status: "active", limit: 200 });
-			return [...names].every((session) => listed.sessions.some((l) => l.session === session));
+			// The org's whole state, not a page of listSessions: earlier sections' sessions in the same org may sort first.
+			const read = await orgStub.readState();
+			return read.ok && [...names].every((session) => session in read.value.state.activeSessions);
 		},
-		30_000,
+		120_000,
 		"the visits' starts",
 	);
 	await settle(300);

@@ -68,10 +68,18 @@ export class TimeChart {
 				},
 				values: (_u, splits) => splits.map((v) => options.formatX(v)),
 			},
-			{ stroke: axisColor, grid: { stroke: gridColor, width: 1 }, ticks: { stroke: gridColor, width: 1 }, size: 44 },
+			{ stroke: axisColor, grid: { stroke: gridColor, width: 1 }, ticks: { stroke: gridColor, width: 1 }, size: 44, values: compactValues },
 		];
 		if (options.series.some((s) => s.scale === "y2")) {
-			axes.push({ stroke: axisColor, scale: "y2", side: 1, grid: { show: false }, size: 44, label: options.y2Label });
+			axes.push({
+				stroke: axisColor,
+				scale: "y2",
+				side: 1,
+				grid: { show: false },
+				size: 44,
+				label: options.y2Label,
+				values: compactValues,
+			});
 		}
 		this.#plot = new uPlot(
 			{
@@ -104,6 +112,10 @@ export class TimeChart {
 		this.#plot.destroy();
 	}
 }
+
+/** Count labels that fit the 44 px axis whatever the count: 950, 1.2K, 15K, 1.5M. */
+const compactNumber = new Intl.NumberFormat("en", { notation: "compact", maximumFractionDigits: 1 });
+const compactValues = (_u: uPlot, splits: number[]): string[] => splits.map((v) => compactNumber.format(v));
 
 /** Counts: from 0, with a little headroom, never a flat line at the top. */
 const fromZero = (_u: uPlot, _min: number | null, max: number | null): uPlot.Range.MinMax => [0, Math.max(4, Math.ceil((max ?? 0) * 1.15))];
