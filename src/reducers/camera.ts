@@ -318,7 +318,7 @@ export function summarize(state: CameraState, batch: OpenBatch, at: number): Bat
 		motionFrames: batch.motionFrames,
 		motionMs: batch.motionMs,
 		peopleSeen: batch.peopleSeen,
-		offlineMs: batch.offlineMs + Math.max(0, runningOffline),
+		offlineMs: saturating(batch.offlineMs + Math.max(0, runningOffline)),
 		analyser: analysers.length === 0 ? "none" : analysers.length === 1 ? (analysers[0] ?? "none") : "mixed",
 		episode: batch.episode,
 		lastDescription: batch.lastDescription,
@@ -386,7 +386,7 @@ export function evolveCamera(state: CameraState, event: CameraEvent): CameraStat
 				status: "online",
 				offlineSince: null,
 				onlineCount: state.onlineCount + 1,
-				batch: { ...batch, offlineMs: batch.offlineMs + offlineMs },
+				batch: { ...batch, offlineMs: saturating(batch.offlineMs + offlineMs) },
 			};
 		}
 		case "camera.offline":
@@ -412,7 +412,7 @@ export function evolveCamera(state: CameraState, event: CameraEvent): CameraStat
 			return {
 				...state,
 				motion: { ...state.motion, active: false, since: null },
-				batch: state.batch ? { ...state.batch, motionMs: state.batch.motionMs + durationMs } : null,
+				batch: state.batch ? { ...state.batch, motionMs: saturating(state.batch.motionMs + durationMs) } : null,
 			};
 		}
 		case "camera.frames_expired": {
@@ -499,3 +499,8 @@ export const cameraDefinition: ActorDefinition<CameraState, CameraEvent> = {
 	initialState: initialCameraState,
 	evolve: evolveCamera,
 };
+
+/** A batch's summed durations stay safe integers (their schema's bound) however long the parts they add were. */
+function saturating(ms: number): number {
+	return Math.min(Number.MAX_SAFE_INTEGER, ms);
+}

@@ -6,7 +6,6 @@
  * way to compact a log on demand, so the segment checked here is written from the org's real exported log in the
  * segment format; a segment made by real compaction is checked the same way in test/workers/segments.test.ts.
  */
-import { spawn } from "node:child_process";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -15,6 +14,7 @@ import { type ExportedEvent, parseNdjson } from "../../src/cli/chain.ts";
 import { run } from "../../src/cli/main.ts";
 import { GENESIS_HASH } from "../../src/core/hash.ts";
 import { type LocalRoost, startLocalRoost } from "../browser/local-roost.ts";
+import { type Ran, spawnRoost } from "./support/spawn-cli.ts";
 
 vi.setConfig({ testTimeout: 60_000, hookTimeout: 60_000 });
 process.env.WRANGLER_SEND_METRICS = "false";
@@ -24,12 +24,6 @@ let roost: LocalRoost;
 let work: string;
 let org: string;
 let apiKey: string;
-
-interface Ran {
-	code: number;
-	stdout: string;
-	stderr: string;
-}
 
 async function cli(args: string[], env: Record<string, string> = {}): Promise<Ran> {
 	let stdout = "";
@@ -44,22 +38,7 @@ async function cli(args: string[], env: Record<string, string> = {}): Promise<Ra
 }
 
 function spawnCli(args: string[]): Promise<Ran> {
-	return new Promise((resolve, reject) => {
-		const child = spawn(process.execPath, ["bin/roost.mjs", ...args], {
-			env: { ...process.env, ROOST_ENDPOINT: roost.url, ROOST_KEY: apiKey },
-			stdio: ["ignore", "pipe", "pipe"],
-		});
-		let stdout = "";
-		let stderr = "";
-		child.stdout.on("data", (chunk) => {
-			stdout += chunk;
-		});
-		child.stderr.on("data", (chunk) => {
-			stderr += chunk;
-		});
-		child.on("error", reject);
-		child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr }));
-	});
+	return spawnRoost(args, { ROOST_ENDPOINT: roost.url, ROOST_KEY: apiKey });
 }
 
 const api = async <T>(path: string, init: RequestInit = {}): Promise<T> => {

@@ -4,7 +4,6 @@
  * unstable_startWorker, as `wrangler dev` runs it), with snapshots every 10 events so logs cross several.
  * Most runs call the CLI's `run` in-process with captured streams; a few spawn bin/roost.mjs as a user would.
  */
-import { spawn } from "node:child_process";
 import { appendFile, copyFile, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -18,6 +17,7 @@ import { sessionDefinition } from "../../src/reducers/session.ts";
 import { type LocalRoost, startLocalRoost } from "../browser/local-roost.ts";
 import { tamperStoredEvent } from "../browser/tamper.ts";
 import { changedSessionDefinition } from "./cli-changed-reducer.ts";
+import { type Ran, spawnRoost } from "./support/spawn-cli.ts";
 
 // Every test talks to a real Worker; the node project's 5 s default is short on a busy two-core machine.
 vi.setConfig({ testTimeout: 30_000, hookTimeout: 60_000 });
@@ -33,12 +33,6 @@ let apiKey: string;
 /** A session with a generated log of every client event type, v1 page views among them. */
 let session: string;
 let version: number;
-
-interface Ran {
-	code: number;
-	stdout: string;
-	stderr: string;
-}
 
 /** Runs the CLI in-process, as `roost <args>` with the test server's endpoint and key in the environment. */
 async function cli(args: string[], env: Record<string, string> = {}, signal?: AbortSignal): Promise<Ran> {
@@ -64,22 +58,7 @@ async function cli(args: string[], env: Record<string, string> = {}, signal?: Ab
 
 /** Runs bin/roost.mjs in a child process, as `npx roost <args>` does. */
 function spawnCli(args: string[], env: Record<string, string> = {}): Promise<Ran> {
-	return new Promise((resolve, reject) => {
-		const child = spawn(process.execPath, ["bin/roost.mjs", ...args], {
-			env: { ...process.env, ROOST_ENDPOINT: roost.url, ROOST_KEY: apiKey, ...env },
-			stdio: ["ignore", "pipe", "pipe"],
-		});
-		let stdout = "";
-		let stderr = "";
-		child.stdout.on("data", (chunk) => {
-			stdout += chunk;
-		});
-		child.stderr.on("data", (chunk) => {
-			stderr += chunk;
-		});
-		child.on("error", reject);
-		child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr }));
-	});
+	return spawnRoost(args, { ROOST_ENDPOINT: roost.url, ROOST_KEY: apiKey, ...env });
 }
 
 let counter = 0;

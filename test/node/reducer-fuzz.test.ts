@@ -349,6 +349,22 @@ describe.each(Object.entries(KINDS))("the %s reducer under generated event seque
 	}, 120_000);
 });
 
+describe("the camera reducer's summed durations", () => {
+	it("stay safe integers when two episodes' durations add past 2^53 (a shrunk counterexample of the fuzz above)", () => {
+		const T = 1_800_000_000_000;
+		const input = [
+			{ type: "camera.motion_started", data: { episode: 1, frameId: "a" }, ts: T },
+			{ type: "camera.motion_stopped", data: { episode: 1, frameId: null, reason: "still", durationMs: 5138381042998775 }, ts: T },
+			{ type: "camera.motion_started", data: { episode: 1, frameId: "a" }, ts: T },
+			{ type: "camera.motion_stopped", data: { episode: T, frameId: "a", reason: "still", durationMs: 3868818211742217 }, ts: T + 470_220 },
+		];
+		const camera = { definition: cameraDefinition as ActorDefinition<unknown>, decided: KINDS.camera?.decided ?? (() => []) };
+		const folded = foldChecked(camera.definition, input, camera.decided);
+		expect(folded.accepted.length).toBeGreaterThanOrEqual(4);
+		checkDeterminism(camera.definition, folded, 0);
+	});
+});
+
 describe("rollups of interactions whose pages, targets and names are any strings", () => {
 	it("are events the org's catalog accepts, with every count a number", () => {
 		const key = fc.oneof(fc.constantFrom(...HOSTILE, "/", "/shoes"), fc.string({ maxLength: 12 }));
