@@ -8,7 +8,7 @@ import type { Interaction } from "../events/interaction.ts";
 import type { OrgCommand, OrgState } from "../reducers/org.ts";
 import { type ErasureView, erasureView } from "../reducers/org-erasure.ts";
 import type { OutboxMessage } from "./outbox.ts";
-import { type SubjectKey, type SubjectKeys, sealedSubject } from "./subject-keys.ts";
+import { type SubjectKey, type SubjectKeys, type SubjectOpener, sealedSubject } from "./subject-keys.ts";
 import type { TimerChange } from "./timers.ts";
 
 /** What an erasure is asked for: a user id (every record of it), or one actor by id. */
@@ -65,8 +65,11 @@ export function sealed(interaction: Interaction, keys: SubjectKeys): Interaction
 	return { ...interaction, summary: { ...interaction.summary, userId: keys.seal(userId, actor) } };
 }
 
-/** An interaction as readers see it: its user id opened, or null once the user's key is shredded. */
-export function opened<T extends { summary: Record<string, unknown> }>(interaction: T, keys: SubjectKeys): T {
+/**
+ * An interaction as readers see it: its user id opened, or null once the user's key is shredded. A page of them opens
+ * with one `keys.opener(...)` made for the page (its keys read together), not with `SubjectKeys` itself (a read a row).
+ */
+export function opened<T extends { summary: Record<string, unknown> }>(interaction: T, keys: SubjectOpener): T {
 	const userId = interaction.summary.userId;
 	if (typeof userId !== "string") return interaction;
 	let clear: string | null;

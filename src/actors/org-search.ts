@@ -4,7 +4,8 @@
  * with a cursor. Each filter combination reads one index in its order: the page table for a page, the subject index for
  * a user, the source index for a source, else the end-time index; the other filters are checked on the rows it yields
  * (`+col` keeps SQLite from using their indexes instead, which would need a sort of everything matching). The
- * interactions themselves come from the log by seq, upcast like every read, with user ids opened (null once erased).
+ * interactions themselves come from the log by seq, upcast like every read, with user ids opened (null once erased),
+ * the page's subject keys read in one statement (SubjectKeys.opener) rather than one per row.
  */
 import { fail, type Outcome, ok } from "../core/outcome.ts";
 import type { INTERACTION_SOURCES, Summary } from "../events/interaction.ts";
@@ -107,9 +108,12 @@ export function searchInteractions(sql: SqlStorage, subjects: SubjectKeys, query
 		)
 		.toArray();
 	const page = rows.slice(0, limit);
-	const interactions = page.map((row) => {
-		const interaction = opened(storedEventOf(row, orgCatalog, "org.interaction_recorded").data, subjects);
-		return { ...interaction, summary: interaction.summary as Summary, seq: row.seq, recordedAt: row.ts };
+	const events = page.map((row) => storedEventOf(row, orgCatalog, "org.interaction_recorded"));
+	// Every user id of the page opened with keys read together (a statement per 100 subjects), not one read a row.
+	const keys = subjects.opener(events.map((event) => event.data.summary.userId));
+	const interactions = events.map((event) => {
+		const interaction = opened(event.data, keys);
+		return { ...interaction, summary: interaction.summary as Summary, seq: event.seq, recordedAt: event.ts };
 	});
 	const last = page.at(-1);
 	return ok({ interactions, cursor: rows.length > limit && last ? `${last.ended_at}.${last.seq}` : null });

@@ -141,9 +141,11 @@ export function cameraList(state: OrgState): CameraListing[] {
 
 /** A page of `org.interaction_recorded` events as GET .../interactions lists them, user ids opened (or null once erased). */
 export function recordedInteractions(page: EventPage, subjects: SubjectKeys): { interactions: RecordedInteraction[]; next: number | null } {
+	const events = page.events.map((event) => eventOfType(event, orgCatalog, "org.interaction_recorded"));
+	const keys = subjects.opener(events.map((event) => event.data.summary.userId));
 	return {
-		interactions: page.events.map((event) => {
-			const interaction = opened(eventOfType(event, orgCatalog, "org.interaction_recorded").data, subjects);
+		interactions: events.map((event) => {
+			const interaction = opened(event.data, keys);
 			return { ...interaction, summary: interaction.summary as Summary, seq: event.seq, recordedAt: event.ts };
 		}),
 		next: page.next,

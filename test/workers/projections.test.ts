@@ -9,6 +9,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { armFault, disarmFault } from "../../src/actors/faults.ts";
 import type { OrgActor } from "../../src/actors/org.ts";
+import { SubjectKeys } from "../../src/actors/subject-keys.ts";
 import { actorName } from "../../src/core/identity.ts";
 import { call, createOrg, expectProblem } from "./helpers.ts";
 
@@ -117,5 +118,32 @@ describe("the interactions projection", () => {
 		const listed = await call(`/v1/orgs/${org}/projections`, { headers: admin });
 		expect((await listed.json<Statuses>()).projections[0]).toMatchObject({ status: "live", rows: 70 });
 		expect((await search(org, key, "source=web&limit=200")).interactions).toEqual(before.interactions.filter((h) => h.source === "web"));
+	});
+
+	it("opens a page's user ids with keys read together: past 100 subjects, an erased one null, in order", async () => {
+		const org = await createOrg("Projection keys");
+		const stub = env.ORG.getByName(actorName(org.org, org.org));
+		// 120 web visits, each its own session and user: a page of 120 subjects, more than one IN (...) of 100 binds.
+		for (let n = 1; n <= 120; n++) await record(stub, org.org, interaction(n, "web", ["/k"], `u-${n}`));
+		await record(stub, org.org, interaction(121, "web", ["/k"]));
+		const erased = await runInDurableObject(stub, (_instance: OrgActor, state) => {
+			const keys = new SubjectKeys(state.storage.sql);
+			return keys.ofUser("u-7").map((k) => keys.shred(k.subject));
+		});
+		expect(erased).toEqual([1]);
+		const page = await search(org.org, org.key, "page=/k&limit=200");
+		expect(page.cursor).toBeNull();
+		expect(page.interactions.map((h) => [h.actor.id, h.summary.userId])).toEqual(
+			Array.from({ length: 121 }, (_, i) => 121 - i).map((n) => [`s${n}`, n === 121 ? undefined : n === 7 ? null : `u-${n}`]),
+		);
+		// The same rows by cursor, 50 at a time, give the same interactions.
+		const paged: Hit[] = [];
+		let cursor: string | null = null;
+		do {
+			const next: Page = await search(org.org, org.key, `page=/k&limit=50${cursor ? `&cursor=${cursor}` : ""}`);
+			paged.push(...next.interactions);
+			cursor = next.cursor;
+		} while (cursor);
+		expect(paged).toEqual(page.interactions);
 	});
 });
