@@ -100,12 +100,10 @@ export class SubjectKeys {
 		for (let start = 0; start < subjects.length; start += MAX_PARAMS) {
 			const chunk = subjects.slice(start, start + MAX_PARAMS);
 			const marks = chunk.map(() => "?").join(", ");
-			for (const row of this.sql.exec<{ subject: string; key: ArrayBuffer }>(
-				`SELECT subject, key FROM subject_keys WHERE subject IN (${marks})`,
-				...chunk,
-			)) {
-				keys.set(row.subject, Buffer.from(row.key));
-			}
+			const rows = this.sql
+				.exec<{ subject: string; key: ArrayBuffer }>(`SELECT subject, key FROM subject_keys WHERE subject IN (${marks})`, ...chunk)
+				.toArray();
+			for (const row of rows) keys.set(row.subject, Buffer.from(row.key));
 		}
 		const keyOf = (subject: string): Buffer | null => {
 			if (keys.has(subject)) return keys.get(subject) ?? null;
