@@ -102,7 +102,7 @@ export interface Env extends ActorNamespaces {
 	CHAT_MAX_OUTPUT_TOKENS?: string;
 	/** Messages the model sees verbatim; older ones reach it as a running summary (default 20). */
 	CHAT_HISTORY_MESSAGES?: string;
-	/** Least milliseconds between two llm.token events while deltas keep coming (default 5; 0: every turn). */
+	/** Least milliseconds between two llm.token events while deltas keep coming (default 50; 0: every turn). */
 	CHAT_TOKEN_INTERVAL_MS?: string;
 	/** Milliseconds between the offline responder's tokens (default 15; 0 streams as fast as it can). */
 	AI_OFFLINE_TOKEN_MS?: string;
