@@ -395,11 +395,12 @@ export async function rowsRows(base, org, { quick }) {
 		detail: camera,
 	});
 	for (const mode of ["burst", "paced"]) {
-		const r = chat[mode];
+		const first = chat[mode];
+		const r = first.next;
 		const perDelta = r.rowsWritten / tokens;
 		rows.push({
 			id: `rows-token-${mode}`,
-			label: `rows written per LLM token delta, one answer of ${tokens} deltas, mock model ${mode} (${r.tokenEvents} llm.token events; question, answer and the org's interaction included)`,
+			label: `rows written per LLM token delta, an answer of ${tokens} deltas in a chat that has answered before, mock model ${mode} (${r.tokenEvents} llm.token events; question, answer and the org's interaction included)`,
 			value: perDelta,
 			unit: "rows/delta",
 			baseline: `chat ${r.rowsByOwner.chat ?? 0} rows, org ${r.rowsByOwner.org ?? 0}`,
@@ -407,6 +408,18 @@ export async function rowsRows(base, org, { quick }) {
 			target: "<= 0.05 rows/delta",
 			met: perDelta <= 0.05,
 			detail: r,
+		});
+		const firstPerDelta = first.rowsWritten / tokens;
+		rows.push({
+			id: `rows-token-${mode}-new-chat`,
+			label: `rows written per LLM token delta, the first answer of a new chat (its schema and setup included), ${tokens} deltas, mock model ${mode} (${first.tokenEvents} llm.token events)`,
+			value: firstPerDelta,
+			unit: "rows/delta",
+			baseline: `chat ${first.rowsByOwner.chat ?? 0} rows, org ${first.rowsByOwner.org ?? 0}`,
+			ratio: null,
+			target: "reported",
+			met: null,
+			detail: { ...first, next: undefined },
 		});
 	}
 	return rows;
