@@ -52,6 +52,8 @@ export function stage<S>(
 	let state = head.state;
 	let seq = head.version;
 	let prev = head.hash;
+	// An event without meta of its own (every SDK event) has the batch's: compacted and serialised once per batch.
+	let batchMeta: { meta: EventMeta; text: string } | undefined;
 	for (const { event, at, v, data, dataText } of checked) {
 		if (existing.has(event.id) || seen.has(event.id)) {
 			duplicates.push(event.id);
@@ -59,7 +61,19 @@ export function stage<S>(
 		}
 		seen.add(event.id);
 		seq++;
-		const eventMeta = compactMeta({ ...meta, ...event.meta });
+		let eventMeta: EventMeta;
+		let metaText: string;
+		if (event.meta === undefined) {
+			if (!batchMeta) {
+				const shared = compactMeta(meta);
+				batchMeta = { meta: shared, text: JSON.stringify(shared) };
+			}
+			eventMeta = batchMeta.meta;
+			metaText = batchMeta.text;
+		} else {
+			eventMeta = compactMeta({ ...meta, ...event.meta });
+			metaText = JSON.stringify(eventMeta);
+		}
 		const lifted = definition.catalog.upcast(event.type, v, data);
 		const recorded: RecordedEvent = { seq, id: event.id, type: event.type, v: lifted.v, ts: event.ts, data: lifted.data, meta: eventMeta };
 		try {
@@ -79,7 +93,7 @@ export function stage<S>(
 			v,
 			ts: event.ts,
 			data: dataText,
-			meta: JSON.stringify(eventMeta),
+			meta: metaText,
 			hash: "",
 		};
 		row.hash = fastChainHash(prev, row);
