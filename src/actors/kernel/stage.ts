@@ -2,8 +2,6 @@
  * Staging a batch: validates proposed events against the catalog, drops repeated ids, folds them over the head
  * and hashes them into rows, without writing anything. Pure but for the clock-free hash: the append's hot path.
  */
-import { createHash } from "node:crypto";
-import { chainText, type HashedFields } from "../../core/hash.ts";
 import { type ActorError, fail, invalid, type Outcome, ok } from "../../core/outcome.ts";
 import type { FieldError } from "../../events/catalog.ts";
 import {
@@ -16,6 +14,7 @@ import {
 } from "../../events/envelope.ts";
 import type { ActorDefinition } from "../../reducers/definition.ts";
 import type { StoredEvent } from "../log.ts";
+import { nativeChainHash } from "../native-hash.ts";
 import { checkSpec, type TimerChange } from "../timers.ts";
 import type { LogHead } from "./host.ts";
 
@@ -96,7 +95,7 @@ export function stage<S>(
 			meta: metaText,
 			hash: "",
 		};
-		row.hash = fastChainHash(prev, row);
+		row.hash = nativeChainHash(prev, row);
 		prev = row.hash;
 		rows.push(row);
 		envelopes.push({ ...recorded, actor, hash: row.hash });
@@ -150,9 +149,4 @@ const encoder = new TextEncoder();
 /** Whether text is longer than `max` bytes as UTF-8; only encodes when it could be. */
 function overBytes(text: string, max: number): boolean {
 	return text.length * 3 > max && encoder.encode(text).length > max;
-}
-
-/** The chain hash of hash.ts, computed with the runtime's native SHA-256 (node:crypto under nodejs_compat): the hot path. */
-function fastChainHash(prev: string, row: HashedFields): string {
-	return createHash("sha256").update(chainText(prev, row)).digest("hex");
 }
