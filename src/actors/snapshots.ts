@@ -62,8 +62,17 @@ export class SnapshotStore {
 			const chunk = bytes.subarray(part * SNAPSHOT_PART_BYTES, (part + 1) * SNAPSHOT_PART_BYTES);
 			this.sql.exec("INSERT INTO snapshot_parts (version, part, chunk) VALUES (?, ?, ?)", version, part, chunk);
 		}
-		const row = { version, reducerVersion, parts, bytes: bytes.length, checksum: nativeSha256Hex(bytes) };
-		this.db.insert(snapshots).values(row).onConflictDoUpdate({ target: snapshots.version, set: row }).run();
+		// On the append path every SNAPSHOT_EVERY events: plain SQL, not a query built each time.
+		this.sql.exec(
+			`INSERT INTO snapshots (version, reducer_version, parts, bytes, checksum) VALUES (?, ?, ?, ?, ?)
+			 ON CONFLICT(version) DO UPDATE SET reducer_version = excluded.reducer_version, parts = excluded.parts,
+			 bytes = excluded.bytes, checksum = excluded.checksum`,
+			version,
+			reducerVersion,
+			parts,
+			bytes.length,
+			nativeSha256Hex(bytes),
+		);
 		this.#prune(reducerVersion);
 		return { version, reducerVersion, parts, bytes: bytes.length };
 	}
