@@ -6,6 +6,7 @@
 
 import { chainHash, GENESIS_HASH } from "../core/hash.ts";
 import type { StoredRow } from "../events/stored.ts";
+import { isIndexedType, TYPE_INDEX_WHERE } from "./type-index.ts";
 
 /** A row of the events table: the stored fields (data and meta as JSON text, as hashed) and the chain hash. */
 export type StoredEvent = StoredRow & { hash: string };
@@ -19,6 +20,13 @@ const SELECT_COLUMNS = "seq, id, type, v, ts, data, meta, hash";
 const insertSql = (rows: number) =>
 	`INSERT INTO events (${SELECT_COLUMNS}) VALUES ${Array.from({ length: rows }, () => "(?, ?, ?, ?, ?, ?, ?, ?)").join(", ")}`;
 const insertStatements = Array.from({ length: ROWS_PER_INSERT + 1 }, (_, n) => insertSql(Math.max(n, 1)));
+
+/**
+ * The WHERE a read by these types needs: with the type index's own term when every type is in it, so SQLite uses
+ * the partial index; without it for an unindexed type, which SQLite then answers by scanning in seq order.
+ */
+export const typeFilter = (types: readonly string[]) =>
+	`type IN (${types.map(() => "?").join(", ")})${types.every(isIndexedType) ? ` AND ${TYPE_INDEX_WHERE}` : ""}`;
 
 /** `brokenAt` is the first seq whose row does not match the chain (or is missing). */
 export type ChainCheck = { ok: true; checked: number } | { ok: false; checked: number; brokenAt: number; reason: string };
@@ -75,7 +83,12 @@ export class EventLog {
 	page(after: number, limit: number, type?: string): StoredEvent[] {
 		if (type) {
 			return this.sql
-				.exec<StoredEvent>(`SELECT ${SELECT_COLUMNS} FROM events WHERE type = ? AND seq > ? ORDER BY seq LIMIT ?`, type, after, limit)
+				.exec<StoredEvent>(
+					`SELECT ${SELECT_COLUMNS} FROM events WHERE ${typeFilter([type])} AND seq > ? ORDER BY seq LIMIT ?`,
+					type,
+					after,
+					limit,
+				)
 				.toArray();
 		}
 		return this.sql.exec<StoredEvent>(`SELECT ${SELECT_COLUMNS} FROM events WHERE seq > ? ORDER BY seq LIMIT ?`, after, limit).toArray();
@@ -98,7 +111,7 @@ export class EventLog {
 	/** Events of one type with seq below `before`, newest first, at most `limit`, read lazily. */
 	*reverseByType(type: string, limit: number, before = Number.MAX_SAFE_INTEGER): Generator<StoredEvent> {
 		yield* this.sql.exec<StoredEvent>(
-			`SELECT ${SELECT_COLUMNS} FROM events WHERE type = ? AND seq < ? ORDER BY seq DESC LIMIT ?`,
+			`SELECT ${SELECT_COLUMNS} FROM events WHERE ${typeFilter([type])} AND seq < ? ORDER BY seq DESC LIMIT ?`,
 			type,
 			before,
 			limit,
@@ -108,10 +121,9 @@ export class EventLog {
 	/** Events of any of `types` with seq below `before`, newest first, at most `limit`. */
 	reverseByTypes(types: readonly string[], limit: number, before = Number.MAX_SAFE_INTEGER): StoredEvent[] {
 		if (types.length === 0) return [];
-		const marks = types.map(() => "?").join(", ");
 		return [
 			...this.sql.exec<StoredEvent>(
-				`SELECT ${SELECT_COLUMNS} FROM events WHERE type IN (${marks}) AND seq < ? ORDER BY seq DESC LIMIT ?`,
+				`SELECT ${SELECT_COLUMNS} FROM events WHERE ${typeFilter(types)} AND seq < ? ORDER BY seq DESC LIMIT ?`,
 				...types,
 				before,
 				limit,

@@ -3,6 +3,8 @@
  * and chat that reported to the org, when it last did, and up to when retention already erased it. Retention reads
  * it for what is past its time, deleting the org reads it for everything. Created with what the log already holds.
  */
+import { TYPE_INDEX_WHERE } from "./type-index.ts";
+
 export interface IndexedActor {
 	kind: "session" | "camera" | "chat";
 	id: string;
@@ -21,14 +23,15 @@ export class OrgActorIndex {
 		sql.exec("CREATE INDEX org_actors_last ON org_actors (kind, last_at)");
 		const hasLog = sql.exec<{ n: number }>("SELECT count(*) AS n FROM sqlite_master WHERE name = 'events'").one().n > 0;
 		if (!hasLog) return;
-		// An org from before the index: its interactions, visit starts and camera changes name its actors.
+		// An org from before the index: its interactions, visit starts and camera changes name its actors. The type
+		// index's own term lets SQLite read these through it (src/actors/type-index.ts).
 		sql.exec(`INSERT OR REPLACE INTO org_actors (kind, id, last_at)
 			SELECT json_extract(data, '$.actor.kind'), json_extract(data, '$.actor.id'), max(ts) FROM events
-			WHERE type = 'org.interaction_recorded' GROUP BY 1, 2`);
+			WHERE type = 'org.interaction_recorded' AND ${TYPE_INDEX_WHERE} GROUP BY 1, 2`);
 		sql.exec(`INSERT OR IGNORE INTO org_actors (kind, id, last_at)
-			SELECT 'session', json_extract(data, '$.session'), max(ts) FROM events WHERE type = 'org.visit_started' GROUP BY 2`);
+			SELECT 'session', json_extract(data, '$.session'), max(ts) FROM events WHERE type = 'org.visit_started' AND ${TYPE_INDEX_WHERE} GROUP BY 2`);
 		sql.exec(`INSERT OR IGNORE INTO org_actors (kind, id, last_at)
-			SELECT 'camera', json_extract(data, '$.camera'), max(ts) FROM events WHERE type = 'org.camera_status' GROUP BY 2`);
+			SELECT 'camera', json_extract(data, '$.camera'), max(ts) FROM events WHERE type = 'org.camera_status' AND ${TYPE_INDEX_WHERE} GROUP BY 2`);
 	}
 
 	/** An actor reported at `at`: it is known, and its time starts again from there. */

@@ -2,9 +2,15 @@
  * The actor's SQLite schema. drizzle-kit turns changes here into migrations in migrations/,
  * which every actor applies when it starts.
  */
+import { sql } from "drizzle-orm";
 import { blob, index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { TYPE_INDEX_WHERE } from "./type-index.ts";
 
-/** The append-only log: one row per event, seq gap-free from 1, each row hashed onto the previous. */
+/**
+ * The append-only log: one row per event, seq gap-free from 1, each row hashed onto the previous. Two indexes: the
+ * unique id (a retried event is a duplicate) and the type index for reads by type, partial: it leaves out the
+ * catalogs' `unindexed` types (src/actors/type-index.ts).
+ */
 export const events = sqliteTable(
 	"events",
 	{
@@ -18,7 +24,7 @@ export const events = sqliteTable(
 		meta: text("meta").notNull(),
 		hash: text("hash").notNull(),
 	},
-	(t) => [index("events_type_seq").on(t.type, t.seq)],
+	(t) => [index("events_type_seq").on(t.type, t.seq).where(sql.raw(TYPE_INDEX_WHERE))],
 );
 
 /** A snapshot of state after `version` events, written by reducer `reducerVersion`. */

@@ -1,12 +1,12 @@
 /**
  * State snapshots: the reducer's state after some version, serialized as JSON and split into
  * parts so that a state larger than one SQLite row (2 MB) still snapshots. Each snapshot is tagged
- * with the reducer version that wrote it and checksummed; a snapshot that does not match either
+ * with the reducer version that wrote it and checksummed (SHA-256, natively); a snapshot that does not match either
  * is passed over, never trusted.
  */
 import { and, desc, eq, lte } from "drizzle-orm";
 import type { DrizzleSqliteDODatabase } from "drizzle-orm/durable-sqlite";
-import { sha256Hex } from "../core/hash.ts";
+import { nativeSha256Hex } from "./native-hash.ts";
 import { snapshots } from "./schema.ts";
 
 /** Well under the 2 MB row limit, leaving room for the row's other columns. */
@@ -62,8 +62,17 @@ export class SnapshotStore {
 			const chunk = bytes.subarray(part * SNAPSHOT_PART_BYTES, (part + 1) * SNAPSHOT_PART_BYTES);
 			this.sql.exec("INSERT INTO snapshot_parts (version, part, chunk) VALUES (?, ?, ?)", version, part, chunk);
 		}
-		const row = { version, reducerVersion, parts, bytes: bytes.length, checksum: sha256Hex(bytes) };
-		this.db.insert(snapshots).values(row).onConflictDoUpdate({ target: snapshots.version, set: row }).run();
+		// On the append path every SNAPSHOT_EVERY events: plain SQL, not a query built each time.
+		this.sql.exec(
+			`INSERT INTO snapshots (version, reducer_version, parts, bytes, checksum) VALUES (?, ?, ?, ?, ?)
+			 ON CONFLICT(version) DO UPDATE SET reducer_version = excluded.reducer_version, parts = excluded.parts,
+			 bytes = excluded.bytes, checksum = excluded.checksum`,
+			version,
+			reducerVersion,
+			parts,
+			bytes.length,
+			nativeSha256Hex(bytes),
+		);
 		this.#prune(reducerVersion);
 		return { version, reducerVersion, parts, bytes: bytes.length };
 	}
@@ -115,7 +124,7 @@ export class SnapshotStore {
 			offset += chunk.length;
 			seen++;
 		}
-		if (seen !== head.parts || offset !== head.bytes || sha256Hex(bytes) !== head.checksum) return undefined;
+		if (seen !== head.parts || offset !== head.bytes || nativeSha256Hex(bytes) !== head.checksum) return undefined;
 		try {
 			return JSON.parse(decoder.decode(bytes)) as S;
 		} catch {

@@ -35,7 +35,8 @@ export const frameReceived = defineEvent(
 		batchMs: z.number().int().positive().optional(),
 		offlineAfterMs: z.number().int().positive().optional(),
 	}),
-	{ internal: true },
+	// A frame's events are the camera's high-volume types, never read by type: out of the type index.
+	{ internal: true, unindexed: true },
 );
 
 const region = z.object({ x: fraction, y: fraction, width: fraction, height: fraction });
@@ -55,7 +56,7 @@ export const frameAnalyzed = defineEvent(
 		comparedWith: frameId.nullable(),
 		fallbackFrom: analyser.optional(),
 	}),
-	{ internal: true },
+	{ internal: true, unindexed: true },
 );
 
 export const analysisFailed = defineEvent(

@@ -27,19 +27,25 @@ export interface EventDefinition<T extends string = string, S extends z.ZodType 
 	legacy: Record<number, LegacyVersion>;
 	/** Emitted by the actor itself; clients may not submit it. */
 	internal: boolean;
+	/**
+	 * Left out of the log's type index (`events_type_seq`, src/actors/type-index.ts): a high-volume type that no code
+	 * reads by type, so each event of it is one index entry fewer. Reads of it by type still answer, by a scan in seq
+	 * order. Changing the flag changes the index: a new migration (`npm run db:generate`).
+	 */
+	unindexed?: boolean;
 }
 
 export function defineEvent<const T extends string, S extends z.ZodType>(
 	type: T,
 	schema: S,
-	options: { version?: number; legacy?: Record<number, LegacyVersion>; internal?: boolean } = {},
+	options: { version?: number; legacy?: Record<number, LegacyVersion>; internal?: boolean; unindexed?: boolean } = {},
 ): EventDefinition<T, S> {
 	const version = options.version ?? 1;
 	const legacy = options.legacy ?? {};
 	for (let v = 1; v < version; v++) {
 		if (!legacy[v]) throw new Error(`${type}: version ${v} has no upcaster to ${v + 1}`);
 	}
-	return { type, version, schema, legacy, internal: options.internal ?? false };
+	return { type, version, schema, legacy, internal: options.internal ?? false, ...(options.unindexed ? { unindexed: true } : {}) };
 }
 
 /** Formats a zod issue path as `events[3].data.url`, prefixed by where the data sits. */

@@ -36,9 +36,8 @@ export const llmStarted = defineEvent(
 export const llmToken = defineEvent(
 	"llm.token",
 	z.object({ operationId, index: z.number().int().min(0), text: z.string().min(1).max(100_000) }),
-	{
-		internal: true,
-	},
+	// The chat's high-volume type, never read by type: left out of the log's type index (src/actors/type-index.ts).
+	{ internal: true, unindexed: true },
 );
 
 /** The model called a tool. `call` counts the operation's tool calls from 0. */

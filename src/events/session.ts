@@ -44,6 +44,7 @@ export const pageViewed = defineEvent(
 	}),
 	{
 		version: 2,
+		unindexed: true,
 		legacy: {
 			1: { schema: pageViewedV1, upcast: (data: z.infer<typeof pageViewedV1>) => ({ ...data, path: pathOf(data.url) }) },
 		},
@@ -60,11 +61,16 @@ export const clicked = defineEvent(
 		x: z.number().optional(),
 		y: z.number().optional(),
 	}),
+	{ unindexed: true },
 );
 
-export const custom = defineEvent("session.custom", z.object({ name: z.string().min(1).max(128), props: props.optional() }));
+export const custom = defineEvent("session.custom", z.object({ name: z.string().min(1).max(128), props: props.optional() }), {
+	unindexed: true,
+});
 
-export const identified = defineEvent("session.identified", z.object({ userId: z.string().min(1).max(256), traits: props.optional() }));
+export const identified = defineEvent("session.identified", z.object({ userId: z.string().min(1).max(256), traits: props.optional() }), {
+	unindexed: true,
+});
 
 export const errored = defineEvent(
 	"session.error",
@@ -74,6 +80,7 @@ export const errored = defineEvent(
 		source: z.string().max(2048).optional(),
 		url: url.optional(),
 	}),
+	{ unindexed: true },
 );
 
 export const visitSummary = z.object({
@@ -99,6 +106,10 @@ export const sessionEnded = defineEvent("session.ended", z.object({ reason: z.en
 	internal: true,
 });
 
+/**
+ * The SDK's types (every one a client may send) are `unindexed`: they are most of a session's log and no code reads
+ * them by type, so the log's type index leaves them out (src/actors/type-index.ts).
+ */
 export const sessionCatalog = new EventCatalog([sessionStarted, pageViewed, clicked, custom, identified, errored, sessionEnded]);
 
 /** Types a client (SDK, socket) may submit: every type but the actor's own (`internal: true` in the catalog). */

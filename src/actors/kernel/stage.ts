@@ -2,8 +2,6 @@
  * Staging a batch: validates proposed events against the catalog, drops repeated ids, folds them over the head
  * and hashes them into rows, without writing anything. Pure but for the clock-free hash: the append's hot path.
  */
-import { createHash } from "node:crypto";
-import { chainText, type HashedFields } from "../../core/hash.ts";
 import { type ActorError, fail, invalid, type Outcome, ok } from "../../core/outcome.ts";
 import type { FieldError } from "../../events/catalog.ts";
 import {
@@ -16,6 +14,7 @@ import {
 } from "../../events/envelope.ts";
 import type { ActorDefinition } from "../../reducers/definition.ts";
 import type { StoredEvent } from "../log.ts";
+import { nativeChainHash } from "../native-hash.ts";
 import { checkSpec, type TimerChange } from "../timers.ts";
 import type { LogHead } from "./host.ts";
 
@@ -52,6 +51,8 @@ export function stage<S>(
 	let state = head.state;
 	let seq = head.version;
 	let prev = head.hash;
+	// An event without meta of its own (every SDK event) has the batch's: compacted and serialised once per batch.
+	let batchMeta: { meta: EventMeta; text: string } | undefined;
 	for (const { event, at, v, data, dataText } of checked) {
 		if (existing.has(event.id) || seen.has(event.id)) {
 			duplicates.push(event.id);
@@ -59,7 +60,19 @@ export function stage<S>(
 		}
 		seen.add(event.id);
 		seq++;
-		const eventMeta = compactMeta({ ...meta, ...event.meta });
+		let eventMeta: EventMeta;
+		let metaText: string;
+		if (event.meta === undefined) {
+			if (!batchMeta) {
+				const shared = compactMeta(meta);
+				batchMeta = { meta: shared, text: JSON.stringify(shared) };
+			}
+			eventMeta = batchMeta.meta;
+			metaText = batchMeta.text;
+		} else {
+			eventMeta = compactMeta({ ...meta, ...event.meta });
+			metaText = JSON.stringify(eventMeta);
+		}
 		const lifted = definition.catalog.upcast(event.type, v, data);
 		const recorded: RecordedEvent = { seq, id: event.id, type: event.type, v: lifted.v, ts: event.ts, data: lifted.data, meta: eventMeta };
 		try {
@@ -79,10 +92,10 @@ export function stage<S>(
 			v,
 			ts: event.ts,
 			data: dataText,
-			meta: JSON.stringify(eventMeta),
+			meta: metaText,
 			hash: "",
 		};
-		row.hash = fastChainHash(prev, row);
+		row.hash = nativeChainHash(prev, row);
 		prev = row.hash;
 		rows.push(row);
 		envelopes.push({ ...recorded, actor, hash: row.hash });
@@ -136,9 +149,4 @@ const encoder = new TextEncoder();
 /** Whether text is longer than `max` bytes as UTF-8; only encodes when it could be. */
 function overBytes(text: string, max: number): boolean {
 	return text.length * 3 > max && encoder.encode(text).length > max;
-}
-
-/** The chain hash of hash.ts, computed with the runtime's native SHA-256 (node:crypto under nodejs_compat): the hot path. */
-function fastChainHash(prev: string, row: HashedFields): string {
-	return createHash("sha256").update(chainText(prev, row)).digest("hex");
 }

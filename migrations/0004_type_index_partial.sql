@@ -1,0 +1,2 @@
+DROP INDEX `events_type_seq`;--> statement-breakpoint
+CREATE INDEX `events_type_seq` ON `events` (`type`,`seq`) WHERE type NOT IN ('camera.frame_analyzed', 'camera.frame_received', 'llm.token', 'session.clicked', 'session.custom', 'session.error', 'session.identified', 'session.page_viewed');
