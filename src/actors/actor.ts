@@ -201,6 +201,11 @@ export abstract class EventSourcedActor<S, P extends ProposedEvent = ProposedEve
 				clearStorage: () => clearActorStorage(this.#host, this.#parts, this.getConnections(), this.definition.initialState()),
 			});
 		}
+		return this.recordMessage(message);
+	}
+
+	/** Records a message from another actor (any but `erase`), deduped by its id: what `receive` does with it, synchronously. */
+	protected recordMessage(message: ActorMessage): Outcome<{ version: number }> {
 		// The sender names the event that caused the message; the message id stands in when it does not.
 		const meta = {
 			...message.meta,
@@ -237,6 +242,8 @@ export abstract class EventSourcedActor<S, P extends ProposedEvent = ProposedEve
 		messageId: string;
 		attempts: number;
 		body: unknown;
+		/** Why it is parked, when not for landing in a dead-letter queue (the org intake's refusal of it). */
+		reason?: string;
 	}): Outcome<null> {
 		return this.#parts.parking.parkDeadLetter(input);
 	}

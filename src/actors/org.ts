@@ -38,7 +38,7 @@ import {
 	erasureRequest,
 	shredKeys,
 } from "./org-erasures.ts";
-import { messageCommand } from "./org-messages.ts";
+import { type IntakeAnswer, messageCommand, receiveIntake } from "./org-messages.ts";
 import { type DeletionView, deletionView, OrgRetention, type PolicyView, RETENTION_TIMER } from "./org-retention.ts";
 import { OrgRollupRunner, ROLLUP_TIMERS } from "./org-rollup-runner.ts";
 import { type InteractionSearch, type InteractionSearchPage, searchInteractions } from "./org-search.ts";
@@ -338,6 +338,20 @@ export class OrgActor extends EventSourcedActor<OrgState, OrgProposal> {
 	/** RPC from the dead-letter queues' consumer (src/dead-letters.ts): a message of this org recorded as parked work. */
 	recordDeadLetter(input: { queue: string; binding: QueueBinding; messageId: string; attempts: number; body: unknown }): Outcome<null> {
 		return this.refuseIfSandbox() ?? this.parkDeadLetter(input);
+	}
+
+	/**
+	 * RPC from the org intake's consumer (src/intake.ts): a queue batch's messages for this org, each checked, deduped by
+	 * its id and recorded as `receive` records it, all in this one call; answered per message (`receiveIntake`).
+	 */
+	receiveBatch(messages: ActorMessage[], queue = "org-intake"): IntakeAnswer[] {
+		const sandbox = this.refuseIfSandbox();
+		if (sandbox) return messages.map(({ id }) => ({ id, status: "retry", error: sandbox.error.detail }));
+		return receiveIntake(messages, this.actor.org, {
+			record: (message) => this.recordMessage(message),
+			park: (message, reason) =>
+				this.parkDeadLetter({ queue, binding: "ORG_INTAKE_QUEUE", messageId: message.id, attempts: 1, body: message, reason }),
+		});
 	}
 
 	/** Chats the org has heard from (an answered question among its newest RECENT_CHATS_SCAN interactions), newest first. */

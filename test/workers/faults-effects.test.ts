@@ -14,7 +14,7 @@ import { actorName } from "../../src/core/identity.ts";
 import type { EventEnvelope } from "../../src/events/envelope.ts";
 import { visitInteractionId } from "../../src/events/interaction.ts";
 import { archiveKey } from "../../src/queue.ts";
-import { keyFor, pageView } from "./helpers.ts";
+import { keyFor, pageView, visitStartsRecorded } from "./helpers.ts";
 import { clockAt, expectIntact, figure, propertyOptions, runs, settle } from "./reliability-support.ts";
 
 const ORG = "acme-effects";
@@ -94,6 +94,9 @@ describe("a fault in an outbox delivery or a timer firing", () => {
 					const after = sc.point.startsWith("outbox") ? sc.after : 0;
 					armFault({ point: sc.point, object: actorName(ORG, id), after, mode: sc.mode });
 					const started = await settleSession(id);
+					// The start reaches the org through the org intake queue (src/intake.ts) within its batch timeout: waited
+					// for, so the visit's end (delivered straight to the org) does not overtake it.
+					await visitStartsRecorded(ORG, [id]);
 					vi.setSystemTime(T0 + HOUR + 1);
 					const ended = await settleSession(id);
 					const report = disarmFault();

@@ -83,7 +83,14 @@ export class Parking<S> {
 	}
 
 	/** The org's side of a dead-letter queue: the message, recorded as parked work of the org; a redelivery records nothing. */
-	parkDeadLetter(input: { queue: string; binding: QueueBinding; messageId: string; attempts: number; body: unknown }): Outcome<null> {
+	parkDeadLetter(input: {
+		queue: string;
+		binding: QueueBinding;
+		messageId: string;
+		attempts: number;
+		body: unknown;
+		reason?: string;
+	}): Outcome<null> {
 		const body = input.body as { type?: unknown } | null;
 		const data = {
 			work: "dead_letter" as const,
@@ -92,7 +99,7 @@ export class Parking<S> {
 			...(typeof body?.type === "string" ? { messageType: body.type.slice(0, 200) } : {}),
 			reason: "dead_letter" as const,
 			attempts: input.attempts,
-			lastError: `landed in ${input.queue} after ${input.attempts} attempts`,
+			lastError: errorOf(input.reason ?? `landed in ${input.queue} after ${input.attempts} attempts`),
 			message: input.body,
 		};
 		return this.#park(data, this.host.now(), () => {}, true, { clientActionId: `~dlq:${input.queue}:${input.messageId}`.slice(0, 250) });
