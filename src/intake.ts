@@ -65,7 +65,10 @@ export async function consumeIntake(batch: MessageBatch<unknown>, env: Env): Pro
 		[...byOrg].map(async ([org, items]) => {
 			let answers: IntakeAnswer[];
 			try {
-				answers = await env.ORG.getByName(actorName(org, org)).receiveBatch(items.map((item) => item.envelope));
+				answers = await env.ORG.getByName(actorName(org, org)).receiveBatch(
+					items.map((item) => item.envelope),
+					batch.queue,
+				);
 			} catch (error) {
 				answers = items.map((item) => ({ id: item.envelope.id, status: "retry", error: errorText(error) }));
 			}

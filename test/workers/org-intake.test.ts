@@ -13,7 +13,7 @@ import { actorName } from "../../src/core/identity.ts";
 import type { Env } from "../../src/env.ts";
 import { VISIT_STARTED_MESSAGE, visitInteractionId } from "../../src/events/interaction.ts";
 import worker from "../../src/index.ts";
-import { call, keyFor, pageView, uniqueId } from "./helpers.ts";
+import { adminAuth, call, keyFor, pageView, uniqueId } from "./helpers.ts";
 
 const orgStub = (org: string) => env.ORG.getByName(actorName(org, org));
 
@@ -128,6 +128,20 @@ describe("the org intake", () => {
 		const record = events.events.find((e) => e.type === "kernel.work_parked");
 		expect(record?.data).toMatchObject({ target: "queue:ORG_INTAKE_QUEUE", messageType: VISIT_STARTED_MESSAGE, message: forged });
 		expect((await orgStub(b).parkedWork({ limit: 100 })).items).toEqual([]);
+	});
+
+	it("a visit start its org cannot take now (the org is being deleted) is retried, not acked or dropped", async () => {
+		const org = uniqueId("intake-del");
+		await keyFor(org);
+		const res = await call(`/v1/orgs/${org}`, { method: "DELETE", headers: adminAuth });
+		expect(res.status).toBe(202);
+		await res.body?.cancel();
+		const { result, calls } = await deliver([visitStart(org, "s-late")]);
+		expect(calls).toEqual([{ org: actorName(org, org), messages: 1 }]);
+		expect(result.explicitAcks).toEqual([]);
+		// Retried by the queue with backoff; after max_retries it lands in the dead-letter queue where deployed.
+		expect(result.retryMessages).toEqual([expect.objectContaining({ msgId: "q-0" })]);
+		expect(await startedSessions(org)).toEqual([]);
 	});
 
 	it("visit starts sent over HTTP by sessions of two orgs reach each org through the queue, once each", async () => {
