@@ -1,6 +1,6 @@
 /** What the org makes of a message another actor's outbox delivered: the command it asks for, validated. */
 import type { z } from "zod";
-import { fail, type Outcome } from "../core/outcome.ts";
+import { type ActorError, fail, type Outcome } from "../core/outcome.ts";
 import { zodErrors } from "../events/catalog.ts";
 import { ERASURE_STEP_MESSAGE, erasureStepReport } from "../events/erasure.ts";
 import {
@@ -14,6 +14,7 @@ import {
 } from "../events/interaction.ts";
 import type { Refusal } from "../reducers/definition.ts";
 import type { OrgCommand } from "../reducers/org.ts";
+import type { DeadLetter } from "./kernel/parking.ts";
 import { sealed } from "./org-erasures.ts";
 import type { ActorMessage } from "./outbox.ts";
 import type { SubjectKeys } from "./subject-keys.ts";
@@ -86,11 +87,14 @@ export function intakeRefusal(message: ActorMessage, org: string): Refusal | nul
 export function receiveIntake(
 	messages: readonly ActorMessage[],
 	org: string,
+	sandbox: { ok: false; error: ActorError } | null,
 	to: {
 		record: (message: ActorMessage) => Outcome<unknown>;
 		park: (message: ActorMessage, reason: string) => Outcome<null>;
 	},
 ): IntakeAnswer[] {
+	// A sandbox takes no live writes: nothing it could record now, and nothing to park there.
+	if (sandbox) return messages.map(({ id }) => ({ id, status: "retry", error: sandbox.error.detail }));
 	return messages.map((message): IntakeAnswer => {
 		const { id } = message;
 		try {
@@ -106,4 +110,9 @@ export function receiveIntake(
 			return { id, status: "retry", error: thrown instanceof Error ? thrown.message : String(thrown) };
 		}
 	});
+}
+
+/** A message the org intake refused for good, as the org's parked work (`dead_letter`), which a retry sends through the intake again. */
+export function intakeDeadLetter(message: ActorMessage, queue: string, reason: string): DeadLetter {
+	return { queue, binding: "ORG_INTAKE_QUEUE", messageId: message.id, attempts: 1, body: message, reason };
 }

@@ -15,7 +15,6 @@ import { isRefusal } from "../reducers/definition.ts";
 import {
 	decideOrg,
 	type KeyView,
-	keyView,
 	keyViews,
 	type NewKey,
 	type OrgCommand,
@@ -38,7 +37,7 @@ import {
 	erasureRequest,
 	shredKeys,
 } from "./org-erasures.ts";
-import { type IntakeAnswer, messageCommand, receiveIntake } from "./org-messages.ts";
+import { type IntakeAnswer, intakeDeadLetter, messageCommand, receiveIntake } from "./org-messages.ts";
 import { type DeletionView, deletionView, OrgRetention, type PolicyView, RETENTION_TIMER } from "./org-retention.ts";
 import { OrgRollupRunner, ROLLUP_TIMERS } from "./org-rollup-runner.ts";
 import { type InteractionSearch, type InteractionSearchPage, searchInteractions } from "./org-search.ts";
@@ -59,6 +58,7 @@ import {
 	auditPage,
 	type CameraListing,
 	cameraList,
+	keyOf,
 	type OrgProfile,
 	type OrgView,
 	type PatternsView,
@@ -340,17 +340,11 @@ export class OrgActor extends EventSourcedActor<OrgState, OrgProposal> {
 		return this.refuseIfSandbox() ?? this.parkDeadLetter(input);
 	}
 
-	/**
-	 * RPC from the org intake's consumer (src/intake.ts): a queue batch's messages for this org, each checked, deduped by
-	 * its id and recorded as `receive` records it, all in this one call; answered per message (`receiveIntake`).
-	 */
+	/** RPC from the org intake's consumer (src/intake.ts): a queue batch's messages for this org, each answered (`receiveIntake`). */
 	receiveBatch(messages: ActorMessage[], queue = "org-intake"): IntakeAnswer[] {
-		const sandbox = this.refuseIfSandbox();
-		if (sandbox) return messages.map(({ id }) => ({ id, status: "retry", error: sandbox.error.detail }));
-		return receiveIntake(messages, this.actor.org, {
+		return receiveIntake(messages, this.actor.org, this.refuseIfSandbox(), {
 			record: (message) => this.recordMessage(message),
-			park: (message, reason) =>
-				this.parkDeadLetter({ queue, binding: "ORG_INTAKE_QUEUE", messageId: message.id, attempts: 1, body: message, reason }),
+			park: (message, reason) => this.parkDeadLetter(intakeDeadLetter(message, queue, reason)),
 		});
 	}
 
@@ -401,10 +395,4 @@ export class OrgActor extends EventSourcedActor<OrgState, OrgProposal> {
 	#profile(state: OrgState): OrgProfile {
 		return { id: this.actor.org, name: state.name ?? "", createdAt: state.createdAt ?? 0 };
 	}
-}
-
-function keyOf(state: OrgState, keyId: string): KeyView {
-	const key = state.keys[keyId];
-	if (!key) throw new Error(`no key ${keyId}`);
-	return keyView(keyId, key);
 }
