@@ -9,6 +9,7 @@ import { SubjectKeys } from "../src/actors/subject-keys.ts";
 import { chainText } from "../src/core/hash.ts";
 import { actorName } from "../src/core/identity.ts";
 import type { Env } from "../src/env.ts";
+import { visitInteractionId } from "../src/events/interaction.ts";
 import { orgCatalog } from "../src/events/org.ts";
 import { eventForFold } from "../src/events/stored.ts";
 import app, { OrgActor as AppOrgActor, SessionActor as AppSessionActor } from "../src/index.ts";
@@ -146,9 +147,22 @@ export async function visitEndCase(env: ScaleEnv, org: Org, name: string, visits
 			}
 		}),
 	);
+	// Each visit's start reaches the org through the org intake queue (src/intake.ts), up to a second after the session
+	// sent it: waited for (or for the visit's end, should it overtake the start), so only the end is counted.
+	const orgStub = env.ORG.getByName(actorName(org.id, org.id));
+	await until(
+		async () => {
+			for (const session of names) {
+				const id = visitInteractionId(session, 1);
+				if (!(await orgStub.eventById(`${id}:started`)) && !(await orgStub.eventById(id))) return false;
+			}
+			return true;
+		},
+		20_000,
+		"the visits' starts",
+	);
 	await settle(300);
 	startCounting();
-	const orgStub = env.ORG.getByName(actorName(org.id, org.id));
 	const ended = async () => {
 		const found = await orgStub.searchInteractions({ source: "web", limit: 200 });
 		if (!found.ok) return false;

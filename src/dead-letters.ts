@@ -1,8 +1,9 @@
 /**
- * The dead-letter queues' consumer (docs/operations.md): a message the interactions or CCTV consumer gave up on
+ * The dead-letter queues' consumer (docs/operations.md): a message the interactions, CCTV or org intake consumer gave up on
  * (after `max_retries`) is recorded in the org that sent it as parked work (`dead_letter`), listed with the rest,
  * and sent to its queue again by a retry. A message whose org cannot be told is logged and left to expire.
  */
+import type { QueueBinding } from "./actors/outbox.ts";
 import { actorName, ID_PATTERN } from "./core/identity.ts";
 import { log } from "./core/log.ts";
 import type { Env } from "./env.ts";
@@ -11,8 +12,9 @@ import type { Env } from "./env.ts";
 export const isDeadLetterQueue = (queue: string): boolean => queue.endsWith("-dlq");
 
 /** The producer binding of the queue a dead-letter queue backs, by its name. */
-export function sourceBinding(queue: string): "INTERACTIONS_QUEUE" | "CCTV_QUEUE" | null {
+export function sourceBinding(queue: string): QueueBinding | null {
 	if (/-interactions-dlq$/.test(queue)) return "INTERACTIONS_QUEUE";
+	if (/-org-intake-dlq$/.test(queue)) return "ORG_INTAKE_QUEUE";
 	if (/-cctv-dlq$/.test(queue)) return "CCTV_QUEUE";
 	return null;
 }

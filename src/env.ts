@@ -49,6 +49,8 @@ export interface Env extends ActorNamespaces {
 	PARK_AFTER_ATTEMPTS?: string;
 	/** Interactions from ended sessions (and later cameras and chats), consumed by this Worker. */
 	INTERACTIONS_QUEUE: Queue<unknown>;
+	/** What web sessions tell their org (visit starts), batched per org by this Worker's consumer (src/intake.ts). */
+	ORG_INTAKE_QUEUE: Queue<unknown>;
 	/** Long-term copies: interactions archived by the queue consumer. */
 	ARCHIVE: R2Bucket;
 	/** Where pattern analysis runs: "worker" (default, in the org actor) or "container" (PatternAnalyzerContainer). */

@@ -2,6 +2,7 @@
 import { createApp } from "./app.ts";
 import { consumeDeadLetters, isDeadLetterQueue } from "./dead-letters.ts";
 import type { Env } from "./env.ts";
+import { consumeIntake, isIntakeQueue } from "./intake.ts";
 import { consumeInteractions } from "./queue.ts";
 
 export { CameraActor } from "./actors/camera.ts";
@@ -19,6 +20,12 @@ export default {
 		app ??= createApp();
 		return app.fetch(request, env, ctx);
 	},
-	// The dead-letter queues (staging, production) record what lands there in the org: docs/operations.md.
-	queue: (batch, env) => (isDeadLetterQueue(batch.queue) ? consumeDeadLetters(batch, env) : consumeInteractions(batch, env)),
+	// The dead-letter queues (staging, production) record what lands there in the org: docs/operations.md. The org
+	// intake hands each org a batch's visit starts in one RPC (src/intake.ts); the rest archive interactions.
+	queue: (batch, env) =>
+		isDeadLetterQueue(batch.queue)
+			? consumeDeadLetters(batch, env)
+			: isIntakeQueue(batch.queue)
+				? consumeIntake(batch, env)
+				: consumeInteractions(batch, env),
 } satisfies ExportedHandler<Env>;

@@ -30,14 +30,14 @@ import { rebuildHead } from "./kernel/fold.ts";
 import { actorHealth } from "./kernel/health.ts";
 import { type KernelHost, type LogHead, makeHost } from "./kernel/host.ts";
 import { importEvents } from "./kernel/import.ts";
-import type { ParkedAction, ParkedActionResult } from "./kernel/parking.ts";
+import type { DeadLetter, ParkedAction, ParkedActionResult } from "./kernel/parking.ts";
 import { composeParts, type KernelParts } from "./kernel/parts.ts";
 import type * as Kernel from "./kernel/types.ts";
 import type { AppendOptions, ChainReport, EventPage, ImportedEvent, KernelStatus, Plan, ReplayReport, TimerPlan } from "./kernel/types.ts";
 import { EventLog } from "./log.ts";
 import { actorInteractionsPrefix, interactionArchive } from "./org-objects.ts";
 import type { ActorMessage, PendingMessage } from "./outbox.ts";
-import { OutboxStore, type QueueBinding } from "./outbox.ts";
+import { OutboxStore } from "./outbox.ts";
 import type { ParkedPage } from "./parked-index.ts";
 import type { SnapshotInfo } from "./snapshots.ts";
 import { SnapshotStore } from "./snapshots.ts";
@@ -201,6 +201,11 @@ export abstract class EventSourcedActor<S, P extends ProposedEvent = ProposedEve
 				clearStorage: () => clearActorStorage(this.#host, this.#parts, this.getConnections(), this.definition.initialState()),
 			});
 		}
+		return this.recordMessage(message);
+	}
+
+	/** Records a message from another actor (any but `erase`), deduped by its id: what `receive` does with it, synchronously. */
+	protected recordMessage(message: ActorMessage): Outcome<{ version: number }> {
 		// The sender names the event that caused the message; the message id stands in when it does not.
 		const meta = {
 			...message.meta,
@@ -231,13 +236,7 @@ export abstract class EventSourcedActor<S, P extends ProposedEvent = ProposedEve
 	}
 
 	/** Records a dead letter as this actor's parked work (the org's, from src/dead-letters.ts). */
-	protected parkDeadLetter(input: {
-		queue: string;
-		binding: QueueBinding;
-		messageId: string;
-		attempts: number;
-		body: unknown;
-	}): Outcome<null> {
+	protected parkDeadLetter(input: DeadLetter): Outcome<null> {
 		return this.#parts.parking.parkDeadLetter(input);
 	}
 

@@ -7,7 +7,7 @@ import { eventOfType } from "../events/stored.ts";
 import type { Finding, RollupRecord } from "../patterns/detect.ts";
 import { describeMetrics, type MetricsView } from "../patterns/metrics.ts";
 import { type Period, type PeriodOrAll, type Window, windowLabel } from "../patterns/windows.ts";
-import type { KeyView, OrgState } from "../reducers/org.ts";
+import { type KeyView, keyView, type OrgState } from "../reducers/org.ts";
 import type { ReportRecord } from "../reducers/org-rollups.ts";
 import type { EventPage } from "./kernel/types.ts";
 import { opened } from "./org-erasures.ts";
@@ -150,4 +150,11 @@ export function recordedInteractions(page: EventPage, subjects: SubjectKeys): { 
 		}),
 		next: page.next,
 	};
+}
+
+/** The view of one of the org's keys, which must exist (an answer of the command that just made or changed it). */
+export function keyOf(state: OrgState, keyId: string): KeyView {
+	const key = state.keys[keyId];
+	if (!key) throw new Error(`no key ${keyId}`);
+	return keyView(keyId, key);
 }

@@ -15,7 +15,6 @@ import { isRefusal } from "../reducers/definition.ts";
 import {
 	decideOrg,
 	type KeyView,
-	keyView,
 	keyViews,
 	type NewKey,
 	type OrgCommand,
@@ -38,7 +37,7 @@ import {
 	erasureRequest,
 	shredKeys,
 } from "./org-erasures.ts";
-import { messageCommand } from "./org-messages.ts";
+import { type IntakeAnswer, intakeDeadLetter, messageCommand, receiveIntake } from "./org-messages.ts";
 import { type DeletionView, deletionView, OrgRetention, type PolicyView, RETENTION_TIMER } from "./org-retention.ts";
 import { OrgRollupRunner, ROLLUP_TIMERS } from "./org-rollup-runner.ts";
 import { type InteractionSearch, type InteractionSearchPage, searchInteractions } from "./org-search.ts";
@@ -59,6 +58,7 @@ import {
 	auditPage,
 	type CameraListing,
 	cameraList,
+	keyOf,
 	type OrgProfile,
 	type OrgView,
 	type PatternsView,
@@ -340,6 +340,14 @@ export class OrgActor extends EventSourcedActor<OrgState, OrgProposal> {
 		return this.refuseIfSandbox() ?? this.parkDeadLetter(input);
 	}
 
+	/** RPC from the org intake's consumer (src/intake.ts): a queue batch's messages for this org, each answered (`receiveIntake`). */
+	receiveBatch(messages: ActorMessage[], queue = "org-intake"): IntakeAnswer[] {
+		return receiveIntake(messages, this.actor.org, this.refuseIfSandbox(), {
+			record: (message) => this.recordMessage(message),
+			park: (message, reason) => this.parkDeadLetter(intakeDeadLetter(message, queue, reason)),
+		});
+	}
+
 	/** Chats the org has heard from (an answered question among its newest RECENT_CHATS_SCAN interactions), newest first. */
 	recentChats(limit: number): { chats: string[] } {
 		return { chats: recentChats(storedInteractions(this.log.reverseByType("org.interaction_recorded", RECENT_CHATS_SCAN)), limit) };
@@ -387,10 +395,4 @@ export class OrgActor extends EventSourcedActor<OrgState, OrgProposal> {
 	#profile(state: OrgState): OrgProfile {
 		return { id: this.actor.org, name: state.name ?? "", createdAt: state.createdAt ?? 0 };
 	}
-}
-
-function keyOf(state: OrgState, keyId: string): KeyView {
-	const key = state.keys[keyId];
-	if (!key) throw new Error(`no key ${keyId}`);
-	return keyView(keyId, key);
 }

@@ -9,7 +9,7 @@ import type { ActorRef, EventMeta } from "../events/envelope.ts";
 import { outbox } from "./schema.ts";
 
 /** Queue bindings an actor may send to (see wrangler.jsonc). */
-export type QueueBinding = "INTERACTIONS_QUEUE" | "CCTV_QUEUE";
+export type QueueBinding = "INTERACTIONS_QUEUE" | "CCTV_QUEUE" | "ORG_INTAKE_QUEUE";
 
 /** `webhook`: one of the org's webhook endpoints, by id; the actor's own `deliverExternal` sends it (src/actors/org-webhooks.ts). */
 export type OutboxTarget = { actor: ActorRef } | { queue: QueueBinding } | { webhook: string };

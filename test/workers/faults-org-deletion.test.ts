@@ -11,7 +11,7 @@ import fc from "fast-check";
 import { describe, expect, it, vi } from "vitest";
 import { armFault, disarmFault, type FaultPoint } from "../../src/actors/faults.ts";
 import { actorName } from "../../src/core/identity.ts";
-import { adminAuth, call, keyFor, pageView, uniqueId } from "./helpers.ts";
+import { adminAuth, call, keyFor, pageView, uniqueId, visitStartsRecorded } from "./helpers.ts";
 import { clockAt, expectIntact, figure, LONG, propertyOptions, settleActor } from "./reliability-support.ts";
 
 // Mocked time well after the real clock, so real alarms never fire on their own.
@@ -56,6 +56,8 @@ async function populatedOrg(sessions: number): Promise<{ org: string; sessions: 
 		await runDurableObjectAlarm(sessionStub(org, id));
 		for (const [bucket, key] of objectKeys(org, id)) await bucket.put(key, "x");
 	}
+	// The starts reach the org through the org intake queue (src/intake.ts).
+	await visitStartsRecorded(org, ids);
 	expect(
 		Object.keys(
 			((await orgStub(org).readState()) as { ok: true; value: { state: { activeSessions: object } } }).value.state.activeSessions,

@@ -218,3 +218,27 @@ export async function expectProblem(res: Response, status: number): Promise<Prob
 	expect(body).toMatchObject({ status, type: expect.any(String), title: expect.any(String), detail: expect.any(String) });
 	return body;
 }
+
+/**
+ * Polls `check` every `interval` ms of real time until it holds, for at most `timeout` ms: for what now arrives through
+ * a queue (a visit start, through the org intake: src/intake.ts). Counts its rounds rather than reading the clock, which
+ * many tests mock, and never moves a mocked clock.
+ */
+export async function eventually(check: () => Promise<boolean>, what: string, timeout = 20_000, interval = 50): Promise<void> {
+	for (let waited = 0; !(await check()); waited += interval) {
+		if (waited >= timeout) throw new Error(`timed out after ${timeout} ms waiting for ${what}`);
+		await new Promise((resolve) => setTimeout(resolve, interval));
+	}
+}
+
+/** Waits until the org has recorded visit `visit`'s start of each of `sessions` (delivered through the org intake queue). */
+export async function visitStartsRecorded(org: string, sessions: readonly string[], visit = 1): Promise<void> {
+	const stub = env.ORG.getByName(actorName(org, org));
+	await eventually(
+		async () => {
+			for (const session of sessions) if (!(await stub.eventById(`session:${session}:visit-${visit}:started`))) return false;
+			return true;
+		},
+		`the visit starts of ${sessions.join(", ")} in ${org}`,
+	);
+}

@@ -15,7 +15,19 @@ import type { EventEnvelope } from "../../src/events/envelope.ts";
 import { MAX_MCP_BATCH, MAX_MCP_RESPONSE_BYTES, TOO_LARGE_CODE } from "../../src/mcp/route.ts";
 import { fitPage, MAX_STATE_CHARS } from "../../src/mcp/server.ts";
 import { REDACTED } from "../../src/reducers/definition.ts";
-import { BASE, call, createKey, createOrg, expectProblem, pageView, postBatch, revokeKey, type TestOrg, uniqueId } from "./helpers.ts";
+import {
+	BASE,
+	call,
+	createKey,
+	createOrg,
+	expectProblem,
+	pageView,
+	postBatch,
+	revokeKey,
+	type TestOrg,
+	uniqueId,
+	visitStartsRecorded,
+} from "./helpers.ts";
 
 const HOUR = 3_600_000;
 // Mocked time well after the real clock, so real alarms never fire on their own during the tests.
@@ -93,6 +105,8 @@ async function visit(org: TestOrg, session: string, path: string): Promise<void>
 	const res = await postBatch(org.org, session, { events: [pageView(path, Date.now())] }, { authorization: `Bearer ${org.key}` });
 	expect(res.status).toBe(202);
 	await runDurableObjectAlarm(env.SESSION.getByName(actorName(org.org, session)));
+	// The start reaches the org through the org intake queue (src/intake.ts).
+	await visitStartsRecorded(org.org, [session]);
 }
 
 /** Posts a chat message and waits for the offline responder's answer. */

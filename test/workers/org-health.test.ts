@@ -8,7 +8,7 @@ import { describe, expect, it, vi } from "vitest";
 import { armFault, disarmFault } from "../../src/actors/faults.ts";
 import { HEALTH_THRESHOLDS } from "../../src/core/health.ts";
 import { actorName } from "../../src/core/identity.ts";
-import { call, keyFor, pageView } from "./helpers.ts";
+import { call, keyFor, pageView, visitStartsRecorded } from "./helpers.ts";
 import { clockAt } from "./reliability-support.ts";
 
 const ORG = "acme-health";
@@ -47,8 +47,9 @@ describe("health", () => {
 			sockets: 0,
 		});
 		expect(own.storageBytes).toBeGreaterThan(0);
-		// The org follows the session once the visit's start is delivered.
+		// The org follows the session once the visit's start is delivered (through the org intake queue).
 		await runDurableObjectAlarm(stub);
+		await visitStartsRecorded(ORG, [session]);
 		const fresh = await get<Report>(key, "/health");
 		expect(fresh.kinds.session).toMatchObject({ followed: 1, probed: 1, outboxPending: 0, overdueTimers: 0, parked: 0, status: "ok" });
 		expect(fresh.kinds.org).toMatchObject({ followed: 1, probed: 1, status: "ok" });

@@ -3,7 +3,7 @@ import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { actorName } from "../../src/core/identity.ts";
 import { archiveKey } from "../../src/queue.ts";
-import { allEvents, createKey, createOrg, getJson, pageView, postBatch, Subscriber, uniqueId } from "./helpers.ts";
+import { allEvents, createKey, createOrg, getJson, pageView, postBatch, Subscriber, uniqueId, visitStartsRecorded } from "./helpers.ts";
 
 const ORG = "acme";
 const HOUR = 3_600_000;
@@ -163,7 +163,8 @@ describe("hand-over", () => {
 	it("the org lists a session as active while its visit is open, and as ended after", async () => {
 		const session = uniqueId("s");
 		await postBatch(ORG, session, { events: [pageView("/a", T0)] });
-		await at(T0, session); // delivers the visit's start to the org
+		await at(T0, session); // delivers the visit's start to the org, through the org intake queue
+		await visitStartsRecorded(ORG, [session]);
 		const org = env.ORG.getByName(actorName(ORG, ORG));
 		const listed = async (status: "active" | "ended") =>
 			(await org.listSessions({ status, from: T0 - 1, limit: 200 })).sessions.filter((s) => s.session === session);

@@ -30,6 +30,16 @@ import type { AppendOptions, Effects, Plan, PlanOf } from "./types.ts";
 export const DEFAULT_PARK_AFTER_ATTEMPTS = 50;
 
 export type ParkedAction = "retried" | "discarded";
+
+/** A queue message recorded as parked work; `reason` when not for landing in a dead-letter queue (the org intake's refusal of it). */
+export interface DeadLetter {
+	queue: string;
+	binding: QueueBinding;
+	messageId: string;
+	attempts: number;
+	body: unknown;
+	reason?: string;
+}
 export interface ParkedActionResult {
 	id: string;
 	status: ParkedAction;
@@ -83,7 +93,7 @@ export class Parking<S> {
 	}
 
 	/** The org's side of a dead-letter queue: the message, recorded as parked work of the org; a redelivery records nothing. */
-	parkDeadLetter(input: { queue: string; binding: QueueBinding; messageId: string; attempts: number; body: unknown }): Outcome<null> {
+	parkDeadLetter(input: DeadLetter): Outcome<null> {
 		const body = input.body as { type?: unknown } | null;
 		const data = {
 			work: "dead_letter" as const,
@@ -92,7 +102,7 @@ export class Parking<S> {
 			...(typeof body?.type === "string" ? { messageType: body.type.slice(0, 200) } : {}),
 			reason: "dead_letter" as const,
 			attempts: input.attempts,
-			lastError: `landed in ${input.queue} after ${input.attempts} attempts`,
+			lastError: errorOf(input.reason ?? `landed in ${input.queue} after ${input.attempts} attempts`),
 			message: input.body,
 		};
 		return this.#park(data, this.host.now(), () => {}, true, { clientActionId: `~dlq:${input.queue}:${input.messageId}`.slice(0, 250) });
