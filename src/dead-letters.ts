@@ -19,6 +19,18 @@ export function sourceBinding(queue: string): QueueBinding | null {
 	return null;
 }
 
+/**
+ * What a queue consumer should read of a message: an operator's retry of a parked dead letter (src/actors/kernel/parking.ts)
+ * arrives as the org's own outbox envelope (id `~redrive:<seq>`, from the org) whose data is the message that died;
+ * that inner message is answered, if it belongs to the same org, else null (to be dropped as malformed). Any other
+ * body is answered as it is.
+ */
+export function redriven(body: unknown): unknown {
+	const outer = body as { id?: unknown; from?: { kind?: unknown; org?: unknown }; data?: unknown } | null;
+	if (typeof outer?.id !== "string" || !outer.id.startsWith("~redrive:") || outer.from?.kind !== "org") return body;
+	return orgOf(outer.data) === outer.from.org ? outer.data : null;
+}
+
 /** The org a dead message belongs to: its sender's (outbox envelopes carry `from`), else its data's. */
 function orgOf(body: unknown): string | null {
 	const b = body as { from?: { org?: unknown }; data?: { org?: unknown } } | null;

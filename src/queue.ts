@@ -6,6 +6,7 @@ import { z } from "zod";
 import { interactionArchive, interactionName, ownerKey } from "./actors/org-objects.ts";
 import { ID_PATTERN } from "./core/identity.ts";
 import { errorText, log } from "./core/log.ts";
+import { redriven } from "./dead-letters.ts";
 import type { Env } from "./env.ts";
 import { INTERACTION_MESSAGE, interactionSchema } from "./events/interaction.ts";
 
@@ -21,7 +22,8 @@ export function archiveKey(org: string, interactionId: string): string {
 
 export async function consumeInteractions(batch: MessageBatch<unknown>, env: Env): Promise<void> {
 	for (const message of batch.messages) {
-		const parsed = interactionMessage.safeParse(message.body);
+		// An operator's retry of a dead letter arrives wrapped by the org's outbox: the interaction is inside.
+		const parsed = interactionMessage.safeParse(redriven(message.body));
 		if (!parsed.success) {
 			// A malformed message can never succeed: drop it loudly rather than retry it forever.
 			log("error", "interactions queue: dropping malformed message", {

@@ -106,6 +106,37 @@ describe("interactions queue consumer", () => {
 		expect(listed.objects).toHaveLength(1);
 	});
 
+	it("archives a dead letter an operator retried (the org's outbox wraps the message that died), and only for that org", async () => {
+		vi.useRealTimers();
+		const died = (org: string, id: string) => ({
+			id: `m-${id}`,
+			from: { kind: "session", org, id: "s-9" },
+			type: "interaction",
+			meta: {},
+			data: { org, interaction: interaction(id) },
+		});
+		const redrive = (seq: number, inner: unknown) => ({
+			id: `~redrive:${seq}`,
+			from: { kind: "org", org: "acme", id: "acme" },
+			type: "interaction",
+			meta: {},
+			data: inner,
+		});
+		const batch = createMessageBatch("roost-interactions", [
+			{ id: "r1", timestamp: new Date(), attempts: 1, body: redrive(7, died("acme", "i-redriven")) },
+			{ id: "r2", timestamp: new Date(), attempts: 1, body: redrive(8, died("globex", "i-crossed")) },
+		]);
+		const ctx = createExecutionContext();
+		await consumeInteractions(batch, env);
+		const result = await getQueueResult(batch, ctx);
+		expect(result.explicitAcks.sort()).toEqual(["r1", "r2"]);
+		expect(result.retryMessages).toEqual([]);
+		expect(await archived(archiveKey("acme", "i-redriven"))).toMatchObject({ id: "i-redriven" });
+		// A retry that names another org's message is dropped, never archived under either org.
+		expect((await env.ARCHIVE.list({ prefix: "interactions/globex/i-crossed" })).objects).toHaveLength(0);
+		expect((await env.ARCHIVE.list({ prefix: "interactions/acme/i-crossed" })).objects).toHaveLength(0);
+	});
+
 	it("drops a malformed message instead of retrying it forever", async () => {
 		vi.useRealTimers();
 		const batch = createMessageBatch("roost-interactions", [{ id: "bad", timestamp: new Date(), attempts: 1, body: { nope: true } }]);
