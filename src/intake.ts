@@ -14,6 +14,7 @@ import type { IntakeAnswer } from "./actors/org-messages.ts";
 import type { ActorMessage } from "./actors/outbox.ts";
 import { actorName, ID_PATTERN } from "./core/identity.ts";
 import { errorText, log } from "./core/log.ts";
+import { redriven } from "./dead-letters.ts";
 import type { Env } from "./env.ts";
 
 /** Whether a batch comes from the org intake queue (wrangler.jsonc names it `<prefix>-org-intake`). */
@@ -30,18 +31,12 @@ const envelope = z.object({
 });
 
 /**
- * The envelope a message carries. An operator's retry of a parked dead letter (src/actors/kernel/parking.ts) sends the
- * org's own outbox message, whose data is the original envelope: unwrapped here, if it names the same org.
+ * The envelope a message carries. An operator's retry of a parked dead letter arrives as the org's own outbox message
+ * wrapping the original envelope: `redriven` (src/dead-letters.ts) unwraps it, if it names the same org.
  */
 export function intakeEnvelope(body: unknown): ActorMessage | null {
-	const parsed = envelope.safeParse(body);
-	if (!parsed.success) return null;
-	const message = parsed.data as ActorMessage;
-	if (message.from.kind === "org" && message.id.startsWith("~redrive:")) {
-		const inner = envelope.safeParse(message.data);
-		return inner.success && inner.data.from.org === message.from.org ? (inner.data as ActorMessage) : null;
-	}
-	return message;
+	const parsed = envelope.safeParse(redriven(body));
+	return parsed.success ? (parsed.data as ActorMessage) : null;
 }
 
 /** Seconds before a retried message is delivered again: doubling with its attempts, at most a minute. */
