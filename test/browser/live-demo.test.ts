@@ -6,14 +6,13 @@
  * a report, and an offline chat answer naming this week's most visited page with its real count. A second start on
  * the same state backfills nothing. Screenshots of every view go to test-results/live-demo/.
  */
-import { type ChildProcess, spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LAUNCH_PAGE } from "../../scripts/demo-history.mjs";
+import { freePort, type NpmStart, npmStart, printedLines, stopNpmStart } from "../support/npm-start.ts";
 import { launchChromium } from "./chromium.ts";
 
 /** The promise the issue makes: every view has data this soon after `npm start` on a fresh state. */
@@ -23,77 +22,21 @@ const VIEWS = ["rates", "sessions", "feed", "cameras", "patterns", "chat"] as co
 
 declare const window: { scrollTo(x: number, y: number): void; roostDashboard: { ratesTotal(): number } };
 
-interface Started {
-	process: ChildProcess;
-	output: () => string;
-	/** Resolves once the script printed its block of lines (the keys, the demo's lines). */
-	announced: Promise<string>;
-	exited: Promise<number | null>;
-}
-
 let stateDir: string;
 let port: number;
 let inspectorPort: number;
 let startedAt: number;
-let start: Started;
+let start: NpmStart & { announced: Promise<string> };
 let base: string;
 let org: string;
 let apiKey: string;
 let browser: Browser;
 let page: Page;
 
-function freePort(): Promise<number> {
-	return new Promise((resolve, reject) => {
-		const server = createServer();
-		server.once("error", reject);
-		server.listen(0, "127.0.0.1", () => {
-			const address = server.address();
-			server.close(() => resolve(typeof address === "object" && address ? address.port : 0));
-		});
-	});
-}
-
-/** `npm start` (what its script runs), in its own process group so that stopping it stops wrangler and workerd too. */
-function npmStart(): Started {
-	const child = spawn(process.execPath, ["scripts/start.mjs", "--inspector-port", String(inspectorPort)], {
-		env: {
-			...process.env,
-			PATH: `${join(process.cwd(), "node_modules/.bin")}:${process.env.PATH ?? ""}`,
-			PORT: String(port),
-			ROOST_STATE_DIR: stateDir,
-			WRANGLER_SEND_METRICS: "false",
-			CLOUDFLARE_CF_FETCH_ENABLED: "false",
-		},
-		stdio: ["ignore", "pipe", "pipe"],
-		detached: true,
-	});
-	let output = "";
-	child.stdout?.on("data", (chunk) => {
-		output += String(chunk);
-	});
-	child.stderr?.on("data", (chunk) => {
-		output += String(chunk);
-	});
-	const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
-	const announced = new Promise<string>((resolve, reject) => {
-		const timer = setInterval(() => {
-			if (/Admin token:[\s\S]*History:.*\n/.test(output)) {
-				clearInterval(timer);
-				resolve(output);
-			} else if (child.exitCode !== null) {
-				clearInterval(timer);
-				reject(new Error(`npm start exited with ${child.exitCode}:\n${output.slice(-3000)}`));
-			}
-		}, 100);
-	});
-	return { process: child, output: () => output, announced, exited };
-}
-
-async function stop(started: Started | undefined): Promise<void> {
-	if (!started?.process.pid || started.process.exitCode !== null) return;
-	process.kill(-started.process.pid, "SIGTERM");
-	const killed = await Promise.race([started.exited.then(() => true), new Promise((r) => setTimeout(() => r(false), 10_000))]);
-	if (!killed) process.kill(-started.process.pid, "SIGKILL");
+/** `npm start` on this test's ports and state; `announced` once it printed its block of lines (the keys, the demo's). */
+function startDemo(): NpmStart & { announced: Promise<string> } {
+	const started = npmStart([], { port, inspectorPort, stateDir });
+	return { ...started, announced: printedLines(started, /Admin token:[\s\S]*History:.*\n/) };
 }
 
 async function api<T>(path: string): Promise<T> {
@@ -140,7 +83,7 @@ beforeAll(async () => {
 	base = `http://localhost:${port}`;
 	mkdirSync(SHOTS, { recursive: true });
 	startedAt = Date.now();
-	start = npmStart();
+	start = startDemo();
 	const printed = await start.announced;
 	org = /Demo org:\s+(\S+)/.exec(printed)?.[1] ?? "";
 	apiKey = /API key:\s+(\S+)/.exec(printed)?.[1] ?? "";
@@ -150,7 +93,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
 	await browser?.close();
-	await stop(start);
+	await stopNpmStart(start);
 	// What npm start printed, and when each view had its data: for a failure's why.
 	writeFileSync(`${SHOTS}/npm-start-last.log`, start?.output() ?? "");
 	writeFileSync(`${SHOTS}/timeline.txt`, `${seen.join("\n")}\n`);
@@ -251,9 +194,9 @@ describe("npm start's live demo", () => {
 
 	it("a second start on the same state reuses the org and backfills nothing", async () => {
 		const before = await backfilledVisits();
-		await stop(start);
+		await stopNpmStart(start);
 		writeFileSync(`${SHOTS}/npm-start-first.log`, start.output());
-		start = npmStart();
+		start = startDemo();
 		const printed = await start.announced;
 		expect(printed).toContain("from an earlier start");
 		expect(/API key:\s+(\S+)/.exec(printed)?.[1]).toBe(apiKey);
