@@ -54,7 +54,9 @@ export async function consumeIntake(batch: MessageBatch<unknown>, env: Env): Pro
 			continue;
 		}
 		const org = parsed.from.org;
-		byOrg.set(org, [...(byOrg.get(org) ?? []), { message, envelope: parsed }]);
+		const items = byOrg.get(org) ?? [];
+		items.push({ message, envelope: parsed });
+		byOrg.set(org, items);
 	}
 	await Promise.all(
 		[...byOrg].map(async ([org, items]) => {

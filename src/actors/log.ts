@@ -6,13 +6,12 @@
 
 import { chainHash, GENESIS_HASH } from "../core/hash.ts";
 import type { StoredRow } from "../events/stored.ts";
+import { MAX_PARAMS, paramChunks } from "./sql-params.ts";
 import { isIndexedType, TYPE_INDEX_WHERE } from "./type-index.ts";
 
 /** A row of the events table: the stored fields (data and meta as JSON text, as hashed) and the chain hash. */
 export type StoredEvent = StoredRow & { hash: string };
 
-/** DO SQLite binds at most 100 parameters per statement. */
-const MAX_PARAMS = 100;
 const COLUMNS = 8;
 const ROWS_PER_INSERT = Math.floor(MAX_PARAMS / COLUMNS);
 const SELECT_COLUMNS = "seq, id, type, v, ts, data, meta, hash";
@@ -65,9 +64,7 @@ export class EventLog {
 	/** Which of these ids are already in the log. */
 	existingIds(ids: readonly string[]): Set<string> {
 		const found = new Set<string>();
-		for (let start = 0; start < ids.length; start += MAX_PARAMS) {
-			const chunk = ids.slice(start, start + MAX_PARAMS);
-			const marks = chunk.map(() => "?").join(", ");
+		for (const { chunk, marks } of paramChunks(ids)) {
 			for (const row of this.sql.exec<{ id: string }>(`SELECT id FROM events WHERE id IN (${marks})`, ...chunk)) {
 				found.add(row.id);
 			}

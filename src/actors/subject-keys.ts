@@ -8,13 +8,12 @@
  */
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from "node:crypto";
 import { SEALED, SEALED_PREFIX, sealedSubject } from "../events/sealed.ts";
+import { paramChunks } from "./sql-params.ts";
 
 export { SEALED_PREFIX, sealedSubject } from "../events/sealed.ts";
 
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
-/** Bound parameters per statement: Durable Object SQLite allows at most 100. */
-const MAX_PARAMS = 100;
 
 /** How `subject_keys` finds a user's keys (its `user_hash`); the org's projection search joins on it. */
 export const lookupHash = (userId: string) => createHash("sha256").update(userId, "utf8").digest("hex");
@@ -86,7 +85,7 @@ export class SubjectKeys {
 
 	/**
 	 * An opener for a batch of values (a page of results): the keys of every subject sealed in `values` read up front,
-	 * in one statement per MAX_PARAMS subjects, instead of one statement per value. It answers exactly as `open` would
+	 * in one statement per 100 subjects (DO SQLite's bound parameter limit, src/actors/sql-params.ts), instead of one statement per value. It answers exactly as `open` would
 	 * at the time it was made (a value it was not made for reads its key then); keep it for one request only, so a
 	 * shred is seen by the next.
 	 */
@@ -96,10 +95,7 @@ export class SubjectKeys {
 			const subject = sealedSubject(value);
 			if (subject !== null) keys.set(subject, null);
 		}
-		const subjects = [...keys.keys()];
-		for (let start = 0; start < subjects.length; start += MAX_PARAMS) {
-			const chunk = subjects.slice(start, start + MAX_PARAMS);
-			const marks = chunk.map(() => "?").join(", ");
+		for (const { chunk, marks } of paramChunks([...keys.keys()])) {
 			const rows = this.sql
 				.exec<{ subject: string; key: ArrayBuffer }>(`SELECT subject, key FROM subject_keys WHERE subject IN (${marks})`, ...chunk)
 				.toArray();
