@@ -101,6 +101,11 @@ export class EventLog {
 		return this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM events WHERE seq <= ?", upTo).one().n;
 	}
 
+	/** The meta text of the event at `seq`, or undefined when it is not stored (compacted, or never written). */
+	metaAt(seq: number): string | undefined {
+		return this.sql.exec<{ meta: string }>("SELECT meta FROM events WHERE seq = ?", seq).toArray()[0]?.meta;
+	}
+
 	byId(id: string): StoredEvent | undefined {
 		return this.sql.exec<StoredEvent>(`SELECT ${SELECT_COLUMNS} FROM events WHERE id = ?`, id).toArray()[0];
 	}

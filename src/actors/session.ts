@@ -28,7 +28,7 @@ import { orgSettings } from "./org-settings-cache.ts";
 import type { OutboxMessage } from "./outbox.ts";
 import type { SocketState } from "./socket-guard.ts";
 import type { ClientMessage } from "./socket-messages.ts";
-import type { Timer } from "./timers.ts";
+import type { Timer, TimerChange } from "./timers.ts";
 
 export interface BatchResult {
 	accepted: number;
@@ -65,7 +65,8 @@ export class SessionActor extends EventSourcedActor<SessionState, SessionProposa
 		const { events, clientActionId, expectedVersion } = input;
 		const backfill = options.backfill === true;
 		const inactivityMs = this.state.status === "active" ? undefined : await this.#orgInactivityMs();
-		const recorded: EventMeta = { ...meta, clientActionId, ...(backfill ? { backfilled: true } : {}) };
+		const receivedAt = this.now();
+		const recorded: EventMeta = { ...meta, clientActionId, receivedAt, ...(backfill ? { backfilled: true } : {}) };
 		return this.execute({ clientActionId, expectedVersion, meta: recorded }, (state, version) => {
 			const stored = needsStoredIds(state) ? this.log.existingIds(events.map((e) => e.id)) : new Set<string>();
 			const context = { ...this.#context(version), inactivityMs: inactivityMs ?? this.inactivityMs };
@@ -80,11 +81,11 @@ export class SessionActor extends EventSourcedActor<SessionState, SessionProposa
 					const duplicates = events.length - proposed + receipt.duplicates.length;
 					return { accepted: events.length - duplicates, duplicates, version: receipt.version };
 				},
-				// Every new event re-arms the inactivity timer (the visit's own, from its start); a new visit is announced to the org.
+				// Every new event moves the visit's end later (#inactiveAt); a new visit is announced to the org.
 				effects: (receipt, after) =>
 					receipt.appended.length > 0
 						? {
-								timers: [{ name: INACTIVITY_TIMER, spec: { once: this.#inactiveAt(after, backfill) } }],
+								timers: this.#inactivityTimer(this.#inactiveAt(after, backfill ? null : receivedAt)),
 								outbox: opened && receipt.appended.some((e) => e.id === opened.id) ? this.#announce(opened.data.visit, opened.ts) : [],
 							}
 						: {},
@@ -93,12 +94,40 @@ export class SessionActor extends EventSourcedActor<SessionState, SessionProposa
 	}
 
 	/**
-	 * When the open visit ends if nothing more arrives: its inactivity after the server received the batch, or, for a
-	 * backfill, after the visit's last event's own time (so a past visit ends in the past, at its true end).
+	 * When the open visit ends if nothing more arrives: its inactivity after the server received the last batch
+	 * (`receivedAt`), or, for a backfill (null), after the visit's last event's own time (so a past visit ends in the
+	 * past, at its true end).
 	 */
-	#inactiveAt(after: SessionState, backfill: boolean): number {
+	#inactiveAt(after: SessionState, receivedAt: number | null): number {
 		const idle = after.visit?.inactivityMs ?? this.inactivityMs;
-		return (backfill && after.visit ? after.visit.lastEventAt : this.now()) + idle;
+		return (receivedAt === null && after.visit ? after.visit.lastEventAt : (receivedAt ?? this.now())) + idle;
+	}
+
+	/**
+	 * The inactivity timer a batch needs written, if any. A batch in an open visit only moves its end later, so the
+	 * timer stays as the visit's first batch (or a backfill, or a firing) set it: when it fires, onTimer finds the end
+	 * moved on (#idleUntil, from the last batch's `meta.receivedAt`) and sets it once for then. That keeps the timer's
+	 * row and its index out of every batch's writes (docs/performance.md, "Rows written"). It is written when it is
+	 * missing, would fire after `at`, or has failed or been parked (setting it again unparks it, as before).
+	 */
+	#inactivityTimer(at: number): TimerChange[] {
+		const set = this.timers.liveAt(INACTIVITY_TIMER);
+		if (set !== null && set <= at) return [];
+		return [{ name: INACTIVITY_TIMER, spec: { once: at } }];
+	}
+
+	/**
+	 * When the open visit ends as its last batch left it: that batch's `receivedAt` (or, for a backfill, the visit's
+	 * last event's time) + the visit's inactivity. Null when the batch is not stored (compacted, or written before
+	 * `receivedAt` was), which leaves the timer's own time, set by that batch, as the end.
+	 */
+	#idleUntil(state: SessionState): number | null {
+		if (state.status !== "active" || !state.lastEvent) return null;
+		const text = this.log.metaAt(state.lastEvent.seq);
+		if (text === undefined) return null;
+		const meta = JSON.parse(text) as EventMeta;
+		if (meta.backfilled === true) return this.#inactiveAt(state, null);
+		return typeof meta.receivedAt === "number" ? this.#inactiveAt(state, meta.receivedAt) : null;
 	}
 
 	/** The org's `sessionInactivitySeconds` when an admin set it, else the deployment's default (SESSION_INACTIVITY_MS). */
@@ -107,8 +136,16 @@ export class SessionActor extends EventSourcedActor<SessionState, SessionProposa
 		return seconds === undefined ? this.inactivityMs : seconds * 1000;
 	}
 
+	/**
+	 * The inactivity timer fired for `timer.scheduledAt`. If a batch since the timer was set moved the visit's end later,
+	 * the timer is set for that end and nothing is appended; otherwise the visit ends at the instant the timer was for.
+	 */
 	protected override onTimer(timer: Timer, state: SessionState): TimerPlan<SessionState, SessionProposal> {
 		if (timer.name !== INACTIVITY_TIMER) throw new Error(`session has no timer "${timer.name}"`);
+		const until = this.#idleUntil(state);
+		if (until !== null && until > timer.scheduledAt) {
+			return { events: [], result: () => null, effects: () => ({ timers: [{ name: INACTIVITY_TIMER, spec: { once: until } }] }) };
+		}
 		const decided = decideSession({ kind: "end_inactive", at: timer.scheduledAt }, state, this.#context(this.version));
 		if (isRefusal(decided)) return decided;
 		const [ended] = decided;

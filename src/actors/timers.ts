@@ -183,6 +183,17 @@ export class TimerStore {
 			.map(toTimer);
 	}
 
+	/**
+	 * When a timer is set for and due, if it is live (never failed, not parked); null otherwise. Plain SQL: the session
+	 * asks it on every batch (src/actors/session.ts).
+	 */
+	liveAt(name: string): number | null {
+		const row = this.sql
+			.exec<{ at: number }>("SELECT due_at AS at FROM timers WHERE name = ? AND attempts = 0 AND parked_at IS NULL", name)
+			.toArray()[0];
+		return row ? row.at : null;
+	}
+
 	get(name: string): Timer | undefined {
 		const row = this.db.select().from(timers).where(eq(timers.name, name)).get();
 		return row ? toTimer(row) : undefined;

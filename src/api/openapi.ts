@@ -49,8 +49,8 @@ export const principalSchema = z
 	])
 	.openapi("Principal");
 
-/** Event meta as stored and read: string fields, and the principal. */
-export const metaSchema = z.record(z.string(), z.union([z.string(), z.literal(true), principalSchema]));
+/** Event meta as stored and read: string fields, `backfilled`, `receivedAt` (ms) and the principal. */
+export const metaSchema = z.record(z.string(), z.union([z.string(), z.literal(true), z.number().int().nonnegative(), principalSchema]));
 
 /** Every org route: an API key of the org in the path. */
 export const ORG_KEY = [{ orgKey: [] }];

@@ -28,6 +28,11 @@ export interface EventMeta {
 	causationActor?: string;
 	/** Set on events that came in through POST /v1/orgs/{org}/backfill: past data, not live. */
 	backfilled?: true;
+	/**
+	 * When the server accepted the batch (ms since the epoch, its own clock): set on web session events, whose `ts` is
+	 * the client's. A visit's inactivity runs from it (src/actors/session.ts).
+	 */
+	receivedAt?: number;
 }
 
 export const META_KEYS = [
@@ -91,6 +96,8 @@ export function compactMeta(meta: EventMeta | undefined): EventMeta {
 	const principal = principalOf(meta.principal);
 	if (principal) out.principal = principal;
 	if (meta.backfilled === true) out.backfilled = true;
+	if (typeof meta.receivedAt === "number" && Number.isSafeInteger(meta.receivedAt) && meta.receivedAt >= 0)
+		out.receivedAt = meta.receivedAt;
 	return out;
 }
 

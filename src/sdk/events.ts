@@ -76,7 +76,8 @@ export interface EventEnvelope {
 	v: number;
 	ts: number;
 	data: unknown;
-	meta: Record<string, string>;
+	/** Strings (requestId, correlationId, …), `backfilled: true`, `receivedAt` (ms) and the principal: docs/events.md, "Meta keys". */
+	meta: Record<string, string | number | true | { kind: "key"; id: string } | { kind: "member"; email: string }>;
 	actor: { kind: string; org: string; id: string };
 	hash: string;
 }

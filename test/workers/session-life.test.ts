@@ -63,6 +63,27 @@ describe("inactivity", () => {
 		expect(await types(session)).toContain("session.ended");
 	});
 
+	it("a later batch leaves the stored timer alone; its receipt time, kept on its events, still moves the end, across a restart", async () => {
+		const session = uniqueId("s");
+		await postBatch(ORG, session, { events: [pageView("/a", T0)] });
+		const later = T0 + 40 * 60_000;
+		vi.setSystemTime(later);
+		await postBatch(ORG, session, { events: [pageView("/b", later)] });
+		// Only the visit's first batch wrote the timer: the second wrote its event and nothing else.
+		const timersOf = async () => (await getJson<StateBody>(`${path(session)}/state`)).kernel.timers;
+		expect(await timersOf()).toEqual([expect.objectContaining({ name: "inactivity", scheduledAt: T0 + HOUR })]);
+		expect((await allEvents(path(session))).at(-1)?.meta).toMatchObject({ receivedAt: later });
+
+		await abortAllDurableObjects();
+		await at(T0 + HOUR, session);
+		expect(await types(session)).not.toContain("session.ended");
+		expect(await timersOf()).toEqual([expect.objectContaining({ name: "inactivity", scheduledAt: later + HOUR })]);
+		await at(later + HOUR - 1, session);
+		expect(await types(session)).not.toContain("session.ended");
+		await at(later + HOUR, session);
+		expect((await allEvents(path(session))).at(-1)).toMatchObject({ type: "session.ended", ts: later + HOUR });
+	});
+
 	it("the end carries a summary of the visit", async () => {
 		const session = uniqueId("s");
 		await postBatch(ORG, session, {
