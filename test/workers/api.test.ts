@@ -98,6 +98,7 @@ describe("request ids", () => {
 				correlationId: requestId,
 				clientRequestId: "caller-42",
 				principal: { kind: "key", id: expect.stringMatching(/^key_/) },
+				receivedAt: expect.any(Number),
 			});
 		// An implausible client id is not stored at all.
 		const odd = uniqueId("s");
