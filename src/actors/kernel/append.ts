@@ -135,7 +135,9 @@ export class AppendPath<S> {
 			faultPoint("append.after-projections", host.ctx);
 			if (clientActionId) host.clientActions.record(clientActionId, result, version);
 			if (rows.length > 0) host.meta.storeIdentity(host.actor);
-			if (firing) host.timers.advance(firing, now);
+			// A firing whose plan sets its own timer again (a session's visit whose end moved on) is rescheduled by that
+			// upsert alone: moving it on first would delete and re-insert its row, two rows written more.
+			if (firing && !effects.timers?.some((change) => change.name === firing.name)) host.timers.advance(firing, now);
 			if (effects.timers?.length) earliestSet = host.timers.apply(effects.timers, now);
 			if (effects.outbox?.length) host.outbox.add(effects.outbox, now);
 			effects.write?.();
