@@ -100,7 +100,7 @@ export class SessionActor extends EventSourcedActor<SessionState, SessionProposa
 	 */
 	#inactiveAt(after: SessionState, receivedAt: number | null): number {
 		const idle = after.visit?.inactivityMs ?? this.inactivityMs;
-		return (receivedAt === null && after.visit ? after.visit.lastEventAt : (receivedAt ?? this.now())) + idle;
+		return (receivedAt ?? after.visit?.lastEventAt ?? this.now()) + idle;
 	}
 
 	/**
@@ -125,9 +125,9 @@ export class SessionActor extends EventSourcedActor<SessionState, SessionProposa
 		if (state.status !== "active" || !state.lastEvent) return null;
 		const text = this.log.metaAt(state.lastEvent.seq);
 		if (text === undefined) return null;
-		const meta = JSON.parse(text) as EventMeta;
-		if (meta.backfilled === true) return this.#inactiveAt(state, null);
-		return typeof meta.receivedAt === "number" ? this.#inactiveAt(state, meta.receivedAt) : null;
+		const { backfilled, receivedAt } = JSON.parse(text) as EventMeta;
+		if (backfilled === true) return this.#inactiveAt(state, null);
+		return receivedAt === undefined ? null : this.#inactiveAt(state, receivedAt);
 	}
 
 	/** The org's `sessionInactivitySeconds` when an admin set it, else the deployment's default (SESSION_INACTIVITY_MS). */

@@ -184,8 +184,8 @@ export class TimerStore {
 	}
 
 	/**
-	 * When a timer is set for and due, if it is live (never failed, not parked); null otherwise. Plain SQL: the session
-	 * asks it on every batch (src/actors/session.ts).
+	 * A live timer's due time (one that has not failed and is not parked), or null. Plain SQL: the session asks it on
+	 * every batch (src/actors/session.ts).
 	 */
 	liveAt(name: string): number | null {
 		const row = this.sql
